@@ -1,0 +1,49 @@
+# Two commands on a fresh machine:  make sim   and   make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYMAVLINK_VERSION := 2.4.50
+XML_DIR := .cache/mavlink-xml
+ICD_XML := flightsw/icd/prospector.xml
+ICD_PY  := flightsw/icd/generated/prospector.py
+RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
+
+.PHONY: sim test lint icd bench clean venv
+
+venv: $(STAMP)
+
+# The virtual environment, created on first use.  On a Debian machine without
+# the venv module, install it through apt-get when we are root.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c "import ensurepip" 2>/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq python3-venv; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) tools/install_dialect.py
+	@touch $@
+
+# common.xml and its includes come from pymavlink's source distribution
+# (the wheel carries no XML).  Needed only to regenerate or check the ICD.
+$(XML_DIR)/common.xml: | $(STAMP)
+	$(PY) tools/fetch_mavlink_xml.py --version $(PYMAVLINK_VERSION) --out $(XML_DIR)
+
+icd: $(XML_DIR)/common.xml
+	$(PY) tools/gen_icd.py --xml-dir $(XML_DIR) --out $(ICD_PY)
+	$(PY) tools/install_dialect.py
+
+sim: $(STAMP)
+	$(PY) -m prospector.cli run --scenario bennu-hover --seed 1 --out $(RUN_DIR)
+
+lint: $(STAMP)
+	$(PY) -m ruff check flightsw sim hil prospector tests bench tools
+
+test: $(STAMP) $(XML_DIR)/common.xml lint
+	$(PY) -m pytest tests
+
+bench: $(STAMP)
+	$(PY) bench/bench_sil.py
+
+clean:
+	rm -rf $(VENV) .cache build *.egg-info
