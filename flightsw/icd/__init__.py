@@ -16,6 +16,8 @@ FLIGHT_SYSTEM_ID = 1
 FLIGHT_COMPONENT_ID = 1  # MAV_COMP_ID_AUTOPILOT1
 WORLD_SYSTEM_ID = 2  # the devices' side of the bus: simulator or devboard
 WORLD_COMPONENT_ID = 1
+GROUND_SYSTEM_ID = 255  # the ground station, as MAVLink ground stations use
+GROUND_COMPONENT_ID = 190  # MAV_COMP_ID_MISSIONPLANNER
 
 
 def icd_fingerprint() -> int:

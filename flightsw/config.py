@@ -1,0 +1,41 @@
+"""What the flight software knows of its vehicle and its target, as value objects.
+
+Explicit configuration (no environment variables, no files read by tasks):
+the runner builds these from a scenario, the HIL rig from a board file.
+Tunable values live in the parameter table instead (flightsw.params_table).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class VehicleConfig:
+    mass_kg: float
+    inertia_kgm2: tuple[float, float, float]
+    wheel_count: int
+    wheel_inertia_kgm2: float
+    wheel_max_torque_nm: float
+    thrust_n: float
+    min_impulse_bit_ns: float
+
+
+@dataclass(frozen=True)
+class BodyModel:
+    """On-board knowledge of the target's gravity and spin."""
+
+    gm_m3s2: float
+    pole_ra_deg: float
+    pole_dec_deg: float
+    rotation_period_s: float
+    w0_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class FlightConfig:
+    vehicle: VehicleConfig
+    body: BodyModel
+    hover_point_bf_m: tuple[float, float, float]
+    base_rate_hz: int = 10
+    # Execution times are measured on the host: logging them makes the flight
+    # log differ from run to run, so deterministic runs leave them out.
+    timing_telemetry: bool = False

@@ -1,0 +1,49 @@
+"""The target body's spin state: body-fixed <-> inertial frame transforms.
+
+IAU convention: the body-fixed z axis is the spin pole (right ascension,
+declination in the inertial ICRF axes); the prime meridian is at angle
+W = W0 + omega * t from the node of the body's equator on the ICRF equator.
+Pure functions of time and parameters; the flight software holds its own copy
+of the spin state as parameters, the simulator holds the truth.
+"""
+
+import math
+
+from flightsw.gnc.quat import Vec3, cross, mat_t_vec, mat_vec
+
+
+class SpinningBody:
+    def __init__(self, pole_ra_deg: float, pole_dec_deg: float, period_s: float,
+                 w0_deg: float = 0.0):
+        if period_s <= 0.0:
+            raise ValueError(f"rotation period must be > 0 s, got {period_s}")
+        self.rate_radps = 2.0 * math.pi / period_s
+        self.w0_rad = math.radians(w0_deg)
+        ra = math.radians(pole_ra_deg)
+        dec = math.radians(pole_dec_deg)
+        # Node direction (x0) and the pole (z): columns of the pole frame.
+        self.pole_i: Vec3 = (math.cos(dec) * math.cos(ra), math.cos(dec) * math.sin(ra),
+                             math.sin(dec))
+        self._x0: Vec3 = (-math.sin(ra), math.cos(ra), 0.0)
+        self._y0: Vec3 = cross(self.pole_i, self._x0)
+
+    def rotation_bf_to_i(self, t_s: float) -> tuple[Vec3, Vec3, Vec3]:
+        """Row-major matrix M with v_i = M v_bf at mission time t_s."""
+        w = self.w0_rad + self.rate_radps * t_s
+        c, s = math.cos(w), math.sin(w)
+        x0, y0, z = self._x0, self._y0, self.pole_i
+        # Body x and y axes in inertial: rotate node frame by W about the pole.
+        xb = (c * x0[0] + s * y0[0], c * x0[1] + s * y0[1], c * x0[2] + s * y0[2])
+        yb = (-s * x0[0] + c * y0[0], -s * x0[1] + c * y0[1], -s * x0[2] + c * y0[2])
+        return ((xb[0], yb[0], z[0]), (xb[1], yb[1], z[1]), (xb[2], yb[2], z[2]))
+
+    def bf_to_i(self, t_s: float, v_bf: Vec3) -> Vec3:
+        return mat_vec(self.rotation_bf_to_i(t_s), v_bf)
+
+    def i_to_bf(self, t_s: float, v_i: Vec3) -> Vec3:
+        return mat_t_vec(self.rotation_bf_to_i(t_s), v_i)
+
+    def spin_vector_i(self) -> Vec3:
+        """Angular velocity of the body-fixed frame, inertial axes, rad/s."""
+        r = self.rate_radps
+        return (self.pole_i[0] * r, self.pole_i[1] * r, self.pole_i[2] * r)

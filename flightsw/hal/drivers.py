@@ -1,0 +1,212 @@
+"""Typed device drivers: ICD messages in, plain SI values with named frames out.
+
+Tasks talk to devices only through these.  Each sensor driver subscribes to
+its message on the BusPort and keeps the newest sample; `take()` returns a
+sample once (None if nothing new arrived), `latest` keeps the last one for
+telemetry.  Actuator drivers build and send command messages.
+Frames: "sc" spacecraft body, "i" inertial, "bf" asteroid body-fixed.
+"""
+
+from dataclasses import dataclass
+
+from flightsw.hal.bus import BusPort
+from flightsw.icd import mavlink
+
+
+@dataclass(frozen=True, slots=True)
+class ImuSample:
+    t_us: int
+    accel_sc_mps2: tuple[float, float, float]  # non-gravitational specific force
+    rate_sc_radps: tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class AttitudeSample:
+    t_us: int
+    q_i_to_sc: tuple[float, float, float, float]
+    sigma_rad: float
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSample:
+    t_us: int
+    range_m: float
+    sigma_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class PositionFixSample:
+    t_us: int
+    pos_bf_m: tuple[float, float, float]
+    sigma_m: float
+    n_landmarks: int
+
+
+@dataclass(frozen=True, slots=True)
+class WheelSpeedSample:
+    t_us: int
+    speed_radps: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PowerThermalSample:
+    t_us: int
+    bus_voltage_v: float
+    battery_soc: float
+    solar_power_w: float
+    load_power_w: float
+    temp_c: tuple[float, ...]
+
+
+class _SensorDriver:
+    """Newest-sample holder; counts samples and invalid readings."""
+
+    def __init__(self):
+        self._new = None
+        self.latest = None
+        self.count = 0
+        self.invalid_count = 0
+
+    def _store(self, sample) -> None:
+        self._new = sample
+        self.latest = sample
+        self.count += 1
+
+    def take(self):
+        sample, self._new = self._new, None
+        return sample
+
+
+class Imu(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("HIGHRES_IMU", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        self._store(ImuSample(m.time_usec, (m.xacc, m.yacc, m.zacc), (m.xgyro, m.ygyro, m.zgyro)))
+
+
+class StarTracker(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_STAR_TRACKER", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        if not m.valid:
+            self.invalid_count += 1
+            return
+        q = m.q_i_to_sc
+        self._store(AttitudeSample(m.time_usec, (q[0], q[1], q[2], q[3]), m.sigma_rad))
+
+
+class Altimeter(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_LIDAR_RANGE", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        if not m.valid:
+            self.invalid_count += 1
+            return
+        self._store(RangeSample(m.time_usec, m.range_m, m.sigma_m))
+
+
+class NavCamera(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_NAVCAM_FIX", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        if not m.valid:
+            self.invalid_count += 1
+            return
+        p = m.pos_bf_m
+        self._store(PositionFixSample(m.time_usec, (p[0], p[1], p[2]), m.sigma_m, m.n_landmarks))
+
+
+class Power(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_POWER_THERMAL", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        self._store(PowerThermalSample(m.time_usec, m.bus_voltage_v, m.battery_soc,
+                                       m.solar_power_w, m.load_power_w, tuple(m.temp_c)))
+
+
+class Wheels(_SensorDriver):
+    """Reaction wheels: tachometer readings in, motor torque commands out."""
+
+    def __init__(self, port: BusPort, count: int = 4):
+        super().__init__()
+        self._port = port
+        self.count_wheels = count
+        port.subscribe("PROBE_WHEEL_STATUS", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        self._store(WheelSpeedSample(m.time_usec, tuple(m.speed_radps[: self.count_wheels])))
+
+    def command_torque(self, t_us: int, torque_nm: tuple[float, ...]) -> None:
+        padded = list(torque_nm) + [0.0] * (4 - len(torque_nm))
+        self._port.send(mavlink.MAVLink_probe_wheel_cmd_message(t_us, padded))
+
+
+class Thrusters:
+    """Thruster on-times for the coming control cycle (8 slots, 6 fitted)."""
+
+    SLOTS = 8
+
+    def __init__(self, port: BusPort):
+        self._port = port
+        self.commands_sent = 0
+
+    def command_on_times(self, t_us: int, on_time_s: tuple[float, ...], cycle_s: float) -> None:
+        padded = list(on_time_s) + [0.0] * (self.SLOTS - len(on_time_s))
+        self._port.send(mavlink.MAVLink_probe_thruster_cmd_message(t_us, padded, cycle_s))
+        self.commands_sent += 1
+
+
+class Spectrometer(_SensorDriver):
+    """Reassembles spectra split over PROBE_SPECTRUM_CHUNK frames.
+
+    A spectrum is complete when every chunk of its spectrum_id arrived; a new
+    spectrum_id abandons an incomplete one (counted in incomplete_count).
+    """
+
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_SPECTRUM_CHUNK", self._on_msg)
+        self._pending_id = None
+        self._pending: dict[int, list[int]] = {}
+        self.incomplete_count = 0
+
+    def _on_msg(self, m) -> None:
+        if m.spectrum_id != self._pending_id:
+            if self._pending:
+                self.incomplete_count += 1
+            self._pending_id = m.spectrum_id
+            self._pending = {}
+        self._pending[m.first_channel] = list(m.counts[: m.n_counts])
+        if len(self._pending) == m.chunk_count:
+            counts: list[int] = []
+            for first in sorted(self._pending):
+                counts.extend(self._pending[first])
+            if len(counts) == m.n_channels_total:
+                self._store((m.time_usec, m.integration_s, tuple(counts)))
+            else:
+                self.invalid_count += 1
+            self._pending = {}
+            self._pending_id = None
+
+
+class Sampler(_SensorDriver):
+    def __init__(self, port: BusPort):
+        super().__init__()
+        self._port = port
+        port.subscribe("PROBE_SAMPLER_STATUS", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        self._store(m)
+
+    def command(self, t_us: int, action: int) -> None:
+        self._port.send(mavlink.MAVLink_probe_sampler_cmd_message(t_us, action))

@@ -1,0 +1,1 @@
+"""The `prospector` command line: the top of the arrows (hil -> sim -> flightsw)."""

@@ -1,0 +1,114 @@
+"""prospector: run the probe in the simulator (and, later, on a devboard or from a log).
+
+    prospector run --scenario bennu-hover --seed 1 --out runs/first
+    prospector scenarios
+
+User mistakes end with one line on stderr and exit status 2; never a traceback.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _fail(text: str) -> int:
+    print(f"prospector: error: {text}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"expected a duration > 0 s, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
+    return value
+
+
+def _cmd_run(args) -> int:
+    from sim.runner import RunDirError, run_scenario
+    from sim.scenario import ScenarioError, load_scenario
+
+    overrides = {}
+    if args.seed is not None:
+        overrides["scenario.seed"] = args.seed
+    if args.duration is not None:
+        overrides["scenario.duration_s"] = args.duration
+    try:
+        scenario = load_scenario(args.scenario, overrides)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    out = Path(args.out)
+    try:
+        summary = run_scenario(scenario, out, force=args.force,
+                               timing_telemetry=args.timing_telemetry,
+                               write_report=not args.no_report)
+    except RunDirError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{exc.filename or out}: {exc.strerror}")
+    print(f"run: {scenario.scenario.name} seed {scenario.scenario.seed}, "
+          f"{summary['sim_duration_s']:.0f} s simulated in {summary['wall_duration_s']:.1f} s "
+          f"({summary['realtime_factor']}x real time)")
+    print(f"hover error p50 {summary['hover_error_m_p50']:.3f} m, "
+          f"p99 {summary['hover_error_m_p99']:.3f} m; "
+          f"pointing error p99 {summary['attitude_error_deg_p99']:.4f} deg; "
+          f"final mode {summary['final_mode']}")
+    print(f"flight log: {out / 'flight.tlog'} ({summary['messages_logged']} messages)")
+    if not args.no_report:
+        print(f"report: {out / 'report.html'}")
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    from sim.scenario import known_scenarios
+
+    for name in known_scenarios():
+        print(name)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prospector", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="fly a scenario in the simulator (SIL)")
+    run.add_argument("--scenario", required=True, help="scenario name or path to a .toml file")
+    run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
+    run.add_argument("--duration", type=_positive_float, default=None,
+                     help="override the simulated duration, s")
+    run.add_argument("--out", required=True, help="run directory to create")
+    run.add_argument("--force", action="store_true",
+                     help="replace a previous run in --out (otherwise refused)")
+    run.add_argument("--timing-telemetry", action="store_true",
+                     help="log task execution times (makes the log differ between runs)")
+    run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.set_defaults(func=_cmd_run)
+    scen = sub.add_parser("scenarios", help="list the packaged scenarios")
+    scen.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("prospector: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Asteroid environment, spacecraft dynamics and run tooling for the prospector simulator."""

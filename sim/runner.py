@@ -1,0 +1,263 @@
+"""The SIL runner: world and flight software stepped together on a simulated clock.
+
+One minor frame (the flight software's base rate, 10 Hz by default):
+  1. the world emits the sensor messages due now  -> SimBus;
+  2. ground commands of the scenario due now       -> SimBus;
+  3. the flight software runs the tasks due now (it reads the bus, sends
+     actuator commands); every message is recorded to flight.tlog;
+  4. the world applies the commands and integrates to the next frame.
+A run leaves a run directory: flight.tlog, events.log, summary.json, history.npz
+and report.html.
+"""
+
+import json
+import math
+import os
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from flightsw.app import FlightSoftware
+from flightsw.config import BodyModel, FlightConfig, VehicleConfig
+from flightsw.core.clock import SimClock
+from flightsw.core.modes import Mode
+from flightsw.core.recorder import FlightRecorder
+from flightsw.icd import icd_fingerprint, mavlink
+from sim.simbus import SimBus
+from sim.world import World
+
+RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html")
+SETTLE_S = 600.0  # hover figures are taken after the initial transient
+
+
+class RunDirError(Exception):
+    """The output directory cannot be used (exists, not writable)."""
+
+
+def flight_config_from_scenario(sc, timing_telemetry: bool = False) -> FlightConfig:
+    craft = sc.spacecraft
+    return FlightConfig(
+        vehicle=VehicleConfig(
+            mass_kg=craft.mass_kg,
+            inertia_kgm2=tuple(craft.inertia_kgm2),
+            wheel_count=craft.wheels.count,
+            wheel_inertia_kgm2=craft.wheels.inertia_kgm2,
+            wheel_max_torque_nm=craft.wheels.max_torque_nm,
+            thrust_n=craft.thrusters.force_n,
+            min_impulse_bit_ns=craft.thrusters.min_impulse_bit_ns,
+        ),
+        body=BodyModel(
+            gm_m3s2=sc.body.gm_m3s2,
+            pole_ra_deg=sc.body.pole_ra_deg,
+            pole_dec_deg=sc.body.pole_dec_deg,
+            rotation_period_s=sc.body.rotation_period_h * 3600.0,
+        ),
+        hover_point_bf_m=tuple(sc.initial.hover_point_bf_m),
+        base_rate_hz=int(round(sc.scenario.sim_rate_hz)),
+        timing_telemetry=timing_telemetry,
+    )
+
+
+def prepare_run_dir(out_dir: Path, force: bool) -> None:
+    """Create out_dir; refuse one holding a previous run unless force."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunDirError(f"{out_dir}: exists and is not a directory")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not force:
+            raise RunDirError(f"{out_dir}: already holds a run; choose another --out or "
+                              "pass --force to replace it")
+        for name in RUN_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(out_dir / "report", ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _ground_message(cmd):
+    """A scenario command as the MAVLink message a ground station would send."""
+    if cmd.name == "SET_MODE":
+        mode = Mode[str(cmd.args[0])]
+        return mavlink.MAVLink_command_long_message(
+            1, 1, mavlink.MAV_CMD_DO_SET_MODE, 0,
+            float(mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED), float(mode), 0, 0, 0, 0, 0)
+    if cmd.name == "SET_HOVER_POINT":
+        x, y, z = (float(a) for a in cmd.args)
+        return mavlink.MAVLink_command_long_message(
+            1, 1, mavlink.PROBE_CMD_SET_HOVER_POINT, 0, x, y, z, 0, 0, 0, 0)
+    if cmd.name == "SET_PARAM":
+        return _param_set(str(cmd.args[0]), float(cmd.args[1]))
+    raise ValueError(f"unknown scenario command {cmd.name}")
+
+
+def _param_set(name: str, value: float):
+    return mavlink.MAVLink_param_set_message(1, 1, name.encode(), value,
+                                             mavlink.MAV_PARAM_TYPE_REAL32)
+
+
+class History:
+    """1 Hz samples of truth and estimates, preallocated: memory flat in run length."""
+
+    def __init__(self, n: int, n_wheels: int):
+        self.n = 0
+        self.arrays = {
+            "t_s": np.zeros(n),
+            "hover_err_m": np.zeros(n),
+            "pos_err_bf_m": np.zeros((n, 3)),
+            "nav_err_m": np.full(n, np.nan),
+            "nav_sigma_m": np.full(n, np.nan),
+            "att_err_deg": np.zeros(n),
+            "thruster_on_s": np.zeros((n, 8)),
+            "dv_cum_mps": np.zeros(n),
+            "wheel_speed_radps": np.zeros((n, n_wheels)),
+            "mode": np.zeros(n, dtype=np.int8),
+            "altitude_m": np.zeros(n),
+        }
+        self._last_on = [0.0] * 8
+
+    def sample(self, t_s: float, world: World, fsw: FlightSoftware) -> None:
+        i = self.n
+        if i >= len(self.arrays["t_s"]):
+            return
+        a = self.arrays
+        a["t_s"][i] = t_s
+        target = fsw.guidance.target_bf_m
+        pos_bf = world.position_bf()
+        err = (pos_bf[0] - target[0], pos_bf[1] - target[1], pos_bf[2] - target[2])
+        a["pos_err_bf_m"][i] = err
+        a["hover_err_m"][i] = math.sqrt(err[0] ** 2 + err[1] ** 2 + err[2] ** 2)
+        tr = fsw.nav.translation
+        if tr.initialised:
+            est, true = tr.position_i(), world.state.pos_i_m
+            a["nav_err_m"][i] = math.dist(est, true)
+            a["nav_sigma_m"][i] = math.sqrt(sum(s * s for s in tr.pos_sigma_m()))
+        a["att_err_deg"][i] = math.degrees(world.pointing_error_rad())
+        on = world.thruster_on_s_total
+        a["thruster_on_s"][i] = [on[k] - self._last_on[k] for k in range(8)]
+        self._last_on = list(on)
+        a["dv_cum_mps"][i] = world.impulse_ns_total / world.mass_kg
+        a["wheel_speed_radps"][i] = world.wheel_speeds_radps()
+        a["mode"][i] = int(fsw.modes.current)
+        a["altitude_m"][i] = world.altitude_m()
+        self.n += 1
+
+    def trimmed(self) -> dict:
+        return {k: v[: self.n] for k, v in self.arrays.items()}
+
+
+def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None = None,
+                 timing_telemetry: bool = False, write_report: bool = True) -> dict:
+    out_dir = Path(out_dir)
+    prepare_run_dir(out_dir, force)
+    wall_start = time.perf_counter()
+    world = World(sc)
+    bus = SimBus()
+    clock = SimClock()
+    config = flight_config_from_scenario(sc, timing_telemetry)
+    base_hz = config.base_rate_hz
+    frame_us = 1_000_000 // base_hz
+    n_frames = int(round(sc.scenario.duration_s * base_hz))
+    epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
+    events_lines = []
+
+    with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
+            open(out_dir / "events.log", "x", encoding="utf-8", buffering=1 << 14) as ev_file:
+        recorder = FlightRecorder(tlog, epoch_us)
+        fsw = FlightSoftware(config, bus, clock, recorder.record)
+
+        def write_event(event) -> None:
+            line = f"{event.time_us / 1e6:12.3f} {event.severity.name:<9} {event.source}: " \
+                   f"{event.text}"
+            ev_file.write(line + "\n")
+            if event.severity <= 4 and len(events_lines) < 200:  # WARNING or worse
+                events_lines.append({"time_s": event.time_us / 1e6,
+                                     "severity": event.severity.name,
+                                     "source": event.source, "text": event.text})
+
+        fsw.events.add_sink(write_event)
+        # Ground uplink: parameter overrides at t=0, then the command sequence.
+        uplink = [(0, _param_set(name, value)) for name, value in sorted(sc.params.items())]
+        uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
+        uplink.sort(key=lambda item: item[0])
+        history = History(int(sc.scenario.duration_s) + 2, len(world.wheel_axes))
+        frames_per_sample = base_hz
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = _progress_bar(n_frames, show)
+        next_uplink = 0
+        deliver, take = bus.deliver, bus.take_from_flight
+        dt_s = frame_us * 1e-6
+        for frame in range(n_frames + 1):
+            t_us = frame * frame_us
+            for msg in world.sensor_messages(frame, t_us):
+                deliver(msg)
+            while next_uplink < len(uplink) and uplink[next_uplink][0] <= t_us:
+                bus.deliver_from_ground(uplink[next_uplink][1])
+                next_uplink += 1
+            clock.advance_to_us(t_us)
+            fsw.run_frame()
+            world.apply_commands(take())
+            if frame % frames_per_sample == 0:
+                history.sample(t_us * 1e-6, world, fsw)
+            if frame == n_frames:
+                break
+            world.step(dt_s)
+            if bar is not None and frame % 1000 == 0:
+                bar.update(1000)
+        if bar is not None:
+            bar.close()
+        recorder.flush()
+    wall_s = time.perf_counter() - wall_start
+    hist = history.trimmed()
+    summary = _summary(sc, hist, fsw, recorder, wall_s, n_frames / base_hz, events_lines, world)
+    np.savez_compressed(out_dir / "history.npz", **hist)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    if write_report:
+        from sim.report import write_report as _write_report
+        _write_report(out_dir, hist, summary)
+    return summary
+
+
+def _progress_bar(total: int, show: bool):
+    if not show:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="frame", unit_scale=True, desc="sim", file=sys.stderr)
+
+
+def _percentile(x: np.ndarray, q: float) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.percentile(x, q)) if x.size else float("nan")
+
+
+def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dict:
+    t = hist["t_s"]
+    settled = t >= min(SETTLE_S, 0.5 * sim_s)
+    sched = fsw.scheduler.stats()
+    tasks = sched.get("tasks", sched)
+    return {
+        "scenario": sc.scenario.name,
+        "scenario_file": sc.source,
+        "seed": sc.scenario.seed,
+        "icd_fingerprint": f"{icd_fingerprint():08x}",
+        "sim_duration_s": sim_s,
+        "wall_duration_s": round(wall_s, 3),
+        "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
+        "metrics_from_s": float(t[settled][0]) if settled.any() else 0.0,
+        "hover_error_m_p50": _percentile(hist["hover_err_m"][settled], 50),
+        "hover_error_m_p99": _percentile(hist["hover_err_m"][settled], 99),
+        "hover_error_m_max": _percentile(hist["hover_err_m"][settled], 100),
+        "attitude_error_deg_p99": _percentile(hist["att_err_deg"][settled], 99),
+        "nav_error_m_p99": _percentile(hist["nav_err_m"][settled], 99),
+        "delta_v_mps": float(hist["dv_cum_mps"][-1]) if len(t) else 0.0,
+        "final_mode": fsw.modes.current.name,
+        "scheduler": tasks,
+        "scheduler_groups": sched.get("groups", {}),
+        "messages_logged": recorder.frames_written,
+        "events_total": fsw.events.total,
+        "events": events_lines,
+        "gravity_exact_evaluations": getattr(world.gravity, "exact_evaluations", None),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "pid": os.getpid(),
+    }

@@ -1,0 +1,149 @@
+"""Sensor models: truth in, ICD messages out (noise, bias, rate, dropout).
+
+Each model is called by the world at its own rate and returns a generated
+MAVLink message, or None when the sample drops out.  Truth comes in SI units;
+values leave rounded to the message's field types by the packing itself.
+"""
+
+import math
+
+from flightsw.gnc.quat import q_from_rotvec, q_mul, q_rotate, q_rotate_inv
+from flightsw.icd import mavlink
+from sim.noise import NoiseStream
+
+ARCSEC_RAD = math.pi / (180.0 * 3600.0)
+_IMU_FIELDS_UPDATED = 0b111111  # accelerometer and gyro axes
+
+
+class ImuModel:
+    def __init__(self, noise: NoiseStream, accel_noise_mps2: float, accel_bias_sigma_mps2: float,
+                 gyro_noise_radps: float, gyro_bias_sigma_radps: float, dropout_prob: float):
+        self.noise = noise
+        self.accel_noise = accel_noise_mps2
+        self.gyro_noise = gyro_noise_radps
+        self.dropout_prob = dropout_prob
+        # Turn-on biases: constant over a run, drawn once from the seed.
+        self.accel_bias_sc_mps2 = noise.gauss3(accel_bias_sigma_mps2)
+        self.gyro_bias_sc_radps = noise.gauss3(gyro_bias_sigma_radps)
+
+    def measure(self, t_us: int, specific_force_sc: tuple, rate_sc: tuple):
+        if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
+            return None
+        g = self.noise.gauss
+        ab, gb = self.accel_bias_sc_mps2, self.gyro_bias_sc_radps
+        an, gn = self.accel_noise, self.gyro_noise
+        return mavlink.MAVLink_highres_imu_message(
+            t_us,
+            specific_force_sc[0] + ab[0] + g(an),
+            specific_force_sc[1] + ab[1] + g(an),
+            specific_force_sc[2] + ab[2] + g(an),
+            rate_sc[0] + gb[0] + g(gn),
+            rate_sc[1] + gb[1] + g(gn),
+            rate_sc[2] + gb[2] + g(gn),
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 20.0, _IMU_FIELDS_UPDATED, 0,
+        )
+
+
+class StarTrackerModel:
+    def __init__(self, noise: NoiseStream, sigma_arcsec: float, dropout_prob: float):
+        self.noise = noise
+        self.sigma_rad = sigma_arcsec * ARCSEC_RAD
+        self.dropout_prob = dropout_prob
+
+    def measure(self, t_us: int, q_i_to_sc: tuple):
+        if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
+            return mavlink.MAVLink_probe_star_tracker_message(t_us, [1.0, 0.0, 0.0, 0.0],
+                                                              self.sigma_rad, 0)
+        err = q_from_rotvec(self.noise.gauss3(self.sigma_rad))
+        q = q_mul(q_i_to_sc, err)
+        return mavlink.MAVLink_probe_star_tracker_message(t_us, list(q), self.sigma_rad, 1)
+
+
+class LidarModel:
+    """Range along the instrument boresight to the shape mesh (ray cast)."""
+
+    def __init__(self, noise: NoiseStream, sigma_m: float, max_range_m: float,
+                 dropout_prob: float, ray_cast):
+        self.noise = noise
+        self.sigma_m = sigma_m
+        self.max_range_m = max_range_m
+        self.dropout_prob = dropout_prob
+        self.ray_cast = ray_cast  # (origin_bf, direction_bf) -> distance_m or None
+
+    def measure(self, t_us: int, pos_bf: tuple, boresight_bf: tuple):
+        dropped = self.dropout_prob and self.noise.uniform() < self.dropout_prob
+        distance = None if dropped else self.ray_cast(pos_bf, boresight_bf)
+        if distance is None or distance > self.max_range_m:
+            return mavlink.MAVLink_probe_lidar_range_message(t_us, 0.0, self.sigma_m, 0)
+        return mavlink.MAVLink_probe_lidar_range_message(
+            t_us, distance + self.noise.gauss(self.sigma_m), self.sigma_m, 1)
+
+
+class NavcamModel:
+    """Landmark-navigation position fix in the body-fixed frame."""
+
+    def __init__(self, noise: NoiseStream, sigma_m: float, dropout_prob: float):
+        self.noise = noise
+        self.sigma_m = sigma_m
+        self.dropout_prob = dropout_prob
+
+    def measure(self, t_us: int, pos_bf: tuple):
+        if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
+            return mavlink.MAVLink_probe_navcam_fix_message(t_us, [0.0, 0.0, 0.0],
+                                                            self.sigma_m, 0, 0)
+        n = self.noise.gauss3(self.sigma_m)
+        pos = [pos_bf[0] + n[0], pos_bf[1] + n[1], pos_bf[2] + n[2]]
+        return mavlink.MAVLink_probe_navcam_fix_message(t_us, pos, self.sigma_m, 24, 1)
+
+
+class WheelTachModel:
+    def __init__(self, noise: NoiseStream, sigma_radps: float, wheel_inertia_kgm2: float):
+        self.noise = noise
+        self.sigma = sigma_radps
+        self.wheel_inertia = wheel_inertia_kgm2
+
+    def measure(self, t_us: int, wheel_momentum_nms: tuple):
+        speeds = [h / self.wheel_inertia + self.noise.gauss(self.sigma)
+                  for h in wheel_momentum_nms]
+        speeds += [0.0] * (4 - len(speeds))
+        return mavlink.MAVLink_probe_wheel_status_message(t_us, speeds)
+
+
+class PowerThermalModel:
+    """Housekeeping: array output from the sun angle, a battery, four temperatures."""
+
+    def __init__(self, noise: NoiseStream, array_power_w: float = 3000.0,
+                 load_power_w: float = 1400.0, battery_wh: float = 1800.0):
+        self.noise = noise
+        self.array_power_w = array_power_w
+        self.load_power_w = load_power_w
+        self.battery_wh = battery_wh
+        self.soc = 0.95
+        self._last_t_s = None
+
+    def measure(self, t_us: int, sun_sc: tuple):
+        t_s = t_us * 1e-6
+        # Arrays on the -z face (away from the instruments): cosine of sun angle.
+        solar = max(0.0, -sun_sc[2]) * self.array_power_w
+        if self._last_t_s is not None:
+            net_wh = (solar - self.load_power_w) * (t_s - self._last_t_s) / 3600.0
+            self.soc = min(1.0, max(0.0, self.soc + net_wh / self.battery_wh))
+        self._last_t_s = t_s
+        g = self.noise.gauss
+        temps = [22.0 + g(0.2), 18.0 + g(0.2), -60.0 + g(0.1), 15.0 + g(0.2)]
+        return mavlink.MAVLink_probe_power_thermal_message(
+            t_us, 28.0 + 0.5 * self.soc + g(0.02), self.soc, solar, self.load_power_w + g(5.0),
+            temps)
+
+
+def boresight_bf(q_i_to_sc: tuple, boresight_sc: tuple, rotation_bf_to_i) -> tuple:
+    """Instrument boresight in the body-fixed frame."""
+    b_i = q_rotate(q_i_to_sc, boresight_sc)
+    m = rotation_bf_to_i
+    return (m[0][0] * b_i[0] + m[1][0] * b_i[1] + m[2][0] * b_i[2],
+            m[0][1] * b_i[0] + m[1][1] * b_i[1] + m[2][1] * b_i[2],
+            m[0][2] * b_i[0] + m[1][2] * b_i[1] + m[2][2] * b_i[2])
+
+
+__all__ = ["ImuModel", "StarTrackerModel", "LidarModel", "NavcamModel", "WheelTachModel",
+           "PowerThermalModel", "boresight_bf", "q_rotate_inv"]

@@ -1,0 +1,372 @@
+"""Tests of the run report (sim/report.py): files, figures, escaping, pass/fail colouring."""
+
+from __future__ import annotations
+
+import html.parser
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from sim import report
+from sim.report import REQUIREMENTS, requirement_status, write_report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ALL_PLOTS = [spec.file for spec in report.PLOTS]
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def make_history(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=float)
+    comp = rng.normal(0.0, 0.15, (n, 3))
+    mode = np.full(n, 2, dtype=int)
+    mode[: min(n, 300)] = 1
+    if n > 1000:
+        mode[-100:] = 0
+    on = np.zeros((n, 8))
+    on[:, :6] = rng.uniform(0.0, 0.02, (n, 6))
+    return {
+        "t_s": t,
+        "hover_err_m": np.linalg.norm(comp, axis=1),
+        "pos_err_bf_m": comp,
+        "nav_err_m": np.abs(rng.normal(0.0, 0.05, n)),
+        "nav_sigma_m": np.full(n, 0.05),
+        "att_err_deg": np.abs(rng.normal(0.0, 0.02, n)),
+        "thruster_on_s": on,
+        "dv_cum_mps": np.cumsum(on.sum(axis=1)) * 1e-4,
+        "wheel_speed_radps": np.cumsum(rng.normal(0.0, 0.01, (n, 4)), axis=0),
+        "mode": mode,
+        "altitude_m": 200.0 + rng.normal(0.0, 0.2, n),
+    }
+
+
+def make_summary(**overrides) -> dict:
+    summary = {
+        "scenario": "bennu-hover",
+        "seed": 1234,
+        "sim_duration_s": 86400.0,
+        "wall_duration_s": 200.0,
+        "realtime_factor": 432.5,
+        "hover_error_m_p50": 0.2468,
+        "hover_error_m_p99": 0.5791,
+        "attitude_error_deg_p99": 0.0437,
+        "final_mode": 2,
+        "messages_logged": 98765,
+        "scheduler": {
+            "gnc_control": {"group": "gnc", "rate_hz": 10, "runs": 864000, "overruns": 0,
+                            "faults": 0, "budget_us": 2000, "max_exec_us": 850.0,
+                            "p99_exec_us": 410.0, "mean_exec_us": 120.0},
+            "nav_filter": {"group": "gnc", "rate_hz": 1, "runs": 86400, "overruns": 3,
+                           "faults": 0, "budget_us": 5000, "max_exec_us": 6100.0,
+                           "p99_exec_us": 3900.0, "mean_exec_us": 1500.0},
+            "telemetry": {"group": "io", "rate_hz": 1, "runs": 86400, "overruns": 0,
+                          "faults": 0, "budget_us": 1000, "max_exec_us": 0.0,
+                          "p99_exec_us": 0.0, "mean_exec_us": 0.0},
+        },
+        "events": [
+            {"time_s": 12.0, "severity": "INFO", "source": "fsm", "text": "entered STANDBY"},
+            {"time_s": 300.0, "severity": "WARNING", "source": "nav",
+             "text": "<script>alert('x')</script> & more"},
+            {"time_s": 86300.0, "severity": "ERROR", "source": "fdir", "text": "SAFE entered"},
+        ],
+    }
+    summary.update(overrides)
+    return summary
+
+
+class _Collector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.imgs: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs)["src"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: pathlib.Path) -> _Collector:
+    c = _Collector()
+    c.feed(path.read_text(encoding="utf-8"))
+    return c
+
+
+def check_images(html_path: pathlib.Path) -> list[str]:
+    """Every img src is relative, exists under report/ and is a PNG; return the file names."""
+    doc = parse(html_path)
+    names = []
+    for src in doc.imgs:
+        assert not src.startswith(("/", "http:", "https:", "file:")), src
+        f = html_path.parent / src
+        assert f.parent == html_path.parent / "report", src
+        assert f.is_file(), src
+        assert f.read_bytes()[:8] == PNG_MAGIC, src
+        names.append(f.name)
+    return names
+
+
+def req_classes(html_text: str) -> dict[str, str]:
+    return dict(
+        (key, cls) for cls, key in re.findall(r'<tr class="(\w+)" id="req-(\w+)">', html_text)
+    )
+
+
+# ----------------------------------------------------------------------------- full reports
+
+
+def test_full_report_files_and_figures(tmp_path):
+    out = write_report(tmp_path, make_history(3600), make_summary())
+    assert out == tmp_path / "report.html"
+    assert out.is_file()
+    assert check_images(out) == ALL_PLOTS
+    text = out.read_text(encoding="utf-8")
+    for figure in ("bennu-hover", "1234", "0.579", "0.0437", "432", "0.247", "98,765",
+                   "HOVER"):
+        assert figure in text, figure
+    assert "Not plotted" not in text and "Plot failed" not in text
+    assert req_classes(text) == {
+        "hover_error_m_p99": "pass", "attitude_error_deg_p99": "pass", "realtime_factor": "pass"
+    }
+    assert '<div class="verdict pass">' in text
+    # Scheduler table: the overrunning task is highlighted, all tasks listed.
+    assert re.search(r'<tr class="bad"><td>nav_filter</td>', text)
+    assert "<td>gnc_control</td>" in text and "<td>telemetry</td>" in text
+    # Events: warnings and errors only.
+    assert "SAFE entered" in text and "entered STANDBY" not in text
+
+
+def test_long_history_is_fast_and_complete(tmp_path):
+    history = make_history(86_400, seed=3)
+    history["hover_err_m"][40_000] = 7.5  # one spike must survive decimation
+    t0 = time.perf_counter()
+    out = write_report(tmp_path, history, make_summary())
+    elapsed = time.perf_counter() - t0
+    assert check_images(out) == ALL_PLOTS
+    assert "Plot failed" not in out.read_text(encoding="utf-8")
+    # Budget is 3 s on a quiet machine; the bound here is loose against loaded CI hosts.
+    assert elapsed < 15.0, f"report took {elapsed:.2f} s"
+
+
+def test_envelope_keeps_extremes_and_shrinks():
+    n = 86_400
+    x = np.arange(n, dtype=float)
+    y = np.zeros(n)
+    y[12_345] = 9.0
+    y[54_321] = -4.0
+    xe, ye = report._envelope(x, y)
+    assert len(xe) == len(ye) <= 2 * report.ENVELOPE_BINS + 2
+    assert ye.max() == 9.0 and ye.min() == -4.0
+    assert np.all(np.diff(xe) >= 0)
+    # Short series pass through untouched.
+    xs, ys = report._envelope(x[:100], y[:100])
+    assert len(xs) == 100
+
+
+def test_single_sample(tmp_path):
+    out = write_report(tmp_path, make_history(1), make_summary())
+    assert check_images(out) == ALL_PLOTS
+    text = out.read_text(encoding="utf-8")
+    assert "Plot failed" not in text
+
+
+def test_nan_values_do_not_break(tmp_path):
+    h = make_history(5000)
+    for key in ("hover_err_m", "nav_err_m", "att_err_deg", "altitude_m", "dv_cum_mps"):
+        h[key][100:3000] = np.nan
+    h["att_err_deg"][:] = np.nan  # completely empty log-scale plot
+    out = write_report(tmp_path, h, make_summary())
+    assert check_images(out) == ALL_PLOTS
+    assert "Plot failed" not in out.read_text(encoding="utf-8")
+
+
+def test_deterministic_output(tmp_path):
+    a = write_report(tmp_path / "a", make_history(2000), make_summary())
+    b = write_report(tmp_path / "b", make_history(2000), make_summary())
+    assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8")
+    names = sorted(p.name for p in (tmp_path / "a" / "report").iterdir())
+    assert names == sorted(ALL_PLOTS)
+    for name in names:
+        assert (tmp_path / "a" / "report" / name).read_bytes() == \
+            (tmp_path / "b" / "report" / name).read_bytes(), name
+
+
+# ----------------------------------------------------------------------------- missing data
+
+
+def test_empty_history_and_summary(tmp_path):
+    out = write_report(tmp_path, {}, {})
+    assert out.is_file()
+    assert check_images(out) == []
+    text = out.read_text(encoding="utf-8")
+    assert text.count("Not plotted") == len(ALL_PLOTS)
+    assert set(req_classes(text).values()) == {"na"}
+    assert '<div class="verdict na">' in text
+
+
+@pytest.mark.parametrize(
+    ("missing", "gone", "still_there"),
+    [
+        (["att_err_deg"], "03_attitude_error.png", "01_position_error.png"),
+        (["nav_err_m"], "02_navigation_error.png", "03_attitude_error.png"),
+        (["wheel_speed_radps"], "05_wheel_speeds.png", "04_thrusters.png"),
+        # Panels: the plot stays when one of its two series remains.
+        (["pos_err_bf_m"], None, "01_position_error.png"),
+        (["thruster_on_s"], None, "04_thrusters.png"),
+        (["mode"], None, "07_altitude_mode.png"),
+        (["nav_sigma_m"], None, "02_navigation_error.png"),
+        (["hover_err_m", "pos_err_bf_m"], "01_position_error.png", "02_navigation_error.png"),
+        (["altitude_m", "mode"], "07_altitude_mode.png", "06_scheduler.png"),
+        (["t_s"], None, "01_position_error.png"),
+    ],
+)
+def test_missing_keys_skip_with_note(tmp_path, missing, gone, still_there):
+    # A previous complete report in the same directory must not leave stale images behind.
+    write_report(tmp_path, make_history(500), make_summary())
+    h = make_history(500)
+    for key in missing:
+        del h[key]
+    out = write_report(tmp_path, h, make_summary())
+    names = check_images(out)
+    text = out.read_text(encoding="utf-8")
+    assert still_there in names
+    assert "Plot failed" not in text
+    if gone is not None:
+        assert gone not in names
+        assert not (tmp_path / "report" / gone).exists()
+        assert "Not plotted" in text
+        assert f"no `{missing[0]}` in history" in text
+
+
+def test_malformed_arrays_are_skipped_not_fatal(tmp_path):
+    h = make_history(400)
+    h["pos_err_bf_m"] = np.zeros(400)  # wrong shape
+    h["wheel_speed_radps"] = np.zeros((399, 4))  # wrong length
+    h["att_err_deg"] = np.array(["a"] * 400)  # not numeric
+    out = write_report(tmp_path, h, make_summary())
+    names = check_images(out)
+    text = out.read_text(encoding="utf-8")
+    assert "05_wheel_speeds.png" not in names and "03_attitude_error.png" not in names
+    assert "01_position_error.png" in names  # hover_err_m still plotted
+    assert "Plot failed" not in text
+
+
+def test_no_scheduler_in_summary(tmp_path):
+    summary = make_summary()
+    del summary["scheduler"], summary["events"]
+    out = write_report(tmp_path, make_history(100), summary)
+    text = out.read_text(encoding="utf-8")
+    assert "06_scheduler.png" not in check_images(out)
+    assert "No scheduler statistics" in text and "No events" in text
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def test_malicious_text_is_escaped(tmp_path):
+    evil = "<script>alert(1)</script>"
+    summary = make_summary(scenario=f'{evil}"&', final_mode=evil)
+    summary["scheduler"][f"{evil}$x$"] = {"group": evil, "rate_hz": 1, "runs": 1,
+                                         "overruns": 0, "faults": 0, "budget_us": 10,
+                                         "max_exec_us": 1, "p99_exec_us": 1, "mean_exec_us": 1}
+    summary["events"].append({"time_s": 1.0, "severity": "ERROR", "source": evil, "text": evil})
+    out = write_report(tmp_path, make_history(200), summary)
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    doc = parse(out)
+    assert "script" not in doc.tags
+    assert any(evil in chunk for chunk in doc.text)  # shown to the reader as text
+    assert "<script>alert('x')</script> & more" in "".join(doc.text)
+    assert "Plot failed" not in text  # "$x$" in a task name must not trip mathtext
+
+
+# ----------------------------------------------------------------------------- pass / fail
+
+
+@pytest.mark.parametrize(
+    ("hover", "att", "rtf", "expected"),
+    [
+        (0.5, 0.05, 400.0, ("pass", "pass", "pass")),
+        (1.0, 0.1, 300.0, ("pass", "pass", "pass")),  # limits are inclusive
+        (1.0001, 0.1001, 299.9, ("fail", "fail", "fail")),
+        (2.5, 0.01, 1000.0, ("fail", "pass", "pass")),
+        (0.1, 0.3, 1000.0, ("pass", "fail", "pass")),
+        (0.1, 0.01, 12.0, ("pass", "pass", "fail")),
+        (None, float("nan"), "fast", ("na", "na", "na")),
+    ],
+)
+def test_pass_fail_classes(tmp_path, hover, att, rtf, expected):
+    summary = make_summary(hover_error_m_p99=hover, attitude_error_deg_p99=att,
+                           realtime_factor=rtf)
+    out = write_report(tmp_path, make_history(50), summary)
+    text = out.read_text(encoding="utf-8")
+    keys = ("hover_error_m_p99", "attitude_error_deg_p99", "realtime_factor")
+    want = dict(zip(keys, expected, strict=True))
+    assert req_classes(text) == want
+    assert requirement_status(summary) == want
+    if "fail" in expected:
+        verdict = "fail"
+    elif all(e == "pass" for e in expected):
+        verdict = "pass"
+    else:
+        verdict = "na"
+    assert f'<div class="verdict {verdict}">' in text
+    for key, cls in want.items():
+        row = re.search(rf'<tr class="{cls}" id="req-{key}">.*?</tr>', text).group(0)
+        assert f'<td class="status">{"N/A" if cls == "na" else cls.upper()}</td>' in row
+
+
+def test_requirement_limits_match_brief():
+    limits = {r.key: (r.op, r.limit) for r in REQUIREMENTS}
+    assert limits == {
+        "hover_error_m_p99": ("<=", 1.0),
+        "attitude_error_deg_p99": ("<=", 0.1),
+        "realtime_factor": (">=", 300.0),
+    }
+
+
+# ----------------------------------------------------------------------------- events
+
+
+def test_events_table_limits_and_filters(tmp_path):
+    events = [{"time_s": float(i), "severity": "INFO", "source": "x", "text": f"info {i}"}
+              for i in range(30)]
+    events += [{"time_s": 1000.0 - i, "severity": "WARNING", "source": "nav",
+                "text": f"warn-{i:03d}"} for i in range(60)]
+    events += [{"time_s": 5.0, "severity": 3, "source": "fdir", "text": "mav error"},
+               {"time_s": 6.0, "severity": 6, "source": "fdir", "text": "mav info"},
+               {"severity": "critical", "source": "eps", "text": "no time"}]
+    out = write_report(tmp_path, make_history(10), make_summary(events=events))
+    text = out.read_text(encoding="utf-8")
+    rows = re.findall(r'<tr class="sev-(\w+)">', text)
+    assert len(rows) == report.MAX_EVENTS
+    assert "info 3" not in text and "mav info" not in text
+    assert "mav error" in text  # MAVLink severity 3 = ERROR, earliest in time
+    assert rows[0] == "error"
+    # Sorted by mission time: the latest warnings (lowest times first) are listed,
+    # the event without a time goes last and falls off the table.
+    assert "warn-059" in text and "warn-000" not in text and "no time" not in text
+    assert "62 warnings/errors (2 errors)" in text and "first 50 shown" in text
+
+
+# ----------------------------------------------------------------------------- no pyplot
+
+
+def test_does_not_use_pyplot(tmp_path):
+    code = (
+        "import sys, pathlib, numpy as np\n"
+        "from sim.report import write_report\n"
+        f"write_report(pathlib.Path({str(tmp_path)!r}), {{'att_err_deg': np.ones(5)}}, {{}})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
