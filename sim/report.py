@@ -157,6 +157,7 @@ class _History:
     def __init__(self, history: Mapping[str, np.ndarray]):
         self._h = history
         self.n = self._length()
+        self.notes: list[str] = []  # data problems met by the current plot
         t = self._raw("t_s")
         if t is not None and t.ndim == 1 and len(t) == self.n:
             self.t = t.astype(float)
@@ -202,11 +203,18 @@ class _History:
         values, counts = np.unique(lengths, return_counts=True)
         return int(values[np.argmax(counts)])
 
-    def has(self, key: str) -> bool:
-        return key in self._h and self._h[key] is not None
-
     def get(self, key: str, cols: int | None = None, min_cols: int = 1) -> np.ndarray:
-        """Return ``key`` as float (N,) (``cols is None``) or (N, k) array, else raise _Skip."""
+        """Return ``key`` as float (N,) (``cols is None``) or (N, k) array, else raise _Skip.
+
+        Every refusal is also recorded in ``self.notes`` for the plot's caption.
+        """
+        try:
+            return self._get(key, cols, min_cols)
+        except _Skip as exc:
+            self.notes.append(str(exc))
+            raise
+
+    def _get(self, key: str, cols: int | None, min_cols: int) -> np.ndarray:
         a = self._raw(key)
         if a is None:
             raise _Skip(f"no `{key}` in history")
@@ -219,9 +227,8 @@ class _History:
                 a = a[:, 0]
             if a.ndim != 1:
                 raise _Skip(f"`{key}` has shape {a.shape}, expected ({self.n},)")
-        else:
-            if a.ndim != 2 or a.shape[1] < min_cols:
-                raise _Skip(f"`{key}` has shape {a.shape}, expected ({self.n}, {cols})")
+        elif a.ndim != 2 or a.shape[1] < min_cols:
+            raise _Skip(f"`{key}` has shape {a.shape}, expected ({self.n}, {cols})")
         try:
             return a.astype(float)
         except (TypeError, ValueError) as exc:
@@ -861,24 +868,25 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     sections = []
     for spec in PLOTS:
         path = plot_dir / spec.file
+        h.notes = []
         try:
-            fig = spec.render(h, summary)
+            spec.render(h, summary).savefig(path, dpi=_DPI, metadata={"Software": None})
         except _Skip as exc:
-            fig, note = None, f"Not plotted: {exc}."
+            note = f"Not plotted: {exc}."
         except Exception as exc:  # a report must not take the run down
-            fig, note = None, f"Plot failed: {type(exc).__name__}: {exc}"
-        if fig is None:
+            note = f"Plot failed: {type(exc).__name__}: {exc}"
+        else:
+            note = ""
+        head = f'<figure id="{_esc(path.stem)}"><figcaption><b>{_esc(spec.title)}.</b> '
+        if note:
             path.unlink(missing_ok=True)  # no stale image from an earlier run
-            sections.append(
-                f'<figure id="{_esc(path.stem)}"><figcaption><b>{_esc(spec.title)}</b> — '
-                f'<span class="note">{_esc(note)}</span></figcaption></figure>'
-            )
+            sections.append(f'{head}<span class="note">{_esc(note)}</span></figcaption></figure>')
             continue
-        fig.savefig(path, dpi=_DPI, metadata={"Software": None})
+        partial = (f' <span class="note">Partial: {_esc("; ".join(h.notes))}.</span>'
+                   if h.notes else "")
         src = f"{PLOT_DIR}/{spec.file}"
         sections.append(
-            f'<figure id="{_esc(path.stem)}"><figcaption><b>{_esc(spec.title)}.</b> '
-            f"What to look for: {_esc(spec.look_for)}</figcaption>"
+            f"{head}What to look for: {_esc(spec.look_for)}{partial}</figcaption>"
             f'<a href="{_esc(src)}"><img src="{_esc(src)}" alt="{_esc(spec.title)}"></a>'
             "</figure>"
         )

@@ -2,7 +2,11 @@
 
 So that stock pymavlink tools decode the probe's own messages:
     mavlogdump.py --dialect prospector runs/.../flight.tlog
+    mavutil.mavlink_connection("flight.tlog", dialect="prospector")
 We copy the generated module (not a symlink: it survives moving the checkout).
+mavutil looks in dialects/v10 unless MAVLINK20 is set in the environment, so
+the module goes to both folders; it is a MAVLink 2 module and parses MAVLink 1
+frames as well.
 """
 
 import shutil
@@ -13,10 +17,11 @@ GENERATED = Path(__file__).resolve().parent.parent / "flightsw" / "icd" / "gener
 
 
 def main() -> int:
+    import pymavlink.dialects.v10 as v10
     import pymavlink.dialects.v20 as v20
 
-    target = Path(v20.__file__).parent / "prospector.py"
-    shutil.copy(GENERATED, target)
+    for package in (v10, v20):
+        shutil.copy(GENERATED, Path(package.__file__).parent / "prospector.py")
     return 0
 
 

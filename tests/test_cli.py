@@ -1,0 +1,73 @@
+"""End to end through the `prospector` command line, as a user types it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prospector(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "prospector.cli", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=300)
+
+
+def test_short_run_leaves_a_complete_run_directory(tmp_path):
+    out = tmp_path / "run"
+    result = prospector("run", "--scenario", "bennu-hover", "--seed", "3", "--duration", "30",
+                        "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "report:" in result.stdout
+    for name in ("flight.tlog", "summary.json", "events.log", "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 3
+    assert summary["sim_duration_s"] == 30.0
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_existing_output_directory_is_refused_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "flight.tlog").write_bytes(b"precious")
+    result = prospector("run", "--scenario", "bennu-hover", "--duration", "1", "--out", str(out))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "--force" in result.stderr
+    assert (out / "flight.tlog").read_bytes() == b"precious"
+
+
+def test_unknown_scenario_lists_the_known_ones(tmp_path):
+    result = prospector("run", "--scenario", "bennuu", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "bennu-hover" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_scenario_file_names_file_key_and_expectation(tmp_path):
+    good = (ROOT / "sim" / "scenarios" / "bennu-hover.toml").read_text()
+    bad = good.replace("mass_kg = 1500.0", "mass_kg = -3.0")
+    assert bad != good
+    path = tmp_path / "broken.toml"
+    path.write_text(bad)
+    result = prospector("run", "--scenario", str(path), "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "broken.toml" in line and "spacecraft.mass_kg" in line and "-3" in line
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_arguments_are_usage_errors_without_traceback(tmp_path):
+    result = prospector("run", "--scenario", "bennu-hover", "--duration", "-5",
+                        "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_scenarios_lists_the_default():
+    result = prospector("scenarios")
+    assert result.returncode == 0
+    assert "bennu-hover" in result.stdout.split()
