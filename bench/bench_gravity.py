@@ -8,6 +8,7 @@ same run.  Prints figures and ratios; asserts nothing.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from sim.shape import MeshRayCaster, bennu_top_shape  # noqa: E402
 GM_BENNU_M3S2 = 4.892
 
 
-def us_per_call(fn, args_list, repeat: int = 5) -> float:
+def us_per_call(fn, args_list, repeat: int = 9) -> float:
     """Best-of-`repeat` mean wall time per call, µs (best: least disturbed by other load)."""
     best = math.inf
     for _ in range(repeat):
@@ -72,7 +73,9 @@ def run_cached(exact: PolyhedronGravity, path: np.ndarray, rel_tol: float):
 
 
 def main() -> None:
-    print("Gravity model cost (µs per point, best of 5; numpy", np.__version__ + ")")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    print(f"Gravity model cost (µs per point, best of 9; numpy {np.__version__}; "
+          f"{os.cpu_count()} CPUs, load average {load:.2f} at start)")
     models = {}
     hover = None
     for subdivisions in (3, 4):
@@ -85,7 +88,7 @@ def main() -> None:
         batch = np.array([hover + 0.1 * k for k in range(256)])
         acc = us_per_call(g.acceleration, pts)
         both = us_per_call(g.acceleration_and_gradient, pts)
-        batched = us_per_call(g.acceleration, [(batch,)], repeat=3) / len(batch)
+        batched = us_per_call(g.acceleration, [(batch,)], repeat=5) / len(batch)
         print(f"  exact polyhedron, {len(f):5d} faces: acceleration {acc:7.1f}   "
               f"acceleration+gradient {both:7.1f}   batched (256 points) {batched:6.1f}")
         models[subdivisions] = (g, acc)

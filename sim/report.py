@@ -570,7 +570,7 @@ def _plot_scheduler(h: _History, summary: Mapping) -> Figure:
                   label="budget", zorder=3)
     for i in range(n):
         mx = vals["max_exec_us"][i]
-        txt = f"{mx:.3g} µs" + (f" ({100 * mx / budgets[i]:.0f} %)" if ok[i] else "")
+        txt = f"{_fmt(mx)} µs" + (f" ({100 * mx / budgets[i]:.0f} %)" if ok[i] else "")
         over = ok[i] and mx > budgets[i]
         ax.text(max(mx, budgets[i] if ok[i] else mx) * 1.15, y[i] + hgt, txt, va="center",
                 fontsize=7, color="#d62728" if over else "#333333")

@@ -11,6 +11,7 @@ import numpy as np
 
 from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 from flightsw.gnc.body_frame import SpinningBody
+from flightsw.gnc.guidance import pointing_attitude
 from flightsw.gnc.quat import (
     q_angle_between,
     q_from_rotvec,
@@ -19,7 +20,6 @@ from flightsw.gnc.quat import (
     q_rotate_inv,
     unit,
 )
-from flightsw.gnc.guidance import pointing_attitude
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity
 from sim.noise import NoiseStream

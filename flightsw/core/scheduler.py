@@ -327,7 +327,9 @@ class Scheduler:
         try:
             task.run(t_frame_us)
         except Exception as exc:  # a faulty task must not stop the others
-            fault = exc
+            # Keep only the text: holding the exception would keep its traceback
+            # (and a reference cycle through this frame) alive.
+            fault = f"{type(exc).__name__}: {exc}"
         exec_ns = max(0, self._exec_timer_ns() - t0_ns)
         stats.runs += 1
         stats.last_exec_ns = exec_ns
@@ -341,8 +343,8 @@ class Scheduler:
         if fault is not None:
             stats.faults += 1
             if _crossed_power_of_two(stats.faults - 1, stats.faults):
-                self._emit(Severity.ERROR, f"task {task.name} raised {type(fault).__name__}:"
-                           f" {fault} ({stats.faults} faults in all)")
+                self._emit(Severity.ERROR,
+                           f"task {task.name} raised {fault} ({stats.faults} faults in all)")
 
     def _emit(self, severity: Severity, text: str) -> None:
         if self._events is not None:

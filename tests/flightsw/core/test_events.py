@@ -61,7 +61,7 @@ def test_long_texts_reassemble_exactly(texts):
 def test_chunk_boundaries(n_bytes):
     sent = []
     log = EventLog(SimClock(), send=sent.append)
-    text = "x" * (n_bytes - len("s: "))  if n_bytes > 3 else ""
+    text = "x" * (n_bytes - len("s: ")) if n_bytes > 3 else ""
     wire_text = f"s: {text}"
     log.emit(Severity.WARNING, "s", text)
     n = len(wire_text)
