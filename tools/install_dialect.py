@@ -13,7 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-GENERATED = Path(__file__).resolve().parent.parent / "flightsw" / "icd" / "generated" / "prospector.py"
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "flightsw" / "icd" / "generated" / "prospector.py"
 
 
 def main() -> int:
