@@ -734,6 +734,9 @@ def _check_rate(ctx: _Context, rate_hz: float, sim_rate_hz: float, key: str) -> 
         raise ctx.error(key, f"expected a number > 0 and <= scenario.sim_rate_hz "
                              f"({_num(sim_rate_hz)}), got {_num(rate_hz)}")
     ratio = sim_rate_hz / rate_hz
+    if not math.isfinite(ratio) or ratio > 1e9:
+        raise ctx.error(key, f"expected a rate that divides scenario.sim_rate_hz "
+                             f"({_num(sim_rate_hz)}) at most 1e9 times, got {_num(rate_hz)}")
     if abs(ratio - round(ratio)) > 1e-9 * ratio:
         raise ctx.error(key, f"expected a rate that divides scenario.sim_rate_hz "
                              f"({_num(sim_rate_hz)}) evenly (sim_rate_hz / rate_hz must be "

@@ -7,7 +7,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -160,16 +159,13 @@ def test_full_report_files_and_figures(tmp_path):
     assert "SAFE entered" in text and "entered STANDBY" not in text
 
 
-def test_long_history_is_fast_and_complete(tmp_path):
+def test_long_history_is_complete(tmp_path):
+    # Speed of the report belongs in bench/, not here: no timing assertion.
     history = make_history(86_400, seed=3)
     history["hover_err_m"][40_000] = 7.5  # one spike must survive decimation
-    t0 = time.perf_counter()
     out = write_report(tmp_path, history, make_summary())
-    elapsed = time.perf_counter() - t0
     assert check_images(out) == ALL_PLOTS
     assert "Plot failed" not in out.read_text(encoding="utf-8")
-    # Budget is 3 s on a quiet machine; the bound here is loose against loaded CI hosts.
-    assert elapsed < 15.0, f"report took {elapsed:.2f} s"
 
 
 def test_envelope_keeps_extremes_and_shrinks():

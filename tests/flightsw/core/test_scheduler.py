@@ -163,6 +163,16 @@ def test_overruns_max_mean_and_p99_match_the_costs(costs, budgets_us, n_frames):
         assert p99_ns <= max(seen) + 1e-6
 
 
+def test_an_overrun_is_strictly_longer_than_the_budget():
+    timer = FakeExecTimer()
+    budget_us = 250
+    costs_ns = [budget_us * US_NS, budget_us * US_NS + 1, budget_us * US_NS - 1]
+    task, _ = costed("t", costs_ns, timer, budget_us=budget_us)
+    sched = Scheduler(SimClock(), [RateGroup("g", 10, [task])], exec_timer_ns=timer)
+    sched.run_until_us(sched.release_us(3))
+    assert sched.stats()["tasks"]["t"]["overruns"] == 1
+
+
 def test_a_task_that_raises_is_counted_and_the_others_keep_running():
     clock, timer = SimClock(), FakeExecTimer()
     events = EventLog(clock)
