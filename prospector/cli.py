@@ -39,7 +39,7 @@ def _seed(text: str) -> int:
 
 
 def _cmd_run(args) -> int:
-    from sim.runner import RunDirError, run_scenario
+    from sim.runner import RunConfigError, RunDirError, run_scenario
     from sim.scenario import ScenarioError, load_scenario
 
     overrides = {}
@@ -55,8 +55,9 @@ def _cmd_run(args) -> int:
     try:
         summary = run_scenario(scenario, out, force=args.force,
                                timing_telemetry=args.timing_telemetry,
-                               write_report=not args.no_report)
-    except RunDirError as exc:
+                               write_report=not args.no_report,
+                               params_file=Path(args.params) if args.params else None)
+    except (RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or out}: {exc.strerror}")
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replace a previous run in --out (otherwise refused)")
     run.add_argument("--timing-telemetry", action="store_true",
                      help="log task execution times (makes the log differ between runs)")
+    run.add_argument("--params", default=None,
+                     help="flight-software parameter file (NAME = value lines, as params.txt "
+                          "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.set_defaults(func=_cmd_run)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")

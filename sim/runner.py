@@ -25,17 +25,24 @@ from flightsw.app import FlightSoftware
 from flightsw.config import BodyModel, FlightConfig, VehicleConfig
 from flightsw.core.clock import SimClock
 from flightsw.core.modes import Mode
+from flightsw.core.params import ParamFileError, ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import icd_fingerprint, mavlink
+from flightsw.params_table import FLIGHT_PARAMS
 from sim.simbus import SimBus
 from sim.world import World
 
-RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html")
+RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
+             "params.txt")
 SETTLE_S = 600.0  # hover figures are taken after the initial transient
 
 
 class RunDirError(Exception):
     """The output directory cannot be used (exists, not writable)."""
+
+
+class RunConfigError(Exception):
+    """A parameter override the flight software would refuse (one-line message)."""
 
 
 def flight_config_from_scenario(sc, timing_telemetry: bool = False) -> FlightConfig:
@@ -92,9 +99,40 @@ def _ground_message(cmd):
     raise ValueError(f"unknown scenario command {cmd.name}")
 
 
-def _param_set(name: str, value: float):
-    return mavlink.MAVLink_param_set_message(1, 1, name.encode(), value,
-                                             mavlink.MAV_PARAM_TYPE_REAL32)
+def _param_set(name: str, value):
+    spec = _PARAM_SPECS.get(name)
+    wire_type = spec.wire_type if spec is not None else mavlink.MAV_PARAM_TYPE_REAL32
+    return mavlink.MAVLink_param_set_message(1, 1, name.encode(), float(value), wire_type)
+
+
+_PARAM_SPECS = {spec.name: spec for spec in FLIGHT_PARAMS}
+
+
+def parameter_overrides(sc, params_file: Path | None) -> dict:
+    """The scenario's [params] then the file's, checked as the flight software would.
+
+    Checked before the run so that a typo fails at once with one line, instead
+    of a PARAM_SET refused on board and a flight with the wrong tuning.
+    """
+    table = ParamTable(FLIGHT_PARAMS)
+    merged = {}
+    for name, value in sc.params.items():
+        if name not in table:
+            raise RunConfigError(f"{sc.source}: params.{name}: unknown flight-software "
+                                 f"parameter (known: {', '.join(table.names)})")
+        reason = table.check(name, value)
+        if reason is not None:
+            raise RunConfigError(f"{sc.source}: params.{name}: {reason}")
+        merged[name] = value
+    if params_file is not None:
+        try:
+            table.load(params_file)
+        except ParamFileError as exc:
+            raise RunConfigError(str(exc)) from None
+        for spec in FLIGHT_PARAMS:
+            if table.get(spec.name) != spec.default:
+                merged[spec.name] = table.get(spec.name)
+    return merged
 
 
 class History:
@@ -148,8 +186,10 @@ class History:
 
 
 def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None = None,
-                 timing_telemetry: bool = False, write_report: bool = True) -> dict:
+                 timing_telemetry: bool = False, write_report: bool = True,
+                 params_file: Path | None = None) -> dict:
     out_dir = Path(out_dir)
+    overrides = parameter_overrides(sc, params_file)
     prepare_run_dir(out_dir, force)
     wall_start = time.perf_counter()
     world = World(sc)
@@ -178,7 +218,7 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
 
         fsw.events.add_sink(write_event)
         # Ground uplink: parameter overrides at t=0, then the command sequence.
-        uplink = [(0, _param_set(name, value)) for name, value in sorted(sc.params.items())]
+        uplink = [(0, _param_set(name, value)) for name, value in sorted(overrides.items())]
         uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
         uplink.sort(key=lambda item: item[0])
         history = History(int(sc.scenario.duration_s) + 2, len(world.wheel_axes))
@@ -212,6 +252,8 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     hist = history.trimmed()
     summary = _summary(sc, hist, fsw, recorder, wall_s, n_frames / base_hz, events_lines, world)
     np.savez_compressed(out_dir / "history.npz", **hist)
+    # The table as flown, loadable again with --params.
+    fsw.params.save(out_dir / "params.txt")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if write_report:
         from sim.report import write_report as _write_report

@@ -71,3 +71,29 @@ def test_scenarios_lists_the_default():
     result = prospector("scenarios")
     assert result.returncode == 0
     assert "bennu-hover" in result.stdout.split()
+
+
+def test_parameter_file_is_applied_and_saved_with_the_run(tmp_path):
+    params = tmp_path / "tuning.txt"
+    params.write_text("HOV_BW_RADPS = 0.04\n")
+    out = tmp_path / "run"
+    result = prospector("run", "--scenario", "bennu-hover", "--duration", "3", "--no-report",
+                        "--params", str(params), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    saved = (out / "params.txt").read_text()
+    line = next(ln for ln in saved.splitlines() if ln.startswith("HOV_BW_RADPS"))
+    # The value went up as a float32 PARAM_SET, as it would over a real link.
+    assert abs(float(line.split("=")[1].split("#")[0]) - 0.04) < 1e-8
+
+
+def test_bad_parameter_file_is_one_line_naming_file_and_parameter(tmp_path):
+    params = tmp_path / "tuning.txt"
+    params.write_text("HOV_BW_RADPS = 9.0\n")
+    out = tmp_path / "run"
+    result = prospector("run", "--scenario", "bennu-hover", "--duration", "3",
+                        "--params", str(params), "--out", str(out))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "tuning.txt" in line and "HOV_BW_RADPS" in line
+    assert not out.exists()

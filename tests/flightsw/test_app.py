@@ -1,0 +1,149 @@
+"""The assembled flight software behind an in-memory Bus: commands, parameters, modes.
+
+The mock transport below is the whole Bus contract: what a SerialBus or a
+ReplayBus must also do.
+"""
+
+import math
+
+import pytest
+
+from flightsw.app import FlightSoftware
+from flightsw.config import BodyModel, FlightConfig, VehicleConfig
+from flightsw.core.clock import SimClock
+from flightsw.core.commands import CommandResult
+from flightsw.core.modes import Mode
+from flightsw.icd import GROUND_COMPONENT_ID, GROUND_SYSTEM_ID, mavlink, new_codec
+
+
+class MockBus:
+    """Ground-side test double: queue messages in, collect what comes out."""
+
+    def __init__(self):
+        self._codec = new_codec(GROUND_SYSTEM_ID, GROUND_COMPONENT_ID)
+        self._rx = new_codec(GROUND_SYSTEM_ID, GROUND_COMPONENT_ID)
+        self.inbox = []
+        self.sent = []
+
+    def push(self, msg):
+        self.inbox.append(self._rx.decode(bytearray(msg.pack(self._codec))))
+
+    def send(self, msg):
+        self.sent.append(msg)
+
+    def poll(self):
+        out, self.inbox = self.inbox, []
+        return out
+
+    def of_type(self, kind):
+        return [m for m in self.sent if m.get_type() == kind]
+
+
+CONFIG = FlightConfig(
+    vehicle=VehicleConfig(1500.0, (2400.0, 2100.0, 1700.0), 4, 0.12, 0.2, 1.0, 0.005),
+    body=BodyModel(4.892, 85.65, -60.17, 4.296057 * 3600.0),
+    hover_point_bf_m=(1082.5, 0.0, 625.0),
+)
+
+
+@pytest.fixture
+def flight():
+    bus, clock = MockBus(), SimClock()
+    records = []
+    fsw = FlightSoftware(CONFIG, bus, clock, record=lambda t, raw: records.append((t, raw)))
+    return fsw, bus, clock, records
+
+
+def command(cmd_id, *params):
+    p = list(params) + [0.0] * (7 - len(params))
+    return mavlink.MAVLink_command_long_message(1, 1, cmd_id, 0, *p)
+
+
+def step(fsw, clock, frames=1):
+    for _ in range(frames):
+        fsw.run_frame()
+        clock.advance_by_us(100_000)
+
+
+def last_ack(bus):
+    acks = bus.of_type("COMMAND_ACK")
+    assert acks, "no COMMAND_ACK sent"
+    return acks[-1]
+
+
+def test_invalid_hover_point_is_rejected_and_changes_nothing(flight):
+    fsw, bus, clock, _ = flight
+    before = fsw.guidance.target_bf_m
+    bus.push(command(mavlink.PROBE_CMD_SET_HOVER_POINT, 10.0, 0.0, 0.0))  # inside Bennu
+    step(fsw, clock)
+    ack = last_ack(bus)
+    assert ack.command == mavlink.PROBE_CMD_SET_HOVER_POINT
+    assert ack.result == mavlink.MAV_RESULT_DENIED
+    assert CommandResult.from_ack(ack) == CommandResult.INVALID_PARAM
+    assert fsw.guidance.target_bf_m == before
+
+
+def test_valid_hover_point_is_accepted(flight):
+    fsw, bus, clock, _ = flight
+    bus.push(command(mavlink.PROBE_CMD_SET_HOVER_POINT, 0.0, 1200.0, 300.0))
+    step(fsw, clock)
+    assert CommandResult.from_ack(last_ack(bus)) == CommandResult.ACCEPTED
+    assert fsw.guidance.target_bf_m == (0.0, 1200.0, 300.0)
+
+
+def test_unknown_command_is_unsupported(flight):
+    fsw, bus, clock, _ = flight
+    bus.push(command(31337))
+    step(fsw, clock)
+    assert last_ack(bus).result == mavlink.MAV_RESULT_UNSUPPORTED
+
+
+def test_disallowed_mode_transition_is_wrong_mode(flight):
+    fsw, bus, clock, _ = flight
+    assert fsw.modes.current == Mode.SAFE
+    bus.push(command(mavlink.MAV_CMD_DO_SET_MODE, 1.0, float(Mode.HOVER)))  # SAFE -> HOVER
+    step(fsw, clock)
+    assert CommandResult.from_ack(last_ack(bus)) == CommandResult.WRONG_MODE
+    assert fsw.modes.current == Mode.SAFE
+
+
+def test_out_of_range_parameter_is_refused_and_value_kept(flight):
+    fsw, bus, clock, _ = flight
+    before = fsw.params.get("HOV_BW_RADPS")
+    bus.push(mavlink.MAVLink_param_set_message(1, 1, b"HOV_BW_RADPS", 50.0,
+                                               mavlink.MAV_PARAM_TYPE_REAL32))
+    step(fsw, clock)
+    assert fsw.params.get("HOV_BW_RADPS") == before
+    reply = bus.of_type("PARAM_VALUE")[-1]
+    assert reply.param_id == "HOV_BW_RADPS"
+    assert reply.param_value == pytest.approx(before, rel=1e-6)
+
+
+def test_parameter_change_retunes_the_controller(flight):
+    fsw, bus, clock, _ = flight
+    bus.push(mavlink.MAVLink_param_set_message(1, 1, b"HOV_BW_RADPS", 0.05,
+                                               mavlink.MAV_PARAM_TYPE_REAL32))
+    step(fsw, clock)
+    assert fsw.trans_ctrl.kp == pytest.approx(0.05 ** 2, rel=1e-6)
+
+
+def test_every_message_in_both_directions_is_recorded(flight):
+    fsw, bus, clock, records = flight
+    bus.push(command(31337))
+    bus.push(mavlink.MAVLink_highres_imu_message(0, *([0.0] * 13), 0b111111, 0))
+    step(fsw, clock, 12)  # includes a 1 Hz frame: HEARTBEAT goes out
+    recorded = [new_codec(9, 9).decode(bytearray(raw)).get_type() for _, raw in records]
+    assert "COMMAND_LONG" in recorded and "HIGHRES_IMU" in recorded  # inbound
+    assert "COMMAND_ACK" in recorded and "HEARTBEAT" in recorded  # outbound
+    assert len(records) == len(bus.sent) + 2
+
+
+def test_no_wall_clock_in_the_tasks(flight, monkeypatch):
+    """Flight tasks take time from the Clock only: a broken wall clock changes nothing."""
+    import time
+
+    fsw, bus, clock, records = flight
+    monkeypatch.setattr(time, "time", lambda: math.nan)
+    monkeypatch.setattr(time, "monotonic", lambda: math.nan)
+    step(fsw, clock, 30)
+    assert len(records) > 0
