@@ -6,6 +6,8 @@ is ~50x cheaper per sample.  Each sensor gets its own stream spawned from the
 scenario seed, so adding a sensor does not change the noise of the others.
 """
 
+import hashlib
+
 import numpy as np
 
 _BLOCK = 4096
@@ -13,8 +15,10 @@ _BLOCK = 4096
 
 class NoiseStream:
     def __init__(self, seed: int, name: str):
-        # Stable per-name entropy: the stream depends only on (seed, name).
-        key = [int.from_bytes(name.encode()[:16].ljust(16, b"\0"), "little"), int(seed)]
+        # Stable per-name entropy from the whole name: the stream depends only on
+        # (seed, name), and names sharing a prefix still get independent streams.
+        digest = hashlib.sha256(name.encode()).digest()
+        key = [int.from_bytes(digest[:16], "little"), int(seed)]
         self._rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
         self._normals: list[float] = []
         self._uniforms: list[float] = []

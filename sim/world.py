@@ -13,6 +13,9 @@ from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 from flightsw.gnc.body_frame import SpinningBody
 from flightsw.gnc.guidance import pointing_attitude
 from flightsw.gnc.quat import (
+    cross,
+    dot,
+    norm,
     q_angle_between,
     q_from_rotvec,
     q_mul,
@@ -213,8 +216,8 @@ class World:
         q_ref = pointing_attitude(self.state.pos_i_m, self.body.pole_i)
         b_true = q_rotate(self.state.q_i_to_sc, self.boresight_sc)
         b_ref = q_rotate(q_ref, (0.0, 0.0, 1.0))
-        c = max(-1.0, min(1.0, b_true[0] * b_ref[0] + b_true[1] * b_ref[1] + b_true[2] * b_ref[2]))
-        return math.acos(c)
+        # atan2(|a x b|, a . b): exact for the tiny angles a good controller leaves.
+        return math.atan2(norm(cross(b_true, b_ref)), dot(b_true, b_ref))
 
     def attitude_error_rad(self) -> float:
         return q_angle_between(self.state.q_i_to_sc,

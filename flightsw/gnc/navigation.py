@@ -98,7 +98,8 @@ class _AxisFilter:
         # Symmetric 3x3 stored as [p00, p01, p02, p11, p12, p22].
         self.p = [pos_sigma_m ** 2, 0.0, 0.0, vel_sigma_mps ** 2, 0.0, acc_sigma_mps2 ** 2]
 
-    def propagate(self, accel_known: float, dt: float, q_vel: float, q_acc: float) -> None:
+    def propagate(self, accel_known: float, dt: float, accel_var: float, q_acc: float) -> None:
+        """accel_var: variance of the accelerometer noise held over this step, (m/s^2)^2."""
         x = self.x
         h2 = 0.5 * dt * dt
         a = accel_known + x[2]
@@ -117,7 +118,9 @@ class _AxisFilter:
         n02 = a02
         n11 = a11 + f12 * a12
         n12 = a12
-        self.p = [n00, n01, n02, n11 + q_vel, n12, p22 + q_acc]
+        # Noise held constant over dt enters position (dt^2/2) and velocity (dt).
+        self.p = [n00 + accel_var * h2 * h2, n01 + accel_var * h2 * dt, n02,
+                  n11 + accel_var * dt * dt, n12, p22 + q_acc]
 
     def update(self, z: float, r: float) -> None:
         p00, p01, p02, p11, p12, p22 = self.p
@@ -157,10 +160,10 @@ class TranslationFilter:
 
     def propagate(self, specific_force_i: tuple, dt_s: float) -> None:
         g = self.gravity_i(self.position_i())
-        q_vel = (self.accel_noise * dt_s) ** 2
+        accel_var = self.accel_noise ** 2
         q_acc = self.acc_walk ** 2 * dt_s
         for k in range(3):
-            self.axes[k].propagate(specific_force_i[k] + g[k], dt_s, q_vel, q_acc)
+            self.axes[k].propagate(specific_force_i[k] + g[k], dt_s, accel_var, q_acc)
 
     def update_position_bf(self, t_s: float, pos_bf: tuple, sigma_m: float,
                            gate_sigma: float = 6.0) -> bool:

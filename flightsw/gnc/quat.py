@@ -121,9 +121,13 @@ def q_from_dcm_columns(x_i: Vec3, y_i: Vec3, z_i: Vec3) -> Quat:
 
 
 def q_angle_between(a: Quat, b: Quat) -> float:
-    """Smallest rotation angle (rad) taking attitude a to attitude b."""
-    d = abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3])
-    return 2.0 * math.acos(min(1.0, d))
+    """Smallest rotation angle (rad) taking attitude a to attitude b.
+
+    atan2 of the relative rotation's vector and scalar parts: acos of a dot
+    product near 1 would lose half the digits for small angles.
+    """
+    w, x, y, z = q_mul((a[0], -a[1], -a[2], -a[3]), b)
+    return 2.0 * math.atan2(math.sqrt(x * x + y * y + z * z), abs(w))
 
 
 def dot(a: Vec3, b: Vec3) -> float:

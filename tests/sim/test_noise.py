@@ -53,10 +53,6 @@ def test_different_seeds_give_different_streams(seed_a, seed_b, name):
     assert [a.gauss() for _ in range(4)] != [b.gauss() for _ in range(4)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "NoiseStream keys the generator on name.encode()[:16]: names that share their first "
-    "16 bytes (e.g. 'star-tracker-bias-x' and 'star-tracker-bias-y') get identical, "
-    "fully correlated streams"))
 def test_long_names_sharing_a_prefix_give_different_streams():
     a = NoiseStream(1, "star-tracker-bias-x")
     b = NoiseStream(1, "star-tracker-bias-y")

@@ -30,7 +30,7 @@ from flightsw.gnc.quat import (
 ANGLE_TOL_RAD = 1e-12
 # Unit-norm error after normalisation (dimensionless).
 NORM_TOL = 1e-14
-# Near-identity rotations: acos loses half the digits there (see the xfail below),
+# Near-identity rotations: acos loses half the digits there,
 # so q_angle_between is compared with the oracle only where acos is well conditioned.
 WELL_CONDITIONED_MIN_ANGLE_RAD = 1e-3
 
@@ -188,10 +188,6 @@ def test_q_angle_between_matches_scipy_magnitude(a, b):
     assert abs(q_angle_between(a, minus_b) - expected) < ANGLE_TOL_RAD
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "q_angle_between uses 2*acos(|a.b|): for equal or nearly equal attitudes the dot "
-    "product rounds to 1 - 1e-16 and acos returns ~1e-8 rad instead of 0; "
-    "2*atan2(|vec(conj(a) b)|, |scalar|) keeps full precision"))
 def test_q_angle_between_is_accurate_near_identity():
     # A unit quaternion (norm 1 within 1 ulp) whose dot product with itself rounds below 1.
     q = q_normalize((0.029046729477717918, -0.7973371321522287, 0.12770407677402312,
