@@ -2,8 +2,8 @@
 
 Prints figures, never pass/fail.  Three measurements in one process:
   1. the default scenario as `prospector run` flies it (recorder on, report off);
-  2. the same run instrumented, split into dynamics, gravity, sensors + bus,
-     flight tasks and recorder (the instrumentation itself costs a few %);
+  2. the same run instrumented, split into dynamics, gravity, sensors, SimBus,
+     flight tasks, recorder and truth history (instrumentation costs a few %);
   3. a peer: the same scenario with exact polyhedron gravity at every RK4
      stage instead of the cached expansion, i.e. what the cache buys.
 Usage: python bench/bench_sil.py [--duration S]
@@ -43,6 +43,8 @@ def _instrumented_run(sc, out: Path) -> dict:
     real_world_cls = runner_mod.World
     real_fsw_cls = runner_mod.FlightSoftware
     real_recorder_cls = runner_mod.FlightRecorder
+    real_bus_cls = runner_mod.SimBus
+    real_history_cls = runner_mod.History
 
     class World(real_world_cls):
         def __init__(self, scenario):
@@ -62,8 +64,19 @@ def _instrumented_run(sc, out: Path) -> dict:
             super().__init__(*args, **kwargs)
             timers["recorder"] = self.record = _Timed(self.record)
 
+    class SimBus(real_bus_cls):
+        def __init__(self):
+            super().__init__()
+            timers["simbus"] = self.deliver = _Timed(self.deliver)
+
+    class History(real_history_cls):
+        def __init__(self, *args):
+            super().__init__(*args)
+            timers["history"] = self.sample = _Timed(self.sample)
+
     runner_mod.World, runner_mod.FlightSoftware = World, FlightSoftware
     runner_mod.FlightRecorder = FlightRecorder
+    runner_mod.SimBus, runner_mod.History = SimBus, History
     try:
         t0 = time.perf_counter()
         summary = run_scenario(sc, out, write_report=False, progress=False)
@@ -71,6 +84,7 @@ def _instrumented_run(sc, out: Path) -> dict:
     finally:
         runner_mod.World, runner_mod.FlightSoftware = real_world_cls, real_fsw_cls
         runner_mod.FlightRecorder = real_recorder_cls
+        runner_mod.SimBus, runner_mod.History = real_bus_cls, real_history_cls
     return {"total_s": total_s, "timers": timers, "summary": summary}
 
 
@@ -122,12 +136,14 @@ def main() -> None:
         parts = {
             "dynamics (RK4, excl. gravity)": t["dynamics"] - t["gravity"],
             "gravity (cached polyhedron)": t["gravity"],
-            "sensors + SimBus pack/decode": t["sensors"],
+            "sensor models": t["sensors"],
+            "SimBus pack + decode (to flight)": t["simbus"],
             "actuator commands": t["actuators"],
             "flight tasks (excl. recorder)": t["flight"] - t["recorder"],
             "recorder (tlog writes)": t["recorder"],
+            "truth history for the report (1 Hz)": t["history"],
         }
-        parts["runner, set-up, summary"] = total - sum(parts.values())
+        parts["runner loop, set-up, summary"] = total - sum(parts.values())
         print(f"where the time goes (instrumented run, {total:.2f} s wall):")
         for name, seconds in parts.items():
             print(f"  {name:<32} {seconds:7.2f} s  {100 * seconds / total:5.1f} %  "
