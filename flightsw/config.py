@@ -5,7 +5,7 @@ the runner builds these from a scenario, the HIL rig from a board file.
 Tunable values live in the parameter table instead (flightsw.params_table).
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -39,3 +39,21 @@ class FlightConfig:
     # Execution times are measured on the host: logging them makes the flight
     # log differ from run to run, so deterministic runs leave them out.
     timing_telemetry: bool = False
+
+
+def flight_config_to_dict(config: FlightConfig) -> dict:
+    """Plain JSON-able form; the run directory keeps it so a replay can rebuild the software."""
+    return asdict(config)
+
+
+def flight_config_from_dict(data: dict) -> FlightConfig:
+    """Inverse of flight_config_to_dict; KeyError/TypeError name what is missing or wrong."""
+    vehicle = dict(data["vehicle"])
+    vehicle["inertia_kgm2"] = tuple(vehicle["inertia_kgm2"])
+    return FlightConfig(
+        vehicle=VehicleConfig(**vehicle),
+        body=BodyModel(**data["body"]),
+        hover_point_bf_m=tuple(data["hover_point_bf_m"]),
+        base_rate_hz=int(data["base_rate_hz"]),
+        timing_telemetry=bool(data["timing_telemetry"]),
+    )

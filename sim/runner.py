@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from flightsw.app import FlightSoftware
-from flightsw.config import BodyModel, FlightConfig, VehicleConfig
+from flightsw.config import BodyModel, FlightConfig, VehicleConfig, flight_config_to_dict
 from flightsw.core.clock import SimClock
 from flightsw.core.modes import Mode
 from flightsw.core.params import ParamFileError, ParamTable
@@ -33,7 +33,7 @@ from sim.simbus import SimBus
 from sim.world import World
 
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
-             "params.txt")
+             "params.txt", "flight_config.json")
 SETTLE_S = 600.0  # hover figures are taken after the initial transient
 
 
@@ -200,6 +200,11 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     frame_us = 1_000_000 // base_hz
     n_frames = int(round(sc.scenario.duration_s * base_hz))
     epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
+    # What the flight software was built with: replay rebuilds it from this file.
+    (out_dir / "flight_config.json").write_text(
+        json.dumps({"flight_config": flight_config_to_dict(config),
+                    "icd_fingerprint": f"{icd_fingerprint():08x}",
+                    "epoch_unix_us": epoch_us}, indent=2) + "\n")
     events_lines = []
 
     with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
