@@ -248,6 +248,12 @@ def _validate_custom_mode(params: Params) -> str | None:
     custom_mode = params[1]
     if custom_mode != int(custom_mode) or custom_mode < 0:
         return f"custom mode {custom_mode} is not a mode number"
+    from flightsw.core.modes import GROUND_SELECTABLE, Mode
+
+    if int(custom_mode) in Mode._value2member_map_ and Mode(int(custom_mode)) not in \
+            GROUND_SELECTABLE:
+        return (f"mode {Mode(int(custom_mode)).name} is entered by its own command, "
+                "not by DO_SET_MODE")
     return None
 
 

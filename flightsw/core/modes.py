@@ -31,13 +31,26 @@ class Mode(IntEnum):
     SAFE = mavlink.PROBE_MODE_SAFE
     STANDBY = mavlink.PROBE_MODE_STANDBY
     HOVER = mavlink.PROBE_MODE_HOVER
+    MASS_MEASURE = mavlink.PROBE_MODE_MASS_MEASURE
+    DESCENT = mavlink.PROBE_MODE_DESCENT
+    TAG = mavlink.PROBE_MODE_TAG
+    BACKAWAY = mavlink.PROBE_MODE_BACKAWAY
 
+
+# Modes the ground may select with MAV_CMD_DO_SET_MODE.  The others are entered
+# by their own commands (START_TAG, MEASURE_MASS), which check preconditions,
+# or by the sequence itself.
+GROUND_SELECTABLE = frozenset({Mode.SAFE, Mode.STANDBY, Mode.HOVER})
 
 # mode -> modes it may go to (SAFE is added to every row regardless).
 DEFAULT_TRANSITIONS: Mapping[Mode, frozenset[Mode]] = {
     Mode.SAFE: frozenset({Mode.STANDBY}),
     Mode.STANDBY: frozenset({Mode.HOVER}),
-    Mode.HOVER: frozenset({Mode.STANDBY}),
+    Mode.HOVER: frozenset({Mode.STANDBY, Mode.MASS_MEASURE, Mode.DESCENT}),
+    Mode.MASS_MEASURE: frozenset({Mode.HOVER}),
+    Mode.DESCENT: frozenset({Mode.TAG, Mode.BACKAWAY}),
+    Mode.TAG: frozenset({Mode.BACKAWAY}),
+    Mode.BACKAWAY: frozenset({Mode.HOVER}),
 }
 
 # HEARTBEAT.system_status per mode; modes not listed report ACTIVE. SAFE

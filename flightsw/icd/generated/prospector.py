@@ -367,8 +367,38 @@ PROBE_MODE_STANDBY = 1
 enums["PROBE_MODE"][1] = EnumEntry("PROBE_MODE_STANDBY", """Navigation running, no translational control.""")
 PROBE_MODE_HOVER = 2
 enums["PROBE_MODE"][2] = EnumEntry("PROBE_MODE_HOVER", """Hold a hover point fixed in the body-fixed frame, instruments at the surface.""")
-PROBE_MODE_ENUM_END = 3
-enums["PROBE_MODE"][3] = EnumEntry("PROBE_MODE_ENUM_END", """""")
+PROBE_MODE_MASS_MEASURE = 3
+enums["PROBE_MODE"][3] = EnumEntry("PROBE_MODE_MASS_MEASURE", """Spin about the spacecraft x axis with the arm extended and measure the moment of inertia.""")
+PROBE_MODE_DESCENT = 4
+enums["PROBE_MODE"][4] = EnumEntry("PROBE_MODE_DESCENT", """Touch-and-go descent from safe-home through Checkpoint and Matchpoint toward contact.""")
+PROBE_MODE_TAG = 5
+enums["PROBE_MODE"][5] = EnumEntry("PROBE_MODE_TAG", """In contact: sampler gas, contact dwell.""")
+PROBE_MODE_BACKAWAY = 6
+enums["PROBE_MODE"][6] = EnumEntry("PROBE_MODE_BACKAWAY", """Back-away burn and climb to a safe distance (also the wave-off).""")
+PROBE_MODE_ENUM_END = 7
+enums["PROBE_MODE"][7] = EnumEntry("PROBE_MODE_ENUM_END", """""")
+
+# PROBE_TAG_PHASE
+enums["PROBE_TAG_PHASE"] = Enum()
+enums["PROBE_TAG_PHASE"].bitmask = False
+PROBE_TAG_PHASE_IDLE = 0
+enums["PROBE_TAG_PHASE"][0] = EnumEntry("PROBE_TAG_PHASE_IDLE", """""")
+PROBE_TAG_PHASE_TO_CHECKPOINT = 1
+enums["PROBE_TAG_PHASE"][1] = EnumEntry("PROBE_TAG_PHASE_TO_CHECKPOINT", """""")
+PROBE_TAG_PHASE_TO_MATCHPOINT = 2
+enums["PROBE_TAG_PHASE"][2] = EnumEntry("PROBE_TAG_PHASE_TO_MATCHPOINT", """""")
+PROBE_TAG_PHASE_FINAL = 3
+enums["PROBE_TAG_PHASE"][3] = EnumEntry("PROBE_TAG_PHASE_FINAL", """""")
+PROBE_TAG_PHASE_CONTACT = 4
+enums["PROBE_TAG_PHASE"][4] = EnumEntry("PROBE_TAG_PHASE_CONTACT", """""")
+PROBE_TAG_PHASE_BACKAWAY_BURN = 5
+enums["PROBE_TAG_PHASE"][5] = EnumEntry("PROBE_TAG_PHASE_BACKAWAY_BURN", """""")
+PROBE_TAG_PHASE_CLIMB = 6
+enums["PROBE_TAG_PHASE"][6] = EnumEntry("PROBE_TAG_PHASE_CLIMB", """""")
+PROBE_TAG_PHASE_DONE = 7
+enums["PROBE_TAG_PHASE"][7] = EnumEntry("PROBE_TAG_PHASE_DONE", """""")
+PROBE_TAG_PHASE_ENUM_END = 8
+enums["PROBE_TAG_PHASE"][8] = EnumEntry("PROBE_TAG_PHASE_ENUM_END", """""")
 
 # PROBE_SAMPLER_ACTION
 enums["PROBE_SAMPLER_ACTION"] = Enum()
@@ -2673,8 +2703,36 @@ enums["MAV_CMD"][53101].param[4] = """Empty"""
 enums["MAV_CMD"][53101].param[5] = """Empty"""
 enums["MAV_CMD"][53101].param[6] = """Empty"""
 enums["MAV_CMD"][53101].param[7] = """Empty"""
-MAV_CMD_ENUM_END = 53102
-enums["MAV_CMD"][53102] = EnumEntry("MAV_CMD_ENUM_END", """""")
+PROBE_CMD_START_TAG = 53102
+enums["MAV_CMD"][53102] = EnumEntry("PROBE_CMD_START_TAG", """Start the touch-and-go descent toward the on-board target (from HOVER at safe-home only).""")
+enums["MAV_CMD"][53102].param[1] = """Empty"""
+enums["MAV_CMD"][53102].param[2] = """Empty"""
+enums["MAV_CMD"][53102].param[3] = """Empty"""
+enums["MAV_CMD"][53102].param[4] = """Empty"""
+enums["MAV_CMD"][53102].param[5] = """Empty"""
+enums["MAV_CMD"][53102].param[6] = """Empty"""
+enums["MAV_CMD"][53102].param[7] = """Empty"""
+PROBE_CMD_WAVE_OFF = 53103
+enums["MAV_CMD"][53103] = EnumEntry("PROBE_CMD_WAVE_OFF", """Abort the descent: back away and climb to a safe distance.""")
+enums["MAV_CMD"][53103].param[1] = """Empty"""
+enums["MAV_CMD"][53103].param[2] = """Empty"""
+enums["MAV_CMD"][53103].param[3] = """Empty"""
+enums["MAV_CMD"][53103].param[4] = """Empty"""
+enums["MAV_CMD"][53103].param[5] = """Empty"""
+enums["MAV_CMD"][53103].param[6] = """Empty"""
+enums["MAV_CMD"][53103].param[7] = """Empty"""
+PROBE_CMD_MEASURE_MASS = 53104
+enums["MAV_CMD"][53104] = EnumEntry("PROBE_CMD_MEASURE_MASS", """Spin-method moment-of-inertia measurement (from HOVER only); param1: 0 = baseline, 1 = after sampling.""")
+enums["MAV_CMD"][53104].param[1] = """0 = baseline before touch-and-go, 1 = after."""
+enums["MAV_CMD"][53104].label[1] = """which"""
+enums["MAV_CMD"][53104].param[2] = """Empty"""
+enums["MAV_CMD"][53104].param[3] = """Empty"""
+enums["MAV_CMD"][53104].param[4] = """Empty"""
+enums["MAV_CMD"][53104].param[5] = """Empty"""
+enums["MAV_CMD"][53104].param[6] = """Empty"""
+enums["MAV_CMD"][53104].param[7] = """Empty"""
+MAV_CMD_ENUM_END = 53105
+enums["MAV_CMD"][53105] = EnumEntry("MAV_CMD_ENUM_END", """""")
 
 # HL_FAILURE_FLAG
 enums["HL_FAILURE_FLAG"] = Enum()
@@ -6374,6 +6432,8 @@ MAVLINK_MSG_ID_PROBE_SAMPLER_CMD = 53031
 MAVLINK_MSG_ID_PROBE_POWER_THERMAL = 53040
 MAVLINK_MSG_ID_PROBE_NAV_STATE = 53050
 MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS = 53051
+MAVLINK_MSG_ID_PROBE_TAG_STATUS = 53052
+MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE = 53053
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
@@ -7128,6 +7188,94 @@ class MAVLink_probe_guidance_status_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_guidance_status_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_tag_status_message(MAVLink_message):
+    """
+    Touch-and-go sequence status.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_TAG_STATUS
+    msgname = "PROBE_TAG_STATUS"
+    fieldnames = ["time_usec", "phase", "height_m", "height_rate_mps", "predicted_contact_bf_m", "predicted_miss_m", "hazard_clearance_m", "waveoffs"]
+    ordered_fieldnames = ["time_usec", "height_m", "height_rate_mps", "predicted_contact_bf_m", "predicted_miss_m", "hazard_clearance_m", "phase", "waveoffs"]
+    fieldtypes = ["uint64_t", "uint8_t", "float", "float", "float", "float", "float", "uint8_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {"phase": "PROBE_TAG_PHASE"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "height_m": "m", "height_rate_mps": "m/s", "predicted_contact_bf_m": "m", "predicted_miss_m": "m", "hazard_clearance_m": "m"}
+    native_format = bytearray(b"<QfffffBB")
+    orders = [0, 6, 1, 2, 3, 4, 5, 7]
+    lengths = [1, 1, 1, 3, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 3, 0, 0, 0, 0]
+    crc_extra = 134
+    unpacker = struct.Struct("<Qff3fffBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, phase: int, height_m: float, height_rate_mps: float, predicted_contact_bf_m: Sequence[float], predicted_miss_m: float, hazard_clearance_m: float, waveoffs: int):
+        MAVLink_message.__init__(self, MAVLink_probe_tag_status_message.id, MAVLink_probe_tag_status_message.msgname)
+        self._fieldnames = MAVLink_probe_tag_status_message.fieldnames
+        self._instance_field = MAVLink_probe_tag_status_message.instance_field
+        self._instance_offset = MAVLink_probe_tag_status_message.instance_offset
+        self.time_usec = time_usec
+        self.phase = phase
+        self.height_m = height_m
+        self.height_rate_mps = height_rate_mps
+        self.predicted_contact_bf_m = predicted_contact_bf_m
+        self.predicted_miss_m = predicted_miss_m
+        self.hazard_clearance_m = hazard_clearance_m
+        self.waveoffs = waveoffs
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.height_m, self.height_rate_mps, self.predicted_contact_bf_m[0], self.predicted_contact_bf_m[1], self.predicted_contact_bf_m[2], self.predicted_miss_m, self.hazard_clearance_m, self.phase, self.waveoffs), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_tag_status_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_mass_estimate_message(MAVLink_message):
+    """
+    Spin-method moment of inertia and sample mass.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE
+    msgname = "PROBE_MASS_ESTIMATE"
+    fieldnames = ["time_usec", "which", "inertia_kgm2", "inertia_sigma_kgm2", "sample_mass_kg", "sample_mass_sigma_kg"]
+    ordered_fieldnames = ["time_usec", "inertia_kgm2", "inertia_sigma_kgm2", "sample_mass_kg", "sample_mass_sigma_kg", "which"]
+    fieldtypes = ["uint64_t", "uint8_t", "float", "float", "float", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "inertia_kgm2": "kg.m^2", "inertia_sigma_kgm2": "kg.m^2", "sample_mass_kg": "kg", "sample_mass_sigma_kg": "kg"}
+    native_format = bytearray(b"<QffffB")
+    orders = [0, 5, 1, 2, 3, 4]
+    lengths = [1, 1, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 0, 0, 0]
+    crc_extra = 29
+    unpacker = struct.Struct("<QffffB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, which: int, inertia_kgm2: float, inertia_sigma_kgm2: float, sample_mass_kg: float, sample_mass_sigma_kg: float):
+        MAVLink_message.__init__(self, MAVLink_probe_mass_estimate_message.id, MAVLink_probe_mass_estimate_message.msgname)
+        self._fieldnames = MAVLink_probe_mass_estimate_message.fieldnames
+        self._instance_field = MAVLink_probe_mass_estimate_message.instance_field
+        self._instance_offset = MAVLink_probe_mass_estimate_message.instance_offset
+        self.time_usec = time_usec
+        self.which = which
+        self.inertia_kgm2 = inertia_kgm2
+        self.inertia_sigma_kgm2 = inertia_sigma_kgm2
+        self.sample_mass_kg = sample_mass_kg
+        self.sample_mass_sigma_kg = sample_mass_sigma_kg
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.inertia_kgm2, self.inertia_sigma_kgm2, self.sample_mass_kg, self.sample_mass_sigma_kg, self.which), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_mass_estimate_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_task_stats_message(MAVLink_message):
@@ -17263,6 +17411,8 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_POWER_THERMAL: MAVLink_probe_power_thermal_message,
     MAVLINK_MSG_ID_PROBE_NAV_STATE: MAVLink_probe_nav_state_message,
     MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS: MAVLink_probe_guidance_status_message,
+    MAVLINK_MSG_ID_PROBE_TAG_STATUS: MAVLink_probe_tag_status_message,
+    MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE: MAVLink_probe_mass_estimate_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
@@ -18201,6 +18351,66 @@ class MAVLink(object):
 
         """
         self.send(self.probe_guidance_status_encode(time_usec, target_bf_m, pos_err_bf_m, att_err_rad, dv_total_mps), force_mavlink1=force_mavlink1)
+
+    def probe_tag_status_encode(self, time_usec: int, phase: int, height_m: float, height_rate_mps: float, predicted_contact_bf_m: Sequence[float], predicted_miss_m: float, hazard_clearance_m: float, waveoffs: int) -> MAVLink_probe_tag_status_message:
+        """
+        Touch-and-go sequence status.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        phase                     : Sequence phase. (type:uint8_t, values:PROBE_TAG_PHASE)
+        height_m                  : Estimated sampler-head height above the target plane. [m] (type:float)
+        height_rate_mps           : Estimated rate of that height. [m/s] (type:float)
+        predicted_contact_bf_m        : Predicted contact point, body-fixed frame. [m] (type:float)
+        predicted_miss_m          : Predicted distance of contact from the target. [m] (type:float)
+        hazard_clearance_m        : Predicted contact distance to the nearest mapped hazard edge. [m] (type:float)
+        waveoffs                  : Wave-offs so far. (type:uint8_t)
+
+        """
+        return MAVLink_probe_tag_status_message(time_usec, phase, height_m, height_rate_mps, predicted_contact_bf_m, predicted_miss_m, hazard_clearance_m, waveoffs)
+
+    def probe_tag_status_send(self, time_usec: int, phase: int, height_m: float, height_rate_mps: float, predicted_contact_bf_m: Sequence[float], predicted_miss_m: float, hazard_clearance_m: float, waveoffs: int, force_mavlink1: bool = False) -> None:
+        """
+        Touch-and-go sequence status.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        phase                     : Sequence phase. (type:uint8_t, values:PROBE_TAG_PHASE)
+        height_m                  : Estimated sampler-head height above the target plane. [m] (type:float)
+        height_rate_mps           : Estimated rate of that height. [m/s] (type:float)
+        predicted_contact_bf_m        : Predicted contact point, body-fixed frame. [m] (type:float)
+        predicted_miss_m          : Predicted distance of contact from the target. [m] (type:float)
+        hazard_clearance_m        : Predicted contact distance to the nearest mapped hazard edge. [m] (type:float)
+        waveoffs                  : Wave-offs so far. (type:uint8_t)
+
+        """
+        self.send(self.probe_tag_status_encode(time_usec, phase, height_m, height_rate_mps, predicted_contact_bf_m, predicted_miss_m, hazard_clearance_m, waveoffs), force_mavlink1=force_mavlink1)
+
+    def probe_mass_estimate_encode(self, time_usec: int, which: int, inertia_kgm2: float, inertia_sigma_kgm2: float, sample_mass_kg: float, sample_mass_sigma_kg: float) -> MAVLink_probe_mass_estimate_message:
+        """
+        Spin-method moment of inertia and sample mass.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        which                     : 0 = baseline, 1 = after sampling. (type:uint8_t)
+        inertia_kgm2              : Measured moment of inertia about the spin axis. [kg.m^2] (type:float)
+        inertia_sigma_kgm2        : Its one-sigma uncertainty. [kg.m^2] (type:float)
+        sample_mass_kg            : Sample mass (after sampling; NaN for the baseline). [kg] (type:float)
+        sample_mass_sigma_kg        : Its one-sigma uncertainty. [kg] (type:float)
+
+        """
+        return MAVLink_probe_mass_estimate_message(time_usec, which, inertia_kgm2, inertia_sigma_kgm2, sample_mass_kg, sample_mass_sigma_kg)
+
+    def probe_mass_estimate_send(self, time_usec: int, which: int, inertia_kgm2: float, inertia_sigma_kgm2: float, sample_mass_kg: float, sample_mass_sigma_kg: float, force_mavlink1: bool = False) -> None:
+        """
+        Spin-method moment of inertia and sample mass.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        which                     : 0 = baseline, 1 = after sampling. (type:uint8_t)
+        inertia_kgm2              : Measured moment of inertia about the spin axis. [kg.m^2] (type:float)
+        inertia_sigma_kgm2        : Its one-sigma uncertainty. [kg.m^2] (type:float)
+        sample_mass_kg            : Sample mass (after sampling; NaN for the baseline). [kg] (type:float)
+        sample_mass_sigma_kg        : Its one-sigma uncertainty. [kg] (type:float)
+
+        """
+        self.send(self.probe_mass_estimate_encode(time_usec, which, inertia_kgm2, inertia_sigma_kgm2, sample_mass_kg, sample_mass_sigma_kg), force_mavlink1=force_mavlink1)
 
     def probe_task_stats_encode(self, time_usec: int, task: bytes, group_hz: float, runs: int, overruns: int, budget_us: int, max_exec_us: int, p99_exec_us: int, group_slips: int) -> MAVLink_probe_task_stats_message:
         """

@@ -18,6 +18,16 @@ ALLOWED = {
     (Mode.SAFE, Mode.STANDBY),
     (Mode.STANDBY, Mode.HOVER),
     (Mode.HOVER, Mode.STANDBY),
+    # The touch-and-go sequence (issue 3): hover -> descent -> contact -> back-away
+    # -> hover; a descent may be waved off straight to back-away; the mass
+    # measurement starts and ends in hover.
+    (Mode.HOVER, Mode.MASS_MEASURE),
+    (Mode.MASS_MEASURE, Mode.HOVER),
+    (Mode.HOVER, Mode.DESCENT),
+    (Mode.DESCENT, Mode.TAG),
+    (Mode.DESCENT, Mode.BACKAWAY),
+    (Mode.TAG, Mode.BACKAWAY),
+    (Mode.BACKAWAY, Mode.HOVER),
 } | {(m, Mode.SAFE) for m in Mode}
 
 
