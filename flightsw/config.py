@@ -17,6 +17,10 @@ class VehicleConfig:
     wheel_max_torque_nm: float
     thrust_n: float
     min_impulse_bit_ns: float
+    # Back-away thruster (slot 6 of PROBE_THRUSTER_CMD, firing along -z
+    # spacecraft: away from the surface while the boresight looks down).
+    backaway_force_n: float = 0.0
+    arm_length_m: float = 3.35  # sampler head offset along +z from the centre of mass
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,15 @@ class BodyModel:
 
 
 @dataclass(frozen=True)
+class TagSite:
+    """The touch-and-go target and the on-board hazard map (body-fixed frame)."""
+
+    target_bf_m: tuple[float, float, float]
+    normal_bf: tuple[float, float, float]  # local surface normal, unit
+    hazards: tuple = ()  # ((center_bf_m (3), radius_m), ...)
+
+
+@dataclass(frozen=True)
 class FlightConfig:
     vehicle: VehicleConfig
     body: BodyModel
@@ -39,6 +52,10 @@ class FlightConfig:
     # Execution times are measured on the host: logging them makes the flight
     # log differ from run to run, so deterministic runs leave them out.
     timing_telemetry: bool = False
+    # On-board landmark catalogue (Natural Feature Tracking), body-fixed, m;
+    # PROBE_NAVCAM_LANDMARK.landmark_id indexes it.
+    landmarks_bf_m: tuple = ()
+    tag: TagSite | None = None
 
 
 def flight_config_to_dict(config: FlightConfig) -> dict:
@@ -50,10 +67,17 @@ def flight_config_from_dict(data: dict) -> FlightConfig:
     """Inverse of flight_config_to_dict; KeyError/TypeError name what is missing or wrong."""
     vehicle = dict(data["vehicle"])
     vehicle["inertia_kgm2"] = tuple(vehicle["inertia_kgm2"])
+    tag = None
+    if data.get("tag") is not None:
+        t = data["tag"]
+        tag = TagSite(tuple(t["target_bf_m"]), tuple(t["normal_bf"]),
+                      tuple((tuple(c), float(r)) for c, r in t["hazards"]))
     return FlightConfig(
         vehicle=VehicleConfig(**vehicle),
         body=BodyModel(**data["body"]),
         hover_point_bf_m=tuple(data["hover_point_bf_m"]),
         base_rate_hz=int(data["base_rate_hz"]),
         timing_telemetry=bool(data["timing_telemetry"]),
+        landmarks_bf_m=tuple(tuple(p) for p in data.get("landmarks_bf_m", ())),
+        tag=tag,
     )

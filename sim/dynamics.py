@@ -82,9 +82,10 @@ class RigidBodyDynamics:
         return d
 
     def step(self, state: SpacecraftState, dt_s: float, thrust_accel_i: tuple,
-             motor_torque_nm: tuple) -> SpacecraftState:
-        """Advance by dt_s with constant thrust acceleration and wheel motor torques (RK4)."""
-        wheel_torque_sc = [0.0, 0.0, 0.0]
+             motor_torque_nm: tuple, ext_torque_sc: tuple = (0.0, 0.0, 0.0)) -> SpacecraftState:
+        """Advance by dt_s with constant thrust acceleration, wheel motor torques and an
+        external torque (spacecraft frame, e.g. surface contact), RK4."""
+        wheel_torque_sc = [ext_torque_sc[0], ext_torque_sc[1], ext_torque_sc[2]]
         for a, tau in zip(self.wheel_axes, motor_torque_nm, strict=True):
             wheel_torque_sc[0] -= a[0] * tau
             wheel_torque_sc[1] -= a[1] * tau

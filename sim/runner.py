@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from flightsw.app import FlightSoftware
-from flightsw.config import BodyModel, FlightConfig, VehicleConfig, flight_config_to_dict
+from flightsw.config import (
+    BodyModel,
+    FlightConfig,
+    TagSite,
+    VehicleConfig,
+    flight_config_to_dict,
+)
 from flightsw.core.clock import SimClock
 from flightsw.core.modes import Mode
 from flightsw.core.params import ParamFileError, ParamTable
@@ -30,6 +36,7 @@ from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import icd_fingerprint, mavlink
 from flightsw.params_table import FLIGHT_PARAMS
 from sim.simbus import SimBus
+from sim.site import SiteError
 from sim.world import World
 
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
@@ -45,8 +52,22 @@ class RunConfigError(Exception):
     """A parameter override the flight software would refuse (one-line message)."""
 
 
-def flight_config_from_scenario(sc, timing_telemetry: bool = False) -> FlightConfig:
+def flight_config_from_scenario(sc, timing_telemetry: bool = False,
+                                world: World | None = None) -> FlightConfig:
+    """What the probe is told before flight: its vehicle, nominal body model, landmark
+    catalogue and, for a touch-and-go, the target and the mapped hazards."""
     craft = sc.spacecraft
+    tag_site = None
+    landmarks = ()
+    hover_point = tuple(sc.initial.hover_point_bf_m)
+    if world is not None:
+        landmarks = tuple(tuple(float(x) for x in p) for p in world.landmarks_bf_m)
+        hover_point = world.hover_point_bf_m
+        if world.site is not None:
+            site = world.site
+            tag_site = TagSite(site.point_bf_m, site.normal_bf,
+                               tuple((h.center_bf_m, h.radius_m) for h in site.hazards
+                                     if h.mapped))
     return FlightConfig(
         vehicle=VehicleConfig(
             mass_kg=craft.mass_kg,
@@ -56,6 +77,8 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False) -> FlightCon
             wheel_max_torque_nm=craft.wheels.max_torque_nm,
             thrust_n=craft.thrusters.force_n,
             min_impulse_bit_ns=craft.thrusters.min_impulse_bit_ns,
+            backaway_force_n=craft.thrusters.backaway_force_n,
+            arm_length_m=craft.arm_length_m,
         ),
         body=BodyModel(
             gm_m3s2=sc.body.gm_m3s2,
@@ -63,9 +86,11 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False) -> FlightCon
             pole_dec_deg=sc.body.pole_dec_deg,
             rotation_period_s=sc.body.rotation_period_h * 3600.0,
         ),
-        hover_point_bf_m=tuple(sc.initial.hover_point_bf_m),
+        hover_point_bf_m=hover_point,
         base_rate_hz=int(round(sc.scenario.sim_rate_hz)),
         timing_telemetry=timing_telemetry,
+        landmarks_bf_m=landmarks,
+        tag=tag_site,
     )
 
 
@@ -96,6 +121,13 @@ def _ground_message(cmd):
             1, 1, mavlink.PROBE_CMD_SET_HOVER_POINT, 0, x, y, z, 0, 0, 0, 0)
     if cmd.name == "SET_PARAM":
         return _param_set(str(cmd.args[0]), float(cmd.args[1]))
+    simple = {"START_TAG": mavlink.PROBE_CMD_START_TAG, "WAVE_OFF": mavlink.PROBE_CMD_WAVE_OFF}
+    if cmd.name in simple:
+        return mavlink.MAVLink_command_long_message(1, 1, simple[cmd.name], 0, 0, 0, 0, 0, 0,
+                                                    0, 0)
+    if cmd.name == "MEASURE_MASS":
+        return mavlink.MAVLink_command_long_message(1, 1, mavlink.PROBE_CMD_MEASURE_MASS, 0,
+                                                    float(cmd.args[0]), 0, 0, 0, 0, 0, 0)
     raise ValueError(f"unknown scenario command {cmd.name}")
 
 
@@ -190,12 +222,15 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
                  params_file: Path | None = None) -> dict:
     out_dir = Path(out_dir)
     overrides = parameter_overrides(sc, params_file)
-    prepare_run_dir(out_dir, force)
     wall_start = time.perf_counter()
-    world = World(sc)
+    try:
+        world = World(sc)  # checks the site before anything is written
+    except SiteError as exc:
+        raise RunConfigError(str(exc)) from None
+    prepare_run_dir(out_dir, force)
     bus = SimBus()
     clock = SimClock()
-    config = flight_config_from_scenario(sc, timing_telemetry)
+    config = flight_config_from_scenario(sc, timing_telemetry, world)
     base_hz = config.base_rate_hz
     frame_us = 1_000_000 // base_hz
     n_frames = int(round(sc.scenario.duration_s * base_hz))

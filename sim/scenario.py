@@ -46,7 +46,8 @@ UNIT_VECTOR_TOLERANCE = 1e-3
 # MAVLink PARAM_* messages carry the name in char[16].
 PARAM_NAME_MAX_CHARS = 16
 MODE_NAMES = ("SAFE", "STANDBY", "HOVER")
-COMMAND_NAMES = ("SET_MODE", "SET_HOVER_POINT", "SET_PARAM")
+COMMAND_NAMES = ("SET_MODE", "SET_HOVER_POINT", "SET_PARAM", "START_TAG", "WAVE_OFF",
+                 "MEASURE_MASS")
 
 # Physical constants per body, the defaults of the [body] keys other than `name`
 # (see /work/shared/reference/FACTS.md for the sources).
@@ -73,6 +74,23 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "commands": (),
     "commands[].args": (),
     "params": MappingProxyType({}),
+    "spacecraft.arm_length_m": 3.35,
+    "spacecraft.thrusters.backaway_force_n": 0.0,
+    "sensors.navcam.landmark_sigma_rad": 1e-4,
+    "sensors.navcam.fov_half_deg": 20.0,
+    "sensors.navcam.max_landmarks": 8,
+    "sensors.sampler": {"rate_hz": 10.0},
+    "dispersions": {"gm_sigma_frac": 0.0},
+    "tag": None,
+    "tag.safe_home_height_m": 1000.0,
+    "tag.slope_limit_deg": 15.0,
+    "tag.hazards": (),
+    "tag.regolith_density_kgm3": (500.0, 700.0),
+    "tag.fine_fraction": (0.3, 0.9),
+    "tag.sampler_capacity_kg": 0.4,
+    "tag.regolith_stiffness_npm": 20.0,
+    "tag.regolith_damping_nspm": 230.0,
+    "tag.friction": 0.4,
 })
 
 
@@ -149,6 +167,7 @@ class ThrusterConfig:
     min_impulse_bit_ns: float  # smallest impulse one firing can deliver
     magnitude_sigma_frac: float  # 1-sigma thrust magnitude error, fraction of force_n
     misalignment_sigma_deg: float  # 1-sigma angle between actual and nominal thrust axis
+    backaway_force_n: float = 0.0  # slot 6: one thruster along -z spacecraft (0: none)
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,7 @@ class SpacecraftConfig:
     instrument_boresight_sc: tuple[float, float, float]  # unit vector, spacecraft frame
     thrusters: ThrusterConfig
     wheels: WheelConfig
+    arm_length_m: float = 3.35  # sampler head along +z from the centre of mass
 
 
 @dataclass(frozen=True)
@@ -217,11 +237,14 @@ class LidarConfig:
 
 @dataclass(frozen=True)
 class NavCamConfig:
-    """[sensors.navcam]: landmark-navigation position fix, 1-sigma per axis."""
+    """[sensors.navcam]: landmark sightings (Natural Feature Tracking) at rate_hz."""
 
     rate_hz: float
-    sigma_m: float
+    sigma_m: float  # 1-sigma per axis of a position fix (PROBE_NAVCAM_FIX), if emitted
     dropout_prob: float
+    landmark_sigma_rad: float = 1e-4  # 1-sigma angular error of one landmark sighting
+    fov_half_deg: float = 20.0
+    max_landmarks: int = 8  # sightings per image
 
 
 @dataclass(frozen=True)
@@ -249,6 +272,7 @@ class SensorsConfig:
     navcam: NavCamConfig
     wheel_tach: WheelTachConfig
     power: PowerSensorConfig
+    sampler: SamplerSensorConfig = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +289,42 @@ class ScheduledCommand:
 
 
 @dataclass(frozen=True)
+class SamplerSensorConfig:
+    rate_hz: float
+
+
+@dataclass(frozen=True)
+class DispersionsConfig:
+    """Run-to-run dispersions drawn from the seed (beyond sensor noise and biases)."""
+
+    gm_sigma_frac: float  # true GM = nominal * (1 + sigma * N(0, 1)); the probe knows nominal
+
+
+@dataclass(frozen=True)
+class HazardConfig:
+    latlon_deg: tuple[float, float]
+    radius_m: float
+    height_m: float
+    mapped: bool  # on the probe's hazard map (an unmapped one is a surprise)
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    """Touch-and-go: the target, its hazards and the regolith and sampler truth."""
+
+    target_latlon_deg: tuple[float, float]
+    safe_home_height_m: float  # sampler-head height above the target at the start
+    slope_limit_deg: float
+    hazards: tuple[HazardConfig, ...]
+    regolith_density_kgm3: tuple[float, float]  # drawn uniformly per run
+    fine_fraction: tuple[float, float]  # collectable (<= 2 cm) fraction, drawn per run
+    sampler_capacity_kg: float
+    regolith_stiffness_npm: float
+    regolith_damping_nspm: float
+    friction: float
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario. `to_dict()` has the TOML's layout plus `source`."""
 
@@ -276,10 +336,15 @@ class Scenario:
     sensors: SensorsConfig
     commands: tuple[ScheduledCommand, ...]
     params: Mapping[str, float] = field(hash=False)  # flight-software parameter overrides
+    dispersions: DispersionsConfig = None
+    tag: TagConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for summary.json); without `source` it is valid input."""
-        return _plain(self)
+        data = _plain(self)
+        if data.get("tag") is None:
+            data.pop("tag", None)  # absent, not null: TOML has no null
+        return data
 
 
 def _plain(value: Any) -> Any:
@@ -369,8 +434,10 @@ _SPACECRAFT_SCHEMA: dict[str, Any] = {
     "mass_kg": _POSITIVE,
     "inertia_kgm2": _Vector(3, _POSITIVE),
     "instrument_boresight_sc": _Vector(3),
+    "arm_length_m": _Number(gt=0.0, le=20.0),
     "thrusters": {
         "force_n": _POSITIVE,
+        "backaway_force_n": _SIGMA,
         "min_impulse_bit_ns": _SIGMA,
         "magnitude_sigma_frac": _Number(ge=0.0, lt=0.5),
         "misalignment_sigma_deg": _Number(ge=0.0, lt=10.0),
@@ -402,11 +469,34 @@ _SENSORS_SCHEMA: dict[str, Any] = {
     "star_tracker": {"rate_hz": _RATE, "sigma_arcsec": _SIGMA, "dropout_prob": _PROB},
     "lidar": {"rate_hz": _RATE, "sigma_m": _SIGMA, "max_range_m": _POSITIVE,
               "dropout_prob": _PROB},
-    "navcam": {"rate_hz": _RATE, "sigma_m": _SIGMA, "dropout_prob": _PROB},
+    "navcam": {"rate_hz": _RATE, "sigma_m": _SIGMA, "dropout_prob": _PROB,
+               "landmark_sigma_rad": _Number(gt=0.0, le=0.1),
+               "fov_half_deg": _Number(gt=0.0, lt=90.0),
+               "max_landmarks": _Number(ge=1, le=64, integer=True)},
+    "sampler": {"rate_hz": _RATE},
     "wheel_tach": {"rate_hz": _RATE, "sigma_radps": _SIGMA},
     "power": {"rate_hz": _RATE},
 }
-_TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params")
+_TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params",
+             "dispersions", "tag")
+_DISPERSIONS_SCHEMA: dict[str, Any] = {"gm_sigma_frac": _Number(ge=0.0, lt=0.5)}
+_RANGE_PAIR = _Vector(2, _Number(ge=0.0))
+_TAG_SCHEMA: dict[str, Any] = {
+    "target_latlon_deg": _Vector(2, _Number(ge=-360.0, le=360.0)),
+    "safe_home_height_m": _Number(ge=100.0, le=5000.0),
+    "slope_limit_deg": _Number(gt=0.0, lt=90.0),
+    "regolith_density_kgm3": _Vector(2, _Number(ge=100.0, le=3000.0)),
+    "fine_fraction": _Vector(2, _Number(ge=0.0, le=1.0)),
+    "sampler_capacity_kg": _Number(gt=0.0, le=10.0),
+    "regolith_stiffness_npm": _SIGMA,
+    "regolith_damping_nspm": _SIGMA,
+    "friction": _Number(ge=0.0, le=2.0),
+}
+_HAZARD_SCHEMA: dict[str, Any] = {
+    "latlon_deg": _Vector(2, _Number(ge=-360.0, le=360.0)),
+    "radius_m": _Number(gt=0.0, le=50.0),
+    "height_m": _Number(gt=0.0, le=50.0),
+}
 _COMMAND_KEYS = ("t_s", "name", "args")
 _COMMAND_T = _Number(ge=0.0)
 _COMMAND_NAME = _Text(choices=COMMAND_NAMES, what="a command name")
@@ -563,6 +653,9 @@ def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
     commands = _check_commands(ctx, _get(ctx, raw, "commands", "", "an array of tables"),
                                run["duration_s"])
     params = _check_params(ctx, _get(ctx, raw, "params", "", "a table"))
+    dispersions = _check_table(ctx, _get(ctx, raw, "dispersions", "", "a table"),
+                               _DISPERSIONS_SCHEMA, "dispersions", DEFAULTS)
+    tag = _check_tag(ctx, raw.get("tag"))
 
     return Scenario(
         source=source,
@@ -579,9 +672,57 @@ def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
             lidar=LidarConfig(**sensors["lidar"]),
             navcam=NavCamConfig(**sensors["navcam"]),
             wheel_tach=WheelTachConfig(**sensors["wheel_tach"]),
-            power=PowerSensorConfig(**sensors["power"])),
+            power=PowerSensorConfig(**sensors["power"]),
+            sampler=SamplerSensorConfig(**sensors["sampler"])),
         commands=commands,
         params=params,
+        dispersions=DispersionsConfig(**dispersions),
+        tag=tag,
+    )
+
+
+def _check_tag(ctx: _Context, raw: Any) -> TagConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ctx.error("tag", f"expected a table, got {_show(raw)}")
+    hazards_raw = raw.get("hazards", ())
+    plain = {k: v for k, v in raw.items() if k != "hazards"}
+    table = _check_table(ctx, plain, _TAG_SCHEMA, "tag", DEFAULTS)
+    if not isinstance(hazards_raw, (list, tuple)):
+        raise ctx.error("tag.hazards", f"expected an array of tables, got {_show(hazards_raw)}")
+    hazards = []
+    for i, entry in enumerate(hazards_raw):
+        path = f"tag.hazards[{i}]"
+        if not isinstance(entry, dict):
+            raise ctx.error(path, f"expected a table, got {_show(entry)}")
+        mapped = entry.get("mapped", True)
+        if not isinstance(mapped, bool):
+            raise ctx.error(f"{path}.mapped", f"expected true or false, got {_show(mapped)}")
+        rest = {k: v for k, v in entry.items() if k != "mapped"}
+        checked = _check_table(ctx, rest, _HAZARD_SCHEMA, path, {})
+        hazards.append(HazardConfig(tuple(checked["latlon_deg"]), checked["radius_m"],
+                                    checked["height_m"], mapped))
+    for key in ("regolith_density_kgm3", "fine_fraction"):
+        lo, hi = table[key]
+        if lo > hi:
+            raise ctx.error(f"tag.{key}", f"expected [low, high] with low <= high, got "
+                                          f"{_show(list(table[key]))}")
+    lat = table["target_latlon_deg"][0]
+    if not -90.0 <= lat <= 90.0:
+        raise ctx.error("tag.target_latlon_deg", f"expected a latitude in [-90, 90] deg, "
+                                                 f"got {_num(lat)}")
+    return TagConfig(
+        target_latlon_deg=tuple(table["target_latlon_deg"]),
+        safe_home_height_m=table["safe_home_height_m"],
+        slope_limit_deg=table["slope_limit_deg"],
+        hazards=tuple(hazards),
+        regolith_density_kgm3=tuple(table["regolith_density_kgm3"]),
+        fine_fraction=tuple(table["fine_fraction"]),
+        sampler_capacity_kg=table["sampler_capacity_kg"],
+        regolith_stiffness_npm=table["regolith_stiffness_npm"],
+        regolith_damping_nspm=table["regolith_damping_nspm"],
+        friction=table["friction"],
     )
 
 
@@ -777,14 +918,23 @@ def _check_args(ctx: _Context, name: str, raw: Any, key: str) -> tuple[str | flo
         "SET_MODE": "1 argument: a mode name, one of " + ", ".join(repr(m) for m in MODE_NAMES),
         "SET_HOVER_POINT": "3 arguments: the hover point x, y, z in m, body-fixed frame",
         "SET_PARAM": "2 arguments: a parameter name and a number",
+        "START_TAG": "no arguments",
+        "WAVE_OFF": "no arguments",
+        "MEASURE_MASS": "1 argument: 0 (baseline) or 1 (after sampling)",
     }[name]
     args = _as_list(raw)
-    count = {"SET_MODE": 1, "SET_HOVER_POINT": 3, "SET_PARAM": 2}[name]
+    count = {"SET_MODE": 1, "SET_HOVER_POINT": 3, "SET_PARAM": 2, "START_TAG": 0,
+             "WAVE_OFF": 0, "MEASURE_MASS": 1}[name]
     if args is None or len(args) != count:
         got = _show(raw) if args is None else f"{len(args)}: {_show(raw)}"
         raise ctx.error(key, f"{name} expects {expected}, got {got}")
     if name == "SET_MODE":
         return (_check_text(ctx, args[0], _MODE_NAME, f"{key}[0]"),)
+    if name in ("START_TAG", "WAVE_OFF"):
+        return ()
+    if name == "MEASURE_MASS":
+        return (float(_check_number(ctx, args[0], _Number(integer=True, choices=(0, 1)),
+                                    f"{key}[0]")),)
     if name == "SET_HOVER_POINT":
         point = tuple(float(_check_number(ctx, a, _ANY, f"{key}[{i}]"))
                       for i, a in enumerate(args))

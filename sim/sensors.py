@@ -147,3 +147,76 @@ def boresight_bf(q_i_to_sc: tuple, boresight_sc: tuple, rotation_bf_to_i) -> tup
 
 __all__ = ["ImuModel", "StarTrackerModel", "LidarModel", "NavcamModel", "WheelTachModel",
            "PowerThermalModel", "boresight_bf", "q_rotate_inv"]
+
+
+class LandmarkCameraModel:
+    """Natural Feature Tracking: lines of sight to catalogue landmarks in view.
+
+    A landmark is seen when it is inside the camera's field of view about the
+    boresight, faces the camera (radial normal) and is more than 1 m away;
+    the max_landmarks nearest the boresight are reported, each with angular
+    noise.  Occlusion by other terrain is not modelled.
+    """
+
+    def __init__(self, noise: NoiseStream, catalogue_bf_m, sigma_rad: float,
+                 fov_half_deg: float, max_landmarks: int, dropout_prob: float):
+        import numpy as np
+
+        self._np = np
+        self.noise = noise
+        self.catalogue = np.asarray(catalogue_bf_m, dtype=float)
+        norms = np.linalg.norm(self.catalogue, axis=1)
+        self._normals = self.catalogue / norms[:, None]
+        self.sigma_rad = sigma_rad
+        self.cos_fov = math.cos(math.radians(fov_half_deg))
+        self.max_landmarks = max_landmarks
+        self.dropout_prob = dropout_prob
+
+    def measure(self, t_us: int, pos_bf: tuple, boresight_bf: tuple, q_i_to_sc: tuple,
+                rotation_bf_to_i) -> list:
+        if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
+            return []
+        np = self._np
+        d = self.catalogue - np.asarray(pos_bf)
+        rng = np.linalg.norm(d, axis=1)
+        u = d / rng[:, None]
+        cos_off = u @ np.asarray(boresight_bf)
+        facing = -(u * self._normals).sum(axis=1)
+        visible = np.flatnonzero((cos_off > self.cos_fov) & (facing > 0.2) & (rng > 1.0))
+        if visible.size == 0:
+            return []
+        order = visible[np.argsort(-cos_off[visible], kind="stable")][: self.max_landmarks]
+        m = rotation_bf_to_i
+        out = []
+        for k in order.tolist():
+            ub = u[k]
+            # Angular noise: a small random tilt perpendicular to the line of sight.
+            helper = (1.0, 0.0, 0.0) if abs(ub[0]) < 0.9 else (0.0, 1.0, 0.0)
+            e1 = np.cross(ub, helper)
+            e1 /= np.linalg.norm(e1)
+            e2 = np.cross(ub, e1)
+            noisy = ub + e1 * self.noise.gauss(self.sigma_rad) + e2 * self.noise.gauss(
+                self.sigma_rad)
+            noisy /= np.linalg.norm(noisy)
+            u_i = (m[0][0] * noisy[0] + m[0][1] * noisy[1] + m[0][2] * noisy[2],
+                   m[1][0] * noisy[0] + m[1][1] * noisy[1] + m[1][2] * noisy[2],
+                   m[2][0] * noisy[0] + m[2][1] * noisy[1] + m[2][2] * noisy[2])
+            u_sc = q_rotate_inv(q_i_to_sc, u_i)
+            out.append(mavlink.MAVLink_probe_navcam_landmark_message(
+                t_us, k, list(u_sc), self.sigma_rad))
+        return out
+
+
+class SamplerStatusModel:
+    """The sampler's telemetry: arm, contact sensor (a force threshold), gas bottles."""
+
+    CONTACT_FORCE_N = 0.5
+
+    def __init__(self, noise: NoiseStream):
+        self.noise = noise
+
+    def measure(self, t_us: int, sampler, head_force_n: float):
+        force = max(0.0, head_force_n + self.noise.gauss(0.05))
+        return mavlink.MAVLink_probe_sampler_status_message(
+            t_us, force, 1.5708 if sampler.deployed else 0.0, int(sampler.deployed),
+            int(force > self.CONTACT_FORCE_N), sampler.bottles_left)

@@ -303,8 +303,16 @@ class MeshRayCaster:
         eps = 1e-10
         hit = ok & (u >= -eps) & (w >= -eps) & (u + w <= 1.0 + eps) & (t > 0.0)
         if not hit.any():
+            self.last_face = -1
             return math.inf
-        return float(t[hit].min())
+        t_hit = np.where(hit, t, np.inf)
+        self.last_face = int(np.argmin(t_hit))
+        return float(t_hit[self.last_face])
+
+    def face_normal(self, face: int) -> np.ndarray:
+        """Outward unit normal of one face."""
+        n = self._n[:, face]
+        return n / math.sqrt(float(self._nn[face]))
 
     def surface_radius_m(self, direction) -> float:
         """Distance from the origin to the surface along ``direction`` (star-shaped mesh)."""

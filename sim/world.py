@@ -17,25 +17,30 @@ from flightsw.gnc.quat import (
     dot,
     norm,
     q_angle_between,
+    q_conj,
     q_from_rotvec,
     q_mul,
     q_rotate,
     q_rotate_inv,
+    q_to_rotvec,
     unit,
 )
+from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity
 from sim.noise import NoiseStream
 from sim.sensors import (
     ImuModel,
+    LandmarkCameraModel,
     LidarModel,
-    NavcamModel,
     PowerThermalModel,
+    SamplerStatusModel,
     StarTrackerModel,
     WheelTachModel,
     boresight_bf,
 )
 from sim.shape import MeshRayCaster, bennu_top_shape
+from sim.site import landmark_catalogue, locate_site
 
 # Sun direction, inertial: fixed over a run of hours (Bennu moves ~1 deg/day).
 SUN_DIR_I = unit((1.0, 0.3, 0.1))
@@ -54,10 +59,23 @@ class World:
         vertices = vertices * (np.asarray(body.extent_m, dtype=float) / extent)
         self.vertices_m, self.faces = vertices, faces
         self.ray_caster = MeshRayCaster(vertices, faces)
-        self.gravity_exact = PolyhedronGravity(vertices, faces, body.gm_m3s2)
+        # The probe knows the nominal GM; the truth is dispersed around it.
+        gm_noise = NoiseStream(seed, "gm-dispersion")
+        self.gm_true_m3s2 = body.gm_m3s2 * (1.0 + gm_noise.gauss(sc.dispersions.gm_sigma_frac))
+        self.gravity_exact = PolyhedronGravity(vertices, faces, self.gm_true_m3s2)
         self.gravity = CachedGravity(self.gravity_exact)
+        self.site = None
+        if sc.tag is not None:
+            t = sc.tag
+            self.site = locate_site(
+                self.ray_caster, lambda x, y, z: self.gravity_exact.acceleration((x, y, z)),
+                self.body.rate_radps, t.target_latlon_deg[0], t.target_latlon_deg[1],
+                [(h.latlon_deg[0], h.latlon_deg[1], h.radius_m, h.height_m, h.mapped)
+                 for h in t.hazards], t.slope_limit_deg, sc.source)
+        self.landmarks_bf_m = landmark_catalogue(vertices, self.site)
         craft = sc.spacecraft
         self.mass_kg = craft.mass_kg
+        self.arm_length_m = craft.arm_length_m
         self.boresight_sc = tuple(craft.instrument_boresight_sc)
         self.wheel_axes = wheel_axes_sc(craft.wheels.count)
         self.wheel_inertia = craft.wheels.inertia_kgm2
@@ -77,19 +95,31 @@ class World:
             mag = thr.force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
             u = q_rotate(tilt, d)
             self.thruster_force_sc.append((u[0] * mag, u[1] * mag, u[2] * mag))
+        # Slot 6: the back-away thruster, along -z spacecraft (up, when looking down).
+        ba = thr.backaway_force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
+        self.thruster_force_sc.append((0.0, 0.0, -ba))
+        self.backaway_force_n = thr.backaway_force_n
+        self.hover_point_bf_m = tuple(sc.initial.hover_point_bf_m)
+        if self.site is not None:
+            n, p = self.site.normal_bf, self.site.point_bf_m
+            h = sc.tag.safe_home_height_m + self.arm_length_m
+            self.hover_point_bf_m = (p[0] + h * n[0], p[1] + h * n[1], p[2] + h * n[2])
         self.state = self._initial_state(sc, NoiseStream(seed, "initial-state"))
         self._thrust_accel_sc = (0.0, 0.0, 0.0)
         # What the accelerometer felt over the step that just ended.
         self._imu_specific_force_sc = (0.0, 0.0, 0.0)
+        self._imu_mean_rate_sc = self.state.rate_sc_radps
         self._motor_torque = tuple(0.0 for _ in self.wheel_axes)
         self.thruster_on_s_total = [0.0] * 8
         self.impulse_ns_total = 0.0
+        self.backaway_impulse_ns = 0.0
         self._make_sensors(sc, seed)
+        self._make_contact(sc, seed)
 
     # -- set-up --------------------------------------------------------------
     def _initial_state(self, sc, noise: NoiseStream) -> SpacecraftState:
         init = sc.initial
-        r_bf = tuple(init.hover_point_bf_m)
+        r_bf = self.hover_point_bf_m
         r_i = self.body.bf_to_i(0.0, r_bf)
         w = self.body.spin_vector_i()
         v_i = (w[1] * r_i[2] - w[2] * r_i[1], w[2] * r_i[0] - w[0] * r_i[2],
@@ -126,8 +156,10 @@ class World:
                                              s.star_tracker.dropout_prob)
         self.lidar = LidarModel(NoiseStream(seed, "lidar"), s.lidar.sigma_m, s.lidar.max_range_m,
                                 s.lidar.dropout_prob, self._ray_cast)
-        self.navcam = NavcamModel(NoiseStream(seed, "navcam"), s.navcam.sigma_m,
-                                  s.navcam.dropout_prob)
+        self.navcam = LandmarkCameraModel(NoiseStream(seed, "navcam"), self.landmarks_bf_m,
+                                          s.navcam.landmark_sigma_rad, s.navcam.fov_half_deg,
+                                          s.navcam.max_landmarks, s.navcam.dropout_prob)
+        self.sampler_status = SamplerStatusModel(NoiseStream(seed, "sampler-status"))
         self.wheel_tach = WheelTachModel(NoiseStream(seed, "wheel-tach"), s.wheel_tach.sigma_radps,
                                          self.wheel_inertia)
         self.power = PowerThermalModel(NoiseStream(seed, "power"))
@@ -138,7 +170,36 @@ class World:
             "navcam": divisor(s.navcam.rate_hz),
             "wheel_tach": divisor(s.wheel_tach.rate_hz),
             "power": divisor(s.power.rate_hz),
+            "sampler": divisor(s.sampler.rate_hz),
         }
+
+    def _make_contact(self, sc, seed: int) -> None:
+        t = sc.tag
+        draw = NoiseStream(seed, "regolith")
+        if t is None:
+            self.contact = None
+            self.sampler = SamplerModel(0.0, 600.0, 0.0)
+        else:
+            lo, hi = t.regolith_density_kgm3
+            density = lo + (hi - lo) * draw.uniform()
+            lo_f, hi_f = t.fine_fraction
+            fine = lo_f + (hi_f - lo_f) * draw.uniform()
+            # Denser regolith resists more: damping scales with density.
+            self.contact = RegolithContact(self.site, t.regolith_stiffness_npm,
+                                           t.regolith_damping_nspm * density / 600.0,
+                                           t.friction)
+            self.sampler = SamplerModel(t.sampler_capacity_kg, density, fine)
+        self.regolith = {"density_kgm3": self.sampler.density_kgm3,
+                         "fine_fraction": self.sampler.fine_fraction}
+        self.head_force_n = 0.0
+        self.head_normal_force_n = 0.0
+        self._contact_force_i = (0.0, 0.0, 0.0)
+        self._contact_torque_sc = (0.0, 0.0, 0.0)
+        self.in_contact = False
+        self.sample_added_to_inertia = False
+        self.tag_truth = {"first_contact_t_s": None, "touchdown_point_bf_m": None,
+                          "contact_speed_mps": None, "contact_duration_s": 0.0,
+                          "max_penetration_m": 0.0, "crash": None}
 
     def _ray_cast(self, origin_bf, direction_bf):
         return self.ray_caster.distance_m(origin_bf, direction_bf)
@@ -149,17 +210,23 @@ class World:
         out = []
         d = self.divisors
         if frame % d["imu"] == 0:
-            m = self.imu.measure(t_us, self._imu_specific_force_sc, st.rate_sc_radps)
+            m = self.imu.measure(t_us, self._imu_specific_force_sc, self._imu_mean_rate_sc)
             if m is not None:
                 out.append(m)
         if frame % d["star_tracker"] == 0:
             out.append(self.star_tracker.measure(t_us, st.q_i_to_sc))
-        if frame % d["navcam"] == 0:
-            out.append(self.navcam.measure(t_us, self.position_bf()))
-        if frame % d["lidar"] == 0:
+        if frame % d["navcam"] == 0 or frame % d["lidar"] == 0:
             rot = self.body.rotation_bf_to_i(st.t_s)
-            out.append(self.lidar.measure(t_us, self.position_bf(),
-                                          boresight_bf(st.q_i_to_sc, self.boresight_sc, rot)))
+            pos_bf = self.position_bf()
+            b_bf = boresight_bf(st.q_i_to_sc, self.boresight_sc, rot)
+            if frame % d["navcam"] == 0:
+                out.extend(self.navcam.measure(t_us, pos_bf, b_bf, st.q_i_to_sc, rot))
+            if frame % d["lidar"] == 0:
+                out.append(self.lidar.measure(t_us, pos_bf, b_bf))
+        # The sampler reports at its full rate once deployed, every 10th otherwise.
+        sampler_div = d["sampler"] if self.sampler.deployed else 10 * d["sampler"]
+        if frame % sampler_div == 0:
+            out.append(self.sampler_status.measure(t_us, self.sampler, self.head_normal_force_n))
         if frame % d["wheel_tach"] == 0:
             out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms))
         if frame % d["power"] == 0:
@@ -171,6 +238,8 @@ class World:
             kind = m.get_type()
             if kind == "PROBE_THRUSTER_CMD":
                 self._apply_thrusters(m.on_time_s, m.cycle_s)
+            elif kind == "PROBE_SAMPLER_CMD":
+                self.sampler.command(m.action)
             elif kind == "PROBE_WHEEL_CMD":
                 lim = self.wheel_max_torque
                 torques = []
@@ -190,7 +259,10 @@ class World:
             if on * self.thrust_n < self.mib_ns:
                 continue  # below the minimum impulse bit the valve does not open
             self.thruster_on_s_total[k] += on
-            self.impulse_ns_total += on * self.thrust_n
+            if k == 6:
+                self.backaway_impulse_ns += on * self.backaway_force_n
+            else:
+                self.impulse_ns_total += on * self.thrust_n
             fx += f[0] * on
             fy += f[1] * on
             fz += f[2] * on
@@ -199,11 +271,82 @@ class World:
 
     def step(self, dt_s: float) -> None:
         st = self.state
-        a_i = q_rotate(st.q_i_to_sc, self._thrust_accel_sc)
-        self.state = self.dynamics.step(st, dt_s, a_i, self._motor_torque)
-        self._imu_specific_force_sc = self._thrust_accel_sc
+        if self.contact is not None:
+            self._update_contact(dt_s)
+        a_sc = self._thrust_accel_sc
+        c_sc = q_rotate_inv(st.q_i_to_sc, self._contact_force_i)
+        k = 1.0 / self.mass_kg
+        specific = (a_sc[0] + c_sc[0] * k, a_sc[1] + c_sc[1] * k, a_sc[2] + c_sc[2] * k)
+        a_i = q_rotate(st.q_i_to_sc, specific)
+        self.state = self.dynamics.step(st, dt_s, a_i, self._motor_torque,
+                                        self._contact_torque_sc)
+        self._imu_specific_force_sc = specific
+        # A gyro integrates: it reports the step's delta-angle over dt (the mean rate),
+        # not the rate at the sample instant, which would lag an accelerating spin.
+        dq = q_mul(q_conj(st.q_i_to_sc), self.state.q_i_to_sc)
+        rv = q_to_rotvec(dq)
+        self._imu_mean_rate_sc = (rv[0] / dt_s, rv[1] / dt_s, rv[2] / dt_s)
         # A thruster command covers one cycle; silence means no thrust.
         self._thrust_accel_sc = (0.0, 0.0, 0.0)
+
+    def head_position_bf(self) -> tuple:
+        st = self.state
+        arm_i = q_rotate(st.q_i_to_sc, (0.0, 0.0, self.arm_length_m))
+        head_i = (st.pos_i_m[0] + arm_i[0], st.pos_i_m[1] + arm_i[1], st.pos_i_m[2] + arm_i[2])
+        return self.body.i_to_bf(st.t_s, head_i)
+
+    def _update_contact(self, dt_s: float) -> None:
+        """Regolith force on the head over the coming step; records the touchdown truth."""
+        st = self.state
+        site = self.site
+        arm_sc = (0.0, 0.0, self.arm_length_m)
+        arm_i = q_rotate(st.q_i_to_sc, arm_sc)
+        head_i = (st.pos_i_m[0] + arm_i[0], st.pos_i_m[1] + arm_i[1], st.pos_i_m[2] + arm_i[2])
+        w_b = self.body.spin_vector_i()
+        w_sc_i = q_rotate(st.q_i_to_sc, st.rate_sc_radps)
+        # Head velocity relative to the rotating surface, inertial axes.
+        v = st.vel_i_mps
+        v_head = (v[0] + w_sc_i[1] * arm_i[2] - w_sc_i[2] * arm_i[1],
+                  v[1] + w_sc_i[2] * arm_i[0] - w_sc_i[0] * arm_i[2],
+                  v[2] + w_sc_i[0] * arm_i[1] - w_sc_i[1] * arm_i[0])
+        v_rel = (v_head[0] - (w_b[1] * head_i[2] - w_b[2] * head_i[1]),
+                 v_head[1] - (w_b[2] * head_i[0] - w_b[0] * head_i[2]),
+                 v_head[2] - (w_b[0] * head_i[1] - w_b[1] * head_i[0]))
+        head_bf = self.body.i_to_bf(st.t_s, head_i)
+        vel_bf = self.body.i_to_bf(st.t_s, v_rel)
+        force_bf, depth, f_n = self.contact.head_force_bf(head_bf, vel_bf)
+        truth = self.tag_truth
+        touching = depth > 0.0
+        if touching and truth["first_contact_t_s"] is None:
+            n = site.normal_bf
+            truth["first_contact_t_s"] = st.t_s
+            truth["touchdown_point_bf_m"] = head_bf
+            truth["contact_speed_mps"] = -(vel_bf[0] * n[0] + vel_bf[1] * n[1] + vel_bf[2] * n[2])
+            truth["touchdown_surface_height_m"] = site.surface_height_m(head_bf)
+            if truth["touchdown_surface_height_m"] > 0.05:
+                truth["crash"] = "sampler head came down on a boulder"
+        if touching:
+            truth["contact_duration_s"] += dt_s
+            truth["max_penetration_m"] = max(truth["max_penetration_m"], depth)
+        self.in_contact = touching
+        self.sampler.step(dt_s, touching)
+        if not touching and truth["first_contact_t_s"] is not None and \
+                not self.sample_added_to_inertia and self.sampler.collected_kg > 0.0:
+            # The head has left the surface with its catch: a point mass at the arm's end.
+            m, l2 = self.sampler.collected_kg, self.arm_length_m ** 2
+            ix, iy, iz = self.dynamics.inertia
+            self.dynamics.inertia = (ix + m * l2, iy + m * l2, iz)
+            self.sample_added_to_inertia = True
+        self.head_normal_force_n = f_n
+        com_height = site.plane_height_m(self.position_bf())
+        if com_height < 1.0 and truth["crash"] is None:
+            truth["crash"] = f"spacecraft body within {com_height:.2f} m of the surface"
+        force_i = self.body.bf_to_i(st.t_s, force_bf)
+        self._contact_force_i = force_i
+        f_sc = q_rotate_inv(st.q_i_to_sc, force_i)
+        self._contact_torque_sc = (arm_sc[1] * f_sc[2] - arm_sc[2] * f_sc[1],
+                                   arm_sc[2] * f_sc[0] - arm_sc[0] * f_sc[2],
+                                   arm_sc[0] * f_sc[1] - arm_sc[1] * f_sc[0])
 
     # -- truth for the summary and the report ----------------------------------
     def position_bf(self) -> tuple:

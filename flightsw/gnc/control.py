@@ -22,6 +22,7 @@ class AttitudeController:
         self.wheel_axes = wheel_axes
         self.alloc = wheel_torque_allocation(wheel_axes)
         self.max_torque = max_wheel_torque_nm
+        self.max_slew_radps = 0.01
         self.set_gains(bandwidth_radps, damping)
         self.saturated_count = 0
 
@@ -46,8 +47,32 @@ class AttitudeController:
             hz += a[2] * h
         lx, ly, lz = i[0] * w[0] + hx, i[1] * w[1] + hy, i[2] * w[2] + hz
         gyro = (w[1] * lz - w[2] * ly, w[2] * lx - w[0] * lz, w[0] * ly - w[1] * lx)
-        torque = tuple(self.kp[k] * err[k] + self.kd[k] * (rate_ref_sc[k] - w[k]) + gyro[k]
+        # PD written as a rate loop around a slew-limited rate command: the same
+        # as PD for small errors, and a bounded slew for large ones (a spin test
+        # can leave the probe far from its pointing).
+        cmd = [self.kp[k] / self.kd[k] * err[k] for k in range(3)]
+        size = math.sqrt(cmd[0] ** 2 + cmd[1] ** 2 + cmd[2] ** 2)
+        if size > self.max_slew_radps:
+            cmd = [c * self.max_slew_radps / size for c in cmd]
+        torque = tuple(self.kd[k] * (rate_ref_sc[k] + cmd[k] - w[k]) + gyro[k]
                        for k in range(3))
+        return self._allocate(torque)
+
+    def rate_torques(self, rate_est: Vec3, rate_ref_sc: Vec3, wheel_momentum_nms: tuple) -> tuple:
+        """Rate loop only (no pointing): used while spinning for the mass measurement."""
+        w = rate_est
+        i = self.inertia
+        hx = hy = hz = 0.0
+        for a, h in zip(self.wheel_axes, wheel_momentum_nms, strict=False):
+            hx += a[0] * h
+            hy += a[1] * h
+            hz += a[2] * h
+        lx, ly, lz = i[0] * w[0] + hx, i[1] * w[1] + hy, i[2] * w[2] + hz
+        gyro = (w[1] * lz - w[2] * ly, w[2] * lx - w[0] * lz, w[0] * ly - w[1] * lx)
+        torque = tuple(self.kd[k] * (rate_ref_sc[k] - w[k]) + gyro[k] for k in range(3))
+        return self._allocate(torque)
+
+    def _allocate(self, torque: Vec3) -> tuple:
         cmds = []
         for row in self.alloc:
             tau = row[0] * torque[0] + row[1] * torque[1] + row[2] * torque[2]

@@ -25,7 +25,13 @@ class HoverReference:
 
 def pointing_attitude(pos_i: Vec3, pole_i: Vec3, fallback_i: Vec3 = (1.0, 0.0, 0.0)) -> Quat:
     """Attitude with +z_sc toward the body centre and +x_sc toward the pole side."""
-    z_sc = unit((-pos_i[0], -pos_i[1], -pos_i[2]))
+    return attitude_with_boresight((-pos_i[0], -pos_i[1], -pos_i[2]), pole_i, fallback_i)
+
+
+def attitude_with_boresight(boresight_i: Vec3, pole_i: Vec3,
+                            fallback_i: Vec3 = (1.0, 0.0, 0.0)) -> Quat:
+    """Attitude with +z_sc along boresight_i and +x_sc toward the pole side."""
+    z_sc = unit(boresight_i)
     y_raw = cross(z_sc, pole_i)
     if norm(y_raw) < 1e-6:  # over a pole: any azimuth will do, pick a fixed one
         y_raw = cross(z_sc, fallback_i)

@@ -111,10 +111,33 @@ class Altimeter(_SensorDriver):
         self._store(RangeSample(m.time_usec, m.range_m, m.sigma_m))
 
 
+@dataclass(frozen=True, slots=True)
+class LandmarkSighting:
+    t_us: int
+    landmark_id: int
+    los_sc: tuple[float, float, float]  # unit line of sight, spacecraft frame
+    sigma_rad: float
+
+
 class NavCamera(_SensorDriver):
+    """Position fixes (PROBE_NAVCAM_FIX) and landmark sightings (PROBE_NAVCAM_LANDMARK)."""
+
     def __init__(self, port: BusPort):
         super().__init__()
         port.subscribe("PROBE_NAVCAM_FIX", self._on_msg)
+        port.subscribe("PROBE_NAVCAM_LANDMARK", self._on_landmark)
+        self._sightings: list[LandmarkSighting] = []
+        self.sightings_count = 0
+
+    def _on_landmark(self, m) -> None:
+        u = m.los_sc
+        self._sightings.append(LandmarkSighting(m.time_usec, m.landmark_id, (u[0], u[1], u[2]),
+                                                m.sigma_rad))
+        self.sightings_count += 1
+
+    def take_sightings(self) -> list[LandmarkSighting]:
+        out, self._sightings = self._sightings, []
+        return out
 
     def _on_msg(self, m) -> None:
         if not m.valid:
