@@ -109,6 +109,7 @@ class FlightSoftware:
         self.hazards = () if site is None else tuple(site.hazards)
         self.tag_phase = PHASE_IDLE
         self.waveoffs: list[str] = []
+        self.tag_event_times: dict[str, float] = {}  # for telemetry and the report
         self._t_contact_us = None
         self._gas_fired = False
         self._burn_cycles_left = 0
@@ -193,6 +194,7 @@ class FlightSoftware:
         if result != CommandResult.ACCEPTED:
             return result
         self.tag.start(t_s, self.tag.head_height_m(pos_bf))
+        self.tag_event_times["descent"] = t_s
         self.tag_phase = self.tag.phase
         self._t_contact_us = None
         self._gas_fired = False
@@ -225,6 +227,7 @@ class FlightSoftware:
         self._enter_backaway()
 
     def _enter_backaway(self) -> None:
+        self.tag_event_times.setdefault("backaway", self.clock.now_us() * 1e-6)
         self.modes.request(Mode.BACKAWAY, "back away")
         self.tag.stop()
         self.tag_phase = TAG_PHASE_BURN
@@ -364,6 +367,7 @@ class FlightSoftware:
         if mode == Mode.DESCENT:
             event = tag.advance(t_s, self._profile())
             if event is not None:
+                self.tag_event_times[event] = t_s
                 rate = -tag.commanded_rate_mps(self._profile())
                 self.events.emit(Severity.NOTICE, "tag",
                                  f"{event} burn at head height {head_h:.1f} m, "
@@ -375,6 +379,7 @@ class FlightSoftware:
             self._hazard_clearance_m = hazard_clearance_m(point, self.hazards)
             if self._contact_detected():
                 self._t_contact_us = t_us
+                self.tag_event_times["contact"] = t_s
                 self.modes.request(Mode.TAG, "contact")
                 self.tag_phase = TAG_PHASE_CONTACT
                 self.events.emit(Severity.NOTICE, "tag",

@@ -64,14 +64,66 @@ def _cmd_run(args) -> int:
     print(f"run: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s simulated in {summary['wall_duration_s']:.1f} s "
           f"({summary['realtime_factor']}x real time)")
-    print(f"hover error p50 {summary['hover_error_m_p50']:.3f} m, "
-          f"p99 {summary['hover_error_m_p99']:.3f} m; "
-          f"pointing error p99 {summary['attitude_error_deg_p99']:.4f} deg; "
-          f"final mode {summary['final_mode']}")
+    if "outcome" in summary:
+        _print_tag(summary)
+    else:
+        print(f"hover error p50 {summary['hover_error_m_p50']:.3f} m, "
+              f"p99 {summary['hover_error_m_p99']:.3f} m; "
+              f"pointing error p99 {summary['attitude_error_deg_p99']:.4f} deg; "
+              f"final mode {summary['final_mode']}")
     print(f"flight log: {out / 'flight.tlog'} ({summary['messages_logged']} messages)")
     if not args.no_report:
         print(f"report: {out / 'report.html'}")
     return 0
+
+
+def _fmt(value, scale=1.0, digits=3) -> str:
+    return "n/a" if value is None else f"{value * scale:.{digits}f}"
+
+
+def _print_tag(summary: dict) -> None:
+    print(f"touch-and-go: {summary['outcome']} ({summary['outcome_reason']}); "
+          f"miss {_fmt(summary['touchdown_miss_m'])} m, "
+          f"contact speed {_fmt(summary['contact_speed_mps'])} m/s, "
+          f"wave-offs {summary['waveoffs']['count']}")
+    print(f"sample mass: true {_fmt(summary['sample_mass_true_kg'], 1000, 1)} g, "
+          f"estimated {_fmt(summary['sample_mass_est_kg'], 1000, 1)} g "
+          f"+- {_fmt(summary['sample_mass_3sigma_kg'], 1000, 1)} g (3 sigma); "
+          f"final mode {summary['final_mode']}")
+
+
+def _cmd_sweep(args) -> int:
+    from sim.runner import RunConfigError, RunDirError
+    from sim.scenario import ScenarioError
+    from sim.sweep import SeedSpecError, parse_seeds, run_sweep
+
+    try:
+        seeds = parse_seeds(args.seeds)
+        agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force)
+    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError) as exc:
+        return _fail(str(exc))
+    print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['jobs']} processes in "
+          f"{agg['wall_duration_s']:.0f} s; outcomes {agg['outcomes']}")
+    for key in ("touchdown_miss_m", "contact_speed_mps", "sample_mass_error_in_3sigma",
+                "sample_mass_3sigma_kg", "hover_error_m_p99", "realtime_factor"):
+        fig = agg["figures"].get(key)
+        if fig:
+            print(f"  {key:<30} p50 {fig['p50']:.4g}  p99 {fig['p99']:.4g}  "
+                  f"max {fig['max']:.4g}")
+    print(f"aggregate: {Path(args.out) / 'aggregate.json'}; "
+          f"scatter: {Path(args.out) / 'sweep.html'}")
+    return 0
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {value}")
+    return value
 
 
 def _cmd_scenarios(args) -> int:
@@ -100,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
                           "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.set_defaults(func=_cmd_run)
+    sweep = sub.add_parser("sweep", help="run many seeds of a scenario in parallel")
+    sweep.add_argument("--scenario", required=True, help="scenario name or path")
+    sweep.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
+    sweep.add_argument("--out", required=True, help="sweep directory to create")
+    sweep.add_argument("--jobs", type=_jobs, default=None,
+                       help="parallel processes (default: one per core)")
+    sweep.add_argument("--force", action="store_true", help="replace a previous sweep in --out")
+    sweep.set_defaults(func=_cmd_sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
     return parser

@@ -37,7 +37,8 @@ ENVELOPE_BINS = 1500
 MAX_EVENTS = 50
 
 MODE_NAMES = {0: "SAFE", 1: "STANDBY", 2: "HOVER"}
-MODE_COLORS = {0: "#d62728", 1: "#ff9f1c", 2: "#2ca02c"}
+MODE_COLORS = {0: "#d62728", 1: "#ff9f1c", 2: "#2ca02c", 3: "#17becf", 4: "#1f77b4",
+               5: "#9467bd", 6: "#8c564b"}
 
 ATTITUDE_REQ_DEG = 0.1
 HOVER_REQ_M = 1.0
@@ -82,9 +83,24 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 
+# A touch-and-go run is judged on its own figures (issue 3's numbers).
+TAG_REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement("touchdown_miss_m", "Touchdown miss distance", "m", "<=", 1.0),
+    Requirement("contact_speed_error_mps", "Contact speed error from 10 cm/s", "m/s", "<=",
+                0.02),
+    Requirement("sample_mass_error_in_3sigma", "Mass error / its 3-sigma", "", "<=", 1.0),
+    Requirement("sample_mass_3sigma_kg", "Mass 3-sigma", "kg", "<=", 0.03),
+    Requirement("realtime_factor", "Real-time factor", "x", ">=", REALTIME_REQ),
+)
+
+
+def requirements_for(summary: Mapping) -> tuple[Requirement, ...]:
+    return TAG_REQUIREMENTS if "outcome" in summary else REQUIREMENTS
+
+
 def requirement_status(summary: Mapping) -> dict[str, str]:
     """Map each requirement's summary key to ``"pass"``, ``"fail"`` or ``"na"``."""
-    return {r.key: r.check(summary.get(r.key)) for r in REQUIREMENTS}
+    return {r.key: r.check(summary.get(r.key)) for r in requirements_for(summary)}
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -716,8 +732,9 @@ figcaption{color:#444;margin-bottom:6px} figcaption b{color:#222}
 
 def _outcome_table(summary: Mapping, status: Mapping[str, str]) -> str:
     rows = []
-    by_key = {r.key: r for r in REQUIREMENTS}
-    for req in REQUIREMENTS:
+    reqs = requirements_for(summary)
+    by_key = {r.key: r for r in reqs}
+    for req in reqs:
         st = status[req.key]
         val = summary.get(req.key)
         rows.append(
@@ -727,6 +744,12 @@ def _outcome_table(summary: Mapping, status: Mapping[str, str]) -> str:
             f'<td class="status">{_esc(st.upper() if st != "na" else "N/A")}</td></tr>'
         )
     info = [
+        ("outcome", "Touch-and-go outcome", ""),
+        ("outcome_reason", "Why", ""),
+        ("contact_speed_mps", "Contact speed", "m/s"),
+        ("sample_mass_true_kg", "Sample mass (truth)", "kg"),
+        ("sample_mass_est_kg", "Sample mass (estimated)", "kg"),
+        ("backaway_dv_mps", "Back-away delta-v", "m/s"),
         ("hover_error_m_p50", "Hover position error p50", "m"),
         ("sim_duration_s", "Simulated duration", "s"),
         ("wall_duration_s", "Wall-clock duration", "s"),
@@ -866,7 +889,9 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     h = _History(history or {})
 
     sections = []
-    for spec in PLOTS:
+    from sim.report_tag import tag_plots
+
+    for spec in PLOTS + (tag_plots() if "outcome" in summary else ()):
         path = plot_dir / spec.file
         h.notes = []
         try:

@@ -184,6 +184,11 @@ class History:
             "wheel_speed_radps": np.zeros((n, n_wheels)),
             "mode": np.zeros(n, dtype=np.int8),
             "altitude_m": np.zeros(n),
+            "pos_bf_m": np.zeros((n, 3)),
+            # Touch-and-go: sampler-head height above the target plane and the
+            # spacecraft's speed along the plane's normal (NaN without a target).
+            "head_height_m": np.full(n, np.nan),
+            "vert_speed_mps": np.full(n, np.nan),
         }
         self._last_on = [0.0] * 8
 
@@ -211,6 +216,18 @@ class History:
         a["wheel_speed_radps"][i] = world.wheel_speeds_radps()
         a["mode"][i] = int(fsw.modes.current)
         a["altitude_m"][i] = world.altitude_m()
+        a["pos_bf_m"][i] = pos_bf
+        if world.site is not None:
+            site = world.site
+            a["head_height_m"][i] = site.plane_height_m(world.head_position_bf())
+            st = world.state
+            w = world.body.spin_vector_i()
+            r, v = st.pos_i_m, st.vel_i_mps
+            rel_i = (v[0] - (w[1] * r[2] - w[2] * r[1]), v[1] - (w[2] * r[0] - w[0] * r[2]),
+                     v[2] - (w[0] * r[1] - w[1] * r[0]))
+            rel_bf = world.body.i_to_bf(st.t_s, rel_i)
+            n = site.normal_bf
+            a["vert_speed_mps"][i] = rel_bf[0] * n[0] + rel_bf[1] * n[1] + rel_bf[2] * n[2]
         self.n += 1
 
     def trimmed(self) -> dict:
@@ -318,7 +335,8 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
     settled = t >= min(SETTLE_S, 0.5 * sim_s)
     sched = fsw.scheduler.stats()
     tasks = sched.get("tasks", sched)
-    return {
+    tag = _tag_summary(world, fsw) if world.site is not None else {}
+    return tag | {
         "scenario": sc.scenario.name,
         "scenario_file": sc.source,
         "seed": sc.scenario.seed,
@@ -343,3 +361,56 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "pid": os.getpid(),
     }
+
+
+OUTCOMES = ("sampled", "waved_off", "failed")
+
+
+def _tag_summary(world: World, fsw: FlightSoftware) -> dict:
+    """Touch-and-go figures, from the simulator's truth and the probe's own estimates."""
+    truth = world.tag_truth
+    site = world.site
+    contact = truth["first_contact_t_s"] is not None
+    mass_true = world.sampler.collected_kg
+    est = fsw.sample_mass_estimate
+    mass_est, mass_sigma = (est if est is not None else (None, None))
+    if truth["crash"] is not None:
+        outcome, why = "failed", truth["crash"]
+    elif contact and mass_true > 0.0:
+        outcome, why = "sampled", "contact with sample collected"
+    elif fsw.waveoffs and not contact:
+        outcome, why = "waved_off", fsw.waveoffs[0]
+    elif contact:
+        outcome, why = "failed", "contact without a sample"
+    else:
+        outcome, why = "failed", "the sequence did not reach contact or a wave-off"
+    miss = math.dist(truth["touchdown_point_bf_m"], site.point_bf_m) if contact else None
+    speed = truth["contact_speed_mps"]
+    out = {
+        "outcome": outcome,
+        "outcome_reason": why,
+        "target_bf_m": list(site.point_bf_m),
+        "target_slope_deg": site.slope_deg,
+        "touchdown_bf_m": list(truth["touchdown_point_bf_m"]) if contact else None,
+        "touchdown_miss_m": miss,
+        "contact_speed_mps": speed,
+        "contact_speed_error_mps": abs(speed - fsw.params.get("TAG_CONTACT_MPS"))
+        if speed is not None else None,
+        "contact_duration_s": truth["contact_duration_s"] if contact else None,
+        "contact_t_s": truth["first_contact_t_s"],
+        "max_penetration_m": truth["max_penetration_m"] if contact else None,
+        "backaway_dv_mps": world.backaway_impulse_ns / world.mass_kg,
+        "waveoffs": {"count": len(fsw.waveoffs), "reasons": list(fsw.waveoffs)},
+        "sample_mass_true_kg": mass_true,
+        "sample_mass_est_kg": mass_est,
+        "sample_mass_sigma_kg": mass_sigma,
+        "sample_mass_3sigma_kg": 3.0 * mass_sigma if mass_sigma is not None else None,
+        "sample_mass_error_kg": (mass_est - mass_true) if mass_est is not None else None,
+        # |error| / 3 sigma: <= 1 means the estimate is within its reported 3-sigma.
+        "sample_mass_error_in_3sigma": abs(mass_est - mass_true) / (3.0 * mass_sigma)
+        if mass_sigma else None,
+        "regolith_density_kgm3": world.regolith["density_kgm3"],
+        "gm_true_m3s2": world.gm_true_m3s2,
+        "tag_events_s": dict(fsw.tag_event_times),
+    }
+    return out

@@ -131,8 +131,9 @@ def _x25_exact(buf, margin, data_end, extra, fed):
     n = len(data_end)
     covered = fed - 1
     if fed % 2 == 0:
-        rows = np.empty((n, fed), dtype=np.uint8)
-        rows[:, :covered] = _window(buf, margin, covered)[data_end]
+        # One gather that takes the byte after the frame's covered bytes too, then that byte
+        # is replaced by the extra one.
+        rows = _window(buf, margin, fed)[data_end + 1]
         rows[:, covered] = extra
         return _run(rows.view("<u2"))
     rows = _window(buf, margin, covered)[data_end] if covered else np.zeros((n, 0), np.uint8)
@@ -142,9 +143,7 @@ def _x25_exact(buf, margin, data_end, extra, fed):
 
 def _x25_padded(buf, margin, data_end, fed, extra, width):
     """Frames of different lengths, right-aligned in rows of `width` behind a neutral prefix."""
-    n = len(data_end)
-    rows = np.empty((n, width), dtype=np.uint8)
-    rows[:, : width - 1] = _window(buf, margin, width - 1)[data_end]
+    rows = _window(buf, margin, width)[data_end + 1]
     rows[:, width - 1] = extra
     pad = width - fed
     span = int(pad.max())
