@@ -289,7 +289,8 @@ class FlightSoftware:
             if obs:
                 att_sigma = max(nav.attitude.angle_sigma_rad())
                 sigma = max(prm.get("NAV_LM_SIG_RAD"), sightings[0].sigma_rad)
-                used = tr.update_landmarks(sightings[0].t_us * 1e-6, obs, q, sigma, att_sigma)
+                used = tr.update_landmarks(sightings[0].t_us * 1e-6, obs, q, sigma, att_sigma,
+                                           prm.get("NAV_LM_CAT_M"))
                 if used:
                     self._last_lm_us = sightings[0].t_us
                     self._last_fix_us = sightings[0].t_us

@@ -27,6 +27,8 @@ FLIGHT_PARAMS = (
     ParamSpec("FP_ENABLE", bool, True, None, None, "", "Fault protection may command SAFE"),
     ParamSpec("NAV_LM_SIG_RAD", float, 1e-4, 1e-7, 0.1, "rad",
               "Landmark bearing noise, assumed by the filter"),
+    ParamSpec("NAV_LM_CAT_M", float, 0.05, 0.0, 100.0, "m",
+              "Landmark catalogue position error, assumed by the filter"),
     ParamSpec("NAV_LIDAR_SIG_M", float, 0.3, 0.01, 100.0, "m",
               "Lidar range noise plus local-plane model error, assumed by the filter"),
     ParamSpec("NAV_LIDAR_MAX_M", float, 400.0, 0.0, 5000.0, "m",

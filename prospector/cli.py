@@ -10,6 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from prospector.hil_cli import register as register_hil_command
+from prospector.log_cli import register as register_log_commands
+
 EXIT_USAGE = 2
 
 
@@ -162,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=_cmd_sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
+    register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
+    register_hil_command(sub)  # hil (prospector/hil_cli.py)
     return parser
 
 

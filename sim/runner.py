@@ -61,7 +61,7 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False,
     landmarks = ()
     hover_point = tuple(sc.initial.hover_point_bf_m)
     if world is not None:
-        landmarks = tuple(tuple(float(x) for x in p) for p in world.landmarks_bf_m)
+        landmarks = tuple(tuple(float(x) for x in p) for p in world.landmarks_onboard_bf_m)
         hover_point = world.hover_point_bf_m
         if world.site is not None:
             site = world.site
@@ -345,10 +345,12 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
         "wall_duration_s": round(wall_s, 3),
         "realtime_factor": round(sim_s / wall_s, 1) if wall_s > 0 else None,
         "metrics_from_s": float(t[settled][0]) if settled.any() else 0.0,
-        "hover_error_m_p50": _percentile(hist["hover_err_m"][settled], 50),
-        "hover_error_m_p99": _percentile(hist["hover_err_m"][settled], 99),
-        "hover_error_m_max": _percentile(hist["hover_err_m"][settled], 100),
-        "attitude_error_deg_p99": _percentile(hist["att_err_deg"][settled], 99),
+        # Hover figures mean something only for a hover; a touch-and-go leaves them null.
+        "hover_error_m_p50": None if tag else _percentile(hist["hover_err_m"][settled], 50),
+        "hover_error_m_p99": None if tag else _percentile(hist["hover_err_m"][settled], 99),
+        "hover_error_m_max": None if tag else _percentile(hist["hover_err_m"][settled], 100),
+        "attitude_error_deg_p99": None if tag else _percentile(hist["att_err_deg"][settled],
+                                                                99),
         "nav_error_m_p99": _percentile(hist["nav_err_m"][settled], 99),
         "delta_v_mps": float(hist["dv_cum_mps"][-1]) if len(t) else 0.0,
         "final_mode": fsw.modes.current.name,

@@ -79,6 +79,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "sensors.navcam.landmark_sigma_rad": 1e-4,
     "sensors.navcam.fov_half_deg": 20.0,
     "sensors.navcam.max_landmarks": 8,
+    "sensors.navcam.catalogue_sigma_m": 0.0,
     "sensors.sampler": {"rate_hz": 10.0},
     "dispersions": {"gm_sigma_frac": 0.0},
     "tag": None,
@@ -245,6 +246,7 @@ class NavCamConfig:
     landmark_sigma_rad: float = 1e-4  # 1-sigma angular error of one landmark sighting
     fov_half_deg: float = 20.0
     max_landmarks: int = 8  # sightings per image
+    catalogue_sigma_m: float = 0.0  # 1-sigma error of the on-board landmark positions
 
 
 @dataclass(frozen=True)
@@ -472,7 +474,8 @@ _SENSORS_SCHEMA: dict[str, Any] = {
     "navcam": {"rate_hz": _RATE, "sigma_m": _SIGMA, "dropout_prob": _PROB,
                "landmark_sigma_rad": _Number(gt=0.0, le=0.1),
                "fov_half_deg": _Number(gt=0.0, lt=90.0),
-               "max_landmarks": _Number(ge=1, le=64, integer=True)},
+               "max_landmarks": _Number(ge=1, le=64, integer=True),
+               "catalogue_sigma_m": _SIGMA},
     "sampler": {"rate_hz": _RATE},
     "wheel_tach": {"rate_hz": _RATE, "sigma_radps": _SIGMA},
     "power": {"rate_hz": _RATE},

@@ -189,15 +189,17 @@ class LandmarkCameraModel:
         m = rotation_bf_to_i
         out = []
         for k in order.tolist():
-            ub = u[k]
+            ux, uy, uz = u[k].tolist()
             # Angular noise: a small random tilt perpendicular to the line of sight.
-            helper = (1.0, 0.0, 0.0) if abs(ub[0]) < 0.9 else (0.0, 1.0, 0.0)
-            e1 = np.cross(ub, helper)
-            e1 /= np.linalg.norm(e1)
-            e2 = np.cross(ub, e1)
-            noisy = ub + e1 * self.noise.gauss(self.sigma_rad) + e2 * self.noise.gauss(
-                self.sigma_rad)
-            noisy /= np.linalg.norm(noisy)
+            e1 = (0.0, uz, -uy) if abs(ux) < 0.9 else (-uz, 0.0, ux)
+            n1 = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
+            e1 = (e1[0] / n1, e1[1] / n1, e1[2] / n1)
+            e2 = (uy * e1[2] - uz * e1[1], uz * e1[0] - ux * e1[2], ux * e1[1] - uy * e1[0])
+            a, b = self.noise.gauss(self.sigma_rad), self.noise.gauss(self.sigma_rad)
+            noisy = (ux + a * e1[0] + b * e2[0], uy + a * e1[1] + b * e2[1],
+                     uz + a * e1[2] + b * e2[2])
+            nn = math.sqrt(noisy[0] ** 2 + noisy[1] ** 2 + noisy[2] ** 2)
+            noisy = (noisy[0] / nn, noisy[1] / nn, noisy[2] / nn)
             u_i = (m[0][0] * noisy[0] + m[0][1] * noisy[1] + m[0][2] * noisy[2],
                    m[1][0] * noisy[0] + m[1][1] * noisy[1] + m[1][2] * noisy[2],
                    m[2][0] * noisy[0] + m[2][1] * noisy[1] + m[2][2] * noisy[2])

@@ -73,6 +73,11 @@ class World:
                 [(h.latlon_deg[0], h.latlon_deg[1], h.radius_m, h.height_m, h.mapped)
                  for h in t.hazards], t.slope_limit_deg, sc.source)
         self.landmarks_bf_m = landmark_catalogue(vertices, self.site)
+        # The probe's catalogue: the truth with mapping errors (per landmark, per axis).
+        cat = NoiseStream(seed, "landmark-catalogue")
+        sigma = sc.sensors.navcam.catalogue_sigma_m
+        self.landmarks_onboard_bf_m = np.array(
+            [[x + cat.gauss(sigma) for x in p] for p in self.landmarks_bf_m])
         craft = sc.spacecraft
         self.mass_kg = craft.mass_kg
         self.arm_length_m = craft.arm_length_m
@@ -193,6 +198,7 @@ class World:
                          "fine_fraction": self.sampler.fine_fraction}
         self.head_force_n = 0.0
         self.head_normal_force_n = 0.0
+        self._contact_reported = False
         self._contact_force_i = (0.0, 0.0, 0.0)
         self._contact_torque_sc = (0.0, 0.0, 0.0)
         self.in_contact = False
@@ -223,9 +229,11 @@ class World:
                 out.extend(self.navcam.measure(t_us, pos_bf, b_bf, st.q_i_to_sc, rot))
             if frame % d["lidar"] == 0:
                 out.append(self.lidar.measure(t_us, pos_bf, b_bf))
-        # The sampler reports at its full rate once deployed, every 10th otherwise.
-        sampler_div = d["sampler"] if self.sampler.deployed else 10 * d["sampler"]
-        if frame % sampler_div == 0:
+        # The sampler reports at 1 Hz, and at once when its contact switch changes
+        # (edge-triggered, as a contact sensor's interrupt would).
+        contact_now = self.head_normal_force_n > SamplerStatusModel.CONTACT_FORCE_N
+        if frame % (10 * d["sampler"]) == 0 or contact_now != self._contact_reported:
+            self._contact_reported = contact_now
             out.append(self.sampler_status.measure(t_us, self.sampler, self.head_normal_force_n))
         if frame % d["wheel_tach"] == 0:
             out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms))

@@ -26,16 +26,23 @@ class SpinningBody:
                              math.sin(dec))
         self._x0: Vec3 = (-math.sin(ra), math.cos(ra), 0.0)
         self._y0: Vec3 = cross(self.pole_i, self._x0)
+        self._cache_t_s = None
+        self._cache_m = None
 
     def rotation_bf_to_i(self, t_s: float) -> tuple[Vec3, Vec3, Vec3]:
         """Row-major matrix M with v_i = M v_bf at mission time t_s."""
+        # The same instant is asked for many times per cycle (gravity, sensors, guidance).
+        if t_s == self._cache_t_s:
+            return self._cache_m
         w = self.w0_rad + self.rate_radps * t_s
         c, s = math.cos(w), math.sin(w)
         x0, y0, z = self._x0, self._y0, self.pole_i
         # Body x and y axes in inertial: rotate node frame by W about the pole.
         xb = (c * x0[0] + s * y0[0], c * x0[1] + s * y0[1], c * x0[2] + s * y0[2])
         yb = (-s * x0[0] + c * y0[0], -s * x0[1] + c * y0[1], -s * x0[2] + c * y0[2])
-        return ((xb[0], yb[0], z[0]), (xb[1], yb[1], z[1]), (xb[2], yb[2], z[2]))
+        m = ((xb[0], yb[0], z[0]), (xb[1], yb[1], z[1]), (xb[2], yb[2], z[2]))
+        self._cache_t_s, self._cache_m = t_s, m
+        return m
 
     def bf_to_i(self, t_s: float, v_bf: Vec3) -> Vec3:
         return mat_vec(self.rotation_bf_to_i(t_s), v_bf)

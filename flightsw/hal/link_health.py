@@ -139,7 +139,8 @@ class LinkMonitor:
         elif self.state is LinkState.OK:
             if t_us - self._last_heard_us > self.timeout_us:
                 silent_ms = (t_us - self._last_heard_us) / 1000
-                self._declare_lost(t_us, f"link to board lost (no heartbeat for {silent_ms:.0f} ms)")
+                self._declare_lost(t_us, "link to board lost "
+                                   f"(no heartbeat for {silent_ms:.0f} ms)")
         elif self.state is LinkState.LOST:
             self._check_restored(t_us, heard)
         self._check_window(t_us)

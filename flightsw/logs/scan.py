@@ -146,12 +146,17 @@ def _chunks(source: Source, chunk_bytes: int):
     """(base, store, data_len, stop, eof): candidates are the positions below `stop`.
 
     The chunk's data is store[MARGIN_BYTES:MARGIN_BYTES + data_len], zeros after it.
+    Bytes in memory are cut into chunks exactly like a file (one code path to test).
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = np.frombuffer(source, dtype=np.uint8)
-        store = np.zeros(MARGIN_BYTES + len(data) + PAD_BYTES, dtype=np.uint8)
-        store[MARGIN_BYTES: MARGIN_BYTES + len(data)] = data
-        yield 0, store, len(data), len(data), True
+
+        def read_at(base: int, out: memoryview) -> int:
+            piece = data[base: base + len(out)]
+            np.frombuffer(out, dtype=np.uint8)[: len(piece)] = piece
+            return len(piece)
+
+        yield from _cut(read_at, chunk_bytes, len(data))
         return
     path = Path(source)
     try:
@@ -162,19 +167,30 @@ def _chunks(source: Source, chunk_bytes: int):
         raise LogFileError(f"{path}: is a directory, expected a .tlog file") from None
     except OSError as exc:
         raise LogFileError(f"{path}: cannot read: {exc.strerror}") from None
+
+    def read_file_at(base: int, out: memoryview) -> int:
+        handle.seek(base)
+        return handle.readinto(out)
+
     with handle:
-        want = chunk_bytes + OVERLAP_BYTES
-        store = np.zeros(MARGIN_BYTES + want + PAD_BYTES, dtype=np.uint8)
-        base = 0
-        while True:
-            handle.seek(base)
-            got = handle.readinto(memoryview(store)[MARGIN_BYTES: MARGIN_BYTES + want])
-            store[MARGIN_BYTES + got: MARGIN_BYTES + got + PAD_BYTES] = 0
-            eof = got < want
-            yield base, store, got, (got if eof else chunk_bytes), eof
-            if eof:
-                return
-            base += chunk_bytes
+        yield from _cut(read_file_at, chunk_bytes, None)
+
+
+def _cut(read_at, chunk_bytes: int, size: int | None):
+    want = chunk_bytes + OVERLAP_BYTES
+    if size is not None:
+        want = min(want, size)  # a small log in memory: one buffer of its size
+    store = np.zeros(MARGIN_BYTES + want + PAD_BYTES, dtype=np.uint8)
+    window = memoryview(store)[MARGIN_BYTES: MARGIN_BYTES + want]
+    base = 0
+    while True:
+        got = read_at(base, window)
+        store[MARGIN_BYTES + got: MARGIN_BYTES + got + PAD_BYTES] = 0
+        eof = got < want or (size is not None and base + got >= size)
+        yield base, store, got, (got if eof else chunk_bytes), eof
+        if eof:
+            return
+        base += chunk_bytes
 
 
 @dataclass

@@ -22,7 +22,8 @@ from scipy.spatial.transform import Rotation
 from scipy.stats import chi2
 
 from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.navigation import AttitudeFilter, Navigator, TranslationFilter
+from flightsw.gnc.nav_ekf import TranslationEKF
+from flightsw.gnc.navigation import AttitudeFilter, Navigator
 
 ARCSEC_RAD = math.pi / (180.0 * 3600.0)
 OVERALL_CONFIDENCE = 0.99
@@ -225,84 +226,115 @@ def iau_bf_to_i(t_s) -> Rotation:
     return Rotation.from_euler("ZXZ", angles, degrees=True)
 
 
-def run_translation(seed: int, fix_sigma_m: float = FIX_SIGMA_M):
-    """One run with no gravity (gm = 0): constant velocity plus a known specific force
-    and a random-walk unmodelled acceleration.  Returns errors and covariances at epochs."""
+IDENTITY_Q = (1.0, 0.0, 0.0, 0.0)  # spacecraft axes = inertial axes in these runs
+BIAS_SIGMA0_MPS2 = 3e-5
+
+
+def run_translation(seed: int, use_landmarks: bool = False):
+    """One run with no gravity (gm = 0): constant velocity, a known specific force and a
+    constant accelerometer bias; position fixes or landmark bearings.  Returns the 9-state
+    errors and the filter's covariances at the epochs."""
     rng = np.random.default_rng(seed)
     t = np.arange(STEPS + 1) * DT_S
-    r0 = np.array([1082.5, 0.0, 625.0]) + rng.normal(0.0, 50.0, 3)
+    r0 = np.array([1082.5, 0.0, 625.0]) + rng.normal(0.0, 5.0, 3)
     v0 = rng.normal(0.0, 0.05, 3)
-    # Known specific force (thrusters), held over each step; measured with noise.
+    bias = rng.normal(0.0, BIAS_SIGMA0_MPS2, 3)
     force = 1e-3 * np.sin(np.outer(np.arange(STEPS), [0.05, 0.08, 0.11]))
-    accel_meas = force + rng.normal(0.0, ACCEL_NOISE_MPS2, (STEPS, 3))
-    unmodelled = np.empty((STEPS + 1, 3))
-    unmodelled[0] = rng.normal(0.0, ACC_SIGMA0_MPS2, 3)
-    unmodelled[1:] = unmodelled[0] + np.cumsum(
-        rng.normal(0.0, ACCEL_WALK * math.sqrt(DT_S), (STEPS, 3)), axis=0)
+    accel_meas = force + bias + rng.normal(0.0, ACCEL_NOISE_MPS2, (STEPS, 3))
     pos = np.empty((STEPS + 1, 3))
     vel = np.empty((STEPS + 1, 3))
     pos[0], vel[0] = r0, v0
     for k in range(STEPS):
-        a = force[k] + unmodelled[k]
+        a = force[k]
         pos[k + 1] = pos[k] + vel[k] * DT_S + 0.5 * a * DT_S ** 2
         vel[k + 1] = vel[k] + a * DT_S
-    pos_bf = iau_bf_to_i(t).inv().apply(pos) + rng.normal(0.0, fix_sigma_m, (STEPS + 1, 3))
+    rot = iau_bf_to_i(t)
+    landmarks_bf = rng.normal(0.0, 1.0, (40, 3))
+    landmarks_bf *= 250.0 / np.linalg.norm(landmarks_bf, axis=1)[:, None]
 
-    f = TranslationFilter(bennu(), 0.0, ACCEL_NOISE_MPS2, ACCEL_WALK,
-                          initial_pos_sigma_m=POS_SIGMA0_M, initial_vel_sigma_mps=VEL_SIGMA0_MPS,
-                          initial_acc_sigma_mps2=ACC_SIGMA0_MPS2)
+    f = TranslationEKF(bennu(), 0.0, ACCEL_NOISE_MPS2, 0.0, accel_bias_walk=1e-9,
+                       initial_pos_sigma_m=POS_SIGMA0_M, initial_vel_sigma_mps=VEL_SIGMA0_MPS,
+                       initial_bias_sigma_mps2=BIAS_SIGMA0_MPS2)
     f.initialise(tuple(r0 + rng.normal(0.0, POS_SIGMA0_M, 3)),
                  tuple(v0 + rng.normal(0.0, VEL_SIGMA0_MPS, 3)))
     errors, covs = [], []
     for k in range(1, STEPS + 1):
-        f.propagate(tuple(accel_meas[k - 1]), DT_S)
+        f.propagate(tuple(accel_meas[k - 1]), IDENTITY_Q, DT_S)
         if k % FIX_EVERY_STEPS == 0:
-            assert f.update_position_bf(t[k], tuple(pos_bf[k]), fix_sigma_m)
+            if use_landmarks:
+                obs = []
+                for lm in landmarks_bf[rng.choice(len(landmarks_bf), 6, replace=False)]:
+                    d = rot[k].apply(lm) - pos[k]
+                    u = d / np.linalg.norm(d)
+                    u = u + rng.normal(0.0, LANDMARK_SIGMA_RAD, 3)
+                    obs.append((tuple(lm), tuple(u / np.linalg.norm(u))))
+                f.update_landmarks(t[k], obs, IDENTITY_Q, LANDMARK_SIGMA_RAD)
+            else:
+                fix_bf = rot[k].inv().apply(pos[k]) + rng.normal(0.0, FIX_SIGMA_M, 3)
+                assert f.update_position_bf(t[k], tuple(fix_bf), FIX_SIGMA_M)
         if k in EPOCH_STEPS:
-            truth = np.column_stack([pos[k], vel[k], unmodelled[k]])  # (axis, state)
-            est = np.array([ax.x for ax in f.axes])
-            errors.append(truth - est)
-            covs.append([ax.p for ax in f.axes])
+            truth = np.concatenate([pos[k], vel[k], bias])
+            errors.append(truth - f.x)
+            covs.append(f.covariance().copy())
     return np.asarray(errors), np.asarray(covs)
 
 
-def _sym3(p6):
-    p00, p01, p02, p11, p12, p22 = p6
-    return np.array([[p00, p01, p02], [p01, p11, p12], [p02, p12, p22]])
+LANDMARK_SIGMA_RAD = 1e-4
 
 
-def test_translation_filter_is_consistent():
-    nees = np.empty((SEEDS, len(EPOCH_STEPS), 3))
+@pytest.mark.parametrize("use_landmarks", [False, True], ids=["fixes", "landmarks"])
+def test_translation_ekf_is_consistent(use_landmarks):
+    """Average NEES of the 9-state error within chi-square bounds over many seeds."""
+    nees = np.empty((SEEDS, len(EPOCH_STEPS)))
     for i in range(SEEDS):
-        errors, covs = run_translation(2000 + i)
+        errors, covs = run_translation(2000 + i, use_landmarks)
         for e in range(len(EPOCH_STEPS)):
-            for axis in range(3):
-                err = errors[e, axis]
-                nees[i, e, axis] = err @ np.linalg.solve(_sym3(covs[e, axis]), err)
-    low, high = nees_bounds(3, SEEDS, len(EPOCH_STEPS) * 3)
+            err = errors[e]
+            nees[i, e] = err @ np.linalg.solve(covs[e], err)
+    low, high = nees_bounds(9, SEEDS, len(EPOCH_STEPS))
     mean = nees.mean(axis=0)
     assert np.all((mean > low) & (mean < high)), (mean, low, high)
 
 
 def test_position_outlier_is_gated_and_state_unchanged():
     body = bennu()
-    f = TranslationFilter(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK)
+    f = TranslationEKF(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK)
     pos_bf = (1082.5, 0.0, 625.0)
     assert f.update_position_bf(0.0, pos_bf, FIX_SIGMA_M)  # initialises
     for k in range(1, 51):
-        f.propagate((0.0, 0.0, 0.0), DT_S)
+        f.propagate((0.0, 0.0, 0.0), IDENTITY_Q, DT_S)
         if k % FIX_EVERY_STEPS == 0:
             assert f.update_position_bf(k * DT_S, pos_bf, FIX_SIGMA_M)
-    before = ([list(ax.x) for ax in f.axes], [list(ax.p) for ax in f.axes], f.updates)
+    before = (f.x.copy(), f.covariance().copy(), f.updates)
     outlier_bf = (pos_bf[0] + 1000.0, pos_bf[1], pos_bf[2])  # 1 km off
     assert f.update_position_bf(5.0, outlier_bf, FIX_SIGMA_M) is False
     assert f.rejected == 1
-    assert ([ax.x for ax in f.axes], [ax.p for ax in f.axes], f.updates) == before
+    assert np.array_equal(f.x, before[0]) and np.array_equal(f.covariance(), before[1])
+    assert f.updates == before[2]
+
+
+def test_landmark_outlier_is_gated_alone():
+    body = bennu()
+    f = TranslationEKF(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK, initial_pos_sigma_m=1.0)
+    pos_i = np.array([1000.0, 0.0, 0.0])
+    f.initialise(tuple(pos_i), (0.0, 0.0, 0.0))
+    rot = iau_bf_to_i([0.0])[0]
+    good = [(-250.0, 0.0, 0.0), (0.0, 250.0, 0.0), (0.0, 0.0, 250.0)]
+    obs = []
+    for lm in good:
+        d = rot.apply(lm) - pos_i
+        obs.append((lm, tuple(d / np.linalg.norm(d))))
+    d = rot.apply(good[0]) - pos_i
+    wrong = d / np.linalg.norm(d) + np.array([0.0, 0.3, 0.0])  # 17 deg off: a mismatch
+    obs.append((good[0], tuple(wrong / np.linalg.norm(wrong))))
+    used = f.update_landmarks(0.0, obs, IDENTITY_Q, 1e-4)
+    assert used == 3 and f.rejected == 1
+    assert np.allclose(f.position_i(), pos_i, atol=0.05)  # metres
 
 
 def test_first_fix_initialises_in_inertial_frame_co_rotating():
     body = bennu()
-    f = TranslationFilter(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK)
+    f = TranslationEKF(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK)
     t_s, pos_bf = 1234.5, (1082.5, 10.0, 625.0)
     assert f.update_position_bf(t_s, pos_bf, FIX_SIGMA_M)
     assert f.initialised
@@ -315,7 +347,7 @@ def test_first_fix_initialises_in_inertial_frame_co_rotating():
 def test_navigator_rotates_specific_force_into_inertial_frame():
     # Attitude 90 deg about z: spacecraft +x is inertial +y.
     att = AttitudeFilter(2e-6, 1e-8)
-    trans = TranslationFilter(bennu(), 0.0, ACCEL_NOISE_MPS2, ACCEL_WALK)
+    trans = TranslationEKF(bennu(), 0.0, ACCEL_NOISE_MPS2, ACCEL_WALK)
     nav = Navigator(att, trans)
     q = from_scipy(Rotation.from_rotvec([0.0, 0.0, math.pi / 2]))
     assert att.update(q, 1e-5)

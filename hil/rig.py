@@ -1,0 +1,487 @@
+"""The HIL rig: the simulator on the board's stimulus link, the flight software
+on its flight link, one process, one thread.
+
+    simulator -> StimulusLink -> USART2 | board | USART1 -> SerialBus -> flight software
+    simulator <- actuator cmds <- USART2 | board | USART1 <- actuator cmds <-
+
+Two time modes:
+
+- lockstep: the flight software runs on a simulated clock, the same as SIL.
+  Each frame the simulator sends the frame's sensor messages, the ground
+  uplink due and a time mark; the flight software's frame runs once the board
+  has passed that mark on (so every message of the frame has arrived); then
+  the rig sends a mark back, and the simulator applies the actuator commands
+  and steps once the board has passed that one on.  Nothing depends on how
+  long anything took, so a lockstep run is reproducible and, without faults,
+  flies exactly the SIL flight.  If a mark does not come within
+  `stall_timeout_s` (board gone), frames go on paced at real time, without
+  waiting, until the board answers again.
+- realtime: the flight software runs on the wall clock and its scheduler
+  sleeps to each frame; the simulator sends each frame's sensors `lead_us`
+  before the frame and applies the commands that have come back by then.
+
+A run leaves the run directory of `prospector run` (flight.tlog, events.log,
+summary.json with a "hil" section, history.npz, report.html, params.txt,
+flight_config.json) plus link_stats.json, and always leaves it complete:
+whatever stops the run, what was flown is written out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from flightsw.app import FlightSoftware
+from flightsw.config import flight_config_to_dict
+from flightsw.core.clock import SimClock, WallClock
+from flightsw.core.events import Severity
+from flightsw.core.recorder import FlightRecorder
+from flightsw.hal.link_health import LinkMonitor
+from flightsw.hal.serial_bus import SerialBus, SerialLinkError
+from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink
+from hil.board import BoardError, EmulatedBoard
+from hil.firmware_build import FirmwareBuildError, build_firmware
+from hil.ground import GroundStation
+from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
+from sim.runner import (
+    History,
+    RunConfigError,
+    _ground_message,
+    _param_set,
+    _summary,
+    flight_config_from_scenario,
+    parameter_overrides,
+    prepare_run_dir,
+)
+from sim.site import SiteError
+from sim.world import World
+
+MODES = ("lockstep", "realtime")
+FAULT_KINDS = ("kill-board", "reset-board", "noise")
+TIMESYNC_EVERY_FRAMES = 10  # real time: a round-trip probe on the flight link
+
+
+class HilRunError(Exception):
+    """The rig could not start or run (one line, naming the port or tool)."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault injected at mission time t_s: kill-board, reset-board, noise (arg bytes/10 ms)."""
+
+    kind: str
+    t_s: float
+    arg: float = 0.0
+
+    @staticmethod
+    def parse(text: str) -> Fault:
+        """'kill-board@20', 'reset-board@35', 'noise@10:64' (64 bytes every 10 ms; 0 stops)."""
+        kind, sep, rest = text.partition("@")
+        if not sep or kind not in FAULT_KINDS:
+            raise ValueError(f"fault {text!r}: expected KIND@T_S with KIND one of "
+                             f"{', '.join(FAULT_KINDS)}")
+        t_text, _, arg_text = rest.partition(":")
+        try:
+            t_s = float(t_text)
+            arg = float(arg_text) if arg_text else (64.0 if kind == "noise" else 0.0)
+        except ValueError:
+            raise ValueError(f"fault {text!r}: time and argument must be numbers") from None
+        if not (math.isfinite(t_s) and t_s >= 0):
+            raise ValueError(f"fault {text!r}: time must be >= 0 s")
+        if kind == "noise" and not 0 <= arg <= 255:
+            raise ValueError(f"fault {text!r}: noise is 0-255 bytes per 10 ms")
+        return Fault(kind, t_s, arg)
+
+
+@dataclass(frozen=True)
+class HilOptions:
+    mode: str = "lockstep"
+    emulate: bool = True
+    flight_port: str | None = None
+    stim_port: str | None = None
+    transport: str = "pty"
+    baudrate: int = 115200
+    stall_timeout_s: float = 0.25
+    lead_us: int | None = None
+    restart_board: bool = True
+    restart_delay_s: float = 1.0
+    ground_recovery: bool = True
+    faults: tuple[Fault, ...] = ()
+    timing_telemetry: bool | None = None
+    write_report: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if not self.emulate and not (self.flight_port and self.stim_port):
+            raise ValueError("a real board needs both a flight port and a stimulus port")
+        for fault in self.faults:
+            if fault.kind == "kill-board" and not self.emulate:
+                raise ValueError("kill-board needs the emulated board (unplug a real one by hand)")
+
+
+def run_hil(sc, out_dir: Path, options: HilOptions = HilOptions(), *, force: bool = False,
+            params_file: Path | None = None, progress: bool | None = None) -> dict:
+    """Fly scenario `sc` over the (emulated) board; return the summary (also in out_dir)."""
+    overrides = parameter_overrides(sc, params_file)
+    try:
+        world = World(sc)  # checks the scenario's site before anything starts
+    except SiteError as exc:
+        raise RunConfigError(str(exc)) from None
+    rig = _Rig(sc, world, Path(out_dir), options, overrides, progress)
+    try:
+        rig.connect()
+        prepare_run_dir(Path(out_dir), force)
+        return rig.fly()
+    finally:
+        rig.disconnect()
+
+
+def _percentiles(values, scale: float = 1.0) -> dict:
+    a = np.asarray(values, dtype=float) * scale
+    if a.size == 0:
+        return {"n": 0}
+    return {"n": int(a.size), "p50": round(float(np.percentile(a, 50)), 3),
+            "p99": round(float(np.percentile(a, 99)), 3), "max": round(float(a.max()), 3)}
+
+
+class _Rig:
+    def __init__(self, sc, world, out_dir: Path, opts: HilOptions, overrides: dict, progress):
+        self.sc, self.world, self.out_dir, self.opts = sc, world, out_dir, opts
+        self.overrides = overrides
+        self.progress = progress
+        self.lockstep = opts.mode == "lockstep"
+        self.board: EmulatedBoard | None = None
+        self.workdir: Path | None = None
+        self.flight_bus: SerialBus | None = None
+        self.stim_bus: SerialBus | None = None
+        self.rig_events: list[dict] = []
+        self._event_file = None
+        self._board_down_since: float | None = None
+        self._board_restarting = False
+        self._reconnects_at_restart = (0, 0)
+        self.stalls = 0
+        self.degraded_frames = 0
+
+    # -- set-up and tear-down -------------------------------------------------------------------
+    def connect(self) -> None:
+        opts = self.opts
+        if opts.emulate:
+            try:
+                elf = build_firmware()
+            except FirmwareBuildError as exc:
+                raise HilRunError(str(exc)) from None
+            self.workdir = Path(tempfile.mkdtemp(prefix="prospector-hil-"))
+            self.board = EmulatedBoard(elf, self.workdir, transport=opts.transport)
+            try:
+                self.board.start()
+            except BoardError as exc:
+                raise HilRunError(f"emulated board: {exc}") from None
+            flight_port, stim_port = self.board.flight_port, self.board.stim_port
+        else:
+            flight_port, stim_port = opts.flight_port, opts.stim_port
+        try:
+            self.flight_bus = SerialBus(flight_port, system_id=FLIGHT_SYSTEM_ID,
+                                        baudrate=opts.baudrate, release_on_mark=self.lockstep)
+            self.stim_bus = SerialBus(stim_port, system_id=SIM_SYSTEM_ID, baudrate=opts.baudrate)
+        except SerialLinkError as exc:
+            raise HilRunError(str(exc)) from None
+        if self.board is not None:
+            self.board.resume()
+        self.stim = StimulusLink(self.stim_bus)
+        result = self.stim.call_board(CMD_START_RUN, 1.0 if self.lockstep else 0.0)
+        if result != mavlink.MAV_RESULT_ACCEPTED:
+            raise HilRunError(f"{stim_port}: no answer from the board on the stimulus link")
+        self.flight_bus.request_timesync()
+        deadline = time.monotonic() + 3.0
+        while not self.flight_bus.rtt_ns and time.monotonic() < deadline:
+            self.flight_bus.service(0.02)
+        if not self.flight_bus.rtt_ns:
+            raise HilRunError(f"{flight_port}: no answer from the board on the flight link")
+        self.flight_bus.poll()  # what the board said before the run started
+        self.flight_bus.rtt_ns.clear()
+
+    def disconnect(self) -> None:
+        for bus in (self.flight_bus, self.stim_bus):
+            if bus is not None:
+                bus.close()
+        if self.board is not None:
+            self.board.stop()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- events of the rig itself ---------------------------------------------------------------
+    def rig_event(self, t_us: int, severity: Severity, text: str) -> None:
+        self.rig_events.append({"time_s": t_us / 1e6, "severity": severity.name, "text": text})
+        if self._event_file is not None:
+            self._event_file.write(f"{t_us / 1e6:12.3f} {severity.name:<9} rig: {text}\n")
+
+    # -- the board's life -----------------------------------------------------------------------
+    def supervise_board(self, t_us: int) -> None:
+        board = self.board
+        if board is None:
+            return
+        now = time.monotonic()
+        if self._board_restarting:
+            reopened = all(bus.connected and bus.counters["reconnects"] > before
+                           for bus, before in zip((self.flight_bus, self.stim_bus),
+                                                  self._reconnects_at_restart, strict=True))
+            if reopened:
+                board.resume()
+                self._board_restarting = False
+                self.rig_event(t_us, Severity.NOTICE,
+                               "emulated board restarted, both ports re-opened")
+            return
+        if self._board_down_since is None:
+            if not board.alive:
+                self._board_down_since = now
+                board.unpublish()
+                self.ground.arm_recovery()
+                self.rig_event(t_us, Severity.CRITICAL, f"emulated board exited (pid {board.pid})")
+            return
+        if self.opts.restart_board and now - self._board_down_since >= self.opts.restart_delay_s:
+            self._board_down_since = None
+            self._reconnects_at_restart = (self.flight_bus.counters["reconnects"],
+                                           self.stim_bus.counters["reconnects"])
+            try:
+                board.restart()
+            except BoardError as exc:
+                self.rig_event(t_us, Severity.ERROR, f"emulated board restart failed: {exc}")
+                self._board_down_since = now
+                return
+            self._board_restarting = True
+
+    def inject_faults(self, t_us: int) -> None:
+        while self._faults and self._faults[0].t_s * 1e6 <= t_us:
+            fault = self._faults.pop(0)
+            self.rig_event(t_us, Severity.WARNING, f"fault injected: {fault.kind}"
+                           + (f" {fault.arg:g} bytes/10 ms" if fault.kind == "noise" else ""))
+            if fault.kind == "kill-board":
+                self.board.kill()
+            elif fault.kind == "reset-board":
+                self.ground.arm_recovery()
+                if self.board is not None:
+                    self.board.reset()
+                else:
+                    self.stim.command_board(mavlink.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1.0)
+            elif fault.kind == "noise":
+                self.stim.command_board(CMD_LINE_NOISE, fault.arg, 10.0, 1.0)
+
+    # -- flying ---------------------------------------------------------------------------------
+    def fly(self) -> dict:
+        sc, opts, out_dir = self.sc, self.opts, self.out_dir
+        wall_start = time.perf_counter()
+        timing = opts.timing_telemetry if opts.timing_telemetry is not None else not self.lockstep
+        config = flight_config_from_scenario(sc, timing, self.world)
+        self.base_hz = config.base_rate_hz
+        self.frame_us = 1_000_000 // self.base_hz
+        self.n_frames = int(round(sc.scenario.duration_s * self.base_hz))
+        self.epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
+        (out_dir / "flight_config.json").write_text(json.dumps(
+            {"flight_config": flight_config_to_dict(config),
+             "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
+             "hil": {"mode": opts.mode, "link_monitor": "flightsw.hal.link_health.LinkMonitor"}},
+            indent=2) + "\n")
+        self.clock = SimClock() if self.lockstep else WallClock()
+        uplink = [(0, _param_set(name, value)) for name, value in sorted(self.overrides.items())]
+        uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
+        self.ground = GroundStation(uplink, sc.commands, _ground_message, opts.ground_recovery)
+        self._faults = sorted(opts.faults, key=lambda f: f.t_s)
+        self.events_lines: list[dict] = []
+        self.lateness_us: list[int] = []
+        self.stale_frames = 0
+        self.history = History(int(sc.scenario.duration_s) + 2, len(self.world.wheel_axes))
+        aborted = None
+        with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
+                open(out_dir / "events.log", "x", encoding="utf-8", buffering=1 << 14) as ev:
+            self._event_file = ev
+            self.recorder = FlightRecorder(tlog, self.epoch_us)
+            self.fsw = FlightSoftware(config, self.flight_bus, self.clock, self.recorder.record)
+            self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
+            self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
+            self.fsw.events.add_sink(self._write_event)
+            try:
+                if self.lockstep:
+                    self._fly_lockstep()
+                else:
+                    self._fly_realtime()
+            except KeyboardInterrupt:
+                aborted = "interrupted"
+                self.rig_event(self.clock.now_us(), Severity.WARNING, "run interrupted")
+                raise
+            finally:
+                self._event_file = None
+                self.recorder.flush()
+                self._finish(wall_start, aborted)
+        return self.summary
+
+    def _write_event(self, event) -> None:
+        line = f"{event.time_us / 1e6:12.3f} {event.severity.name:<9} {event.source}: {event.text}"
+        if self._event_file is not None:
+            self._event_file.write(line + "\n")
+        if event.severity <= Severity.WARNING and len(self.events_lines) < 200:
+            self.events_lines.append({"time_s": event.time_us / 1e6,
+                                      "severity": event.severity.name,
+                                      "source": event.source, "text": event.text})
+
+    def _progress(self):
+        import sys
+        show = sys.stderr.isatty() if self.progress is None else self.progress
+        if not show:
+            return None
+        from tqdm import tqdm
+        return tqdm(total=self.n_frames, unit="frame", unit_scale=True,
+                    desc=f"hil {self.opts.mode}", file=sys.stderr)
+
+    def _send_frame_stimulus(self, frame: int, t_us: int) -> None:
+        for msg in self.world.sensor_messages(frame, t_us):
+            self.stim.send_device(msg)
+        for msg in self.ground.due(t_us):
+            self.stim.send_ground(msg)
+
+    def _take_commands(self) -> None:
+        msgs = self.stim.receive()
+        self.ground.observe(msgs)
+        self.world.apply_commands(msgs)
+
+    def _fly_lockstep(self) -> None:
+        world, fsw, flight, stim = self.world, self.fsw, self.flight_bus, self.stim
+        period_s = self.frame_us / 1e6
+        degraded = False
+        bar = self._progress()
+        for frame in range(self.n_frames + 1):
+            t_us = frame * self.frame_us
+            mark = self.epoch_us + t_us
+            self.inject_faults(t_us)
+            self.supervise_board(t_us)
+            self._send_frame_stimulus(frame, t_us)
+            stim.send_time_mark(mark)
+            paced_until = time.monotonic() + period_s
+            wait = period_s / 2 if degraded else self.opts.stall_timeout_s
+            flight.release_on_mark = not degraded  # no marks while degraded: release as they come
+            arrived = flight.wait_time_mark(mark, wait)
+            self.clock.advance_to_us(t_us)
+            fsw.run_frame()
+            flight.send_time_mark(mark)
+            back = stim.bus.wait_time_mark(mark, period_s / 2 if degraded else wait)
+            self._take_commands()
+            if not (arrived and back):
+                self.degraded_frames += 1
+                if not degraded:
+                    degraded = True
+                    self.stalls += 1
+                    self.ground.arm_recovery()
+                    self.rig_event(t_us, Severity.WARNING, "lockstep stalled: no time mark from "
+                                   "the board; frames go on at real time until it answers")
+                left = paced_until - time.monotonic()
+                if left > 0:
+                    time.sleep(left)
+            elif degraded:
+                degraded = False
+                self.rig_event(t_us, Severity.NOTICE, "lockstep resumed")
+            if frame % self.base_hz == 0:
+                self.history.sample(t_us * 1e-6, world, fsw)
+            if frame == self.n_frames:
+                break
+            world.step(self.frame_us * 1e-6)
+            if bar is not None and frame % 100 == 0:
+                bar.update(100)
+        if bar is not None:
+            bar.close()
+
+    def _fly_realtime(self) -> None:
+        world, fsw, clock = self.world, self.fsw, self.clock
+        sched = fsw.scheduler
+        lead_us = self.opts.lead_us
+        if lead_us is None:
+            lead_us = min(4000, int(self.frame_us * 0.4))
+        dt_s = self.frame_us * 1e-6
+        bar = self._progress()
+        for frame in range(self.n_frames + 1):
+            t_us = frame * self.frame_us
+            clock.sleep_until_us(t_us - lead_us)
+            self.inject_faults(t_us)
+            self.supervise_board(t_us)
+            if frame > 0:
+                self._take_commands()
+                world.step(dt_s)
+            self._send_frame_stimulus(frame, t_us)
+            if frame % TIMESYNC_EVERY_FRAMES == 0:
+                self.flight_bus.request_timesync()
+            while sched.next_release_us <= t_us:
+                release = sched.next_release_us
+                self.lateness_us.append(clock.sleep_until_us(release))
+                fsw.run_frame()
+                latest = fsw.imu.latest
+                if release == t_us and (latest is None or latest.t_us != t_us):
+                    self.stale_frames += 1
+            if frame % self.base_hz == 0:
+                self.history.sample(t_us * 1e-6, world, fsw)
+            if bar is not None and frame % 100 == 0:
+                bar.update(100)
+        if bar is not None:
+            bar.close()
+
+    # -- the run directory ------------------------------------------------------------------------
+    def _finish(self, wall_start: float, aborted: str | None) -> None:
+        out_dir, fsw = self.out_dir, self.fsw
+        wall_s = time.perf_counter() - wall_start
+        hist = self.history.trimmed()
+        sim_s = self.clock.now_us() / 1e6
+        summary = _summary(self.sc, hist, fsw, self.recorder, wall_s, sim_s, self.events_lines,
+                           self.world)
+        hil = self._hil_summary(aborted)
+        summary["hil"] = hil
+        np.savez_compressed(out_dir / "history.npz", **hist)
+        fsw.params.save(out_dir / "params.txt")
+        (out_dir / "link_stats.json").write_text(json.dumps(hil, indent=2, sort_keys=True) + "\n")
+        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        if self.opts.write_report and len(hist["t_s"]) >= 2:
+            from sim.report import write_report
+            write_report(out_dir, hist, summary)
+        self.summary = summary
+
+    def _hil_summary(self, aborted: str | None) -> dict:
+        sched = self.fsw.scheduler.stats()
+        flight = self.flight_bus.stats()
+        hil = {
+            "mode": self.opts.mode,
+            "emulated_board": self.board is not None,
+            "transport": self.opts.transport if self.board is not None else "serial",
+            "flight_port": self.flight_bus.port,
+            "stim_port": self.stim_bus.port,
+            "rate_hz": self.base_hz,
+            "aborted": aborted,
+            "cycle_slips": sum(g["slips"] for g in sched.get("groups", {}).values()),
+            "frames_skipped": sched.get("frames_skipped", 0),
+            "link_monitor": self.monitor.summary(),
+            "flight_link": flight,
+            "stim_link": self.stim_bus.stats(),
+            "round_trip_ms": _percentiles(self.flight_bus.rtt_ns, 1e-6),
+            "rig_events": self.rig_events,
+            "ground_recovery_commands": self.ground.commands_sent,
+            "faults": [f"{f.kind}@{f.t_s:g}" + (f":{f.arg:g}" if f.kind == "noise" else "")
+                       for f in self.opts.faults],
+        }
+        if self.lockstep:
+            hil["lockstep_stalls"] = self.stalls
+            hil["degraded_frames"] = self.degraded_frames
+        else:
+            hil["wakeup_lateness_us"] = _percentiles(self.lateness_us)
+            hil["stale_sensor_frames"] = self.stale_frames
+        if self.board is not None:
+            hil["board_starts"] = self.board.starts
+        return hil
+
+
+def _fastest_group(scheduler) -> str:
+    groups = scheduler.stats()["groups"]
+    return max(groups, key=lambda name: groups[name]["rate_hz"])

@@ -1,0 +1,401 @@
+"""Replay: the whole flight software re-run over a recorded flight, checked bit for bit.
+
+The recording holds every message that crossed the Bus.  Replay rebuilds the
+flight software from the run's flight_config.json, feeds it the recorded
+inbound messages (sensors from system 2, ground from 255) at their recorded
+mission times under a simulated clock, runs it frame by frame, and compares
+what it sends with what the flight sent (system 1): byte for byte, message by
+message.  On the same code and parameters the two are identical; otherwise
+the report names the first divergence and how far each output drifted.
+
+Replay is open loop: the recorded sensors do not respond to different
+commands, so after a change it answers "what would the software have
+commanded, given what it saw", not "where would the probe have gone".
+
+`--param NAME=VALUE` sets the parameter on the table before the software is
+built (no message at all, so the outbound streams stay aligned message for
+message) and gives every recorded PARAM_SET of that name the new value, so
+that the recording's own uplinks (a scenario's t = 0 settings) do not undo it.
+"""
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from flightsw.app import FlightSoftware
+from flightsw.config import FlightConfig, flight_config_from_dict
+from flightsw.core.clock import SimClock
+from flightsw.core.params import ParamTable
+from flightsw.core.recorder import FlightRecorder
+from flightsw.hal.replay_bus import ReplayBus
+from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink, new_codec
+from flightsw.logs.columns import read_columns
+from flightsw.logs.compare import CountDrift, FieldDrift, describe_difference, drift
+from flightsw.logs.frames import FrameTable, frame_table
+from flightsw.params_table import FLIGHT_PARAMS
+
+REPLAY_FILES = ("replay.tlog", "replay_report.txt", "replay_summary.json")
+CONFIG_NAME = "flight_config.json"
+LOG_NAME = "flight.tlog"
+DRIFT_LINES = 25
+
+
+class ReplayError(Exception):
+    """The replay cannot start (bad log, config, parameter, output dir); one line."""
+
+
+@dataclass
+class Recording:
+    """A recorded flight and what the software was built with."""
+
+    log_path: Path
+    config: FlightConfig
+    epoch_unix_us: int
+    table: FrameTable
+
+
+def load_recording(log: str | Path, config_path: str | Path | None = None) -> Recording:
+    """Read a run directory or .tlog and its flight_config.json; refuse another ICD."""
+    log = Path(log)
+    if log.is_dir():
+        log = log / LOG_NAME
+    cfg_path = Path(config_path) if config_path is not None else log.parent / CONFIG_NAME
+    try:
+        blob = log.read_bytes()
+    except FileNotFoundError:
+        raise ReplayError(f"{log}: no such file (expected a .tlog or a run directory)") from None
+    except IsADirectoryError:
+        raise ReplayError(f"{log}: is a directory, expected a .tlog") from None
+    except OSError as exc:
+        raise ReplayError(f"{log}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReplayError(f"{cfg_path}: not found; replay needs the flight configuration the "
+                          "log was flown with (a run directory has it; or pass --config)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReplayError(f"{cfg_path}: not a flight_config.json ({_one_line(exc)})") from None
+    try:
+        recorded_icd = str(data["icd_fingerprint"])
+        epoch_us = int(data["epoch_unix_us"])
+        config = flight_config_from_dict(data["flight_config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReplayError(f"{cfg_path}: not a flight_config.json (missing or bad "
+                          f"{_one_line(exc)})") from None
+    ours = f"{icd_fingerprint():08x}"
+    if recorded_icd != ours:
+        raise ReplayError(f"{log}: recorded with ICD {recorded_icd}, this build has ICD {ours}: "
+                          "messages would not decode alike; replay it on the build that "
+                          "recorded it, or re-record it")
+    if not blob:
+        raise ReplayError(f"{log}: empty file, expected a .tlog")
+    table = frame_table(blob)
+    if not len(table):
+        raise ReplayError(f"{log}: no MAVLink frames in {len(blob)} bytes; expected a .tlog "
+                          "(8-byte timestamp before each frame)")
+    return Recording(log, config, epoch_us, table)
+
+
+def param_overrides(pairs: list[str]) -> dict[str, object]:
+    """NAME=VALUE texts -> {name: value}, checked against the flight parameter table."""
+    table = ParamTable(FLIGHT_PARAMS)
+    out: dict[str, object] = {}
+    for text in pairs:
+        name, sep, value_text = text.partition("=")
+        name, value_text = name.strip(), value_text.strip()
+        if not sep or not name or not value_text:
+            raise ReplayError(f"--param {text!r}: expected NAME=VALUE")
+        if name not in table:
+            raise ReplayError(f"--param {name}: unknown flight-software parameter "
+                              f"(known: {', '.join(table.names)})")
+        value = _parse_value(table.spec(name).kind, value_text)
+        reason = table.check(name, value) if value is not None else (
+            f"expected {table.spec(name).expectation()}, got {value_text!r}")
+        if reason is not None:
+            raise ReplayError(f"--param {name}: {reason}")
+        out[name] = value
+    return out
+
+
+def _parse_value(kind: type, text: str):
+    try:
+        if kind is bool:
+            return {"true": True, "false": False, "1": True, "0": False}.get(text.lower())
+        if kind is int:
+            return int(text)
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class ReplayResult:
+    identical: bool
+    frames_run: int
+    replayed_to_s: float
+    inbound_fed: int
+    outbound_recorded: int
+    outbound_replayed: int
+    outbound_matching: int
+    wall_s: float
+    first_divergence: dict | None = None
+    field_drift: list[FieldDrift] = field(default_factory=list)
+    count_drift: list[CountDrift] = field(default_factory=list)
+    log_damage: str = ""
+    warnings: list[str] = field(default_factory=list)
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.replayed_to_s / self.wall_s if self.wall_s > 0 else float("inf")
+
+    def report(self, log_label: str) -> str:
+        lines = [f"replay of {log_label}: {self.frames_run} frames, 0 - {self.replayed_to_s:.1f} s "
+                 f"mission time, {self.inbound_fed} inbound messages fed, "
+                 f"{self.outbound_recorded} outbound compared"]
+        if self.overrides:
+            lines.append("parameters overridden: " + ", ".join(
+                f"{k} = {v!r}" for k, v in self.overrides.items()))
+        lines += [f"warning: {w}" for w in self.warnings]
+        if self.identical:
+            lines.append(f"IDENTICAL: all {self.outbound_recorded} outbound messages match the "
+                         "recording bit for bit")
+        else:
+            d = self.first_divergence
+            lines.append(f"DIVERGED at t = {d['t_s']:.3f} s: {d['message']} (message "
+                         f"{d['index_in_frame'] + 1} sent in that frame), field {d['field']}: "
+                         f"{d['values']}")
+            lines.append(f"outbound: {self.outbound_recorded} recorded, "
+                         f"{self.outbound_replayed} replayed, {self.outbound_matching} "
+                         "identical byte for byte")
+            lines += _drift_lines(self.field_drift, self.count_drift)
+        lines.append(f"replayed {self.replayed_to_s:.1f} s in {self.wall_s:.2f} s "
+                     f"({self.realtime_factor:.0f}x real time)")
+        return "\n".join(lines)
+
+
+def _drift_lines(fields: list[FieldDrift], counts: list[CountDrift]) -> list[str]:
+    lines = []
+    if fields:
+        lines.append("drift (messages matched by type and time; largest |replayed - recorded|):")
+        ranked = sorted(fields, key=lambda f: (f.first_s, f.message, f.field))
+        for f in ranked[:DRIFT_LINES]:
+            lines.append(f"  {f.message}.{f.field:<22} max {f.max_abs:.6g} at {f.at_s:.1f} s, "
+                         f"first at {f.first_s:.1f} s, differs in {f.differing} messages")
+        if len(ranked) > DRIFT_LINES:
+            lines.append(f"  ... and {len(ranked) - DRIFT_LINES} more fields "
+                         "(replay_summary.json has them all)")
+    for c in counts:
+        lines.append(f"  {c.message}: {c.recorded} recorded, {c.replayed} replayed, "
+                     f"{c.matched} matched by time")
+    return lines
+
+
+def _inbound(rec: Recording, overrides: dict, until_us: int | None) -> Iterator[tuple[int, bytes]]:
+    """(mission time, raw frame) of every recorded inbound message, PARAM_SETs rewritten."""
+    t = rec.table
+    mission_us = t.timestamp_us.astype(np.int64) - rec.epoch_unix_us
+    idx = np.flatnonzero(t.src_system != FLIGHT_SYSTEM_ID)
+    rewrite = _ParamSetRewriter(overrides) if overrides else None
+    for i in idx.tolist():
+        tm = int(mission_us[i])
+        if until_us is not None and tm > until_us:
+            return
+        raw = t.raw(i)
+        if rewrite is not None and t.msg_id[i] == mavlink.MAVLINK_MSG_ID_PARAM_SET:
+            raw = rewrite(raw)
+        yield tm, raw
+
+
+class _ParamSetRewriter:
+    def __init__(self, overrides: dict):
+        self._overrides = overrides
+        self._codec = new_codec(0, 0)
+
+    def __call__(self, raw: bytes) -> bytes:
+        msg = self._codec.decode(bytearray(raw))
+        name = msg.param_id
+        if name not in self._overrides:
+            return raw
+        hdr = msg.get_header()
+        packer = new_codec(hdr.srcSystem, hdr.srcComponent)
+        packer.seq = hdr.seq
+        new = mavlink.MAVLink_param_set_message(
+            msg.target_system, msg.target_component, name.encode("ascii"),
+            float(self._overrides[name]), msg.param_type)
+        return bytes(new.pack(packer))
+
+
+class _Comparator:
+    """Walks the recorded outbound messages alongside the replay, frame by frame."""
+
+    def __init__(self, rec: Recording, until_us: int | None):
+        t = rec.table
+        out = np.flatnonzero(t.src_system == FLIGHT_SYSTEM_ID)
+        mission_us = t.timestamp_us[out].astype(np.int64) - rec.epoch_unix_us
+        if until_us is not None:
+            keep = mission_us <= until_us
+            out, mission_us = out[keep], mission_us[keep]
+        self._table = t
+        self._idx = out
+        self._t_us = mission_us
+        self._next = 0
+        self.recorded = len(out)
+        self.replayed = 0
+        self.matching = 0
+        self.first: dict | None = None
+
+    def frame(self, t_us: int, sent: list) -> None:
+        lo = self._next
+        hi = int(np.searchsorted(self._t_us, t_us, side="right"))
+        self._next = hi
+        self.replayed += len(sent)
+        table, idx = self._table, self._idx
+        for k in range(max(hi - lo, len(sent))):
+            rec = table.raw(int(idx[lo + k])) if lo + k < hi else None
+            rep = bytes(sent[k].get_msgbuf()) if k < len(sent) else None
+            if rec is not None and rec == rep:
+                self.matching += 1
+            elif self.first is None:
+                message, fld, values = describe_difference(rec, rep)
+                self.first = {"t_s": t_us * 1e-6, "message": message, "field": fld,
+                              "values": values, "index_in_frame": k}
+
+    def finish(self) -> None:
+        """Recorded messages after the last replayed frame never got a counterpart."""
+        if self._next < self.recorded and self.first is None:
+            i = int(self._idx[self._next])
+            message, fld, values = describe_difference(self._table.raw(i), None)
+            self.first = {"t_s": float(self._t_us[self._next]) * 1e-6, "message": message,
+                          "field": fld, "values": values, "index_in_frame": 0}
+
+
+def prepare_out_dir(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReplayError(f"{out_dir}: exists and is not a directory")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not force:
+            raise ReplayError(f"{out_dir}: not empty; choose another --out or pass --force to "
+                              "replace a previous replay there")
+        for name in REPLAY_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
+           until_s: float | None = None, force: bool = False,
+           progress: bool | None = None) -> ReplayResult:
+    """Re-run the flight software over `rec`; write replay.tlog, the report and a summary."""
+    overrides = dict(overrides or {})
+    out_dir = Path(out_dir)
+    prepare_out_dir(out_dir, force)  # only replay files are ever replaced: never the recording
+    config = rec.config
+    frame_us = 1_000_000 // config.base_rate_hz
+    mission_us = rec.table.timestamp_us.astype(np.int64) - rec.epoch_unix_us
+    last_us = int(mission_us.max())
+    until_us = None if until_s is None else int(round(until_s * 1e6))
+    if until_us is not None:
+        last_us = min(last_us, until_us)
+    n_frames = last_us // frame_us
+    warnings = []
+    if config.timing_telemetry:
+        warnings.append("recorded with timing telemetry: task execution times are measured on "
+                        "the host and cannot replay identically")
+    if not rec.table.report.clean:
+        warnings.append(f"the log is damaged ({rec.table.report.describe()}); messages lost "
+                        "there are missing from the replay's input")
+    params = ParamTable(FLIGHT_PARAMS)
+    for name, value in overrides.items():
+        params.set(name, value)
+
+    wall0 = time.perf_counter()
+    clock = SimClock()
+    bus = ReplayBus(_inbound(rec, overrides, until_us), clock.now_us)
+    compare = _Comparator(rec, until_us)
+    with open(out_dir / "replay.tlog", "xb", buffering=1 << 16) as tlog:
+        recorder = FlightRecorder(tlog, rec.epoch_unix_us)
+        fsw = FlightSoftware(config, bus, clock, recorder.record, params=params)
+        bar = _progress_bar(n_frames, sys.stderr.isatty() if progress is None else progress)
+        for frame in range(n_frames + 1):
+            t_us = frame * frame_us
+            clock.advance_to_us(t_us)
+            fsw.run_frame()
+            compare.frame(t_us, bus.take_sent())
+            if bar is not None and frame % 1000 == 999:
+                bar.update(1000)
+        if bar is not None:
+            bar.close()
+        compare.finish()
+        recorder.flush()
+    wall_s = time.perf_counter() - wall0
+    identical = compare.first is None and compare.matching == compare.recorded == compare.replayed
+    result = ReplayResult(identical, n_frames + 1, n_frames * frame_us * 1e-6, bus.delivered_count,
+                          compare.recorded, compare.replayed, compare.matching, wall_s,
+                          compare.first, log_damage=rec.table.report.describe(),
+                          warnings=warnings, overrides=overrides)
+    if not identical:
+        if result.first_divergence is None:  # counts differ though every pair matched
+            result.first_divergence = {"t_s": n_frames * frame_us * 1e-6, "message": "-",
+                                       "field": "-", "values": "message counts differ",
+                                       "index_in_frame": 0}
+        result.field_drift, result.count_drift = _whole_flight_drift(rec, out_dir, until_us)
+    _write_outputs(out_dir, rec, result)
+    return result
+
+
+def _whole_flight_drift(rec: Recording, out_dir: Path, until_us: int | None):
+    def outbound(log):
+        for name, cols in list(log.messages.items()):
+            mask = cols.src_system == FLIGHT_SYSTEM_ID
+            if until_us is not None:
+                mask &= cols.timestamp_us.astype(np.int64) - rec.epoch_unix_us <= until_us
+            log.messages[name] = cols.where(mask)
+            if not len(log.messages[name]):
+                del log.messages[name]
+        return log
+
+    recorded = outbound(read_columns(rec.table.blob))
+    replayed = outbound(read_columns(out_dir / "replay.tlog"))
+    return drift(recorded, replayed, rec.epoch_unix_us)
+
+
+def _write_outputs(out_dir: Path, rec: Recording, result: ReplayResult) -> None:
+    text = result.report(str(rec.log_path))
+    (out_dir / "replay_report.txt").write_text(text + "\n", encoding="utf-8")
+    summary = {
+        "log": str(rec.log_path),
+        "identical": result.identical,
+        "frames_run": result.frames_run,
+        "replayed_to_s": result.replayed_to_s,
+        "inbound_fed": result.inbound_fed,
+        "outbound_recorded": result.outbound_recorded,
+        "outbound_replayed": result.outbound_replayed,
+        "outbound_matching": result.outbound_matching,
+        "first_divergence": result.first_divergence,
+        "field_drift": [vars(f) for f in result.field_drift],
+        "count_drift": [vars(c) for c in result.count_drift],
+        "parameter_overrides": result.overrides,
+        "warnings": result.warnings,
+        "log_damage": result.log_damage,
+        "wall_s": round(result.wall_s, 3),
+        "realtime_factor": round(result.realtime_factor, 1),
+        "icd_fingerprint": f"{icd_fingerprint():08x}",
+    }
+    (out_dir / "replay_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def _progress_bar(total: int, show: bool):
+    if not show:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="frame", unit_scale=True, desc="replay", file=sys.stderr)
+
+
+def _one_line(x: object) -> str:
+    return " ".join(str(x).split())
+
