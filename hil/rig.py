@@ -206,8 +206,10 @@ class _Rig:
             self.flight_bus.service(0.02)
         if not self.flight_bus.rtt_ns:
             raise HilRunError(f"{flight_port}: no answer from the board on the flight link")
-        self.flight_bus.poll()  # what the board said before the run started
+        self.flight_bus.discard_received()  # what the board said before the run started
         self.flight_bus.rtt_ns.clear()
+        self.flight_bus.reset_sources()
+        self.stim_bus.reset_sources()
 
     def disconnect(self) -> None:
         for bus in (self.flight_bus, self.stim_bus):

@@ -101,8 +101,12 @@ class TagGuidance:
         elif self.phase == PHASE_TO_MATCHPOINT and self.h_ref_m <= profile.matchpoint_height_m:
             self.phase, event = PHASE_FINAL, "matchpoint"
         target_rate = self.commanded_rate_mps(profile)
-        # Rate-limited approach to the commanded descent rate, the thrusters' reach.
         lim = profile.accel_limit_mps2
+        # Braking curve: never faster than what can still slow to the contact speed by
+        # h = 0 at 80% of the acceleration limit, whatever the phase speeds are.
+        brake = math.sqrt(profile.contact_speed_mps ** 2 + 1.6 * lim * max(self.h_ref_m, 0.0))
+        target_rate = max(target_rate, -brake)
+        # Rate-limited approach to the commanded descent rate, the thrusters' reach.
         acc = max(-lim, min(lim, (target_rate - self.hdot_ref_mps) / max(dt, 1e-6)))
         self.hddot_ref_mps2 = acc
         self.hdot_ref_mps += acc * dt

@@ -14,13 +14,15 @@ the same verdicts at the same mission times as the flight did.
 - LOST -> OK once heartbeats have arrived without a gap for `restore_us`:
   a NOTICE event.  The way back from SAFE is the ground's (or a sequence's)
   decision, as for any other fault; the monitor only says the link is back.
-- Frames lost (sequence gaps) over each `window_us`: above
-  `degraded_fraction` a WARNING event (at most one per window).
+- Heartbeats lost (gaps in the heartbeat stream's sequence numbers) over
+  each `window_us`: above `degraded_fraction` a WARNING event (at most one
+  per window).  Only the heartbeat stream is judged: the monitor sees all of
+  it, whereas it sees only some of the board's device messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from enum import Enum
 
 from flightsw.core.events import EventLog, Severity
@@ -29,9 +31,6 @@ from flightsw.hal.bus import BusPort
 from flightsw.icd import WORLD_SYSTEM_ID, mavlink
 
 BOARD_COMPONENT_ID = mavlink.MAV_COMP_ID_PERIPHERAL
-# Device messages whose sequence numbers are watched (the board's device stream).
-DEVICE_MESSAGES = ("HIGHRES_IMU", "PROBE_STAR_TRACKER", "PROBE_LIDAR_RANGE", "PROBE_NAVCAM_FIX",
-                   "PROBE_WHEEL_STATUS", "PROBE_POWER_THERMAL")
 
 
 class LinkState(Enum):
@@ -53,7 +52,6 @@ class LinkMonitor:
         restore_us: int = 1_000_000,
         window_us: int = 1_000_000,
         degraded_fraction: float = 0.2,
-        device_messages: Iterable[str] = DEVICE_MESSAGES,
     ):
         if not 0 < timeout_us < restore_us:
             raise ValueError(f"need 0 < timeout_us < restore_us, got {timeout_us}, {restore_us}")
@@ -73,47 +71,38 @@ class LinkMonitor:
         self._last_heard_us: int | None = None
         self._healthy_since_us: int | None = None
         self._lost_at_us: int | None = None
-        self._last_seq: dict[tuple[int, int], int] = {}
+        self._last_seq: int | None = None
         self._window_start_us: int | None = None
         self._window_received = 0
         self._window_lost = 0
         # Figures for the summary.
         self.heartbeats = 0
-        self.frames_received = 0
-        self.frames_lost = 0
+        self.heartbeats_lost = 0
         self.losses = 0
         self.resets = 0
         self.restorations = 0
         self.degraded_windows = 0
         self.loss_times_us: list[int] = []
         port.subscribe("HEARTBEAT", self._on_heartbeat)
-        for name in device_messages:
-            port.subscribe(name, self._on_device_message)
 
     # -- inputs, as routed by the BusPort ------------------------------------------------------
     def _on_heartbeat(self, msg) -> None:
         key = (msg.get_srcSystem(), msg.get_srcComponent())
         if key != self.board:
             return
-        self._count_sequence(key, msg.get_seq())
+        self._count_sequence(msg.get_seq())
         self._heard = True
         self.heartbeats += 1
         if msg.system_status == mavlink.MAV_STATE_BOOT:
             self._booting = True
 
-    def _on_device_message(self, msg) -> None:
-        if msg.get_srcSystem() == self.board[0]:
-            self._count_sequence((msg.get_srcSystem(), msg.get_srcComponent()), msg.get_seq())
-
-    def _count_sequence(self, key, seq: int) -> None:
-        self.frames_received += 1
+    def _count_sequence(self, seq: int) -> None:
         self._window_received += 1
-        last = self._last_seq.get(key)
-        if last is not None:
-            gap = (seq - last - 1) & 0xFF
-            self.frames_lost += gap
+        if self._last_seq is not None:
+            gap = (seq - self._last_seq - 1) & 0xFF
+            self.heartbeats_lost += gap
             self._window_lost += gap
-        self._last_seq[key] = seq
+        self._last_seq = seq
 
     # -- the task ------------------------------------------------------------------------------
     def task(self, name: str = "link_mon", budget_us: int = 300) -> Task:
@@ -128,7 +117,7 @@ class LinkMonitor:
         if booting and self._board_up:
             self._board_up = False
             self.resets += 1
-            self._last_seq.clear()
+            self._last_seq = None
             self._declare_lost(t_us, "board reset")
         elif heard and not booting:
             self._board_up = True
@@ -151,7 +140,7 @@ class LinkMonitor:
             self._healthy_since_us = None
             return
         self.state = LinkState.LOST
-        self._last_seq.clear()  # sequences restart or jump across an outage
+        self._last_seq = None  # the sequence restarts or jumps across an outage
         self.losses += 1
         self.loss_times_us.append(t_us)
         self._lost_at_us = t_us
@@ -184,13 +173,13 @@ class LinkMonitor:
         if total and self._window_lost / total > self.degraded_fraction:
             self.degraded_windows += 1
             self._events.emit(Severity.WARNING, "link",
-                              f"link degraded: {self._window_lost} of {total} frames lost")
+                              f"link degraded: {self._window_lost} of {total} heartbeats lost")
         self._window_start_us = t_us
         self._window_received = self._window_lost = 0
 
     def summary(self) -> dict:
         return {"state": self.state.value, "heartbeats": self.heartbeats,
-                "frames_received": self.frames_received, "frames_lost": self.frames_lost,
+                "heartbeats_lost": self.heartbeats_lost,
                 "losses": self.losses, "board_resets": self.resets,
                 "restorations": self.restorations, "degraded_windows": self.degraded_windows,
                 "loss_times_s": [t / 1e6 for t in self.loss_times_us]}

@@ -253,6 +253,17 @@ class SerialBus:
             return None
         return (self._now_ns() - self._last_rx_ns) / 1e9
 
+    def discard_received(self) -> int:
+        """Drop every received message not yet polled (before a run starts); returns the count."""
+        n = len(self._queue)
+        self._queue.clear()
+        self._releasable = 0
+        return n
+
+    def reset_sources(self) -> None:
+        """Forget the per-source sequence figures (a new run starts)."""
+        self.sources.clear()
+
     def stats(self) -> dict:
         r = self._reader
         out = dict(self.counters)
@@ -314,7 +325,8 @@ class SerialBus:
             self.sources[key] = _Source(seq)
         else:
             src.received += 1
-            src.lost += (seq - src.last_seq - 1) & 0xFF
+            if seq != src.last_seq:  # a sender that never advances its sequence tells nothing
+                src.lost += (seq - src.last_seq - 1) & 0xFF
             src.last_seq = seq
         if key[1] == LINK_COMPONENT_ID:
             self._on_link_message(msg)

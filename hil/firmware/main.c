@@ -287,7 +287,10 @@ static void track_sequence(port_t *p, const mavlink_message_t *msg)
     for (uint32_t i = 0; i < 8; i++) {
         if (p->sources[i].used && p->sources[i].sysid == msg->sysid &&
             p->sources[i].compid == msg->compid) {
-            p->rx_seq_lost += (uint8_t)(msg->seq - p->sources[i].seq - 1u);
+            /* A sender that never advances its sequence (pymavlink's pack()) tells nothing. */
+            if (msg->seq != p->sources[i].seq) {
+                p->rx_seq_lost += (uint8_t)(msg->seq - p->sources[i].seq - 1u);
+            }
             p->sources[i].seq = msg->seq;
             return;
         }

@@ -1,0 +1,87 @@
+"""Touch-and-go end to end on a shortened profile (safe-home at 200 m, no spin tests).
+
+The full bennu-tag scenario (1 km safe-home, OSIRIS-REx timings) is flown by
+`prospector sweep` (see bench/RESULTS.md); these runs keep make test fast.
+"""
+
+import pytest
+
+from sim.runner import RunConfigError, run_scenario
+from sim.scenario import load_scenario
+
+TARGET = [8.55, -90.0]
+SHORT = {
+    "scenario.duration_s": 1700.0,
+    "tag.safe_home_height_m": 200.0,
+    "params": {"TAG_DESC_MPS": 0.3, "TAG_CP_MP_S": 300.0, "TAG_SAFE_ALT_M": 60.0},
+    "commands": [
+        {"t_s": 0.0, "name": "SET_MODE", "args": ["STANDBY"]},
+        {"t_s": 5.0, "name": "SET_MODE", "args": ["HOVER"]},
+        {"t_s": 60.0, "name": "START_TAG"},
+    ],
+}
+
+
+def short_tag(seed=1, **extra):
+    overrides = dict(SHORT)
+    overrides["scenario.seed"] = seed
+    overrides.update(extra)
+    return load_scenario("bennu-tag", overrides)
+
+
+@pytest.mark.slow
+def test_short_touch_and_go_samples_at_ten_cm_per_s(tmp_path):
+    summary = run_scenario(short_tag(), tmp_path / "r", write_report=False, progress=False)
+    assert summary["outcome"] == "sampled", summary["outcome_reason"]
+    assert summary["touchdown_miss_m"] <= 1.0
+    assert abs(summary["contact_speed_mps"] - 0.10) <= 0.02
+    assert 5.0 <= summary["contact_duration_s"] <= 15.0
+    assert summary["backaway_dv_mps"] == pytest.approx(0.4, rel=0.05)
+    assert summary["sample_mass_true_kg"] > 0.0
+    assert summary["waveoffs"]["count"] == 0
+    for event in ("descent", "checkpoint", "matchpoint", "contact", "backaway"):
+        assert event in summary["tag_events_s"]
+    events = summary["tag_events_s"]
+    assert events["descent"] < events["checkpoint"] < events["matchpoint"] < events["contact"]
+
+
+@pytest.mark.slow
+def test_mapped_hazard_on_the_target_makes_the_probe_wave_off(tmp_path):
+    hazard = [{"latlon_deg": TARGET, "radius_m": 3.0, "height_m": 0.6, "mapped": True}]
+    summary = run_scenario(short_tag(**{"tag.hazards": hazard}), tmp_path / "r",
+                           write_report=False, progress=False)
+    assert summary["outcome"] == "waved_off"
+    assert summary["waveoffs"]["count"] == 1
+    assert "hazard" in summary["waveoffs"]["reasons"][0]
+    assert summary["touchdown_miss_m"] is None  # never touched
+    assert summary["final_mode"] == "HOVER"  # backed away and hovers: a safe outcome
+    assert "wave-off" in (tmp_path / "r" / "events.log").read_text()
+
+
+def test_target_on_a_slope_beyond_the_limit_is_refused_before_flight(tmp_path):
+    sc = load_scenario("bennu-tag", {"tag.target_latlon_deg": [45.0, 30.0]})
+    with pytest.raises(RunConfigError) as info:
+        run_scenario(sc, tmp_path / "r", write_report=False, progress=False)
+    message = str(info.value)
+    assert "tag.target_latlon_deg" in message and "slope" in message
+    assert len(message.splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_unmapped_hazard_covering_the_target_is_refused(tmp_path):
+    hazard = [{"latlon_deg": TARGET, "radius_m": 3.0, "height_m": 0.6, "mapped": False}]
+    sc = load_scenario("bennu-tag", {"tag.hazards": hazard})
+    with pytest.raises(RunConfigError, match="tag.hazards"):
+        run_scenario(sc, tmp_path / "r", write_report=False, progress=False)
+
+
+def test_start_tag_outside_hover_is_rejected_and_changes_nothing(tmp_path):
+    overrides = dict(SHORT)
+    overrides["scenario.duration_s"] = 20.0
+    overrides["commands"] = [{"t_s": 1.0, "name": "START_TAG"}]  # still in SAFE
+    summary = run_scenario(load_scenario("bennu-tag", overrides), tmp_path / "r",
+                           write_report=False, progress=False)
+    assert summary["final_mode"] == "SAFE"
+    assert summary["tag_events_s"] == {}
+    events = (tmp_path / "r" / "events.log").read_text()
+    assert "PROBE_CMD_START_TAG" in events and "WRONG_MODE" in events
