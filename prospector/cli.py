@@ -41,11 +41,31 @@ def _seed(text: str) -> int:
     return value
 
 
+def _parse_sets(items) -> dict:
+    """--set KEY=VALUE pairs; VALUE is TOML (a number, "text", [..], {..}, true)."""
+    import tomllib
+
+    overrides = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set: expected KEY=VALUE, got {item!r}")
+        try:
+            overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(f"--set {key.strip()}: expected a TOML value (a number, "
+                             f"\"text\", [array] or {{table}}), got {value!r}") from None
+    return overrides
+
+
 def _cmd_run(args) -> int:
     from sim.runner import RunConfigError, RunDirError, run_scenario
     from sim.scenario import ScenarioError, load_scenario
 
-    overrides = {}
+    try:
+        overrides = _parse_sets(args.set)
+    except ValueError as exc:
+        return _fail(str(exc))
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
     if args.duration is not None:
@@ -102,8 +122,9 @@ def _cmd_sweep(args) -> int:
 
     try:
         seeds = parse_seeds(args.seeds)
-        agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force)
-    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError) as exc:
+        agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
+                        overrides=_parse_sets(args.set))
+    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
         return _fail(str(exc))
     print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['jobs']} processes in "
           f"{agg['wall_duration_s']:.0f} s; outcomes {agg['outcomes']}")
@@ -146,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=_positive_float, default=None,
                      help="override the simulated duration, s")
     run.add_argument("--out", required=True, help="run directory to create")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario key, e.g. --set tag.target_latlon_deg=[8,-90]")
     run.add_argument("--force", action="store_true",
                      help="replace a previous run in --out (otherwise refused)")
     run.add_argument("--timing-telemetry", action="store_true",
@@ -162,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--jobs", type=_jobs, default=None,
                        help="parallel processes (default: one per core)")
     sweep.add_argument("--force", action="store_true", help="replace a previous sweep in --out")
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a scenario key for every seed (TOML value)")
     sweep.set_defaults(func=_cmd_sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)

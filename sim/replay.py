@@ -35,7 +35,13 @@ from flightsw.core.recorder import FlightRecorder
 from flightsw.hal.replay_bus import ReplayBus
 from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink, new_codec
 from flightsw.logs.columns import read_columns
-from flightsw.logs.compare import CountDrift, FieldDrift, describe_difference, drift
+from flightsw.logs.compare import (
+    CountDrift,
+    FieldDrift,
+    describe_difference,
+    drift,
+    event_differences,
+)
 from flightsw.logs.frames import FrameTable, frame_table
 from flightsw.params_table import FLIGHT_PARAMS
 
@@ -43,6 +49,7 @@ REPLAY_FILES = ("replay.tlog", "replay_report.txt", "replay_summary.json")
 CONFIG_NAME = "flight_config.json"
 LOG_NAME = "flight.tlog"
 DRIFT_LINES = 25
+EVENT_LINES = 6
 
 
 class ReplayError(Exception):
@@ -146,6 +153,8 @@ class ReplayResult:
     first_divergence: dict | None = None
     field_drift: list[FieldDrift] = field(default_factory=list)
     count_drift: list[CountDrift] = field(default_factory=list)
+    events_only_recorded: list[tuple[float, str]] = field(default_factory=list)
+    events_only_replayed: list[tuple[float, str]] = field(default_factory=list)
     log_damage: str = ""
     warnings: list[str] = field(default_factory=list)
     overrides: dict = field(default_factory=dict)
@@ -174,6 +183,12 @@ class ReplayResult:
                          f"{self.outbound_replayed} replayed, {self.outbound_matching} "
                          "identical byte for byte")
             lines += _drift_lines(self.field_drift, self.count_drift)
+            for label, events in (("only in the recording", self.events_only_recorded),
+                                  ("only in the replay", self.events_only_replayed)):
+                if events:
+                    lines.append(f"events {label}: " + "; ".join(
+                        f"{t:.1f} s {text!r}" for t, text in events[:EVENT_LINES])
+                        + ("; ..." if len(events) > EVENT_LINES else ""))
         lines.append(f"replayed {self.replayed_to_s:.1f} s in {self.wall_s:.2f} s "
                      f"({self.realtime_factor:.0f}x real time)")
         return "\n".join(lines)
@@ -184,9 +199,11 @@ def _drift_lines(fields: list[FieldDrift], counts: list[CountDrift]) -> list[str
     if fields:
         lines.append("drift (messages matched by type and time; largest |replayed - recorded|):")
         ranked = sorted(fields, key=lambda f: (f.first_s, f.message, f.field))
+        width = max(len(f"{f.message}.{f.field}") for f in ranked[:DRIFT_LINES])
         for f in ranked[:DRIFT_LINES]:
-            lines.append(f"  {f.message}.{f.field:<22} max {f.max_abs:.6g} at {f.at_s:.1f} s, "
-                         f"first at {f.first_s:.1f} s, differs in {f.differing} messages")
+            name = f"{f.message}.{f.field}"
+            lines.append(f"  {name:<{width}}  max {f.max_abs:<10.4g} at {f.at_s:8.1f} s, "
+                         f"first at {f.first_s:8.1f} s, in {f.differing} messages")
         if len(ranked) > DRIFT_LINES:
             lines.append(f"  ... and {len(ranked) - DRIFT_LINES} more fields "
                          "(replay_summary.json has them all)")
@@ -343,7 +360,8 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
             result.first_divergence = {"t_s": n_frames * frame_us * 1e-6, "message": "-",
                                        "field": "-", "values": "message counts differ",
                                        "index_in_frame": 0}
-        result.field_drift, result.count_drift = _whole_flight_drift(rec, out_dir, until_us)
+        (result.field_drift, result.count_drift, result.events_only_recorded,
+         result.events_only_replayed) = _whole_flight_drift(rec, out_dir, until_us)
     _write_outputs(out_dir, rec, result)
     return result
 
@@ -361,7 +379,8 @@ def _whole_flight_drift(rec: Recording, out_dir: Path, until_us: int | None):
 
     recorded = outbound(read_columns(rec.table.blob))
     replayed = outbound(read_columns(out_dir / "replay.tlog"))
-    return drift(recorded, replayed, rec.epoch_unix_us)
+    fields, counts = drift(recorded, replayed, rec.epoch_unix_us)
+    return (fields, counts) + event_differences(recorded, replayed, rec.epoch_unix_us)
 
 
 def _write_outputs(out_dir: Path, rec: Recording, result: ReplayResult) -> None:
@@ -379,6 +398,8 @@ def _write_outputs(out_dir: Path, rec: Recording, result: ReplayResult) -> None:
         "first_divergence": result.first_divergence,
         "field_drift": [vars(f) for f in result.field_drift],
         "count_drift": [vars(c) for c in result.count_drift],
+        "events_only_recorded": result.events_only_recorded,
+        "events_only_replayed": result.events_only_replayed,
         "parameter_overrides": result.overrides,
         "warnings": result.warnings,
         "log_damage": result.log_damage,

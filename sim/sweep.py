@@ -53,9 +53,9 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def _run_one(job: tuple) -> dict:
-    scenario, seed, seed_dir = job
+    scenario, seed, seed_dir, overrides = job
     try:
-        sc = load_scenario(scenario, {"scenario.seed": seed})
+        sc = load_scenario(scenario, {**overrides, "scenario.seed": seed})
         summary = run_scenario(sc, Path(seed_dir), write_report=False, progress=False)
     except Exception as exc:  # one broken seed must not end the sweep; it is reported
         return {"seed": seed, "outcome": "error", "error": f"{type(exc).__name__}: {exc}"}
@@ -100,9 +100,20 @@ def aggregate(summaries: list[dict]) -> dict:
 
 
 def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None = None,
-              force: bool = False, progress: bool | None = None) -> dict:
+              force: bool = False, progress: bool | None = None,
+              overrides: dict | None = None) -> dict:
     out_dir = Path(out_dir)
-    load_scenario(scenario)  # a bad scenario fails here, once, before any process starts
+    overrides = dict(overrides or {})
+    # A bad scenario or override fails here, once, before any process starts; so does a
+    # target the simulator would refuse.
+    from sim.runner import RunConfigError
+    from sim.site import SiteError
+    from sim.world import World
+
+    try:
+        World(load_scenario(scenario, overrides))
+    except SiteError as exc:
+        raise RunConfigError(str(exc)) from None
     prepare_run_dir(out_dir, force)
     for name in ("aggregate.json", "sweep.html"):
         (out_dir / name).unlink(missing_ok=True)
@@ -110,9 +121,9 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     if existing and not force:
         raise RunDirError(f"{existing[0]}: already holds a run; pass --force to replace it")
     jobs = jobs or os.cpu_count() or 1
-    work = [(scenario, s, str(out_dir / f"seed-{s:04d}")) for s in seeds]
+    work = [(scenario, s, str(out_dir / f"seed-{s:04d}"), overrides) for s in seeds]
     if force:
-        for _, _, d in work:
+        for _, _, d, _ in work:
             prepare_run_dir(Path(d), force=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
@@ -132,7 +143,7 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
         bar.close()
     summaries.sort(key=lambda s: s["seed"])
     agg = aggregate(summaries)
-    agg.update({"scenario": scenario, "seeds": seeds, "jobs": jobs,
+    agg.update({"scenario": scenario, "seeds": seeds, "jobs": jobs, "overrides": overrides,
                 "wall_duration_s": round(time.perf_counter() - start, 2)})
     (out_dir / "aggregate.json").write_text(json.dumps(agg, indent=2, sort_keys=True) + "\n")
     from sim.report_tag import write_sweep_report

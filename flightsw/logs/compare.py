@@ -95,6 +95,29 @@ class CountDrift:
     matched: int
 
 
+TEXT_MESSAGES = ("STATUSTEXT",)
+
+
+def event_differences(recorded: ColumnLog, replayed: ColumnLog, epoch_unix_us: int
+                      ) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """Events (STATUSTEXT, time and text) only in the recording, and only in the replay."""
+    def events(log):
+        m = log.messages.get("STATUSTEXT")
+        if m is None:
+            return []
+        t_s = (m.timestamp_us.astype(np.int64) - epoch_unix_us) * 1e-6
+        return list(zip(t_s.round(6).tolist(), m["text"].tolist(), strict=True))
+
+    a, b = events(recorded), events(replayed)
+    only_a, only_b = list(a), []
+    for item in b:
+        if item in only_a:
+            only_a.remove(item)
+        else:
+            only_b.append(item)
+    return only_a, only_b
+
+
 def _occurrence(ts: np.ndarray) -> np.ndarray:
     """0, 1, 2 ... for messages sharing a timestamp (ts sorted): makes (ts, k) unique."""
     if not len(ts):
@@ -125,15 +148,16 @@ def drift(recorded: ColumnLog, replayed: ColumnLog, epoch_unix_us: int
         ia, ib = _match(a, b)
         if na != len(ia) or nb != len(ib):
             counts.append(CountDrift(name, na, nb, len(ia)))
+        if name in TEXT_MESSAGES:
+            continue  # events: compared as texts (event_differences), not as numbers
         t_s = (a.timestamp_us[ia].astype(np.int64) - epoch_unix_us) * 1e-6
         for field in a.fields:
             x, y = a.data[field][ia], b.data[field][ib]
             if x.dtype.kind not in "iuf":
-                diff = (x != y).astype(float)
-            else:
-                diff = np.abs(y.astype(np.float64) - x.astype(np.float64))
-                both_nan = np.isnan(x.astype(np.float64)) & np.isnan(y.astype(np.float64))
-                diff = np.where(both_nan, 0.0, np.where(np.isnan(diff), np.inf, diff))
+                continue  # names and texts (param_id ...) do not drift
+            diff = np.abs(y.astype(np.float64) - x.astype(np.float64))
+            both_nan = np.isnan(x.astype(np.float64)) & np.isnan(y.astype(np.float64))
+            diff = np.where(both_nan, 0.0, np.where(np.isnan(diff), np.inf, diff))
             if diff.ndim > 1:
                 diff = diff.max(axis=1)
             bad = np.flatnonzero(diff > 0)

@@ -85,3 +85,56 @@ def test_start_tag_outside_hover_is_rejected_and_changes_nothing(tmp_path):
     assert summary["tag_events_s"] == {}
     events = (tmp_path / "r" / "events.log").read_text()
     assert "PROBE_CMD_START_TAG" in events and "WRONG_MODE" in events
+
+
+def test_sweep_aggregates_percentiles_and_outcomes(tmp_path):
+    from sim.sweep import aggregate
+
+    summaries = [
+        {"seed": 1, "outcome": "sampled", "touchdown_miss_m": 0.1, "waveoffs": {"count": 0,
+                                                                                 "reasons": []}},
+        {"seed": 2, "outcome": "sampled", "touchdown_miss_m": 0.3, "waveoffs": {"count": 0,
+                                                                                 "reasons": []}},
+        {"seed": 3, "outcome": "waved_off", "touchdown_miss_m": None,
+         "waveoffs": {"count": 1, "reasons": ["hazard"]}},
+        {"seed": 4, "outcome": "error", "error": "ValueError: boom"},
+    ]
+    agg = aggregate(summaries)
+    assert agg["outcomes"] == {"sampled": 2, "waved_off": 1, "error": 1}
+    assert agg["errors"] == {"4": "ValueError: boom"}
+    assert agg["waveoff_reasons"] == {"hazard": 1}
+    miss = agg["figures"]["touchdown_miss_m"]
+    assert miss["n"] == 2 and miss["min"] == 0.1 and miss["max"] == 0.3
+    assert miss["p50"] == pytest.approx(0.2)
+    assert agg["figures"]["waveoffs_count"]["max"] == 1.0
+
+
+@pytest.mark.parametrize(("text", "seeds"), [("1-3", [1, 2, 3]), ("7", [7]),
+                                             ("1,3-4,3", [1, 3, 4])])
+def test_seed_specs_parse(text, seeds):
+    from sim.sweep import parse_seeds
+
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["", "a-b", "5-1", "-3", "1,,x"])
+def test_bad_seed_specs_are_one_line_errors(text):
+    from sim.sweep import SeedSpecError, parse_seeds
+
+    with pytest.raises(SeedSpecError, match="--seeds"):
+        parse_seeds(text)
+
+
+def test_ninety_nine_percent_ellipse_holds_about_ninety_nine_percent():
+    import numpy as np
+
+    from sim.report_tag import ellipse_99
+
+    rng = np.random.default_rng(5)
+    pts = rng.multivariate_normal([0.2, -0.1], [[0.04, 0.01], [0.01, 0.01]], 20000)
+    c, a, b, ang = ellipse_99(pts)
+    d = pts - c
+    u = d @ np.array([np.cos(ang), np.sin(ang)])
+    v = d @ np.array([-np.sin(ang), np.cos(ang)])
+    inside = np.mean((u / a) ** 2 + (v / b) ** 2 <= 1.0)
+    assert abs(inside - 0.99) < 0.003  # fraction of points

@@ -1,0 +1,38 @@
+"""Golden logs: the flight software must still send exactly what it sent when they were recorded.
+
+Each log under tests/golden/ is replayed through the whole flight software and
+its outbound messages compared bit for bit.  A failure shows the divergence
+report.  If the change of behaviour is intended, re-record with `make golden`
+and commit the new logs with the change.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from sim.replay import ReplayError, load_recording, replay
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDENS = sorted(p.parent.name for p in GOLDEN_DIR.glob("*/flight.tlog"))
+RERECORD = "if this change of flight behaviour is intended, re-record: make golden"
+
+
+def test_there_are_golden_logs():
+    assert len(GOLDENS) >= 3, GOLDENS
+    for name in GOLDENS:
+        assert (GOLDEN_DIR / name / "flight.tlog").stat().st_size < 1_000_000
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_golden_log_replays_bit_for_bit(name, tmp_path):
+    try:
+        rec = load_recording(GOLDEN_DIR / name)
+    except ReplayError as exc:
+        pytest.fail(f"golden {name}: {exc}\n{RERECORD}", pytrace=False)
+    assert rec.table.report.clean, rec.table.report.describe()
+    result = replay(rec, tmp_path / "replay", progress=False)
+    if not result.identical:
+        pytest.fail(f"golden {name} diverged:\n{result.report(str(rec.log_path))}\n{RERECORD}",
+                    pytrace=False)
+    replayed = (tmp_path / "replay" / "replay.tlog").read_bytes()
+    assert replayed == (GOLDEN_DIR / name / "flight.tlog").read_bytes()
