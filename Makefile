@@ -9,7 +9,7 @@ ICD_XML := flightsw/icd/prospector.xml
 ICD_PY  := flightsw/icd/generated/prospector.py
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: sim test lint icd bench clean venv
+.PHONY: sim test lint icd bench clean venv hil-tools firmware bench-hil
 
 venv: $(STAMP)
 
@@ -39,11 +39,38 @@ sim: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check flightsw sim hil prospector tests bench tools
 
-test: $(STAMP) $(XML_DIR)/common.xml lint
+test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools
+	@! command -v arm-none-eabi-gcc >/dev/null || $(MAKE) --no-print-directory firmware
 	$(PY) -m pytest tests
+
+# HIL: Debian's bare-metal toolchain and QEMU (about 51 MB + 16 MB), installed
+# when missing if we are root; otherwise the HIL tests are skipped (one line).
+HIL_PKGS := gcc-arm-none-eabi qemu-system-arm
+hil-tools:
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends $(HIL_PKGS) >/dev/null; then :; \
+	else echo "HIL tests will be skipped: cannot install $(HIL_PKGS) (needs root and apt-get)"; fi
+
+# The devboard firmware (hil/firmware), C headers generated from our ICD by mavgen.
+firmware: $(STAMP) $(XML_DIR)/common.xml
+	$(MAKE) --no-print-directory -s -C hil/firmware PY=$(abspath $(PY)) \
+	  XML_DIR=$(abspath $(XML_DIR)) BUILD=$(abspath build/firmware)
+
+bench-hil: firmware
+	$(PY) bench/bench_hil.py
 
 bench: $(STAMP)
 	$(PY) bench/bench_sil.py
 
 clean:
 	rm -rf $(VENV) .cache build *.egg-info
+
+# Re-record the golden logs (tests/golden/) after an intended change of flight behaviour;
+# commit them with the change.  tests/test_golden_logs.py replays them bit for bit.
+.PHONY: golden bench-logs
+golden: $(STAMP)
+	$(PY) tests/golden/record.py
+
+bench-logs: $(STAMP)
+	$(PY) bench/bench_logs.py

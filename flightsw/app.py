@@ -331,6 +331,7 @@ class FlightSoftware:
             self._sequence_tag(t_us)
 
     def _sequence_mass(self, t_us: int) -> None:
+        self.nav.attitude.bias_frozen = self.spin.state in ("spin_up", "measure", "spin_down")
         tach = self.wheels.take()
         h_sc = self._wheel_h_sc() if tach is not None else None
         att = self.nav.attitude
@@ -448,7 +449,7 @@ class FlightSoftware:
             ref = self.tag.reference(t_s, self.body.pole_i)
         else:
             ref = self.guidance.reference(t_s)
-        if mode == Mode.MASS_MEASURE and self.spin.spinning():
+        if mode == Mode.MASS_MEASURE and self.spin.rate_controlled():
             w_ref = (self.spin.rate_command_x(), 0.0, 0.0)
             torques = self.att_ctrl.rate_torques(att.rate_sc_radps, w_ref, wheel_h)
         else:

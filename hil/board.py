@@ -4,7 +4,9 @@ USART1 (the flight link) and USART2 (the stimulus link) are QEMU's first two
 `-serial` devices, each on a pseudo-terminal (or on TCP at 127.0.0.1 with
 nodelay).  The board is started paused (`-S`): bytes sent before the other
 side has opened its port would be lost, so the caller opens both ports and
-only then calls `resume()`, which continues the CPU over QMP.
+only then calls `resume()`, which continues the CPU over QMP.  (QEMU's pty
+backend then holds input to the guest for up to a second, until its
+connection timer fires; the rig waits for the board to answer before a run.)
 
 The ports are published as stable symlinks in the work directory
 (`flight.pty`, `stim.pty`) so that a SerialBus can re-open the same path when
@@ -112,6 +114,7 @@ class EmulatedBoard:
         self._output: deque[str] = deque(maxlen=50)
         self._tcp_ports: tuple[int, int] | None = None
         self.starts = 0
+        self.pids: list[int] = []
         self.flight_port = str(self.workdir / "flight.pty")
         self.stim_port = str(self.workdir / "stim.pty")
         if transport == "tcp":
@@ -153,6 +156,7 @@ class EmulatedBoard:
         except OSError as exc:
             raise BoardError(f"{self.qemu}: cannot start: {exc.strerror}") from None
         self.starts += 1
+        self.pids.append(self._proc.pid)
         try:
             ptys = self._read_ptys()
             if self.transport == "pty":

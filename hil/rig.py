@@ -66,6 +66,7 @@ from sim.world import World
 MODES = ("lockstep", "realtime")
 FAULT_KINDS = ("kill-board", "reset-board", "noise")
 TIMESYNC_EVERY_FRAMES = 10  # real time: a round-trip probe on the flight link
+IDLE_MARGIN_US = 1000  # real time: stop receiving this long before a deadline
 
 
 class HilRunError(Exception):
@@ -197,6 +198,8 @@ class _Rig:
         if self.board is not None:
             self.board.resume()
         self.stim = StimulusLink(self.stim_bus)
+        if not self.stim.wait_board_up():
+            raise HilRunError(f"{stim_port}: no heartbeat from the board on the stimulus link")
         result = self.stim.call_board(CMD_START_RUN, 1.0 if self.lockstep else 0.0)
         if result != mavlink.MAV_RESULT_ACCEPTED:
             raise HilRunError(f"{stim_port}: no answer from the board on the stimulus link")
@@ -408,8 +411,10 @@ class _Rig:
         dt_s = self.frame_us * 1e-6
         bar = self._progress()
         for frame in range(self.n_frames + 1):
-            t_us = frame * self.frame_us
-            clock.sleep_until_us(t_us - lead_us)
+            # The world's frames follow the scheduler's releases (mission time of the flight
+            # software's clock), so sensor time stamps and flight frames agree.
+            t_us = sched.release_us(frame)
+            self._idle_until(t_us - lead_us)
             self.inject_faults(t_us)
             self.supervise_board(t_us)
             if frame > 0:
@@ -420,17 +425,28 @@ class _Rig:
                 self.flight_bus.request_timesync()
             while sched.next_release_us <= t_us:
                 release = sched.next_release_us
+                self._idle_until(release)
                 self.lateness_us.append(clock.sleep_until_us(release))
                 fsw.run_frame()
                 latest = fsw.imu.latest
                 if release == t_us and (latest is None or latest.t_us != t_us):
                     self.stale_frames += 1
             if frame % self.base_hz == 0:
-                self.history.sample(t_us * 1e-6, world, fsw)
+                self.history.sample(world.state.t_s, world, fsw)
             if bar is not None and frame % 100 == 0:
                 bar.update(100)
         if bar is not None:
             bar.close()
+
+    def _idle_until(self, t_us: int) -> None:
+        """Wait, receiving on the flight link meanwhile (as a UART driver does in the
+        background), until IDLE_MARGIN_US before t_us; the clock's spin does the rest."""
+        clock, bus = self.clock, self.flight_bus
+        while True:
+            left_us = t_us - IDLE_MARGIN_US - clock.now_us()
+            if left_us <= 0:
+                return
+            bus.service(min(left_us, 5000) / 1e6)
 
     # -- the run directory ------------------------------------------------------------------------
     def _finish(self, wall_start: float, aborted: str | None) -> None:
@@ -481,6 +497,7 @@ class _Rig:
             hil["stale_sensor_frames"] = self.stale_frames
         if self.board is not None:
             hil["board_starts"] = self.board.starts
+            hil["board_pids"] = list(self.board.pids)
         return hil
 
 

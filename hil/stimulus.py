@@ -52,8 +52,22 @@ class StimulusLink:
         msg.pack(self._sim)
         self.bus.send(msg)
 
-    def call_board(self, command: int, *params: float, timeout_s: float = 3.0,
-                   tries: int = 3) -> int | None:
+    def wait_board_up(self, timeout_s: float = 3.0) -> bool:
+        """Wait for the board's heartbeat on this link: its UART is on and listening.
+
+        The STM32 USART drops bytes that arrive before the firmware enables
+        it, so nothing is sent to a board that has not said it is up.
+        """
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.bus.service(0.02)
+            for msg in self.bus.poll():
+                if msg.get_type() == "HEARTBEAT" and msg.get_srcSystem() == BOARD_SYSTEM_ID:
+                    return True
+        return False
+
+    def call_board(self, command: int, *params: float, timeout_s: float = 5.0,
+                   tries: int = 2) -> int | None:
         """Send a command to the board and wait for its COMMAND_ACK; the result or None.
 
         Everything else received meanwhile is discarded (used before a run starts).

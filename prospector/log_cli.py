@@ -167,8 +167,6 @@ def _cmd_replay(args) -> int:
     try:
         overrides = param_overrides(args.param or [])
         rec = load_recording(args.log, args.config)
-        if not rec.table.report.clean:
-            _warn(f"{rec.log_path}: {rec.table.report.describe()}")
         result = replay(rec, Path(args.out), overrides, args.until, force=args.force)
     except ReplayError as exc:
         return _fail(str(exc))

@@ -43,7 +43,7 @@ class SpinInertiaMeasurement:
     """
 
     def __init__(self, spin_rate_radps: float, measure_s: float, settle_s: float = 20.0,
-                 pre_s: float = 40.0):
+                 pre_s: float = 60.0):
         self.spin_rate_radps = spin_rate_radps
         self.measure_s = measure_s
         self.settle_s = settle_s
@@ -56,6 +56,7 @@ class SpinInertiaMeasurement:
         self._samples: list[float] = []
         self.inertia_kgm2 = math.nan
         self.inertia_sigma_kgm2 = math.nan
+        self._last_rate_sc = None
 
     def start(self, t_s: float) -> None:
         self._h_i_samples = []
@@ -66,17 +67,31 @@ class SpinInertiaMeasurement:
         """Spin rate the attitude loop should hold about x (rad/s)."""
         return self.spin_rate_radps if self.state in (SPIN_UP, MEASURE) else 0.0
 
-    def spinning(self) -> bool:
-        return self.state in (SPIN_UP, MEASURE, SPIN_DOWN)
+    def rate_controlled(self) -> bool:
+        """True while the attitude loop should follow rate_command_x (rates only).
+
+        The pre-spin phase holds the probe still in inertial space: with w ~ 0 the
+        I * w term of the momentum reference vanishes, so the nominal inertia used
+        there (which lacks the sample) cannot bias the result.
+        """
+        return self.state in (PRE, SPIN_UP, MEASURE, SPIN_DOWN)
 
     def step(self, t_s: float, rate_sc, wheel_h_sc, q_i_to_sc, inertia_nominal) -> str | None:
         """Advance; returns the new state name when it changes.
 
         wheel_h_sc is None between tachometer readings: only readings make samples.
         """
+        # A gyro reports the mean rate over its last sample period, half a period
+        # behind the tachometer's instant: extrapolate by half a step so a spin that
+        # is still settling does not bias the ratio.
+        last = self._last_rate_sc
+        self._last_rate_sc = tuple(rate_sc)
+        if last is not None:
+            rate_sc = tuple(rate_sc[k] + 0.5 * (rate_sc[k] - last[k]) for k in range(3))
         rate_x = rate_sc[0]
         if self.state == PRE:
-            if wheel_h_sc is not None:
+            # First settle into the inertial hold, then average the reference.
+            if wheel_h_sc is not None and t_s - self._t_state_s >= self.settle_s:
                 body_h = tuple(inertia_nominal[k] * rate_sc[k] + wheel_h_sc[k] for k in range(3))
                 self._h_i_samples.append(q_rotate(q_i_to_sc, body_h))
             if t_s - self._t_state_s >= self.pre_s and len(self._h_i_samples) >= 3:
@@ -89,8 +104,10 @@ class SpinInertiaMeasurement:
                 self.state, self._t_state_s = SPIN_UP, t_s
                 return SPIN_UP
         elif self.state == SPIN_UP:
-            close = abs(rate_x - self.spin_rate_radps) < 0.02 * self.spin_rate_radps
-            if close and t_s - self._t_state_s > self.settle_s:
+            # Steady: on the commanded rate to 0.1% and no wobble across the axis.
+            close = abs(rate_x - self.spin_rate_radps) < 1e-3 * self.spin_rate_radps
+            still = abs(rate_sc[1]) < 1e-5 and abs(rate_sc[2]) < 1e-5
+            if close and still and t_s - self._t_state_s > self.settle_s:
                 self.state, self._t_state_s = MEASURE, t_s
                 return MEASURE
         elif self.state == MEASURE:

@@ -123,8 +123,8 @@ class LinkMonitor:
             self._board_up = True
         if self.state is LinkState.WAITING:
             if heard:
+                # Silent while all is well: a healthy HIL flight emits what a SIL one does.
                 self.state = LinkState.OK
-                self._events.emit(Severity.INFO, "link", "board heartbeat received")
         elif self.state is LinkState.OK:
             if t_us - self._last_heard_us > self.timeout_us:
                 silent_ms = (t_us - self._last_heard_us) / 1000

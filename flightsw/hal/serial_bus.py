@@ -151,6 +151,7 @@ class SerialBus:
             self._fileno = None
         self._reader.reset()
         self._tx.clear()
+        self.sources.clear()  # a device that comes back starts its sequences afresh
 
     @property
     def connected(self) -> bool:
@@ -198,6 +199,10 @@ class SerialBus:
             self._flush_tx()
             self._receive(self.max_rx_bytes_per_poll)
         return self._take_queue()
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes as they are, in order with the frames (noise injection in tests and benches)."""
+        self._write(bytes(data))
 
     # -- link layer -----------------------------------------------------------------------------
     def send_link(self, msg) -> None:

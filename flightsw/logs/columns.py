@@ -9,24 +9,26 @@
 Values are exactly pymavlink's: the payload bytes are viewed through a dtype
 built from the generated class (see layout.py).  Frames are found by the
 resynchronising scanner (scan.py), so damage costs only the damaged frames.
-Memory: the decoded arrays, plus one chunk of the file and the per-chunk
-pieces of the type being joined.
+Memory: the decoded arrays, one chunk of the file, and 8 bytes per frame
+between the two passes.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from flightsw.logs.layout import Catalogue, MessageLayout, icd_catalogue
 from flightsw.logs.scan import (
     DEFAULT_CHUNK_BYTES,
     HEADER_V2_BYTES,
+    MARGIN_BYTES,
     TIMESTAMP_BYTES,
-    ChunkFrames,
     ReadReport,
     Source,
     groups_of,
+    iter_chunks,
     scan,
     source_label,
 )
@@ -100,66 +102,60 @@ class ColumnLog:
         return {name: len(m) for name, m in self.messages.items()}
 
 
-class _Pieces:
-    """Per-chunk arrays of one type, joined once at the end."""
+@dataclass
+class _ChunkIndex:
+    """Where the frames of one chunk are (pass 1), compactly, for the decoding pass."""
 
-    def __init__(self, layout: MessageLayout):
+    base: int
+    start: np.ndarray         # int32, record start in the chunk
+    header_bytes: np.ndarray  # uint8
+    payload_bytes: np.ndarray  # uint8
+    layout: np.ndarray        # int16
+
+
+class _Output:
+    """The arrays of one message type, allocated once its count is known, filled in order."""
+
+    def __init__(self, layout: MessageLayout, count: int):
         self.layout = layout
-        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.filled = 0
+        self.timestamp_be = np.empty(count, dtype=">u8")
+        self.system = np.empty(count, dtype=np.uint8)
+        self.component = np.empty(count, dtype=np.uint8)
+        self.seq = np.empty(count, dtype=np.uint8)
+        self.data = np.empty(count, dtype=layout.dtype)
 
-    def join(self) -> MessageColumns:
-        cols = [np.concatenate(col) for col in zip(*self.parts, strict=True)]
-        self.parts.clear()
-        ts, sysid, comp, seq, data = cols
-        return MessageColumns(self.layout.name, self.layout.msg_id, ts, sysid, comp, seq, data)
+    def fill(self, buf: np.ndarray, start: np.ndarray, header: np.ndarray,
+             length: np.ndarray) -> None:
+        """Gather the frames at `start` (relative to buf) straight into the output arrays."""
+        lo, n = self.filled, len(start)
+        hi = lo + n
+        size = self.layout.payload_size_bytes
+        payload = self.data.view(np.uint8).reshape(-1, size)[lo:hi]
+        # (np.take(..., out=) would first copy the whole strided window: index, then copy.)
+        payload[...] = _window(buf, size)[start + TIMESTAMP_BYTES + header]
+        if np.any(length < size):
+            # MAVLink 2 trims trailing zero bytes; the window read what follows instead.
+            np.copyto(payload, 0, where=np.arange(size) >= length[:, None])
+        stamps = self.timestamp_be.view(np.uint8).reshape(-1, TIMESTAMP_BYTES)[lo:hi]
+        stamps[...] = _window(buf, TIMESTAMP_BYTES)[start]
+        magic_at = start + TIMESTAMP_BYTES
+        v1 = header != HEADER_V2_BYTES
+        for out, (v2_at, v1_at) in ((self.system, _SYSTEM), (self.component, _COMPONENT),
+                                     (self.seq, _SEQ)):
+            at = magic_at + (np.where(v1, v1_at, v2_at) if v1.any() else v2_at)
+            np.take(buf, at, out=out[lo:hi], mode="clip")  # 1-d: no copy of buf
+        self.filled = hi
 
-
-def _record_dtype(layout: MessageLayout, header_bytes: int) -> np.dtype:
-    """The whole record (timestamp, header, payload) as one structured type, for one gather."""
-    key = (layout.msg_id, header_bytes)
-    dtype = _RECORD_DTYPES.get(key)
-    if dtype is None:
-        v2 = header_bytes == HEADER_V2_BYTES
-        at = TIMESTAMP_BYTES
-        dtype = np.dtype({
-            "names": ["timestamp", "seq", "system", "component", "payload"],
-            "formats": [">u8", "u1", "u1", "u1", layout.dtype],
-            "offsets": [0, at + (_SEQ[0] if v2 else _SEQ[1]), at + (_SYSTEM[0] if v2 else _SYSTEM[1]),
-                        at + (_COMPONENT[0] if v2 else _COMPONENT[1]), at + header_bytes],
-            "itemsize": at + header_bytes + layout.payload_size_bytes})
-        _RECORD_DTYPES[key] = dtype
-    return dtype
-
-
-_RECORD_DTYPES: dict[tuple[int, int], np.dtype] = {}
-
-
-def decode_chunk(frames: ChunkFrames, layout: MessageLayout, sel: np.ndarray):
-    """(timestamps, system, component, seq, payload records) of the selected frames."""
-    header = frames.header_bytes[sel]
-    if header[0] == header[-1] and np.all(header == header[0]):
-        return _decode_rows(frames, layout, sel, int(header[0]))
-    # MAVLink 1 and 2 frames of one type in one chunk (rare): decode apart, merge in order.
-    v2 = header == HEADER_V2_BYTES
-    a, b = _decode_rows(frames, layout, sel[v2], HEADER_V2_BYTES), _decode_rows(
-        frames, layout, sel[~v2], HEADER_V1_BYTES)
-    order = np.argsort(np.concatenate([frames.start[sel[v2]], frames.start[sel[~v2]]]),
-                       kind="stable")
-    return tuple(np.concatenate([x, y])[order] for x, y in zip(a, b, strict=True))
+    def columns(self) -> MessageColumns:
+        lay = self.layout
+        stamps, self.timestamp_be = self.timestamp_be.astype(np.uint64), None  # free as we go
+        return MessageColumns(lay.name, lay.msg_id, stamps, self.system, self.component,
+                              self.seq, self.data)
 
 
-def _decode_rows(frames: ChunkFrames, layout: MessageLayout, sel: np.ndarray, header: int):
-    size = layout.payload_size_bytes
-    record = _record_dtype(layout, header)
-    rows = frames.rows(frames.start[sel], record.itemsize)
-    length = frames.payload_bytes[sel]
-    if np.any(length < size):
-        # MAVLink 2 trims trailing zero bytes; the window read what follows instead.
-        tail = rows[:, TIMESTAMP_BYTES + header:]
-        np.copyto(tail, 0, where=np.arange(size) >= length[:, None])
-    rec = rows.view(record).reshape(-1)
-    return (rec["timestamp"].astype(np.uint64), rec["system"].copy(), rec["component"].copy(),
-            rec["seq"].copy(), rec["payload"].copy())
+def _window(buf: np.ndarray, width: int) -> np.ndarray:
+    return as_strided(buf, shape=(len(buf) - width + 1, width), strides=(1, 1), writeable=False)
 
 
 def read_columns(source: Source, types: Iterable[str] | None = None,
@@ -167,7 +163,11 @@ def read_columns(source: Source, types: Iterable[str] | None = None,
                  progress: Callable[[int], None] | None = None) -> ColumnLog:
     """Decode a whole log (a path or bytes); only `types` (names) if given.
 
-    Never raises on the content (see report); LogFileError if it cannot be opened.
+    Two passes over the file: the first finds and checks every frame (scan.py)
+    and counts them per type, the second gathers each type's bytes straight into
+    arrays allocated at their final size (no pieces to join: memory stays near
+    the size of the result).  Never raises on the content (see report);
+    LogFileError if the file cannot be opened.
     """
     cat = catalogue if catalogue is not None else icd_catalogue()
     wanted = None
@@ -177,18 +177,27 @@ def read_columns(source: Source, types: Iterable[str] | None = None,
         if unknown:
             raise KeyError(f"message types not in the ICD: {', '.join(unknown)}")
     report = ReadReport(source_label(source))
-    pieces: dict[int, _Pieces] = {}
+    index: list[_ChunkIndex] = []
+    counts = np.zeros(len(cat.layouts), dtype=np.int64)
     for frames in scan(source, cat, report, chunk_bytes, progress):
-        if not len(frames):
-            continue
-        for kind, sel in groups_of(frames.layout):
-            layout = cat.layouts[kind]
-            if wanted is not None and layout.name not in wanted:
+        index.append(_ChunkIndex(frames.base, frames.start.astype(np.int32),
+                                 frames.header_bytes.astype(np.uint8),
+                                 frames.payload_bytes.astype(np.uint8),
+                                 frames.layout.astype(np.int16)))
+        counts += np.bincount(frames.layout, minlength=len(cat.layouts))
+    outputs = {kind: _Output(cat.layouts[kind], int(counts[kind]))
+               for kind in np.flatnonzero(counts).tolist()
+               if wanted is None or cat.layouts[kind].name in wanted}
+    if outputs:
+        chunks = iter_chunks(source, chunk_bytes)
+        for entry, (base, store, *_rest) in zip(index, chunks, strict=False):
+            if base != entry.base or not len(entry.start):
                 continue
-            if kind not in pieces:
-                pieces[kind] = _Pieces(layout)
-            pieces[kind].parts.append(decode_chunk(frames, layout, sel))
-    messages = {}
-    for kind in list(pieces):
-        messages[cat.layouts[kind].name] = pieces.pop(kind).join()
+            buf = store[MARGIN_BYTES:]
+            for kind, sel in groups_of(entry.layout):
+                out = outputs.get(kind)
+                if out is not None:
+                    out.fill(buf, entry.start[sel].astype(np.int64),
+                             entry.header_bytes[sel].astype(np.int64), entry.payload_bytes[sel])
+    messages = {cat.layouts[kind].name: outputs[kind].columns() for kind in list(outputs)}
     return ColumnLog(messages, report)

@@ -43,7 +43,7 @@ OVERLAP_BYTES = 2 * MAX_RECORD_BYTES
 PAD_BYTES = 512
 # Room before the data: checksum rows reach back in front of a frame (crc.py).
 MARGIN_BYTES = 512
-DEFAULT_CHUNK_BYTES = 8 << 20
+DEFAULT_CHUNK_BYTES = 4 << 20
 REGIONS_KEPT = 20
 
 Source = str | PathLike | bytes | bytearray | memoryview
@@ -63,6 +63,7 @@ class ReadReport:
     frames_v1: int = 0
     frames_signed: int = 0
     unknown_frames: dict[int, int] = field(default_factory=dict)  # msg id -> count
+    unknown_bytes: int = 0           # records of those frames (timestamp included)
     damaged_bytes: int = 0
     damaged_regions: int = 0
     regions: list[tuple[int, int]] = field(default_factory=list)  # first (offset, length)s
@@ -142,7 +143,7 @@ def source_label(source: Source) -> str:
     return str(source)
 
 
-def _chunks(source: Source, chunk_bytes: int):
+def iter_chunks(source: Source, chunk_bytes: int):
     """(base, store, data_len, stop, eof): candidates are the positions below `stop`.
 
     The chunk's data is store[MARGIN_BYTES:MARGIN_BYTES + data_len], zeros after it.
@@ -311,7 +312,7 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
     if chunk_bytes < OVERLAP_BYTES:
         raise ValueError(f"chunk_bytes must be >= {OVERLAP_BYTES}, got {chunk_bytes}")
     covered_to = 0  # file offset up to which bytes are accounted for
-    for base, store, data_len, stop, eof in _chunks(source, chunk_bytes):
+    for base, store, data_len, stop, eof in iter_chunks(source, chunk_bytes):
         buf = store[MARGIN_BYTES:]
         report.bytes_total = base + data_len
         cand = _candidates(buf, data_len, cat)
@@ -333,6 +334,7 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
                               unknown_end, covered_to, stop, eof, data_len)
         for mid in unknown_id.tolist():
             report.unknown_frames[mid] = report.unknown_frames.get(mid, 0) + 1
+        report.unknown_bytes += int(np.sum(unknown_end - unknown_start))
         report.frames += len(frames)
         if len(frames):
             hdr = frames.header_bytes

@@ -44,11 +44,10 @@
 #define BOOT_HEARTBEATS 3u         /* heartbeats that report MAV_STATE_BOOT after a reset */
 #define CUSTOM_MODE_LOCKSTEP 1u
 
-/* MAVLink channels: two receive parsers, one transmit sequence per stream. */
+/* MAVLink channels: one transmit sequence per stream (the two receive parsers
+   keep their own state in port_t). */
 enum {
-    CH_RX_FLIGHT = 0,
-    CH_RX_STIM,
-    CH_TX_F_DEVICE,
+    CH_TX_F_DEVICE = 0,
     CH_TX_F_BOARD,
     CH_TX_F_LINK,
     CH_TX_S_DEVICE,
@@ -62,14 +61,24 @@ typedef struct {
     uint8_t chan;
 } stream_t;
 
+/* A resynchronising receiver around MAVLink's own parser (see parse_byte). */
+typedef struct {
+    mavlink_message_t rxmsg;
+    mavlink_status_t status;
+    uint8_t cand[MAVLINK_MAX_PACKET_LEN]; /* bytes of the candidate frame being parsed */
+    uint16_t cand_len;
+    uint8_t pend[MAVLINK_MAX_PACKET_LEN]; /* bytes to parse again after a failed candidate */
+    uint16_t pend_head, pend_len;
+    uint16_t probed_len; /* candidate length at the last probe (see probe_candidate) */
+} parser_t;
+
 typedef struct {
     uart_t *uart;
-    uint8_t rx_chan;
     const stream_t *device, *board, *link;
     /* receive statistics beyond the UART's own */
-    uint32_t rx_msgs, rx_errors, rx_seq_lost, tx_msgs, routed;
-    uint8_t last_parse_error;
+    uint32_t rx_msgs, rx_errors, rx_skipped, rx_seq_lost, tx_msgs, routed;
     struct { uint8_t sysid, compid, seq, used; } sources[8];
+    parser_t parser;
 } port_t;
 
 static const stream_t f_device = {&uart1, DEVICE_COMPID, CH_TX_F_DEVICE};
@@ -79,9 +88,9 @@ static const stream_t s_device = {&uart2, DEVICE_COMPID, CH_TX_S_DEVICE};
 static const stream_t s_board = {&uart2, BOARD_COMPID, CH_TX_S_BOARD};
 static const stream_t s_link = {&uart2, LINK_COMPID, CH_TX_S_LINK};
 
-static port_t flight = {.uart = &uart1, .rx_chan = CH_RX_FLIGHT, .device = &f_device,
+static port_t flight = {.uart = &uart1, .device = &f_device,
                         .board = &f_board, .link = &f_link};
-static port_t stim = {.uart = &uart2, .rx_chan = CH_RX_STIM, .device = &s_device,
+static port_t stim = {.uart = &uart2, .device = &s_device,
                       .board = &s_board, .link = &s_link};
 
 static uint8_t frame_buf[MAVLINK_MAX_PACKET_LEN];
@@ -140,6 +149,7 @@ static void send_stats(const stream_t *s)
     send_stat(s, "f_rx_msg", flight.rx_msgs);
     send_stat(s, "f_tx_msg", flight.tx_msgs);
     send_stat(s, "f_rx_err", flight.rx_errors);
+    send_stat(s, "f_rx_skip", flight.rx_skipped);
     send_stat(s, "f_rx_lost", flight.rx_seq_lost);
     send_stat(s, "f_rx_ovf", uart1.rx_overflows + uart1.rx_overruns);
     send_stat(s, "f_tx_drop", uart1.tx_frames_dropped);
@@ -148,6 +158,7 @@ static void send_stats(const stream_t *s)
     send_stat(s, "s_rx_msg", stim.rx_msgs);
     send_stat(s, "s_tx_msg", stim.tx_msgs);
     send_stat(s, "s_rx_err", stim.rx_errors);
+    send_stat(s, "s_rx_skip", stim.rx_skipped);
     send_stat(s, "s_rx_lost", stim.rx_seq_lost);
     send_stat(s, "s_rx_ovf", uart2.rx_overflows + uart2.rx_overruns);
     send_stat(s, "s_tx_drop", uart2.tx_frames_dropped);
@@ -461,19 +472,100 @@ static void on_message(port_t *p, const mavlink_message_t *msg)
     other->routed++;
 }
 
+static void restart_after(port_t *p, uint16_t skip);
+
+/* One byte through MAVLink's parser.  The stock parser, when a candidate frame
+   fails (checksum, bad flags, a length its message cannot have), drops every
+   byte it had taken, and a valid frame that started inside the false
+   candidate is lost with it.  Here the candidate's bytes are kept, and when
+   it fails, parsing starts again on the byte after its start marker. */
+static void parse_byte(port_t *p, uint8_t c)
+{
+    parser_t *ps = &p->parser;
+    mavlink_message_t msg;
+    int idle_before = ps->status.parse_state <= MAVLINK_PARSE_STATE_IDLE;
+    uint8_t r = mavlink_frame_char_buffer(&ps->rxmsg, &ps->status, c, &msg, NULL);
+    int idle_after = ps->status.parse_state <= MAVLINK_PARSE_STATE_IDLE;
+    if (idle_before && idle_after && r == MAVLINK_FRAMING_INCOMPLETE) {
+        p->rx_skipped++; /* a byte outside any frame */
+        return;
+    }
+    if (ps->cand_len < sizeof ps->cand) ps->cand[ps->cand_len++] = c;
+    if (r == MAVLINK_FRAMING_OK) {
+        ps->cand_len = ps->probed_len = 0;
+        on_message(p, &msg);
+        return;
+    }
+    if (!idle_after) return; /* still inside a candidate */
+    restart_after(p, 1);     /* the candidate failed: parse again after its marker */
+}
+
+/* Drop the first `skip` bytes of the candidate; the rest goes back in front of
+   the queue.  Bytes queued plus candidate bytes never exceed one frame (280). */
+static void restart_after(port_t *p, uint16_t skip)
+{
+    parser_t *ps = &p->parser;
+    p->rx_errors++;
+    p->rx_skipped += skip;
+    uint16_t n = ps->cand_len - skip;
+    if (ps->pend_head < n) {
+        memmove(ps->pend + n, ps->pend + ps->pend_head, ps->pend_len);
+        ps->pend_head = n;
+    }
+    ps->pend_head -= n;
+    memcpy(ps->pend + ps->pend_head, ps->cand + skip, n);
+    ps->pend_len += n;
+    ps->cand_len = ps->probed_len = 0;
+    memset(&ps->status, 0, sizeof ps->status);
+}
+
+static void drain_pending(port_t *p)
+{
+    parser_t *ps = &p->parser;
+    while (ps->pend_len) {
+        uint8_t b = ps->pend[ps->pend_head];
+        ps->pend_head++;
+        ps->pend_len--;
+        if (ps->pend_len == 0) ps->pend_head = 0;
+        parse_byte(p, b);
+    }
+}
+
+/* The line went quiet inside a candidate that claims more bytes than came: if a
+   complete valid frame starts at a later marker in what did come, the candidate
+   was garbage, and parsing restarts there.  Without this a frame caught in a
+   false candidate would wait for bytes that may never come (an idle line). */
+static void probe_candidate(port_t *p)
+{
+    parser_t *ps = &p->parser;
+    if (ps->cand_len < 2 || ps->cand_len <= ps->probed_len || ps->pend_len) return;
+    ps->probed_len = ps->cand_len;
+    static mavlink_message_t probe_msg, probe_out;
+    static mavlink_status_t probe_status;
+    for (uint16_t k = 1; k < ps->cand_len; k++) {
+        if (ps->cand[k] != MAVLINK_STX) continue;
+        memset(&probe_status, 0, sizeof probe_status);
+        for (uint16_t i = k; i < ps->cand_len; i++) {
+            uint8_t r = mavlink_frame_char_buffer(&probe_msg, &probe_status, ps->cand[i],
+                                                  &probe_out, NULL);
+            if (r == MAVLINK_FRAMING_OK) {
+                restart_after(p, k);
+                drain_pending(p);
+                return;
+            }
+            if (probe_status.parse_state <= MAVLINK_PARSE_STATE_IDLE) break;
+        }
+    }
+}
+
 static void receive(port_t *p, uint32_t max_bytes)
 {
-    mavlink_message_t msg;
-    mavlink_status_t status;
     uint8_t c;
     for (uint32_t i = 0; i < max_bytes && uart_getc(p->uart, &c); i++) {
-        if (mavlink_parse_char(p->rx_chan, c, &msg, &status)) {
-            on_message(p, &msg);
-        }
-        uint8_t errors = mavlink_get_channel_status(p->rx_chan)->parse_error;
-        p->rx_errors += (uint8_t)(errors - p->last_parse_error);
-        p->last_parse_error = errors;
+        parse_byte(p, c);
+        drain_pending(p);
     }
+    if (!uart_rx_pending(p->uart)) probe_candidate(p);
 }
 
 /* ---- periodic work ------------------------------------------------------------------------- */

@@ -2,8 +2,8 @@
 #ifndef PROSPECTOR_FW_MAVLINK_CONFIG_H
 #define PROSPECTOR_FW_MAVLINK_CONFIG_H
 
-/* Two receive parsers and six transmit streams (see main.c). */
-#define MAVLINK_COMM_NUM_BUFFERS 8
+/* Six transmit streams (see main.c); the receivers keep their own parser state. */
+#define MAVLINK_COMM_NUM_BUFFERS 6
 /* The links are not signed: no SHA-256 code in the image. */
 #define MAVLINK_NO_SIGN_PACKET
 #define MAVLINK_NO_SIGNATURE_CHECK

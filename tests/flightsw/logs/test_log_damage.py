@@ -25,6 +25,7 @@ from flightsw.logs.frames import FrameReader
 
 SETTINGS = settings(max_examples=300, derandomize=True, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(SETTINGS, max_examples=1000)
 _CODEC = new_codec(0, 0)
 
 
@@ -79,8 +80,8 @@ def _in_order(needles, haystack) -> bool:
     return all(any(n == h for h in it) for n in needles)
 
 
-@SETTINGS
-@given(damaged_logs(), st.sampled_from([8 << 20, 700, 1500]))
+@MANY
+@given(damaged_logs(), st.sampled_from([4 << 20, 700, 1500]))
 def test_robust_reader_loses_only_damaged_frames(case, chunk_bytes):
     reader = FrameReader(case.damaged, chunk_bytes=chunk_bytes)
     got = [(f.timestamp_us, f.raw) for f in reader]
@@ -92,12 +93,15 @@ def test_robust_reader_loses_only_damaged_frames(case, chunk_bytes):
     report = reader.report
     assert report.bytes_total == len(case.damaged)
     assert report.frames == len(got)
-    assert sum(8 + len(raw) for _, raw in got) + report.damaged_bytes == len(case.damaged)
+    # Every byte is in a frame, in a frame of an id the ICD does not know (a flipped id bit
+    # makes one), or counted as damaged.
+    assert (sum(8 + len(raw) for _, raw in got) + report.damaged_bytes + report.unknown_bytes
+            == len(case.damaged))
     if not case.touched and len(got) == len(case.raws):
         assert report.damaged_bytes == len(case.damaged) - len(case.original)
 
 
-@SETTINGS
+@MANY
 @given(damaged_logs())
 def test_columnar_reader_returns_what_the_robust_reader_returns(case):
     frames = list(FrameReader(case.damaged))

@@ -65,6 +65,7 @@ def test_frames_of_another_dialect_are_counted_not_decoded():
     reader = FrameReader(data[: spans[1][0]] + record + record + data[spans[1][0]:])
     assert [f.raw for f in reader] == raws
     assert reader.report.unknown_frames == {60000: 2}
+    assert reader.report.unknown_bytes == 2 * len(record)
     assert reader.report.damaged_bytes == 0
     assert "does not know" in reader.report.describe()
 

@@ -1,0 +1,106 @@
+"""prospector log info / log export / replay: results, exit status, one-line errors."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from prospector.cli import main
+
+GOLDEN = Path(__file__).parent / "golden" / "hover-60s"
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    target = tmp_path / "run"
+    shutil.copytree(GOLDEN, target)
+    return target
+
+
+def _one_line_error(capsys, status, expected):
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("prospector: error: ") and expected in err
+    assert "Traceback" not in out + err
+
+
+def test_log_info_prints_counts_rates_and_damage(run_dir, capsys):
+    assert main(["log", "info", str(run_dir / "flight.tlog")]) == 0
+    out = capsys.readouterr().out
+    assert "HIGHRES_IMU" in out and "60.000 s" in out and "damage: none" in out
+    assert main(["log", "info", str(run_dir), "--json"]) == 0
+    assert '"frames"' in capsys.readouterr().out
+
+
+def test_log_info_reports_damage_with_a_warning(run_dir, capsys):
+    data = bytearray((run_dir / "flight.tlog").read_bytes())
+    data[1000:1004] = b"\x00\x00\x00\x00"
+    (run_dir / "flight.tlog").write_bytes(bytes(data[:-5]))
+    assert main(["log", "info", str(run_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert "skipped" in err and "damage: " in out and "incomplete" in out
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty file"),
+    (b"#!/bin/sh\necho not a log\n" * 20, "no MAVLink frames"),
+])
+def test_log_info_refuses_what_is_not_a_log(tmp_path, capsys, content, expected):
+    path = tmp_path / "x.tlog"
+    path.write_bytes(content)
+    _one_line_error(capsys, main(["log", "info", str(path)]), expected)
+
+
+def test_log_info_of_a_missing_file(tmp_path, capsys):
+    _one_line_error(capsys, main(["log", "info", str(tmp_path / "none.tlog")]), "no such file")
+
+
+def test_export_npz_and_csv(run_dir, tmp_path, capsys):
+    npz = tmp_path / "x.npz"
+    assert main(["log", "export", str(run_dir), "--format", "npz", "--out", str(npz),
+                 "--types", "HIGHRES_IMU,heartbeat"]) == 0
+    with np.load(npz) as z:
+        assert z["HIGHRES_IMU.xacc"].dtype == np.float32
+        assert len(z["HEARTBEAT.timestamp_us"]) == 61
+    # Never overwritten silently.
+    _one_line_error(capsys, main(["log", "export", str(run_dir), "--format", "npz", "--out",
+                                  str(npz)]), "exists")
+    assert main(["log", "export", str(run_dir), "--format", "npz", "--out", str(npz),
+                 "--force"]) == 0
+    csv_dir = tmp_path / "csv"
+    assert main(["log", "export", str(run_dir), "--format", "csv", "--out", str(csv_dir)]) == 0
+    lines = (csv_dir / "PROBE_NAV_STATE.csv").read_text().splitlines()
+    assert lines[0].startswith("timestamp_us,src_system,src_component,seq,time_usec,pos_i_m[0]")
+    assert len(lines) == 62
+    _one_line_error(capsys, main(["log", "export", str(run_dir), "--format", "csv", "--out",
+                                  str(csv_dir)]), "exists")
+
+
+def test_export_refuses_unknown_types(run_dir, tmp_path, capsys):
+    _one_line_error(capsys, main(["log", "export", str(run_dir), "--format", "npz", "--out",
+                                  str(tmp_path / "x.npz"), "--types", "NOPE"]),
+                    "not messages of the ICD: NOPE")
+
+
+def test_replay_identical_exits_0_and_says_so(run_dir, tmp_path, capsys):
+    assert main(["replay", str(run_dir), "--out", str(tmp_path / "r")]) == 0
+    assert "IDENTICAL" in capsys.readouterr().out
+
+
+def test_replay_with_a_parameter_change_exits_1_with_the_report(run_dir, tmp_path, capsys):
+    status = main(["replay", str(run_dir / "flight.tlog"), "--out", str(tmp_path / "r"),
+                   "--param", "HOV_ZETA=1.5", "--until", "30"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "DIVERGED at t = " in out and "drift" in out
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--param", "NOPE=1"], "unknown flight-software parameter"),
+    (["--param", "HOV_ZETA"], "expected NAME=VALUE"),
+    (["--config", "/nonexistent/flight_config.json"], "not found"),
+])
+def test_replay_bad_input_is_one_line(run_dir, tmp_path, capsys, args, expected):
+    status = main(["replay", str(run_dir), "--out", str(tmp_path / "r")] + args)
+    _one_line_error(capsys, status, expected)
