@@ -284,6 +284,9 @@ def section_soak(args):
                                                      0, 0, 0, 0)
         noise.pack(codec)
         links.flight.send(noise)
+        noise_off = mavlink.MAVLink_command_long_message(2, 158, CMD_LINE_NOISE, 0, 0.0, 10.0,
+                                                         1.0, 0, 0, 0, 0)
+        noise_off.pack(codec)
         t0 = time.monotonic()
         next_check = t0 + 1.0
         answered = 0
@@ -325,21 +328,36 @@ def section_soak(args):
                 else:
                     answered += 1
                     answer_s.append(time.monotonic() - t_ask)
-        for _ in range(300):  # what is still on its way
-            links.stim_bus.poll()
+        links.flight.send(noise_off)
+        quiet_since = time.monotonic()
+        drain_start = quiet_since
+        while time.monotonic() - quiet_since < 3.0 and time.monotonic() - drain_start < 120:
+            links.stim_bus.poll()  # what is still on its way
             links.flight.service(0.01)
-            got_imu += sum(1 for m in links.flight.poll() if m.get_type() == "HIGHRES_IMU")
+            n = sum(1 for m in links.flight.poll() if m.get_type() == "HIGHRES_IMU")
+            if n or links.stim_bus.stats()["tx_backlog_bytes"]:
+                quiet_since = time.monotonic()
+            got_imu += n
+        drain_s = time.monotonic() - drain_start
         st = links.flight.stats()
+        stim_st = links.stim_bus.stats()
         alive_at_end = board.alive
+        board_stats = dict(links.flight.board_stats)
     print(f"  garbage written: flight {garbage_bytes['flight'] / 1e6:.1f} MB, stim "
           f"{garbage_bytes['stim'] / 1e6:.1f} MB; board line noise "
           f"{st.get('board', {}).get('noise_byte', 0) / 1e6:.1f} MB")
     print(f"  valid IMU frames through the board: {got_imu} of {sent_imu} "
-          f"({100 * got_imu / max(sent_imu, 1):.1f} %)")
+          f"({100 * got_imu / max(sent_imu, 1):.1f} %; the last ones {drain_s:.1f} s after the "
+          "end, the emulated UARTs being the bottleneck)")
     print(f"  liveness checks (a TIMESYNC every second): answered {answered}, unanswered after "
           f"10 s (hang) {hangs}; exceptions {crashes}; emulator alive at the end: {alive_at_end}")
     print(f"  liveness answer time, ms: {pct(answer_s, 1e3)}")
     print(f"  SerialBus.poll() with the line flooded, ms: {pct(polls, 1e3)}")
+    print(f"  host transmit buffers dropped: flight {st['tx_dropped']}, stim "
+          f"{stim_st['tx_dropped']} frames; board: " + ", ".join(
+              f"{k} {board_stats.get(k, 0)}" for k in ("s_rx_msg", "s_rx_err", "s_rx_skip",
+                                                       "s_rx_ovf", "f_rx_msg", "f_rx_err",
+                                                       "f_rx_ovf", "f_tx_msg", "f_tx_drop")))
     print(f"  flight link: {st['rx_bytes'] / 1e6:.1f} MB in, {st['rx_frames_ok']} frames, "
           f"{st['rx_bytes_skipped'] / 1e6:.1f} MB skipped, {st['rx_bad_candidates']} false "
           f"frame starts")

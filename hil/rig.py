@@ -269,16 +269,19 @@ class _Rig:
             fault = self._faults.pop(0)
             self.rig_event(t_us, Severity.WARNING, f"fault injected: {fault.kind}"
                            + (f" {fault.arg:g} bytes/10 ms" if fault.kind == "noise" else ""))
-            if fault.kind == "kill-board":
-                self.board.kill()
-            elif fault.kind == "reset-board":
-                self.ground.arm_recovery()
-                if self.board is not None:
-                    self.board.reset()
-                else:
-                    self.stim.command_board(mavlink.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1.0)
-            elif fault.kind == "noise":
-                self.stim.command_board(CMD_LINE_NOISE, fault.arg, 10.0, 1.0)
+            try:
+                if fault.kind == "kill-board":
+                    self.board.kill()
+                elif fault.kind == "reset-board":
+                    self.ground.arm_recovery()
+                    if self.board is not None:
+                        self.board.reset()
+                    else:
+                        self.stim.command_board(mavlink.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1.0)
+                elif fault.kind == "noise":
+                    self.stim.command_board(CMD_LINE_NOISE, fault.arg, 10.0, 1.0)
+            except BoardError as exc:  # e.g. a reset while the board is down
+                self.rig_event(t_us, Severity.ERROR, f"fault {fault.kind} not injected: {exc}")
 
     # -- flying ---------------------------------------------------------------------------------
     def fly(self) -> dict:
@@ -290,11 +293,6 @@ class _Rig:
         self.frame_us = 1_000_000 // self.base_hz
         self.n_frames = int(round(sc.scenario.duration_s * self.base_hz))
         self.epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
-        (out_dir / "flight_config.json").write_text(json.dumps(
-            {"flight_config": flight_config_to_dict(config),
-             "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
-             "hil": {"mode": opts.mode, "link_monitor": "flightsw.hal.link_health.LinkMonitor"}},
-            indent=2) + "\n")
         self.clock = SimClock() if self.lockstep else WallClock()
         uplink = [(0, _param_set(name, value)) for name, value in sorted(self.overrides.items())]
         uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
@@ -313,6 +311,16 @@ class _Rig:
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
             self.fsw.events.add_sink(self._write_event)
+            # What the flight software was built with, as `prospector run` writes it, and
+            # what the rig added: a replay needs the monitor task, and in real time the
+            # scheduler's first release (the wall clock's frames do not start at 0).
+            (out_dir / "flight_config.json").write_text(json.dumps(
+                {"flight_config": flight_config_to_dict(config),
+                 "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
+                 "hil": {"mode": opts.mode,
+                         "link_monitor": "flightsw.hal.link_health.LinkMonitor (fastest group)",
+                         "scheduler_start_us": self.fsw.scheduler.release_us(0)}},
+                indent=2) + "\n")
             try:
                 if self.lockstep:
                     self._fly_lockstep()

@@ -10,6 +10,7 @@ line on stderr and exit status 2; never a traceback.
 """
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def _fault(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _cmd_hil(args) -> int:
     from hil.rig import HilOptions, HilRunError, run_hil
     from sim.runner import RunConfigError, RunDirError
@@ -82,6 +87,8 @@ def _cmd_hil(args) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     out = Path(args.out)
+    # SIGTERM ends the run like Ctrl-C: the run directory is written out, the emulator stopped.
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         summary = run_hil(scenario, out, options, force=args.force,
                           params_file=Path(args.params) if args.params else None)
@@ -89,6 +96,8 @@ def _cmd_hil(args) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or out}: {exc.strerror}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     hil = summary["hil"]
     print(f"hil {hil['mode']}: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s at {hil['rate_hz']} Hz in "

@@ -6,16 +6,18 @@ corrupted length byte then swallows the good frames behind it.  Here every
 byte position whose 9th byte is a MAVLink magic is a candidate, each
 candidate is checked on its own (header, known id, checksum with CRC_EXTRA),
 and the valid ones are taken in order, skipping those that overlap a frame
-already taken.  That is exactly what a byte-at-a-time resynchronising reader
-would return (take the first valid frame at or after the current position,
-jump to its end), without a Python step per byte or per frame.
+already taken.  That is what a byte-at-a-time resynchronising reader would
+return (take the first valid frame at or after the current position, jump to
+its end), without a Python step per byte or per frame.  Two refinements:
 
-Where two valid candidates overlap, the one followed directly by another
-frame wins over one that is not: a damaged frame that passes the 16-bit
-checksum by chance (1 in 65536) is then not allowed to swallow the good frame
-that follows it.
+- a record may begin up to 8 bytes before the previous one ends: its frame is
+  whole but its timestamp lost bytes (it is returned, and counted as a
+  damaged timestamp), rather than losing the frame;
+- where two valid candidates overlap further, the one followed directly by
+  another record wins over one that is not: a damaged frame that passes the
+  16-bit checksum by chance (1 in 65536) does not swallow the good one after it.
 
-The file is read in chunks (with an overlap of one largest frame) so that
+The file is read in chunks (with an overlap of two largest records) so that
 memory stays flat whatever the log's size.
 """
 
@@ -64,6 +66,10 @@ class ReadReport:
     frames_signed: int = 0
     unknown_frames: dict[int, int] = field(default_factory=dict)  # msg id -> count
     unknown_bytes: int = 0           # records of those frames (timestamp included)
+    # Frames whose timestamp lost bytes and so begins inside the record before (the frame
+    # itself is whole; its timestamp is not to be trusted), and the bytes they share.
+    damaged_timestamps: int = 0
+    shared_bytes: int = 0
     damaged_bytes: int = 0
     damaged_regions: int = 0
     regions: list[tuple[int, int]] = field(default_factory=list)  # first (offset, length)s
@@ -75,7 +81,7 @@ class ReadReport:
 
     @property
     def clean(self) -> bool:
-        return self.damaged_bytes == 0 and not self.unknown_frames
+        return self.damaged_bytes == 0 and not self.unknown_frames and not self.damaged_timestamps
 
     def describe(self) -> str:
         """One line: what was read and what was skipped."""
@@ -85,6 +91,8 @@ class ReadReport:
                      f"{self.damaged_regions} region(s)")
             if self.tail_incomplete_bytes:
                 text += f" (incl. an incomplete last frame of {self.tail_incomplete_bytes} bytes)"
+        if self.damaged_timestamps:
+            text += f"; {self.damaged_timestamps} frame(s) with a damaged timestamp"
         if self.unknown_frames:
             ids = ", ".join(f"{i}" for i in sorted(self.unknown_frames)[:8])
             more = ", ..." if len(self.unknown_frames) > 8 else ""
@@ -274,21 +282,24 @@ def _chained(end: np.ndarray, starts: np.ndarray, data_len: int, eof: bool) -> n
     return chained | (end > data_len - MAX_RECORD_BYTES)
 
 
-def _take_in_order(start, end, chained_of, carry_end: int) -> np.ndarray:
+def _take_in_order(start, end, chained_of, carry_end: int, reach_back: int = 0) -> np.ndarray:
     """Indices of the records a resynchronising reader takes (see module doc).
 
-    `chained_of()` gives the `_chained` flags; only called when records overlap.
+    A record may begin up to `reach_back` bytes before the previous one ends: its
+    timestamp then shares bytes with that record (a byte of it was lost) while its
+    frame is whole.  `chained_of()` gives the `_chained` flags, only when records overlap.
     """
     n = len(start)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if start[0] >= carry_end and (n == 1 or bool(np.all(start[1:] >= end[:-1]))):
+    if start[0] + reach_back >= carry_end and (
+            n == 1 or bool(np.all(start[1:] + reach_back >= end[:-1]))):
         return np.arange(n)
     chained = chained_of()
     taken: list[int] = []
     last_end = carry_end
     for i in range(n):
-        s = int(start[i])
+        s = int(start[i]) + reach_back
         if s >= last_end:
             taken.append(i)
             last_end = int(end[i])
@@ -324,7 +335,8 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
             return _chained(v_end[in_chunk], cand.start, data_len, eof)
 
         taken = np.flatnonzero(in_chunk)[
-            _take_in_order(v_start[in_chunk], v_end[in_chunk], chained_of, carry)]
+            _take_in_order(v_start[in_chunk], v_end[in_chunk], chained_of, carry,
+                           reach_back=TIMESTAMP_BYTES)]
         frames = ChunkFrames(buf, base, v_start[taken], v_end[taken],
                              cand.header_bytes[valid][taken], cand.payload_bytes[valid][taken],
                              cand.layout[valid][taken].astype(np.int32))
@@ -386,6 +398,10 @@ def _account(report: ReadReport, base: int, start, end, u_start, u_end, covered_
     e = e + base
     if len(s):
         prev = np.concatenate([[covered_to], e[:-1]])
+        shared = np.flatnonzero(s < prev)  # a timestamp reaching into the record before
+        if len(shared):
+            report.damaged_timestamps += len(shared)
+            report.shared_bytes += int(np.sum(prev[shared] - s[shared]))
         gaps = np.flatnonzero(s > prev)
         for g in gaps[: REGIONS_KEPT + 1].tolist():
             report._skip(int(prev[g]), int(s[g]), at_eof=False)

@@ -27,6 +27,7 @@
 
 #include "board.h"
 #include "mavlink_config.h"
+#include "mavlink_rx.h"
 #include "prospector/mavlink.h"
 #include "timebase.h"
 #include "uart.h"
@@ -61,24 +62,14 @@ typedef struct {
     uint8_t chan;
 } stream_t;
 
-/* A resynchronising receiver around MAVLink's own parser (see parse_byte). */
-typedef struct {
-    mavlink_message_t rxmsg;
-    mavlink_status_t status;
-    uint8_t cand[MAVLINK_MAX_PACKET_LEN]; /* bytes of the candidate frame being parsed */
-    uint16_t cand_len;
-    uint8_t pend[MAVLINK_MAX_PACKET_LEN]; /* bytes to parse again after a failed candidate */
-    uint16_t pend_head, pend_len;
-    uint16_t probed_len; /* candidate length at the last probe (see probe_candidate) */
-} parser_t;
-
 typedef struct {
     uart_t *uart;
     const stream_t *device, *board, *link;
     /* receive statistics beyond the UART's own */
-    uint32_t rx_msgs, rx_errors, rx_skipped, rx_seq_lost, tx_msgs, routed;
+    uint32_t rx_msgs, rx_seq_lost, tx_msgs, routed;
+    uint32_t last_rx_ms; /* board time of the last byte received */
     struct { uint8_t sysid, compid, seq, used; } sources[8];
-    parser_t parser;
+    mavlink_rx_t rx;
 } port_t;
 
 static const stream_t f_device = {&uart1, DEVICE_COMPID, CH_TX_F_DEVICE};
@@ -148,8 +139,8 @@ static void send_stats(const stream_t *s)
     send_stat(s, "f_tx_byte", uart1.tx_bytes);
     send_stat(s, "f_rx_msg", flight.rx_msgs);
     send_stat(s, "f_tx_msg", flight.tx_msgs);
-    send_stat(s, "f_rx_err", flight.rx_errors);
-    send_stat(s, "f_rx_skip", flight.rx_skipped);
+    send_stat(s, "f_rx_err", flight.rx.errors);
+    send_stat(s, "f_rx_skip", flight.rx.skipped);
     send_stat(s, "f_rx_lost", flight.rx_seq_lost);
     send_stat(s, "f_rx_ovf", uart1.rx_overflows + uart1.rx_overruns);
     send_stat(s, "f_tx_drop", uart1.tx_frames_dropped);
@@ -157,8 +148,8 @@ static void send_stats(const stream_t *s)
     send_stat(s, "s_tx_byte", uart2.tx_bytes);
     send_stat(s, "s_rx_msg", stim.rx_msgs);
     send_stat(s, "s_tx_msg", stim.tx_msgs);
-    send_stat(s, "s_rx_err", stim.rx_errors);
-    send_stat(s, "s_rx_skip", stim.rx_skipped);
+    send_stat(s, "s_rx_err", stim.rx.errors);
+    send_stat(s, "s_rx_skip", stim.rx.skipped);
     send_stat(s, "s_rx_lost", stim.rx_seq_lost);
     send_stat(s, "s_rx_ovf", uart2.rx_overflows + uart2.rx_overruns);
     send_stat(s, "s_tx_drop", uart2.tx_frames_dropped);
@@ -472,100 +463,21 @@ static void on_message(port_t *p, const mavlink_message_t *msg)
     other->routed++;
 }
 
-static void restart_after(port_t *p, uint16_t skip);
+#define RX_IDLE_MS 2u /* no byte for this long: the line is idle (a frame's bytes come back to back) */
 
-/* One byte through MAVLink's parser.  The stock parser, when a candidate frame
-   fails (checksum, bad flags, a length its message cannot have), drops every
-   byte it had taken, and a valid frame that started inside the false
-   candidate is lost with it.  Here the candidate's bytes are kept, and when
-   it fails, parsing starts again on the byte after its start marker. */
-static void parse_byte(port_t *p, uint8_t c)
+static void on_frame(void *ctx, const mavlink_message_t *msg)
 {
-    parser_t *ps = &p->parser;
-    mavlink_message_t msg;
-    int idle_before = ps->status.parse_state <= MAVLINK_PARSE_STATE_IDLE;
-    uint8_t r = mavlink_frame_char_buffer(&ps->rxmsg, &ps->status, c, &msg, NULL);
-    int idle_after = ps->status.parse_state <= MAVLINK_PARSE_STATE_IDLE;
-    if (idle_before && idle_after && r == MAVLINK_FRAMING_INCOMPLETE) {
-        p->rx_skipped++; /* a byte outside any frame */
-        return;
-    }
-    if (ps->cand_len < sizeof ps->cand) ps->cand[ps->cand_len++] = c;
-    if (r == MAVLINK_FRAMING_OK) {
-        ps->cand_len = ps->probed_len = 0;
-        on_message(p, &msg);
-        return;
-    }
-    if (!idle_after) return; /* still inside a candidate */
-    restart_after(p, 1);     /* the candidate failed: parse again after its marker */
-}
-
-/* Drop the first `skip` bytes of the candidate; the rest goes back in front of
-   the queue.  Bytes queued plus candidate bytes never exceed one frame (280). */
-static void restart_after(port_t *p, uint16_t skip)
-{
-    parser_t *ps = &p->parser;
-    p->rx_errors++;
-    p->rx_skipped += skip;
-    uint16_t n = ps->cand_len - skip;
-    if (ps->pend_head < n) {
-        memmove(ps->pend + n, ps->pend + ps->pend_head, ps->pend_len);
-        ps->pend_head = n;
-    }
-    ps->pend_head -= n;
-    memcpy(ps->pend + ps->pend_head, ps->cand + skip, n);
-    ps->pend_len += n;
-    ps->cand_len = ps->probed_len = 0;
-    memset(&ps->status, 0, sizeof ps->status);
-}
-
-static void drain_pending(port_t *p)
-{
-    parser_t *ps = &p->parser;
-    while (ps->pend_len) {
-        uint8_t b = ps->pend[ps->pend_head];
-        ps->pend_head++;
-        ps->pend_len--;
-        if (ps->pend_len == 0) ps->pend_head = 0;
-        parse_byte(p, b);
-    }
-}
-
-/* The line went quiet inside a candidate that claims more bytes than came: if a
-   complete valid frame starts at a later marker in what did come, the candidate
-   was garbage, and parsing restarts there.  Without this a frame caught in a
-   false candidate would wait for bytes that may never come (an idle line). */
-static void probe_candidate(port_t *p)
-{
-    parser_t *ps = &p->parser;
-    if (ps->cand_len < 2 || ps->cand_len <= ps->probed_len || ps->pend_len) return;
-    ps->probed_len = ps->cand_len;
-    static mavlink_message_t probe_msg, probe_out;
-    static mavlink_status_t probe_status;
-    for (uint16_t k = 1; k < ps->cand_len; k++) {
-        if (ps->cand[k] != MAVLINK_STX) continue;
-        memset(&probe_status, 0, sizeof probe_status);
-        for (uint16_t i = k; i < ps->cand_len; i++) {
-            uint8_t r = mavlink_frame_char_buffer(&probe_msg, &probe_status, ps->cand[i],
-                                                  &probe_out, NULL);
-            if (r == MAVLINK_FRAMING_OK) {
-                restart_after(p, k);
-                drain_pending(p);
-                return;
-            }
-            if (probe_status.parse_state <= MAVLINK_PARSE_STATE_IDLE) break;
-        }
-    }
+    on_message((port_t *)ctx, msg);
 }
 
 static void receive(port_t *p, uint32_t max_bytes)
 {
     uint8_t c;
-    for (uint32_t i = 0; i < max_bytes && uart_getc(p->uart, &c); i++) {
-        parse_byte(p, c);
-        drain_pending(p);
+    uint32_t i = 0;
+    for (; i < max_bytes && uart_getc(p->uart, &c); i++) {
+        mavlink_rx_byte(&p->rx, c);
     }
-    if (!uart_rx_pending(p->uart)) probe_candidate(p);
+    if (i) p->last_rx_ms = board_time_ms();
 }
 
 /* ---- periodic work ------------------------------------------------------------------------- */
@@ -587,6 +499,8 @@ static int time_reached(uint32_t now, uint32_t t)
 static void periodic(void)
 {
     uint32_t now = board_time_ms();
+    if (time_reached(now, flight.last_rx_ms + RX_IDLE_MS)) mavlink_rx_idle(&flight.rx);
+    if (time_reached(now, stim.last_rx_ms + RX_IDLE_MS)) mavlink_rx_idle(&stim.rx);
     if (lockstep && !time_reached(now, last_mark_ms + LOCKSTEP_FALLBACK_MS)) {
         next_heartbeat_ms = now + HEARTBEAT_PERIOD_MS; /* heartbeats follow the time marks */
     } else if (time_reached(now, next_heartbeat_ms)) {
@@ -628,6 +542,8 @@ int main(void)
     pins_init();
     uart_init(&uart1, USART1_BASE, USART1_IRQn);
     uart_init(&uart2, USART2_BASE, USART2_IRQn);
+    mavlink_rx_init(&flight.rx, on_frame, &flight);
+    mavlink_rx_init(&stim.rx, on_frame, &stim);
     timebase_init();
     irq_enable();
     next_heartbeat_ms = next_stim_heartbeat_ms = next_stats_ms = board_time_ms();

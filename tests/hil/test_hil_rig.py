@@ -12,7 +12,7 @@ from hil.rig import Fault, HilOptions, run_hil
 from sim.runner import RUN_FILES, run_scenario
 from sim.scenario import load_scenario
 
-HOVER_S = 12.0  # long enough to command HOVER (t = 5 s) and hold it
+HOVER_S = 8.0  # long enough to command HOVER (t = 5 s) and hold it
 
 
 def _scenario(duration_s=HOVER_S, **extra):
@@ -107,8 +107,8 @@ def test_garbage_on_the_flight_line_changes_nothing(lockstep_runs, tmp_path):
 
 def test_board_killed_mid_run_goes_safe_and_comes_back(firmware_elf, tmp_path):
     out = tmp_path / "loss"
-    summary = run_hil(_scenario(14.0), out,
-                      HilOptions(write_report=False, faults=(Fault("kill-board", 3.0),)),
+    summary = run_hil(_scenario(11.0), out,
+                      HilOptions(write_report=False, faults=(Fault("kill-board", 2.0),)),
                       progress=False)
     hil = summary["hil"]
     events = (out / "events.log").read_text().splitlines()

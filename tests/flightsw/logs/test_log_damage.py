@@ -3,8 +3,9 @@
 Damage kinds: truncation, a bit flip, inserted bytes, deleted bytes, a corrupted
 length byte.  A record (timestamp + frame) is "touched" when the damage hits one
 of its bytes (an insertion: strictly inside it).  Every untouched record must
-come back, in order, with its timestamp; nothing may come back but frames of
-the original log; the readers never raise; the report accounts for every byte.
+come back, in order, with its timestamp; every frame that comes back has a
+valid checksum (pymavlink agrees), and one never recorded can only stand for a
+damaged one; the readers never raise; the report accounts for every byte.
 
 derandomize: the guarantee rests on a 16-bit checksum (a damaged frame passes it
 with probability 2**-16), so the examples are the same on every run.
@@ -85,18 +86,19 @@ def _in_order(needles, haystack) -> bool:
 def test_robust_reader_loses_only_damaged_frames(case, chunk_bytes):
     reader = FrameReader(case.damaged, chunk_bytes=chunk_bytes)
     got = [(f.timestamp_us, f.raw) for f in reader]
-    originals = set(case.raws)
     for _, raw in got:
-        assert raw in originals, "a frame that was never recorded came back"
         _CODEC.decode(bytearray(raw))  # pymavlink checks the checksum as well (raises if bad)
+    # A frame never recorded can only be a damaged one whose checksum holds by chance.
+    assert sum(raw not in set(case.raws) for _, raw in got) <= len(case.touched)
     assert _in_order(case.untouched(), got), case.kind
     report = reader.report
     assert report.bytes_total == len(case.damaged)
     assert report.frames == len(got)
     # Every byte is in a frame, in a frame of an id the ICD does not know (a flipped id bit
-    # makes one), or counted as damaged.
+    # makes one), or counted as damaged; a frame whose timestamp lost a byte begins inside
+    # the record before it (shared bytes).
     assert (sum(8 + len(raw) for _, raw in got) + report.damaged_bytes + report.unknown_bytes
-            == len(case.damaged))
+            - report.shared_bytes == len(case.damaged))
     if not case.touched and len(got) == len(case.raws):
         assert report.damaged_bytes == len(case.damaged) - len(case.original)
 
@@ -162,4 +164,4 @@ def test_several_damaged_places_cost_only_their_frames(log, hits):
     expected = [(struct.unpack(">Q", data[s:s + 8])[0], raws[i])
                 for i, (s, _) in enumerate(spans) if i not in touched]
     assert _in_order(expected, got)
-    assert all(raw in set(raws) for _, raw in got)
+    assert sum(raw not in set(raws) for _, raw in got) <= len(touched)

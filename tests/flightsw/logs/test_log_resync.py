@@ -4,7 +4,7 @@ import struct
 
 from logmaker import EPOCH_US, build_log
 
-from flightsw.icd import mavlink
+from flightsw.icd import mavlink, new_codec
 from flightsw.logs.frames import FrameReader
 from flightsw.logs.scan import ReadReport
 
@@ -25,17 +25,47 @@ def test_a_corrupted_length_byte_costs_one_frame():
     assert reader.report.damaged_bytes == spans[3][1] - spans[3][0]
 
 
+def _nav(t_usec):
+    return mavlink.MAVLink_probe_nav_state_message(
+        t_usec, [1.0, 2.0, 3.0], [0.5, 0.25, 0.125], [1.0, 0.0, 0.0, 0.0], [0.1, 0.2, 0.3],
+        [1.0, 1.0, 1.0], [0.1, 0.1, 0.1], [0.01, 0.02, 0.03])
+
+
 def test_a_damaged_frame_that_passes_its_checksum_by_chance_does_not_swallow_the_next():
-    # Found by search: with custom_mode 54414, deleting the first payload byte of this
-    # HEARTBEAT leaves a shorter frame whose checksum happens to hold, and which ends one
-    # byte into the next record.  The next record is followed by a frame, the impostor is
-    # not: the reader keeps the next record.
+    # Found by search: with time_usec 19066, deleting the first 9 payload bytes of this nav
+    # state leaves a frame whose checksum happens to hold and which runs 9 bytes into the
+    # next record.  The next record is followed by a frame, the impostor is not: the reader
+    # keeps the next record and drops the impostor.
+    msgs = [_nav(1), _nav(19066), _nav(2), _nav(3)]
+    data, spans, raws = build_log(msgs, [2, 2, 2, 2], [100_000] * 4)
+    at = spans[1][0] + 8 + 10
+    damaged = data[:at] + data[at + 9:]
+    impostor = damaged[spans[1][0] + 8: spans[1][1]]
+    new_codec(0, 0).decode(bytearray(impostor))  # its checksum does hold
+    assert [f.raw for f in FrameReader(damaged)] == [raws[0], raws[2], raws[3]]
+
+
+def test_an_impostor_one_byte_long_costs_no_good_frame():
+    # Found by search likewise (custom_mode 54414, one payload byte deleted): the impostor
+    # ends one byte into the next record's timestamp.  Both come back: the impostor's
+    # checksum holds (a 1 in 65536 chance), and the next record is not lost.
     msgs = [_heartbeat(1), _heartbeat(54414), _heartbeat(2), _heartbeat(3)]
     data, spans, raws = build_log(msgs, [2, 2, 2, 2], [100_000] * 4)
-    at = spans[1][0] + 8 + 10  # first payload byte of record 1
-    damaged = data[:at] + data[at + 1:]
-    got = [f.raw for f in FrameReader(damaged)]
-    assert got == [raws[0], raws[2], raws[3]]
+    at = spans[1][0] + 8 + 10
+    got = [f.raw for f in FrameReader(data[:at] + data[at + 1:])]
+    assert got[0] == raws[0] and got[2:] == raws[2:]
+
+
+def test_a_byte_lost_from_a_timestamp_costs_no_frame():
+    data, spans, raws = build_log([_heartbeat(k) for k in range(5)], [1] * 5, [1000] * 5)
+    at = spans[3][0]  # the first byte of record 3's timestamp
+    reader = FrameReader(data[:at] + data[at + 1:])
+    frames = list(reader)
+    assert [f.raw for f in frames] == raws
+    stamps = [struct.unpack(">Q", data[s:s + 8])[0] for s, _ in spans]
+    assert [f.timestamp_us for f in frames] != stamps  # record 3's stamp is not to be trusted
+    assert reader.report.damaged_timestamps == 1 and not reader.report.clean
+    assert "damaged timestamp" in reader.report.describe()
 
 
 def test_bytes_between_records_are_skipped_and_counted():
@@ -71,8 +101,6 @@ def test_frames_of_another_dialect_are_counted_not_decoded():
 
 
 def test_mavlink1_and_signed_frames_are_read():
-    from flightsw.icd import new_codec
-
     v1 = new_codec(3, 1)
     v1_raw = bytes(_heartbeat(9).pack(v1, force_mavlink1=True))
     v2 = new_codec(1, 1)
