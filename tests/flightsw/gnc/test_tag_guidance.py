@@ -70,7 +70,7 @@ def test_reference_turns_with_the_body_and_points_down_the_normal():
 
     down_i = BODY.bf_to_i(0.0, tuple(-x for x in NORMAL))
     boresight_i = q_rotate(ref.q_i_to_sc, (0.0, 0.0, 1.0))
-    assert math.degrees(math.acos(min(1.0, sum(a * b for a, b in zip(down_i, boresight_i))))) \
+    assert math.degrees(math.acos(min(1.0, sum(a * b for a, b in zip(down_i, boresight_i, strict=True))))) \
         < 1e-6
     w = BODY.spin_vector_i()
     r = ref.pos_i_m
@@ -83,7 +83,7 @@ def test_predicted_contact_follows_the_lateral_drift():
     g = TagGuidance(BODY, TARGET, NORMAL, ARM_M)
     pos = g.home_point_bf(50.0)
     lateral = (1.0, 0.0, 0.0)  # perpendicular to NORMAL (its x component is 0)
-    vel = tuple(-0.1 * n + 0.002 * e for n, e in zip(NORMAL, lateral))
+    vel = tuple(-0.1 * n + 0.002 * e for n, e in zip(NORMAL, lateral, strict=True))
     point, t_go = g.predicted_contact_bf(pos, vel)
     assert t_go == pytest.approx(500.0, rel=1e-3)  # 50 m at 10 cm/s
     assert math.dist(point, TARGET) == pytest.approx(1.0, rel=1e-3)  # 2 mm/s for 500 s
