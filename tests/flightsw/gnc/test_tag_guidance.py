@@ -70,8 +70,8 @@ def test_reference_turns_with_the_body_and_points_down_the_normal():
 
     down_i = BODY.bf_to_i(0.0, tuple(-x for x in NORMAL))
     boresight_i = q_rotate(ref.q_i_to_sc, (0.0, 0.0, 1.0))
-    assert math.degrees(math.acos(min(1.0, sum(a * b for a, b in zip(down_i, boresight_i, strict=True))))) \
-        < 1e-6
+    cos_angle = sum(a * b for a, b in zip(down_i, boresight_i, strict=True))
+    assert math.degrees(math.acos(min(1.0, cos_angle))) < 1e-6
     w = BODY.spin_vector_i()
     r = ref.pos_i_m
     co_rotating = (w[1] * r[2] - w[2] * r[1], w[2] * r[0] - w[0] * r[2],
