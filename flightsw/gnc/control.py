@@ -37,16 +37,6 @@ class AttitudeController:
     def wheel_torques(self, q_est: Quat, rate_est: Vec3, q_ref: Quat, rate_ref_sc: Vec3,
                       wheel_momentum_nms: tuple) -> tuple:
         err = self.pointing_error_rad(q_est, q_ref)
-        i = self.inertia
-        w = rate_est
-        # Gyroscopic compensation: cancel w x (I w + h_wheels).
-        hx = hy = hz = 0.0
-        for a, h in zip(self.wheel_axes, wheel_momentum_nms, strict=False):
-            hx += a[0] * h
-            hy += a[1] * h
-            hz += a[2] * h
-        lx, ly, lz = i[0] * w[0] + hx, i[1] * w[1] + hy, i[2] * w[2] + hz
-        gyro = (w[1] * lz - w[2] * ly, w[2] * lx - w[0] * lz, w[0] * ly - w[1] * lx)
         # PD written as a rate loop around a slew-limited rate command: the same
         # as PD for small errors, and a bounded slew for large ones (a spin test
         # can leave the probe far from its pointing).
@@ -54,14 +44,14 @@ class AttitudeController:
         size = math.sqrt(cmd[0] ** 2 + cmd[1] ** 2 + cmd[2] ** 2)
         if size > self.max_slew_radps:
             cmd = [c * self.max_slew_radps / size for c in cmd]
-        torque = tuple(self.kd[k] * (rate_ref_sc[k] + cmd[k] - w[k]) + gyro[k]
-                       for k in range(3))
-        return self._allocate(torque)
+        ref = (rate_ref_sc[0] + cmd[0], rate_ref_sc[1] + cmd[1], rate_ref_sc[2] + cmd[2])
+        return self.rate_torques(rate_est, ref, wheel_momentum_nms)
 
     def rate_torques(self, rate_est: Vec3, rate_ref_sc: Vec3, wheel_momentum_nms: tuple) -> tuple:
-        """Rate loop only (no pointing): used while spinning for the mass measurement."""
+        """Rate loop (the inner loop of pointing; alone while spinning for the mass test)."""
         w = rate_est
         i = self.inertia
+        # Gyroscopic compensation: cancel w x (I w + h_wheels).
         hx = hy = hz = 0.0
         for a, h in zip(self.wheel_axes, wheel_momentum_nms, strict=False):
             hx += a[0] * h
