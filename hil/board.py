@@ -216,6 +216,18 @@ class EmulatedBoard:
             raise BoardError("the emulated board is not started")
         self._qmp.execute("system_reset")
 
+    def set_realtime_priority(self, priority: int) -> str:
+        """Put every thread of the emulator in SCHED_FIFO at `priority`, as if the board
+        had a CPU of its own; returns what was done (it may be refused)."""
+        if not self.alive or not hasattr(os, "sched_setscheduler"):
+            return "off"
+        try:
+            for tid in os.listdir(f"/proc/{self._proc.pid}/task"):
+                os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(priority))
+        except OSError as exc:
+            return f"SCHED_FIFO refused ({exc.strerror})"
+        return f"SCHED_FIFO {priority}"
+
     def kill(self) -> None:
         """Pull the plug: SIGKILL, as a board unplugged mid-run (fault injection)."""
         if self.alive:

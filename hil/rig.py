@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -116,6 +117,7 @@ class HilOptions:
     ground_recovery: bool = True
     faults: tuple[Fault, ...] = ()
     timing_telemetry: bool | None = None
+    rt_priority: int = 10  # real time: SCHED_FIFO priority of the rig's process when allowed; 0 off
     write_report: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -171,6 +173,7 @@ class _Rig:
         self._reconnects_at_restart = (0, 0)
         self.stalls = 0
         self.degraded_frames = 0
+        self._emulator_priority = 0
 
     # -- set-up and tear-down -------------------------------------------------------------------
     def connect(self) -> None:
@@ -241,6 +244,8 @@ class _Rig:
                                                   self._reconnects_at_restart, strict=True))
             if reopened:
                 board.resume()
+                if self._emulator_priority:
+                    board.set_realtime_priority(self._emulator_priority)
                 self._board_restarting = False
                 self.rig_event(t_us, Severity.NOTICE,
                                "emulated board restarted, both ports re-opened")
@@ -411,11 +416,38 @@ class _Rig:
             bar.close()
 
     def _fly_realtime(self) -> None:
+        before = self._raise_priority()
+        try:
+            self._fly_realtime_loop()
+        finally:
+            if before is not None:
+                os.sched_setscheduler(0, *before)
+
+    def _raise_priority(self):
+        """A real-time scheduling class, so that other programs on the machine do not
+        make the flight software's frames late; returns what to restore, or None."""
+        prio = self.opts.rt_priority
+        if not prio or not hasattr(os, "sched_setscheduler"):
+            self.priority = "off"
+            return None
+        before = (os.sched_getscheduler(0), os.sched_getparam(0))
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+        except OSError as exc:
+            self.priority = f"SCHED_FIFO refused ({exc.strerror})"
+            return None
+        self.priority = f"SCHED_FIFO {prio}"
+        if self.board is not None:  # the board's CPU, below the flight software's
+            self._emulator_priority = max(1, prio - 1)
+            self.priority += f"; emulator {self.board.set_realtime_priority(prio - 1 or 1)}"
+        return before
+
+    def _fly_realtime_loop(self) -> None:
         world, fsw, clock = self.world, self.fsw, self.clock
         sched = fsw.scheduler
         lead_us = self.opts.lead_us
         if lead_us is None:
-            lead_us = min(4000, int(self.frame_us * 0.4))
+            lead_us = min(10_000, int(self.frame_us * 0.4))
         dt_s = self.frame_us * 1e-6
         bar = self._progress()
         for frame in range(self.n_frames + 1):
@@ -502,6 +534,7 @@ class _Rig:
             hil["degraded_frames"] = self.degraded_frames
         else:
             hil["wakeup_lateness_us"] = _percentiles(self.lateness_us)
+            hil["scheduling"] = getattr(self, "priority", "off")
             hil["stale_sensor_frames"] = self.stale_frames
         if self.board is not None:
             hil["board_starts"] = self.board.starts

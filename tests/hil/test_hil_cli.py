@@ -85,7 +85,7 @@ def test_a_bad_fault_is_refused_by_name(tmp_path):
 def test_short_emulated_run_from_the_command_line(firmware_elf, tmp_path):
     out = tmp_path / "run"
     result = prospector("hil", "--emulate", "--scenario", "bennu-hover", "--seed", "2",
-                        "--duration", "6", "--out", str(out))
+                        "--duration", "4", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "hil lockstep: bennu-hover seed 2" in result.stdout
     assert "report:" in result.stdout
