@@ -129,15 +129,38 @@ def round_trips(links, n):
     return list(bus.rtt_ns)
 
 
+@contextlib.contextmanager
+def fifo(priority=10):
+    """SCHED_FIFO for this process while inside (as the rig in real time); no-op if refused."""
+    before = (os.sched_getscheduler(0), os.sched_getparam(0))
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except OSError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.sched_setscheduler(0, *before)
+
+
 def section_rtt(args):
     n = 500 if args.quick else 3000
     print(f"\n## Round trip over the flight link (TIMESYNC request -> answer, {n} one at a "
           "time), ms")
-    for name, ctx in (("emulated board, pty", emulated("pty")),
-                      ("emulated board, tcp nodelay", emulated("tcp")),
-                      ("pty pair, no emulator", pty_pair())):
-        with ctx as (_, links):
-            print(f"  {name:30s} {pct(round_trips(links, n), 1e-6)}")
+    for sched in ("normal scheduling", "SCHED_FIFO (as in real time)"):
+        for name, ctx in (("emulated board, pty", emulated("pty")),
+                          ("emulated board, tcp nodelay", emulated("tcp")),
+                          ("pty pair, no emulator", pty_pair())):
+            with ctx as (board, links):
+                if sched.startswith("SCHED"):
+                    if isinstance(board, EmulatedBoard):
+                        board.set_realtime_priority(9)
+                    with fifo():
+                        rtts = round_trips(links, n)
+                else:
+                    rtts = round_trips(links, n)
+            print(f"  {sched:29s} {name:28s} {pct(rtts, 1e-6)}")
 
 
 def throughput(links, n, direction):

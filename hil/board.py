@@ -110,6 +110,7 @@ class EmulatedBoard:
         self.qemu = qemu
         self.start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen | None = None
+        self._drain_thread: threading.Thread | None = None
         self._qmp: _Qmp | None = None
         self._output: deque[str] = deque(maxlen=50)
         self._tcp_ports: tuple[int, int] | None = None
@@ -182,7 +183,8 @@ class EmulatedBoard:
                         ready.set()
             ready.set()  # QEMU exited
 
-        threading.Thread(target=drain, name="qemu-output", daemon=True).start()
+        self._drain_thread = threading.Thread(target=drain, name="qemu-output", daemon=True)
+        self._drain_thread.start()
         if self.transport == "tcp":
             return {}
         ready.wait(self.start_timeout_s)
@@ -251,6 +253,10 @@ class EmulatedBoard:
                     pass
             else:
                 proc.wait()
+            # The output thread ends at end of file once QEMU is gone; then close the pipe.
+            if self._drain_thread is not None:
+                self._drain_thread.join(timeout=2.0)
+                self._drain_thread = None
             if proc.stdout is not None:
                 proc.stdout.close()
         self.unpublish()

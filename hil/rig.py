@@ -18,7 +18,8 @@ Two time modes:
   waiting, until the board answers again.
 - realtime: the flight software runs on the wall clock and its scheduler
   sleeps to each frame; the simulator sends each frame's sensors `lead_us`
-  before the frame and applies the commands that have come back by then.
+  before the frame (60 % of a frame, at most 10 ms) and applies the commands that
+  have come back by then.
 
 A run leaves the run directory of `prospector run` (flight.tlog, events.log,
 summary.json with a "hil" section, history.npz, report.html, params.txt,
@@ -28,6 +29,7 @@ whatever stops the run, what was flown is written out.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -293,12 +295,11 @@ class _Rig:
         sc, opts, out_dir = self.sc, self.opts, self.out_dir
         wall_start = time.perf_counter()
         timing = opts.timing_telemetry if opts.timing_telemetry is not None else not self.lockstep
-        config = flight_config_from_scenario(sc, timing, self.world)
+        self.config = config = flight_config_from_scenario(sc, timing, self.world)
         self.base_hz = config.base_rate_hz
         self.frame_us = 1_000_000 // self.base_hz
         self.n_frames = int(round(sc.scenario.duration_s * self.base_hz))
         self.epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
-        self.clock = SimClock() if self.lockstep else WallClock()
         uplink = [(0, _param_set(name, value)) for name, value in sorted(self.overrides.items())]
         uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
         self.ground = GroundStation(uplink, sc.commands, _ground_message, opts.ground_recovery)
@@ -306,26 +307,25 @@ class _Rig:
         self.events_lines: list[dict] = []
         self.lateness_us: list[int] = []
         self.stale_frames = 0
+        self.late_command_frames = 0
         self.history = History(int(sc.scenario.duration_s) + 2, len(self.world.wheel_axes))
+        self._write_flight_config(None)
+        if not self.lockstep:
+            self._warm_up()
+        self.bar = self._progress()
+        restore = None if self.lockstep else self._raise_priority()
         aborted = None
         with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
                 open(out_dir / "events.log", "x", encoding="utf-8", buffering=1 << 14) as ev:
             self._event_file = ev
             self.recorder = FlightRecorder(tlog, self.epoch_us)
+            # Everything above is done before the clock starts: in real time the
+            # scheduler's first frame is released when the flight software is built.
+            self.clock = SimClock() if self.lockstep else WallClock()
             self.fsw = FlightSoftware(config, self.flight_bus, self.clock, self.recorder.record)
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
             self.fsw.events.add_sink(self._write_event)
-            # What the flight software was built with, as `prospector run` writes it, and
-            # what the rig added: a replay needs the monitor task, and in real time the
-            # scheduler's first release (the wall clock's frames do not start at 0).
-            (out_dir / "flight_config.json").write_text(json.dumps(
-                {"flight_config": flight_config_to_dict(config),
-                 "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
-                 "hil": {"mode": opts.mode,
-                         "link_monitor": "flightsw.hal.link_health.LinkMonitor (fastest group)",
-                         "scheduler_start_us": self.fsw.scheduler.release_us(0)}},
-                indent=2) + "\n")
             try:
                 if self.lockstep:
                     self._fly_lockstep()
@@ -336,10 +336,27 @@ class _Rig:
                 self.rig_event(self.clock.now_us(), Severity.WARNING, "run interrupted")
                 raise
             finally:
+                if restore is not None:
+                    os.sched_setscheduler(0, *restore)
+                if self.bar is not None:
+                    self.bar.close()
                 self._event_file = None
                 self.recorder.flush()
+                self._write_flight_config(self.fsw.scheduler.release_us(0))
                 self._finish(wall_start, aborted)
         return self.summary
+
+    def _write_flight_config(self, scheduler_start_us: int | None) -> None:
+        """What the flight software was built with, as `prospector run` writes it, and what
+        the rig added: a replay needs the monitor task, and in real time the scheduler's
+        first release (the wall clock's frames do not start at 0)."""
+        (self.out_dir / "flight_config.json").write_text(json.dumps(
+            {"flight_config": flight_config_to_dict(self.config),
+             "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
+             "hil": {"mode": self.opts.mode,
+                     "link_monitor": "flightsw.hal.link_health.LinkMonitor (fastest group)",
+                     "scheduler_start_us": scheduler_start_us}},
+            indent=2) + "\n")
 
     def _write_event(self, event) -> None:
         line = f"{event.time_us / 1e6:12.3f} {event.severity.name:<9} {event.source}: {event.text}"
@@ -365,16 +382,17 @@ class _Rig:
         for msg in self.ground.due(t_us):
             self.stim.send_ground(msg)
 
-    def _take_commands(self) -> None:
+    def _take_commands(self) -> list:
         msgs = self.stim.receive()
         self.ground.observe(msgs)
         self.world.apply_commands(msgs)
+        return msgs
 
     def _fly_lockstep(self) -> None:
         world, fsw, flight, stim = self.world, self.fsw, self.flight_bus, self.stim
         period_s = self.frame_us / 1e6
         degraded = False
-        bar = self._progress()
+        bar = self.bar
         for frame in range(self.n_frames + 1):
             t_us = frame * self.frame_us
             mark = self.epoch_us + t_us
@@ -412,16 +430,25 @@ class _Rig:
             world.step(self.frame_us * 1e-6)
             if bar is not None and frame % 100 == 0:
                 bar.update(100)
-        if bar is not None:
-            bar.close()
 
-    def _fly_realtime(self) -> None:
-        before = self._raise_priority()
-        try:
-            self._fly_realtime_loop()
-        finally:
-            if before is not None:
-                os.sched_setscheduler(0, *before)
+    def _warm_up(self) -> None:
+        """Fly a few seconds of SIL with a throwaway flight software first, so that
+        first-call costs (lazy imports, numpy's first calls, first HOVER control) do not
+        land in the first real-time frames; then freeze what exists out of the
+        garbage collector's way."""
+        import sim.runner
+        from sim.scenario import load_scenario
+
+        sc = self.sc
+        short = load_scenario(sc.source, {"scenario.duration_s": 7.0,
+                                          "scenario.sim_rate_hz": sc.scenario.sim_rate_hz,
+                                          "sensors.imu.rate_hz": sc.sensors.imu.rate_hz})
+        with tempfile.TemporaryDirectory(prefix="prospector-hil-warmup-") as tmp:
+            sim.runner.run_scenario(short, Path(tmp) / "run", write_report=False,
+                                    progress=False)
+        gc.collect()
+        gc.freeze()
+
 
     def _raise_priority(self):
         """A real-time scheduling class, so that other programs on the machine do not
@@ -442,14 +469,14 @@ class _Rig:
             self.priority += f"; emulator {self.board.set_realtime_priority(prio - 1 or 1)}"
         return before
 
-    def _fly_realtime_loop(self) -> None:
+    def _fly_realtime(self) -> None:
         world, fsw, clock = self.world, self.fsw, self.clock
         sched = fsw.scheduler
         lead_us = self.opts.lead_us
         if lead_us is None:
-            lead_us = min(10_000, int(self.frame_us * 0.4))
+            lead_us = min(10_000, int(self.frame_us * 0.6))
         dt_s = self.frame_us * 1e-6
-        bar = self._progress()
+        bar = self.bar
         for frame in range(self.n_frames + 1):
             # The world's frames follow the scheduler's releases (mission time of the flight
             # software's clock), so sensor time stamps and flight frames agree.
@@ -458,7 +485,12 @@ class _Rig:
             self.inject_faults(t_us)
             self.supervise_board(t_us)
             if frame > 0:
-                self._take_commands()
+                msgs = self._take_commands()
+                # The wheel command of the previous flight frame should be here by now.
+                want = sched.release_us(frame - 1)
+                if not any(m.get_type() == "PROBE_WHEEL_CMD" and m.time_usec == want
+                           for m in msgs):
+                    self.late_command_frames += 1
                 world.step(dt_s)
             self._send_frame_stimulus(frame, t_us)
             if frame % TIMESYNC_EVERY_FRAMES == 0:
@@ -475,8 +507,6 @@ class _Rig:
                 self.history.sample(world.state.t_s, world, fsw)
             if bar is not None and frame % 100 == 0:
                 bar.update(100)
-        if bar is not None:
-            bar.close()
 
     def _idle_until(self, t_us: int) -> None:
         """Wait, receiving on the flight link meanwhile (as a UART driver does in the
@@ -536,6 +566,7 @@ class _Rig:
             hil["wakeup_lateness_us"] = _percentiles(self.lateness_us)
             hil["scheduling"] = getattr(self, "priority", "off")
             hil["stale_sensor_frames"] = self.stale_frames
+            hil["late_command_frames"] = self.late_command_frames
         if self.board is not None:
             hil["board_starts"] = self.board.starts
             hil["board_pids"] = list(self.board.pids)

@@ -171,6 +171,7 @@ class LandmarkCameraModel:
         self.cos_fov = math.cos(math.radians(fov_half_deg))
         self.max_landmarks = max_landmarks
         self.dropout_prob = dropout_prob
+        self._pick = np.random.Generator(np.random.PCG64(int(noise.uniform() * 2 ** 63)))
 
     def measure(self, t_us: int, pos_bf: tuple, boresight_bf: tuple, q_i_to_sc: tuple,
                 rotation_bf_to_i) -> list:
@@ -185,7 +186,13 @@ class LandmarkCameraModel:
         visible = np.flatnonzero((cos_off > self.cos_fov) & (facing > 0.2) & (rng > 1.0))
         if visible.size == 0:
             return []
-        order = visible[np.argsort(-cos_off[visible], kind="stable")][: self.max_landmarks]
+        # A random subset of what is in view, not the ones nearest the boresight: the
+        # nearest are the same few, closely spaced landmarks image after image, whose
+        # common catalogue errors would then look like a range error.
+        if visible.size > self.max_landmarks:
+            order = np.sort(self._pick.choice(visible, self.max_landmarks, replace=False))
+        else:
+            order = visible
         m = rotation_bf_to_i
         out = []
         for k in order.tolist():

@@ -29,6 +29,7 @@ class SimBus:
     # -- the world's side ------------------------------------------------
     def deliver(self, msg) -> None:
         raw = msg.pack(self._tx_codec)
+        self._tx_codec.seq = (self._tx_codec.seq + 1) % 256  # as MAVLink.send() would
         decoded = self._rx_codec.decode(bytearray(raw))
         self._to_flight.append(decoded)
         self.delivered_count += 1
@@ -36,6 +37,7 @@ class SimBus:
     def deliver_from_ground(self, msg) -> None:
         """A ground command or parameter message (system 255), e.g. a scenario's sequence."""
         raw = msg.pack(self._ground_codec)
+        self._ground_codec.seq = (self._ground_codec.seq + 1) % 256
         self._to_flight.append(self._rx_codec.decode(bytearray(raw)))
         self.delivered_count += 1
 

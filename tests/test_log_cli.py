@@ -104,3 +104,25 @@ def test_replay_with_a_parameter_change_exits_1_with_the_report(run_dir, tmp_pat
 def test_replay_bad_input_is_one_line(run_dir, tmp_path, capsys, args, expected):
     status = main(["replay", str(run_dir), "--out", str(tmp_path / "r")] + args)
     _one_line_error(capsys, status, expected)
+
+
+def _foreign_record(k: int) -> bytes:
+    """A MAVLink 2 frame of id 60000, unknown to our ICD (another dialect), as a .tlog record."""
+    import struct
+
+    frame = bytes([0xFD, 2, 0, 0, k % 256, 9, 1]) + (60000).to_bytes(3, "little") + b"\x01\x02"
+    return struct.pack(">Q", 1_603_152_000_000_000 + k) + frame + b"\x55\xaa"
+
+
+def test_a_log_of_another_dialect_is_one_line(tmp_path, capsys):
+    path = tmp_path / "other.tlog"
+    path.write_bytes(b"".join(_foreign_record(k) for k in range(50)))
+    _one_line_error(capsys, main(["log", "info", str(path)]), "another MAVLink dialect")
+
+
+def test_foreign_frames_among_ours_are_a_warning_with_counts(run_dir, capsys):
+    data = (run_dir / "flight.tlog").read_bytes()
+    (run_dir / "flight.tlog").write_bytes(data + b"".join(_foreign_record(k) for k in range(3)))
+    assert main(["log", "info", str(run_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert "3 frames of message ids this ICD does not know (60000)" in err

@@ -49,7 +49,11 @@ class BusPort:
         self._handlers.setdefault(msg_type, []).append(handler)
 
     def send(self, msg: "mavlink.MAVLink_message") -> None:
-        raw = msg.pack(self._codec)
+        codec = self._codec
+        raw = msg.pack(codec)
+        # pack() stamps the sequence number but, unlike MAVLink.send(), does not
+        # advance it: advance it here so the far end can count lost frames.
+        codec.seq = (codec.seq + 1) % 256
         if self._record is not None:
             self._record(self._now_us(), raw)
         self._bus.send(msg)

@@ -99,7 +99,7 @@ def x25_frames(buf: np.ndarray, margin: int, first: np.ndarray, length: np.ndarr
 
 
 # Below this many frames of one length, a padded width saves more numpy calls than it costs.
-_COMMON_LENGTH_ROWS = 2048
+_COMMON_LENGTH_ROWS = 512
 
 
 def _groups(keys: np.ndarray):
