@@ -244,7 +244,8 @@ def section_realtime(args, tmp):
     duration = 10 if args.quick else 30
     rates = (50, 100, 200) if args.quick else (50, 100, 200, 400)
     print(f"\n## Closed loop in real time, {duration} s per rate: cycle slips, wake-up lateness "
-          "(us), frames whose IMU sample had not arrived")
+          "(us), frames whose IMU sample had not arrived (stale), world steps without the "
+          "previous frame's wheel command (late cmd)")
     boards = [("emulated board", None)]
     if not args.quick:
         boards.append(("pty pair, no emulator", "pty"))
@@ -260,7 +261,8 @@ def section_realtime(args, tmp):
             late = h["wakeup_lateness_us"]
             print(f"  {name:22s} {rate:4d} Hz  slips {h['cycle_slips']:4d}  lateness "
                   f"p50 {late['p50']:7.0f} p99 {late['p99']:7.0f} max {late['max']:7.0f}  "
-                  f"stale {h['stale_sensor_frames']:4d}/{late['n']}  "
+                  f"stale {h['stale_sensor_frames']:4d} late cmd {h['late_command_frames']:4d} "
+                  f"of {late['n']}  "
                   f"rtt p99 {h['round_trip_ms'].get('p99', float('nan')):6.2f} ms  "
                   f"hover p99 {s['hover_error_m_p99']:.3f} m")
 

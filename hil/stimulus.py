@@ -21,6 +21,12 @@ CMD_START_RUN = mavlink.MAV_CMD_USER_2  # param1: 1 lockstep, 0 real time
 CMD_LINE_NOISE = mavlink.MAV_CMD_USER_1  # param1 bytes every param2 ms on link param3
 
 
+def _pack(msg, codec) -> None:
+    """Pack and advance the sequence number (pack() alone does not), as MAVLink.send() does."""
+    msg.pack(codec)
+    codec.seq = (codec.seq + 1) % 256
+
+
 class StimulusLink:
     def __init__(self, bus: SerialBus):
         self.bus = bus
@@ -30,12 +36,12 @@ class StimulusLink:
         self.ground_sent = 0
 
     def send_device(self, msg) -> None:
-        msg.pack(self._sim)
+        _pack(msg, self._sim)
         self.bus.send(msg)
         self.device_sent += 1
 
     def send_ground(self, msg) -> None:
-        msg.pack(self._ground)
+        _pack(msg, self._ground)
         self.bus.send(msg)
         self.ground_sent += 1
 
@@ -49,7 +55,7 @@ class StimulusLink:
         p = list(params) + [0.0] * (7 - len(params))
         msg = mavlink.MAVLink_command_long_message(BOARD_SYSTEM_ID, BOARD_COMPONENT_ID, command, 0,
                                                    *p)
-        msg.pack(self._sim)
+        _pack(msg, self._sim)
         self.bus.send(msg)
 
     def wait_board_up(self, timeout_s: float = 3.0) -> bool:

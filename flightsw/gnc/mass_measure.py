@@ -119,9 +119,13 @@ class SpinInertiaMeasurement:
                 mean = sum(self._samples) / n
                 var = sum((x - mean) ** 2 for x in self._samples) / (n - 1)
                 self.inertia_kgm2 = mean
-                # Sample scatter plus the momentum reference's own error.
+                # Standard error of the mean: the larger of the white-noise estimate
+                # and the batch-means one, which also sees slow correlated wobble of
+                # the spin that the white estimate would hide; plus the momentum
+                # reference's own error, common to every sample.
+                sem2 = max(var / n, _batch_means_var(self._samples))
                 self.inertia_sigma_kgm2 = math.sqrt(
-                    var / n + (self._h_i_sigma / self.spin_rate_radps) ** 2)
+                    sem2 + (self._h_i_sigma / self.spin_rate_radps) ** 2)
                 self.state, self._t_state_s = SPIN_DOWN, t_s
                 return SPIN_DOWN
         elif self.state == SPIN_DOWN:
@@ -129,6 +133,16 @@ class SpinInertiaMeasurement:
                 self.state = DONE
                 return DONE
         return None
+
+
+def _batch_means_var(samples: list[float], batches: int = 6) -> float:
+    """Variance of the mean from the scatter of batch means (0 if too few samples)."""
+    size = len(samples) // batches
+    if size < 2:
+        return 0.0
+    means = [sum(samples[b * size:(b + 1) * size]) / size for b in range(batches)]
+    grand = sum(means) / batches
+    return sum((m - grand) ** 2 for m in means) / (batches - 1) / batches
 
 
 def sample_mass_kg(inertia_before: float, sigma_before: float, inertia_after: float,

@@ -90,11 +90,12 @@ class LinkMonitor:
         key = (msg.get_srcSystem(), msg.get_srcComponent())
         if key != self.board:
             return
+        if msg.system_status == mavlink.MAV_STATE_BOOT:
+            self._booting = True
+            self._last_seq = None  # a board that boots starts its sequence afresh
         self._count_sequence(msg.get_seq())
         self._heard = True
         self.heartbeats += 1
-        if msg.system_status == mavlink.MAV_STATE_BOOT:
-            self._booting = True
 
     def _count_sequence(self, seq: int) -> None:
         self._window_received += 1

@@ -15,7 +15,9 @@ it), or any pyserial URL (`socket://127.0.0.1:5760` for a TCP bridge).
   own traffic (time marks for lockstep, TIMESYNC round trips, the board's
   link statistics); the bus consumes them and never hands them to the flight
   software, so they neither reach tasks nor the flight log.
-- Health: per-source sequence numbers (frames lost), time since the last
+- Health: per-source sequence numbers (frames lost; a jump back to 0 that
+  would mean more than 128 lost is taken for a restart of the sender, a board
+  reset, not a loss), time since the last
   valid frame (`link_ok` is False after `loss_timeout_s` of silence), and
   reconnection: when the device goes away (board unplugged, emulator killed)
   the port is closed and re-opened every `reopen_interval_s` until it is back.
@@ -65,11 +67,12 @@ def _describe_open_error(port: str, exc: Exception) -> str:
 
 
 class _Source:
-    __slots__ = ("received", "lost", "last_seq")
+    __slots__ = ("received", "lost", "restarts", "last_seq")
 
     def __init__(self, seq: int):
         self.received = 1
         self.lost = 0
+        self.restarts = 0
         self.last_seq = seq
 
 
@@ -207,7 +210,10 @@ class SerialBus:
     # -- link layer -----------------------------------------------------------------------------
     def send_link(self, msg) -> None:
         """A link-layer message (component MAV_COMP_ID_UART_BRIDGE) to the other end."""
-        self._write(msg.pack(self._link_codec))
+        codec = self._link_codec
+        raw = msg.pack(codec)
+        codec.seq = (codec.seq + 1) % 256  # pack() alone does not advance it
+        self._write(raw)
 
     def send_time_mark(self, time_us: int) -> None:
         """Lockstep: everything up to mission time `time_us` is sent (or consumed)."""
@@ -275,7 +281,8 @@ class SerialBus:
         out.update(port=self.port, connected=self.connected, rx_frames_ok=r.frames_ok,
                    rx_bytes_skipped=r.bytes_skipped, rx_bad_candidates=r.bad_candidates,
                    tx_backlog_bytes=len(self._tx))
-        out["sources"] = {f"{s}/{c}": {"received": v.received, "lost": v.lost}
+        out["sources"] = {f"{s}/{c}": {"received": v.received, "lost": v.lost,
+                                        "restarts": v.restarts}
                           for (s, c), v in sorted(self.sources.items())}
         out["frames_lost"] = sum(v.lost for v in self.sources.values())
         if self.board_stats:
@@ -330,8 +337,13 @@ class SerialBus:
             self.sources[key] = _Source(seq)
         else:
             src.received += 1
-            if seq != src.last_seq:  # a sender that never advances its sequence tells nothing
-                src.lost += (seq - src.last_seq - 1) & 0xFF
+            gap = (seq - src.last_seq - 1) & 0xFF
+            if seq == src.last_seq:
+                pass  # a sender that never advances its sequence tells nothing
+            elif seq == 0 and gap > 128:
+                src.restarts += 1  # the sender restarted (a board reset), nothing lost
+            else:
+                src.lost += gap
             src.last_seq = seq
         if key[1] == LINK_COMPONENT_ID:
             self._on_link_message(msg)

@@ -98,12 +98,14 @@ def test_board_reset_goes_safe_even_without_a_gap():
     rig.frames(5, status=mavlink.MAV_STATE_BOOT)  # booting at the start is fine
     rig.frames(10)
     assert rig.safe_calls == []
+    rig.wire.seq = -1  # the board restarts its sequence at 0
     rig.frame(status=mavlink.MAV_STATE_BOOT)
     assert [why for _, why in rig.safe_calls] == ["board reset"]
     assert rig.monitor.resets == 1
     rig.frames(3, status=mavlink.MAV_STATE_BOOT)
     rig.frames(12)
     assert rig.monitor.state is LinkState.OK
+    assert rig.monitor.heartbeats_lost == 0  # a sequence that restarts at boot lost nothing
 
 
 def test_lost_heartbeats_make_a_degraded_warning_once_per_window():

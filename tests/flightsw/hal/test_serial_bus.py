@@ -195,8 +195,16 @@ def test_sequence_gaps_count_lost_frames(pty):
     bus = SerialBus(pty.path)
     pty.write(_imu(1) + _imu(2) + _imu(5) + _imu(6))  # frames 3 and 4 lost
     _poll_until(bus, 4)
-    assert bus.stats()["sources"]["2/1"] == {"received": 4, "lost": 2}
+    assert bus.stats()["sources"]["2/1"] == {"received": 4, "lost": 2, "restarts": 0}
     assert bus.stats()["frames_lost"] == 2
+    bus.close()
+
+
+def test_a_sender_that_restarts_its_sequence_loses_nothing(pty):
+    bus = SerialBus(pty.path)
+    pty.write(_imu(100) + _imu(101) + _imu(0) + _imu(1))  # the board was reset
+    _poll_until(bus, 4)
+    assert bus.stats()["sources"]["2/1"] == {"received": 4, "lost": 0, "restarts": 1}
     bus.close()
 
 
