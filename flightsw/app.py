@@ -130,6 +130,7 @@ class FlightSoftware:
                                                 prm.get("HOV_BW_RADPS"), prm.get("HOV_ZETA"))
         self.cycle_s = 1.0 / cfg.base_rate_hz
         self._last_imu = None
+        self._last_prop_us = None
         self._last_st_us = None
         self._last_fix_us = None
         self._pointing_err_rad = 0.0
@@ -264,14 +265,21 @@ class FlightSoftware:
         prm = self.params
         gate = prm.get("NAV_GATE_SIG")
         imu = self.imu.take()
+        cycle_us = round(self.cycle_s * 1e6)
         if imu is not None:
-            dt = self.cycle_s if self._last_imu is None else (imu.t_us - self._last_imu.t_us) * 1e-6
+            # dt from the last propagation, not the last sample: a gap was already
+            # bridged frame by frame below (found in HIL link outages).
+            last_us = self._last_prop_us
+            dt = self.cycle_s if last_us is None else max(0, imu.t_us - last_us) * 1e-6
             self._last_imu = imu
-            nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
+            self._last_prop_us = imu.t_us
+            if dt > 0.0:
+                nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
         elif self._last_imu is not None:
             # A dropped IMU sample: carry the last one across the gap.
             last = self._last_imu
             nav.on_imu(last.accel_sc_mps2, last.rate_sc_radps, self.cycle_s)
+            self._last_prop_us += cycle_us
         st = self.star_tracker.take()
         if st is not None:
             if nav.attitude.update(st.q_i_to_sc, st.sigma_rad, gate):

@@ -147,3 +147,20 @@ def test_no_wall_clock_in_the_tasks(flight, monkeypatch):
     monkeypatch.setattr(time, "monotonic", lambda: math.nan)
     step(fsw, clock, 30)
     assert len(records) > 0
+
+
+def test_an_imu_gap_is_bridged_once_not_twice(flight):
+    """Samples dropped for a while: the attitude advances by rate x elapsed time, once."""
+    fsw, bus, clock, _ = flight
+    rate = 0.01  # rad/s about z
+    bus.push(mavlink.MAVLink_probe_star_tracker_message(0, [1.0, 0.0, 0.0, 0.0], 1e-5, 1))
+    for frame in range(40):
+        t_us = clock.now_us()
+        if not 10 <= frame < 20:  # one second of lost IMU samples
+            bus.push(mavlink.MAVLink_highres_imu_message(t_us, 0, 0, 0, 0, 0, rate,
+                                                         *([0.0] * 7), 0b111111, 0))
+        fsw.run_frame()
+        clock.advance_by_us(100_000)
+    q = fsw.nav.attitude.q_i_to_sc
+    angle = 2.0 * math.atan2(q[3], q[0])
+    assert angle == pytest.approx(rate * 3.9, rel=1e-3)  # 39 propagated steps of 0.1 s
