@@ -10,15 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from prospector.args import fail as _fail
+from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
-
-EXIT_USAGE = 2
-
-
-def _fail(text: str) -> int:
-    print(f"prospector: error: {text}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _positive_float(text: str) -> float:
@@ -30,15 +25,6 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a duration > 0 s, got {text}")
     return value
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
-    return value
 
 
 def _parse_sets(items) -> dict:

@@ -11,15 +11,10 @@ line on stderr and exit status 2; never a traceback.
 
 import argparse
 import signal
-import sys
 from pathlib import Path
 
-EXIT_USAGE = 2
-
-
-def _fail(text: str) -> int:
-    print(f"prospector: error: {text}", file=sys.stderr)
-    return EXIT_USAGE
+from prospector.args import fail as _fail
+from prospector.args import seed as _seed
 
 
 def _positive(kind):
@@ -33,15 +28,6 @@ def _positive(kind):
         return value
     return parse
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
-    return value
 
 
 def _fault(text: str):

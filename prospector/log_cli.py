@@ -14,14 +14,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from prospector.args import fail as _fail
+
 EXIT_DIVERGED = 1
-EXIT_USAGE = 2
 PROGRESS_MIN_BYTES = 16 << 20  # show a progress bar for logs larger than this (on a terminal)
 
-
-def _fail(text: str) -> int:
-    print(f"prospector: error: {text}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _warn(text: str) -> None:
