@@ -318,10 +318,7 @@ class FlightSoftware:
         """Estimated position and body-relative velocity in the body-fixed frame."""
         tr = self.nav.translation
         pos_i, vel_i = tr.position_i(), tr.velocity_i()
-        w = self.body.spin_vector_i()
-        rel_i = (vel_i[0] - (w[1] * pos_i[2] - w[2] * pos_i[1]),
-                 vel_i[1] - (w[2] * pos_i[0] - w[0] * pos_i[2]),
-                 vel_i[2] - (w[0] * pos_i[1] - w[1] * pos_i[0]))
+        rel_i = self.body.relative_velocity_i(pos_i, vel_i)
         return self.body.i_to_bf(t_s, pos_i), self.body.i_to_bf(t_s, rel_i)
 
     def _task_sequence(self, t_us: int) -> None:
@@ -558,9 +555,6 @@ class FlightSoftware:
     def run_frame(self) -> None:
         """Run the tasks due at the clock's current time (one minor frame)."""
         self.scheduler.run_frame()
-
-    def pointing_error_estimate_rad(self) -> float:
-        return self._pointing_err_rad
 
 
 def _validate_which(params) -> str | None:

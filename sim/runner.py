@@ -221,10 +221,7 @@ class History:
             site = world.site
             a["head_height_m"][i] = site.plane_height_m(world.head_position_bf())
             st = world.state
-            w = world.body.spin_vector_i()
-            r, v = st.pos_i_m, st.vel_i_mps
-            rel_i = (v[0] - (w[1] * r[2] - w[2] * r[1]), v[1] - (w[2] * r[0] - w[0] * r[2]),
-                     v[2] - (w[0] * r[1] - w[1] * r[0]))
+            rel_i = world.body.relative_velocity_i(st.pos_i_m, st.vel_i_mps)
             rel_bf = world.body.i_to_bf(st.t_s, rel_i)
             n = site.normal_bf
             a["vert_speed_mps"][i] = rel_bf[0] * n[0] + rel_bf[1] * n[1] + rel_bf[2] * n[2]

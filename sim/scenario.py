@@ -483,7 +483,6 @@ _SENSORS_SCHEMA: dict[str, Any] = {
 _TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params",
              "dispersions", "tag")
 _DISPERSIONS_SCHEMA: dict[str, Any] = {"gm_sigma_frac": _Number(ge=0.0, lt=0.5)}
-_RANGE_PAIR = _Vector(2, _Number(ge=0.0))
 _TAG_SCHEMA: dict[str, Any] = {
     "target_latlon_deg": _Vector(2, _Number(ge=-360.0, le=360.0)),
     "safe_home_height_m": _Number(ge=100.0, le=5000.0),

@@ -79,23 +79,6 @@ class LidarModel:
             t_us, distance + self.noise.gauss(self.sigma_m), self.sigma_m, 1)
 
 
-class NavcamModel:
-    """Landmark-navigation position fix in the body-fixed frame."""
-
-    def __init__(self, noise: NoiseStream, sigma_m: float, dropout_prob: float):
-        self.noise = noise
-        self.sigma_m = sigma_m
-        self.dropout_prob = dropout_prob
-
-    def measure(self, t_us: int, pos_bf: tuple):
-        if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
-            return mavlink.MAVLink_probe_navcam_fix_message(t_us, [0.0, 0.0, 0.0],
-                                                            self.sigma_m, 0, 0)
-        n = self.noise.gauss3(self.sigma_m)
-        pos = [pos_bf[0] + n[0], pos_bf[1] + n[1], pos_bf[2] + n[2]]
-        return mavlink.MAVLink_probe_navcam_fix_message(t_us, pos, self.sigma_m, 24, 1)
-
-
 class WheelTachModel:
     def __init__(self, noise: NoiseStream, sigma_radps: float, wheel_inertia_kgm2: float):
         self.noise = noise
@@ -144,9 +127,6 @@ def boresight_bf(q_i_to_sc: tuple, boresight_sc: tuple, rotation_bf_to_i) -> tup
             m[0][1] * b_i[0] + m[1][1] * b_i[1] + m[2][1] * b_i[2],
             m[0][2] * b_i[0] + m[1][2] * b_i[1] + m[2][2] * b_i[2])
 
-
-__all__ = ["ImuModel", "StarTrackerModel", "LidarModel", "NavcamModel", "WheelTachModel",
-           "PowerThermalModel", "boresight_bf", "q_rotate_inv"]
 
 
 class LandmarkCameraModel:

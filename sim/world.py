@@ -16,7 +16,6 @@ from flightsw.gnc.quat import (
     cross,
     dot,
     norm,
-    q_angle_between,
     q_conj,
     q_from_rotvec,
     q_mul,
@@ -196,9 +195,11 @@ class World:
             self.sampler = SamplerModel(t.sampler_capacity_kg, density, fine)
         self.regolith = {"density_kgm3": self.sampler.density_kgm3,
                          "fine_fraction": self.sampler.fine_fraction}
-        self.head_force_n = 0.0
         self.head_normal_force_n = 0.0
         self._contact_reported = False
+        # Above this centre-of-mass height the head cannot touch the plane or a boulder.
+        tallest = max((h.height_m for h in self.site.hazards), default=0.0) if self.site else 0.0
+        self._contact_watch_height_m = self.arm_length_m + tallest + 2.0
         self._contact_force_i = (0.0, 0.0, 0.0)
         self._contact_torque_sc = (0.0, 0.0, 0.0)
         self.in_contact = False
@@ -279,7 +280,10 @@ class World:
 
     def step(self, dt_s: float) -> None:
         st = self.state
-        if self.contact is not None:
+        # The contact model only near the surface: most of a run is spent far above it.
+        if self.contact is not None and (
+                self.in_contact or self.site.plane_height_m(self.position_bf())
+                < self._contact_watch_height_m):
             self._update_contact(dt_s)
         a_sc = self._thrust_accel_sc
         c_sc = q_rotate_inv(st.q_i_to_sc, self._contact_force_i)
@@ -310,16 +314,13 @@ class World:
         arm_sc = (0.0, 0.0, self.arm_length_m)
         arm_i = q_rotate(st.q_i_to_sc, arm_sc)
         head_i = (st.pos_i_m[0] + arm_i[0], st.pos_i_m[1] + arm_i[1], st.pos_i_m[2] + arm_i[2])
-        w_b = self.body.spin_vector_i()
         w_sc_i = q_rotate(st.q_i_to_sc, st.rate_sc_radps)
         # Head velocity relative to the rotating surface, inertial axes.
         v = st.vel_i_mps
         v_head = (v[0] + w_sc_i[1] * arm_i[2] - w_sc_i[2] * arm_i[1],
                   v[1] + w_sc_i[2] * arm_i[0] - w_sc_i[0] * arm_i[2],
                   v[2] + w_sc_i[0] * arm_i[1] - w_sc_i[1] * arm_i[0])
-        v_rel = (v_head[0] - (w_b[1] * head_i[2] - w_b[2] * head_i[1]),
-                 v_head[1] - (w_b[2] * head_i[0] - w_b[0] * head_i[2]),
-                 v_head[2] - (w_b[0] * head_i[1] - w_b[1] * head_i[0]))
+        v_rel = self.body.relative_velocity_i(head_i, v_head)
         head_bf = self.body.i_to_bf(st.t_s, head_i)
         vel_bf = self.body.i_to_bf(st.t_s, v_rel)
         force_bf, depth, f_n = self.contact.head_force_bf(head_bf, vel_bf)
@@ -369,10 +370,6 @@ class World:
         b_ref = q_rotate(q_ref, (0.0, 0.0, 1.0))
         # atan2(|a x b|, a . b): exact for the tiny angles a good controller leaves.
         return math.atan2(norm(cross(b_true, b_ref)), dot(b_true, b_ref))
-
-    def attitude_error_rad(self) -> float:
-        return q_angle_between(self.state.q_i_to_sc,
-                               pointing_attitude(self.state.pos_i_m, self.body.pole_i))
 
     def wheel_speeds_radps(self) -> tuple:
         return tuple(h / self.wheel_inertia for h in self.state.wheel_momentum_nms)

@@ -50,6 +50,13 @@ class SpinningBody:
     def i_to_bf(self, t_s: float, v_i: Vec3) -> Vec3:
         return mat_t_vec(self.rotation_bf_to_i(t_s), v_i)
 
+    def relative_velocity_i(self, pos_i: Vec3, vel_i: Vec3) -> Vec3:
+        """Velocity relative to the rotating body (v - w x r), inertial axes."""
+        w = self.spin_vector_i()
+        return (vel_i[0] - (w[1] * pos_i[2] - w[2] * pos_i[1]),
+                vel_i[1] - (w[2] * pos_i[0] - w[0] * pos_i[2]),
+                vel_i[2] - (w[0] * pos_i[1] - w[1] * pos_i[0]))
+
     def spin_vector_i(self) -> Vec3:
         """Angular velocity of the body-fixed frame, inertial axes, rad/s."""
         r = self.rate_radps
