@@ -58,11 +58,7 @@ class Links:
 
     def wait_answer(self):
         assert self.stim.wait_board_up(), f"{self.name}: no heartbeat"
-        self.flight.request_timesync()
-        deadline = time.monotonic() + 5
-        while not self.flight.rtt_ns and time.monotonic() < deadline:
-            self.flight.service(0.01)
-        assert self.flight.rtt_ns, f"{self.name}: no answer"
+        assert self.flight.await_answer(), f"{self.name}: no answer"
         self.flight.rtt_ns.clear()
 
     def close(self):

@@ -208,11 +208,7 @@ class _Rig:
         result = self.stim.call_board(CMD_START_RUN, 1.0 if self.lockstep else 0.0)
         if result != mavlink.MAV_RESULT_ACCEPTED:
             raise HilRunError(f"{stim_port}: no answer from the board on the stimulus link")
-        self.flight_bus.request_timesync()
-        deadline = time.monotonic() + 3.0
-        while not self.flight_bus.rtt_ns and time.monotonic() < deadline:
-            self.flight_bus.service(0.02)
-        if not self.flight_bus.rtt_ns:
+        if not self.flight_bus.await_answer():
             raise HilRunError(f"{flight_port}: no answer from the board on the flight link")
         self.flight_bus.discard_received()  # what the board said before the run started
         self.flight_bus.rtt_ns.clear()

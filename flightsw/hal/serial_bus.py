@@ -223,6 +223,23 @@ class SerialBus:
         """Ask the other end for a TIMESYNC answer; the round trip lands in `rtt_ns`."""
         self.send_link(mavlink.MAVLink_timesync_message(0, self._now_ns()))
 
+    def await_answer(self, timeout_s: float = 10.0, resend_every_s: float = 0.25) -> bool:
+        """Send TIMESYNC requests until one is answered; False after timeout_s.
+
+        A request is repeated because an emulator (QEMU's pty backend polls for a
+        connected peer about once a second) or a board still booting can drop the first.
+        """
+        deadline = self._now_ns() + int(timeout_s * 1e9)
+        while not self.rtt_ns:
+            now = self._now_ns()
+            if now >= deadline:
+                return False
+            self.request_timesync()
+            resend_at = min(deadline, now + int(resend_every_s * 1e9))
+            while not self.rtt_ns and self._now_ns() < resend_at:
+                self.service((resend_at - self._now_ns()) / 1e9)
+        return True
+
     def wait_time_mark(self, time_us: int, timeout_s: float) -> bool:
         """Receive until a time mark >= time_us has arrived; False after timeout_s."""
         deadline = self._now_ns() + int(timeout_s * 1e9)

@@ -36,13 +36,11 @@ class BoardSession:
         self.board.resume()
         self.stim = StimulusLink(self.stim_bus)
         assert self.stim.wait_board_up(), "no heartbeat from the emulated board"
-        # QEMU holds input to a freshly started board for up to a second: wait for an answer.
-        self.flight.request_timesync()
-        for _ in range(300):
-            if self.flight.rtt_ns:
-                break
-            self.flight.service(0.01)
-        assert self.flight.rtt_ns, "the emulated board does not answer on the flight link"
+        assert self.flight.await_answer(), "the emulated board does not answer on the flight link"
+        # Repeated requests may be answered late: let them land before tests count answers.
+        self.flight.service(0.5)
+        self.flight.poll()
+        self.flight.rtt_ns.clear()
 
     def drain(self):
         for bus in (self.flight, self.stim_bus):
