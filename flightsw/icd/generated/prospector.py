@@ -375,8 +375,58 @@ PROBE_MODE_TAG = 5
 enums["PROBE_MODE"][5] = EnumEntry("PROBE_MODE_TAG", """In contact: sampler gas, contact dwell.""")
 PROBE_MODE_BACKAWAY = 6
 enums["PROBE_MODE"][6] = EnumEntry("PROBE_MODE_BACKAWAY", """Back-away burn and climb to a safe distance (also the wave-off).""")
-PROBE_MODE_ENUM_END = 7
-enums["PROBE_MODE"][7] = EnumEntry("PROBE_MODE_ENUM_END", """""")
+PROBE_MODE_SURVEY = 7
+enums["PROBE_MODE"][7] = EnumEntry("PROBE_MODE_SURVEY", """Spectral survey from an inertial station while the body turns beneath; ends with the site choice and the transfer to safe-home above the chosen site.""")
+PROBE_MODE_ENUM_END = 8
+enums["PROBE_MODE"][8] = EnumEntry("PROBE_MODE_ENUM_END", """""")
+
+# PROBE_SPECTRUM_KIND
+enums["PROBE_SPECTRUM_KIND"] = Enum()
+enums["PROBE_SPECTRUM_KIND"].bitmask = False
+PROBE_SPECTRUM_KIND_SCIENCE = 0
+enums["PROBE_SPECTRUM_KIND"][0] = EnumEntry("PROBE_SPECTRUM_KIND_SCIENCE", """The surface through the aperture.""")
+PROBE_SPECTRUM_KIND_DARK = 1
+enums["PROBE_SPECTRUM_KIND"][1] = EnumEntry("PROBE_SPECTRUM_KIND_DARK", """Shutter closed: dark current and offset.""")
+PROBE_SPECTRUM_KIND_CALIBRATION = 2
+enums["PROBE_SPECTRUM_KIND"][2] = EnumEntry("PROBE_SPECTRUM_KIND_CALIBRATION", """Internal calibration lamp of known radiance: gain.""")
+PROBE_SPECTRUM_KIND_ENUM_END = 3
+enums["PROBE_SPECTRUM_KIND"][3] = EnumEntry("PROBE_SPECTRUM_KIND_ENUM_END", """""")
+
+# PROBE_SURVEY_STATE
+enums["PROBE_SURVEY_STATE"] = Enum()
+enums["PROBE_SURVEY_STATE"].bitmask = False
+PROBE_SURVEY_STATE_IDLE = 0
+enums["PROBE_SURVEY_STATE"][0] = EnumEntry("PROBE_SURVEY_STATE_IDLE", """""")
+PROBE_SURVEY_STATE_TO_STATION = 1
+enums["PROBE_SURVEY_STATE"][1] = EnumEntry("PROBE_SURVEY_STATE_TO_STATION", """Transfer from the hover point to the survey station.""")
+PROBE_SURVEY_STATE_SCANNING = 2
+enums["PROBE_SURVEY_STATE"][2] = EnumEntry("PROBE_SURVEY_STATE_SCANNING", """""")
+PROBE_SURVEY_STATE_TO_SITE = 3
+enums["PROBE_SURVEY_STATE"][3] = EnumEntry("PROBE_SURVEY_STATE_TO_SITE", """Site chosen; transfer to safe-home above it.""")
+PROBE_SURVEY_STATE_DONE = 4
+enums["PROBE_SURVEY_STATE"][4] = EnumEntry("PROBE_SURVEY_STATE_DONE", """""")
+PROBE_SURVEY_STATE_ENUM_END = 5
+enums["PROBE_SURVEY_STATE"][5] = EnumEntry("PROBE_SURVEY_STATE_ENUM_END", """""")
+
+# PROBE_REJECT_REASON
+enums["PROBE_REJECT_REASON"] = Enum()
+enums["PROBE_REJECT_REASON"].bitmask = False
+PROBE_REJECT_NONE = 0
+enums["PROBE_REJECT_REASON"][0] = EnumEntry("PROBE_REJECT_NONE", """""")
+PROBE_REJECT_MISSING_FRAMES = 1
+enums["PROBE_REJECT_REASON"][1] = EnumEntry("PROBE_REJECT_MISSING_FRAMES", """""")
+PROBE_REJECT_SATURATED = 2
+enums["PROBE_REJECT_REASON"][2] = EnumEntry("PROBE_REJECT_SATURATED", """""")
+PROBE_REJECT_ZERO_CHANNELS = 3
+enums["PROBE_REJECT_REASON"][3] = EnumEntry("PROBE_REJECT_ZERO_CHANNELS", """""")
+PROBE_REJECT_NOT_FINITE = 4
+enums["PROBE_REJECT_REASON"][4] = EnumEntry("PROBE_REJECT_NOT_FINITE", """""")
+PROBE_REJECT_GEOMETRY = 5
+enums["PROBE_REJECT_REASON"][5] = EnumEntry("PROBE_REJECT_GEOMETRY", """Off the body, in shadow, or too oblique.""")
+PROBE_REJECT_NO_CALIBRATION = 6
+enums["PROBE_REJECT_REASON"][6] = EnumEntry("PROBE_REJECT_NO_CALIBRATION", """No dark or calibration frame yet.""")
+PROBE_REJECT_REASON_ENUM_END = 7
+enums["PROBE_REJECT_REASON"][7] = EnumEntry("PROBE_REJECT_REASON_ENUM_END", """""")
 
 # PROBE_TAG_PHASE
 enums["PROBE_TAG_PHASE"] = Enum()
@@ -2731,8 +2781,28 @@ enums["MAV_CMD"][53104].param[4] = """Empty"""
 enums["MAV_CMD"][53104].param[5] = """Empty"""
 enums["MAV_CMD"][53104].param[6] = """Empty"""
 enums["MAV_CMD"][53104].param[7] = """Empty"""
-MAV_CMD_ENUM_END = 53105
-enums["MAV_CMD"][53105] = EnumEntry("MAV_CMD_ENUM_END", """""")
+PROBE_CMD_START_SURVEY = 53105
+enums["MAV_CMD"][53105] = EnumEntry("PROBE_CMD_START_SURVEY", """Start the spectral survey (from HOVER): transfer to the survey station, scan until coverage is reached, choose the site.""")
+enums["MAV_CMD"][53105].param[1] = """Longest scan; 0 = the parameter PRS_MAX_SCAN_S."""
+enums["MAV_CMD"][53105].label[1] = """max_duration"""
+enums["MAV_CMD"][53105].param[2] = """Empty"""
+enums["MAV_CMD"][53105].param[3] = """Empty"""
+enums["MAV_CMD"][53105].param[4] = """Empty"""
+enums["MAV_CMD"][53105].param[5] = """Empty"""
+enums["MAV_CMD"][53105].param[6] = """Empty"""
+enums["MAV_CMD"][53105].param[7] = """Empty"""
+PROBE_CMD_CHOOSE_SITE = 53106
+enums["MAV_CMD"][53106] = EnumEntry("PROBE_CMD_CHOOSE_SITE", """Hand the candidate of the given rank to touch-and-go guidance as its target (1 = best).""")
+enums["MAV_CMD"][53106].param[1] = """Candidate rank."""
+enums["MAV_CMD"][53106].label[1] = """rank"""
+enums["MAV_CMD"][53106].param[2] = """Empty"""
+enums["MAV_CMD"][53106].param[3] = """Empty"""
+enums["MAV_CMD"][53106].param[4] = """Empty"""
+enums["MAV_CMD"][53106].param[5] = """Empty"""
+enums["MAV_CMD"][53106].param[6] = """Empty"""
+enums["MAV_CMD"][53106].param[7] = """Empty"""
+MAV_CMD_ENUM_END = 53107
+enums["MAV_CMD"][53107] = EnumEntry("MAV_CMD_ENUM_END", """""")
 
 # HL_FAILURE_FLAG
 enums["HL_FAILURE_FLAG"] = Enum()
@@ -6423,10 +6493,12 @@ MAVLINK_MSG_ID_PROBE_STAR_TRACKER = 53000
 MAVLINK_MSG_ID_PROBE_LIDAR_RANGE = 53001
 MAVLINK_MSG_ID_PROBE_NAVCAM_FIX = 53002
 MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK = 53003
+MAVLINK_MSG_ID_PROBE_LIDAR_SCAN = 53004
 MAVLINK_MSG_ID_PROBE_THRUSTER_CMD = 53010
 MAVLINK_MSG_ID_PROBE_WHEEL_CMD = 53011
 MAVLINK_MSG_ID_PROBE_WHEEL_STATUS = 53012
 MAVLINK_MSG_ID_PROBE_SPECTRUM_CHUNK = 53020
+MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT = 53021
 MAVLINK_MSG_ID_PROBE_SAMPLER_STATUS = 53030
 MAVLINK_MSG_ID_PROBE_SAMPLER_CMD = 53031
 MAVLINK_MSG_ID_PROBE_POWER_THERMAL = 53040
@@ -6434,6 +6506,9 @@ MAVLINK_MSG_ID_PROBE_NAV_STATE = 53050
 MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS = 53051
 MAVLINK_MSG_ID_PROBE_TAG_STATUS = 53052
 MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE = 53053
+MAVLINK_MSG_ID_PROBE_SURVEY_STATUS = 53054
+MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE = 53055
+MAVLINK_MSG_ID_PROBE_RESOURCE_MAP = 53056
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
@@ -6814,6 +6889,48 @@ class MAVLink_probe_navcam_landmark_message(MAVLink_message):
 setattr(MAVLink_probe_navcam_landmark_message, "name", mavlink_msg_deprecated_name_property())
 
 
+class MAVLink_probe_lidar_scan_message(MAVLink_message):
+    """
+    Flash lidar: a square grid of ranges about the boresight (row-
+    major, +x_sc rows, +y_sc columns).
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_LIDAR_SCAN
+    msgname = "PROBE_LIDAR_SCAN"
+    fieldnames = ["time_usec", "fov_full_rad", "grid_n", "ranges_m"]
+    ordered_fieldnames = ["time_usec", "fov_full_rad", "ranges_m", "grid_n"]
+    fieldtypes = ["uint64_t", "float", "uint8_t", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "fov_full_rad": "rad", "ranges_m": "m"}
+    native_format = bytearray(b"<QffB")
+    orders = [0, 1, 3, 2]
+    lengths = [1, 1, 49, 1]
+    array_lengths = [0, 0, 49, 0]
+    crc_extra = 170
+    unpacker = struct.Struct("<Qf49fB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float]):
+        MAVLink_message.__init__(self, MAVLink_probe_lidar_scan_message.id, MAVLink_probe_lidar_scan_message.msgname)
+        self._fieldnames = MAVLink_probe_lidar_scan_message.fieldnames
+        self._instance_field = MAVLink_probe_lidar_scan_message.instance_field
+        self._instance_offset = MAVLink_probe_lidar_scan_message.instance_offset
+        self.time_usec = time_usec
+        self.fov_full_rad = fov_full_rad
+        self.grid_n = grid_n
+        self.ranges_m = ranges_m
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.fov_full_rad, self.ranges_m[0], self.ranges_m[1], self.ranges_m[2], self.ranges_m[3], self.ranges_m[4], self.ranges_m[5], self.ranges_m[6], self.ranges_m[7], self.ranges_m[8], self.ranges_m[9], self.ranges_m[10], self.ranges_m[11], self.ranges_m[12], self.ranges_m[13], self.ranges_m[14], self.ranges_m[15], self.ranges_m[16], self.ranges_m[17], self.ranges_m[18], self.ranges_m[19], self.ranges_m[20], self.ranges_m[21], self.ranges_m[22], self.ranges_m[23], self.ranges_m[24], self.ranges_m[25], self.ranges_m[26], self.ranges_m[27], self.ranges_m[28], self.ranges_m[29], self.ranges_m[30], self.ranges_m[31], self.ranges_m[32], self.ranges_m[33], self.ranges_m[34], self.ranges_m[35], self.ranges_m[36], self.ranges_m[37], self.ranges_m[38], self.ranges_m[39], self.ranges_m[40], self.ranges_m[41], self.ranges_m[42], self.ranges_m[43], self.ranges_m[44], self.ranges_m[45], self.ranges_m[46], self.ranges_m[47], self.ranges_m[48], self.grid_n), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_lidar_scan_message, "name", mavlink_msg_deprecated_name_property())
+
+
 class MAVLink_probe_thruster_cmd_message(MAVLink_message):
     """
     Thruster on-times for the coming control cycle.
@@ -6939,22 +7056,22 @@ class MAVLink_probe_spectrum_chunk_message(MAVLink_message):
 
     id = MAVLINK_MSG_ID_PROBE_SPECTRUM_CHUNK
     msgname = "PROBE_SPECTRUM_CHUNK"
-    fieldnames = ["time_usec", "spectrum_id", "integration_s", "first_channel", "n_channels_total", "chunk_index", "chunk_count", "n_counts", "counts"]
-    ordered_fieldnames = ["time_usec", "spectrum_id", "integration_s", "first_channel", "n_channels_total", "counts", "chunk_index", "chunk_count", "n_counts"]
-    fieldtypes = ["uint64_t", "uint32_t", "float", "uint16_t", "uint16_t", "uint8_t", "uint8_t", "uint8_t", "uint16_t"]
+    fieldnames = ["time_usec", "spectrum_id", "integration_s", "first_channel", "n_channels_total", "chunk_index", "chunk_count", "n_counts", "kind", "detector_temp_c", "counts"]
+    ordered_fieldnames = ["time_usec", "spectrum_id", "integration_s", "detector_temp_c", "first_channel", "n_channels_total", "counts", "chunk_index", "chunk_count", "n_counts", "kind"]
+    fieldtypes = ["uint64_t", "uint32_t", "float", "uint16_t", "uint16_t", "uint8_t", "uint8_t", "uint8_t", "uint8_t", "float", "uint16_t"]
     fielddisplays_by_name: Dict[str, str] = {}
-    fieldenums_by_name: Dict[str, str] = {}
-    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "integration_s": "s"}
-    native_format = bytearray(b"<QIfHHHBBB")
-    orders = [0, 1, 2, 3, 4, 6, 7, 8, 5]
-    lengths = [1, 1, 1, 1, 1, 64, 1, 1, 1]
-    array_lengths = [0, 0, 0, 0, 0, 64, 0, 0, 0]
-    crc_extra = 50
-    unpacker = struct.Struct("<QIfHH64HBBB")
+    fieldenums_by_name: Dict[str, str] = {"kind": "PROBE_SPECTRUM_KIND"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "integration_s": "s", "detector_temp_c": "degC"}
+    native_format = bytearray(b"<QIffHHHBBBB")
+    orders = [0, 1, 2, 4, 5, 7, 8, 9, 10, 3, 6]
+    lengths = [1, 1, 1, 1, 1, 1, 64, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 0, 0, 0, 64, 0, 0, 0, 0]
+    crc_extra = 146
+    unpacker = struct.Struct("<QIffHH64HBBBB")
     instance_field = None
     instance_offset = -1
 
-    def __init__(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, counts: Sequence[int]):
+    def __init__(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, kind: int, detector_temp_c: float, counts: Sequence[int]):
         MAVLink_message.__init__(self, MAVLink_probe_spectrum_chunk_message.id, MAVLink_probe_spectrum_chunk_message.msgname)
         self._fieldnames = MAVLink_probe_spectrum_chunk_message.fieldnames
         self._instance_field = MAVLink_probe_spectrum_chunk_message.instance_field
@@ -6967,15 +7084,66 @@ class MAVLink_probe_spectrum_chunk_message(MAVLink_message):
         self.chunk_index = chunk_index
         self.chunk_count = chunk_count
         self.n_counts = n_counts
+        self.kind = kind
+        self.detector_temp_c = detector_temp_c
         self.counts = counts
 
     def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
-        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.integration_s, self.first_channel, self.n_channels_total, self.counts[0], self.counts[1], self.counts[2], self.counts[3], self.counts[4], self.counts[5], self.counts[6], self.counts[7], self.counts[8], self.counts[9], self.counts[10], self.counts[11], self.counts[12], self.counts[13], self.counts[14], self.counts[15], self.counts[16], self.counts[17], self.counts[18], self.counts[19], self.counts[20], self.counts[21], self.counts[22], self.counts[23], self.counts[24], self.counts[25], self.counts[26], self.counts[27], self.counts[28], self.counts[29], self.counts[30], self.counts[31], self.counts[32], self.counts[33], self.counts[34], self.counts[35], self.counts[36], self.counts[37], self.counts[38], self.counts[39], self.counts[40], self.counts[41], self.counts[42], self.counts[43], self.counts[44], self.counts[45], self.counts[46], self.counts[47], self.counts[48], self.counts[49], self.counts[50], self.counts[51], self.counts[52], self.counts[53], self.counts[54], self.counts[55], self.counts[56], self.counts[57], self.counts[58], self.counts[59], self.counts[60], self.counts[61], self.counts[62], self.counts[63], self.chunk_index, self.chunk_count, self.n_counts), force_mavlink1=force_mavlink1)
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.integration_s, self.detector_temp_c, self.first_channel, self.n_channels_total, self.counts[0], self.counts[1], self.counts[2], self.counts[3], self.counts[4], self.counts[5], self.counts[6], self.counts[7], self.counts[8], self.counts[9], self.counts[10], self.counts[11], self.counts[12], self.counts[13], self.counts[14], self.counts[15], self.counts[16], self.counts[17], self.counts[18], self.counts[19], self.counts[20], self.counts[21], self.counts[22], self.counts[23], self.counts[24], self.counts[25], self.counts[26], self.counts[27], self.counts[28], self.counts[29], self.counts[30], self.counts[31], self.counts[32], self.counts[33], self.counts[34], self.counts[35], self.counts[36], self.counts[37], self.counts[38], self.counts[39], self.counts[40], self.counts[41], self.counts[42], self.counts[43], self.counts[44], self.counts[45], self.counts[46], self.counts[47], self.counts[48], self.counts[49], self.counts[50], self.counts[51], self.counts[52], self.counts[53], self.counts[54], self.counts[55], self.counts[56], self.counts[57], self.counts[58], self.counts[59], self.counts[60], self.counts[61], self.counts[62], self.counts[63], self.chunk_index, self.chunk_count, self.n_counts, self.kind), force_mavlink1=force_mavlink1)
 
 
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_spectrum_chunk_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_spectrum_result_message(MAVLink_message):
+    """
+    The prospecting pipeline's result for one spectrum (band order:
+    PHYLLO_07, PYX_09, OL_105, PYX_19, OH_27).
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT
+    msgname = "PROBE_SPECTRUM_RESULT"
+    fieldnames = ["time_usec", "spectrum_id", "site_id", "reject_reason", "detected", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k"]
+    ordered_fieldnames = ["time_usec", "spectrum_id", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k", "site_id", "reject_reason", "detected"]
+    fieldtypes = ["uint64_t", "uint32_t", "uint16_t", "uint8_t", "uint8_t", "float", "float", "float", "float", "float", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {"reject_reason": "PROBE_REJECT_REASON"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "centre_um": "um", "surface_temp_k": "K"}
+    native_format = bytearray(b"<QIffffffHBB")
+    orders = [0, 1, 8, 9, 10, 2, 3, 4, 5, 6, 7]
+    lengths = [1, 1, 5, 5, 5, 1, 1, 1, 1, 1, 1]
+    array_lengths = [0, 0, 5, 5, 5, 0, 0, 0, 0, 0, 0]
+    crc_extra = 150
+    unpacker = struct.Struct("<QI5f5f5ffffHBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float):
+        MAVLink_message.__init__(self, MAVLink_probe_spectrum_result_message.id, MAVLink_probe_spectrum_result_message.msgname)
+        self._fieldnames = MAVLink_probe_spectrum_result_message.fieldnames
+        self._instance_field = MAVLink_probe_spectrum_result_message.instance_field
+        self._instance_offset = MAVLink_probe_spectrum_result_message.instance_offset
+        self.time_usec = time_usec
+        self.spectrum_id = spectrum_id
+        self.site_id = site_id
+        self.reject_reason = reject_reason
+        self.detected = detected
+        self.depth = depth
+        self.depth_sigma = depth_sigma
+        self.centre_um = centre_um
+        self.hydration_index = hydration_index
+        self.metal_index = metal_index
+        self.surface_temp_k = surface_temp_k
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.depth[0], self.depth[1], self.depth[2], self.depth[3], self.depth[4], self.depth_sigma[0], self.depth_sigma[1], self.depth_sigma[2], self.depth_sigma[3], self.depth_sigma[4], self.centre_um[0], self.centre_um[1], self.centre_um[2], self.centre_um[3], self.centre_um[4], self.hydration_index, self.metal_index, self.surface_temp_k, self.site_id, self.reject_reason, self.detected), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_spectrum_result_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_sampler_status_message(MAVLink_message):
@@ -7276,6 +7444,141 @@ class MAVLink_probe_mass_estimate_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_mass_estimate_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_survey_status_message(MAVLink_message):
+    """
+    Spectral survey progress.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_SURVEY_STATUS
+    msgname = "PROBE_SURVEY_STATUS"
+    fieldnames = ["time_usec", "state", "coverage", "sites_covered", "sites_illuminated", "target_site", "spectra_processed", "rejected"]
+    ordered_fieldnames = ["time_usec", "coverage", "spectra_processed", "rejected", "sites_covered", "sites_illuminated", "target_site", "state"]
+    fieldtypes = ["uint64_t", "uint8_t", "float", "uint16_t", "uint16_t", "uint16_t", "uint32_t", "uint32_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {"state": "PROBE_SURVEY_STATE"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us"}
+    native_format = bytearray(b"<QfIIHHHB")
+    orders = [0, 7, 1, 4, 5, 6, 2, 3]
+    lengths = [1, 1, 1, 7, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 7, 0, 0, 0, 0]
+    crc_extra = 55
+    unpacker = struct.Struct("<QfI7IHHHB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, state: int, coverage: float, sites_covered: int, sites_illuminated: int, target_site: int, spectra_processed: int, rejected: Sequence[int]):
+        MAVLink_message.__init__(self, MAVLink_probe_survey_status_message.id, MAVLink_probe_survey_status_message.msgname)
+        self._fieldnames = MAVLink_probe_survey_status_message.fieldnames
+        self._instance_field = MAVLink_probe_survey_status_message.instance_field
+        self._instance_offset = MAVLink_probe_survey_status_message.instance_offset
+        self.time_usec = time_usec
+        self.state = state
+        self.coverage = coverage
+        self.sites_covered = sites_covered
+        self.sites_illuminated = sites_illuminated
+        self.target_site = target_site
+        self.spectra_processed = spectra_processed
+        self.rejected = rejected
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.coverage, self.spectra_processed, self.rejected[0], self.rejected[1], self.rejected[2], self.rejected[3], self.rejected[4], self.rejected[5], self.rejected[6], self.sites_covered, self.sites_illuminated, self.target_site, self.state), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_survey_status_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_site_candidate_message(MAVLink_message):
+    """
+    One ranked candidate sample site.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE
+    msgname = "PROBE_SITE_CANDIDATE"
+    fieldnames = ["time_usec", "rank", "site_id", "point_bf_m", "resource", "resource_sigma", "slope_deg", "roughness_m", "score", "chosen"]
+    ordered_fieldnames = ["time_usec", "point_bf_m", "resource", "resource_sigma", "slope_deg", "roughness_m", "score", "site_id", "rank", "chosen"]
+    fieldtypes = ["uint64_t", "uint8_t", "uint16_t", "float", "float", "float", "float", "float", "float", "uint8_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "point_bf_m": "m", "slope_deg": "deg", "roughness_m": "m"}
+    native_format = bytearray(b"<QffffffHBB")
+    orders = [0, 8, 7, 1, 2, 3, 4, 5, 6, 9]
+    lengths = [1, 3, 1, 1, 1, 1, 1, 1, 1, 1]
+    array_lengths = [0, 3, 0, 0, 0, 0, 0, 0, 0, 0]
+    crc_extra = 228
+    unpacker = struct.Struct("<Q3ffffffHBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, rank: int, site_id: int, point_bf_m: Sequence[float], resource: float, resource_sigma: float, slope_deg: float, roughness_m: float, score: float, chosen: int):
+        MAVLink_message.__init__(self, MAVLink_probe_site_candidate_message.id, MAVLink_probe_site_candidate_message.msgname)
+        self._fieldnames = MAVLink_probe_site_candidate_message.fieldnames
+        self._instance_field = MAVLink_probe_site_candidate_message.instance_field
+        self._instance_offset = MAVLink_probe_site_candidate_message.instance_offset
+        self.time_usec = time_usec
+        self.rank = rank
+        self.site_id = site_id
+        self.point_bf_m = point_bf_m
+        self.resource = resource
+        self.resource_sigma = resource_sigma
+        self.slope_deg = slope_deg
+        self.roughness_m = roughness_m
+        self.score = score
+        self.chosen = chosen
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.point_bf_m[0], self.point_bf_m[1], self.point_bf_m[2], self.resource, self.resource_sigma, self.slope_deg, self.roughness_m, self.score, self.site_id, self.rank, self.chosen), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_site_candidate_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_resource_map_message(MAVLink_message):
+    """
+    A tile of the surface resource map: consecutive sites.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_RESOURCE_MAP
+    msgname = "PROBE_RESOURCE_MAP"
+    fieldnames = ["time_usec", "first_site", "n_sites", "value", "sigma", "n_spectra"]
+    ordered_fieldnames = ["time_usec", "value", "sigma", "first_site", "n_sites", "n_spectra"]
+    fieldtypes = ["uint64_t", "uint16_t", "uint8_t", "float", "float", "uint8_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us"}
+    native_format = bytearray(b"<QffHBB")
+    orders = [0, 3, 4, 1, 2, 5]
+    lengths = [1, 24, 24, 1, 1, 24]
+    array_lengths = [0, 24, 24, 0, 0, 24]
+    crc_extra = 103
+    unpacker = struct.Struct("<Q24f24fHB24B")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, first_site: int, n_sites: int, value: Sequence[float], sigma: Sequence[float], n_spectra: Sequence[int]):
+        MAVLink_message.__init__(self, MAVLink_probe_resource_map_message.id, MAVLink_probe_resource_map_message.msgname)
+        self._fieldnames = MAVLink_probe_resource_map_message.fieldnames
+        self._instance_field = MAVLink_probe_resource_map_message.instance_field
+        self._instance_offset = MAVLink_probe_resource_map_message.instance_offset
+        self.time_usec = time_usec
+        self.first_site = first_site
+        self.n_sites = n_sites
+        self.value = value
+        self.sigma = sigma
+        self.n_spectra = n_spectra
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.value[0], self.value[1], self.value[2], self.value[3], self.value[4], self.value[5], self.value[6], self.value[7], self.value[8], self.value[9], self.value[10], self.value[11], self.value[12], self.value[13], self.value[14], self.value[15], self.value[16], self.value[17], self.value[18], self.value[19], self.value[20], self.value[21], self.value[22], self.value[23], self.sigma[0], self.sigma[1], self.sigma[2], self.sigma[3], self.sigma[4], self.sigma[5], self.sigma[6], self.sigma[7], self.sigma[8], self.sigma[9], self.sigma[10], self.sigma[11], self.sigma[12], self.sigma[13], self.sigma[14], self.sigma[15], self.sigma[16], self.sigma[17], self.sigma[18], self.sigma[19], self.sigma[20], self.sigma[21], self.sigma[22], self.sigma[23], self.first_site, self.n_sites, self.n_spectra[0], self.n_spectra[1], self.n_spectra[2], self.n_spectra[3], self.n_spectra[4], self.n_spectra[5], self.n_spectra[6], self.n_spectra[7], self.n_spectra[8], self.n_spectra[9], self.n_spectra[10], self.n_spectra[11], self.n_spectra[12], self.n_spectra[13], self.n_spectra[14], self.n_spectra[15], self.n_spectra[16], self.n_spectra[17], self.n_spectra[18], self.n_spectra[19], self.n_spectra[20], self.n_spectra[21], self.n_spectra[22], self.n_spectra[23]), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_resource_map_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_task_stats_message(MAVLink_message):
@@ -17402,10 +17705,12 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_LIDAR_RANGE: MAVLink_probe_lidar_range_message,
     MAVLINK_MSG_ID_PROBE_NAVCAM_FIX: MAVLink_probe_navcam_fix_message,
     MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK: MAVLink_probe_navcam_landmark_message,
+    MAVLINK_MSG_ID_PROBE_LIDAR_SCAN: MAVLink_probe_lidar_scan_message,
     MAVLINK_MSG_ID_PROBE_THRUSTER_CMD: MAVLink_probe_thruster_cmd_message,
     MAVLINK_MSG_ID_PROBE_WHEEL_CMD: MAVLink_probe_wheel_cmd_message,
     MAVLINK_MSG_ID_PROBE_WHEEL_STATUS: MAVLink_probe_wheel_status_message,
     MAVLINK_MSG_ID_PROBE_SPECTRUM_CHUNK: MAVLink_probe_spectrum_chunk_message,
+    MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT: MAVLink_probe_spectrum_result_message,
     MAVLINK_MSG_ID_PROBE_SAMPLER_STATUS: MAVLink_probe_sampler_status_message,
     MAVLINK_MSG_ID_PROBE_SAMPLER_CMD: MAVLink_probe_sampler_cmd_message,
     MAVLINK_MSG_ID_PROBE_POWER_THERMAL: MAVLink_probe_power_thermal_message,
@@ -17413,6 +17718,9 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS: MAVLink_probe_guidance_status_message,
     MAVLINK_MSG_ID_PROBE_TAG_STATUS: MAVLink_probe_tag_status_message,
     MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE: MAVLink_probe_mass_estimate_message,
+    MAVLINK_MSG_ID_PROBE_SURVEY_STATUS: MAVLink_probe_survey_status_message,
+    MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE: MAVLink_probe_site_candidate_message,
+    MAVLINK_MSG_ID_PROBE_RESOURCE_MAP: MAVLink_probe_resource_map_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
@@ -18122,6 +18430,32 @@ class MAVLink(object):
         """
         self.send(self.probe_navcam_landmark_encode(time_usec, landmark_id, los_sc, sigma_rad), force_mavlink1=force_mavlink1)
 
+    def probe_lidar_scan_encode(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float]) -> MAVLink_probe_lidar_scan_message:
+        """
+        Flash lidar: a square grid of ranges about the boresight (row-major,
+        +x_sc rows, +y_sc columns).
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        fov_full_rad              : Full field of view across the grid (centre to centre of the outer cells). [rad] (type:float)
+        grid_n                    : Cells per side (grid_n * grid_n valid entries). (type:uint8_t)
+        ranges_m                  : Ranges; 0 = no return. [m] (type:float)
+
+        """
+        return MAVLink_probe_lidar_scan_message(time_usec, fov_full_rad, grid_n, ranges_m)
+
+    def probe_lidar_scan_send(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float], force_mavlink1: bool = False) -> None:
+        """
+        Flash lidar: a square grid of ranges about the boresight (row-major,
+        +x_sc rows, +y_sc columns).
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        fov_full_rad              : Full field of view across the grid (centre to centre of the outer cells). [rad] (type:float)
+        grid_n                    : Cells per side (grid_n * grid_n valid entries). (type:uint8_t)
+        ranges_m                  : Ranges; 0 = no return. [m] (type:float)
+
+        """
+        self.send(self.probe_lidar_scan_encode(time_usec, fov_full_rad, grid_n, ranges_m), force_mavlink1=force_mavlink1)
+
     def probe_thruster_cmd_encode(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float) -> MAVLink_probe_thruster_cmd_message:
         """
         Thruster on-times for the coming control cycle.
@@ -18184,7 +18518,7 @@ class MAVLink(object):
         """
         self.send(self.probe_wheel_status_encode(time_usec, speed_radps), force_mavlink1=force_mavlink1)
 
-    def probe_spectrum_chunk_encode(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, counts: Sequence[int]) -> MAVLink_probe_spectrum_chunk_message:
+    def probe_spectrum_chunk_encode(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, kind: int, detector_temp_c: float, counts: Sequence[int]) -> MAVLink_probe_spectrum_chunk_message:
         """
         Part of one spectrometer readout; a spectrum spans several chunks.
 
@@ -18196,12 +18530,14 @@ class MAVLink(object):
         chunk_index               : Index of this chunk. (type:uint8_t)
         chunk_count               : Chunks in the spectrum. (type:uint8_t)
         n_counts                  : Valid entries in counts. (type:uint8_t)
+        kind                      : Science, dark or calibration readout. (type:uint8_t, values:PROBE_SPECTRUM_KIND)
+        detector_temp_c           : Detector temperature during the integration. [degC] (type:float)
         counts                    : Raw detector counts. (type:uint16_t)
 
         """
-        return MAVLink_probe_spectrum_chunk_message(time_usec, spectrum_id, integration_s, first_channel, n_channels_total, chunk_index, chunk_count, n_counts, counts)
+        return MAVLink_probe_spectrum_chunk_message(time_usec, spectrum_id, integration_s, first_channel, n_channels_total, chunk_index, chunk_count, n_counts, kind, detector_temp_c, counts)
 
-    def probe_spectrum_chunk_send(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, counts: Sequence[int], force_mavlink1: bool = False) -> None:
+    def probe_spectrum_chunk_send(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, kind: int, detector_temp_c: float, counts: Sequence[int], force_mavlink1: bool = False) -> None:
         """
         Part of one spectrometer readout; a spectrum spans several chunks.
 
@@ -18213,10 +18549,52 @@ class MAVLink(object):
         chunk_index               : Index of this chunk. (type:uint8_t)
         chunk_count               : Chunks in the spectrum. (type:uint8_t)
         n_counts                  : Valid entries in counts. (type:uint8_t)
+        kind                      : Science, dark or calibration readout. (type:uint8_t, values:PROBE_SPECTRUM_KIND)
+        detector_temp_c           : Detector temperature during the integration. [degC] (type:float)
         counts                    : Raw detector counts. (type:uint16_t)
 
         """
-        self.send(self.probe_spectrum_chunk_encode(time_usec, spectrum_id, integration_s, first_channel, n_channels_total, chunk_index, chunk_count, n_counts, counts), force_mavlink1=force_mavlink1)
+        self.send(self.probe_spectrum_chunk_encode(time_usec, spectrum_id, integration_s, first_channel, n_channels_total, chunk_index, chunk_count, n_counts, kind, detector_temp_c, counts), force_mavlink1=force_mavlink1)
+
+    def probe_spectrum_result_encode(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float) -> MAVLink_probe_spectrum_result_message:
+        """
+        The prospecting pipeline's result for one spectrum (band order:
+        PHYLLO_07, PYX_09, OL_105, PYX_19, OH_27).
+
+        time_usec                 : Mission time the integration started. [us] (type:uint64_t)
+        spectrum_id               : Spectrum it belongs to. (type:uint32_t)
+        site_id                   : Site (on-board shape-model facet) under the boresight; 65535 = none. (type:uint16_t)
+        reject_reason             : 0 when the spectrum entered the map. (type:uint8_t, values:PROBE_REJECT_REASON)
+        detected                  : Bit k set: band k detected. (type:uint8_t)
+        depth                     : Band depths, 1 - R/R_continuum. (type:float)
+        depth_sigma               : Their one-sigma uncertainties. (type:float)
+        centre_um                 : Band centres. [um] (type:float)
+        hydration_index           : Hydration index. (type:float)
+        metal_index               : Metal index. (type:float)
+        surface_temp_k            : Temperature of the fitted thermal tail. [K] (type:float)
+
+        """
+        return MAVLink_probe_spectrum_result_message(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k)
+
+    def probe_spectrum_result_send(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float, force_mavlink1: bool = False) -> None:
+        """
+        The prospecting pipeline's result for one spectrum (band order:
+        PHYLLO_07, PYX_09, OL_105, PYX_19, OH_27).
+
+        time_usec                 : Mission time the integration started. [us] (type:uint64_t)
+        spectrum_id               : Spectrum it belongs to. (type:uint32_t)
+        site_id                   : Site (on-board shape-model facet) under the boresight; 65535 = none. (type:uint16_t)
+        reject_reason             : 0 when the spectrum entered the map. (type:uint8_t, values:PROBE_REJECT_REASON)
+        detected                  : Bit k set: band k detected. (type:uint8_t)
+        depth                     : Band depths, 1 - R/R_continuum. (type:float)
+        depth_sigma               : Their one-sigma uncertainties. (type:float)
+        centre_um                 : Band centres. [um] (type:float)
+        hydration_index           : Hydration index. (type:float)
+        metal_index               : Metal index. (type:float)
+        surface_temp_k            : Temperature of the fitted thermal tail. [K] (type:float)
+
+        """
+        self.send(self.probe_spectrum_result_encode(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k), force_mavlink1=force_mavlink1)
 
     def probe_sampler_status_encode(self, time_usec: int, contact_force_n: float, arm_angle_rad: float, arm_deployed: int, contact: int, gas_bottles_left: int) -> MAVLink_probe_sampler_status_message:
         """
@@ -18411,6 +18789,102 @@ class MAVLink(object):
 
         """
         self.send(self.probe_mass_estimate_encode(time_usec, which, inertia_kgm2, inertia_sigma_kgm2, sample_mass_kg, sample_mass_sigma_kg), force_mavlink1=force_mavlink1)
+
+    def probe_survey_status_encode(self, time_usec: int, state: int, coverage: float, sites_covered: int, sites_illuminated: int, target_site: int, spectra_processed: int, rejected: Sequence[int]) -> MAVLink_probe_survey_status_message:
+        """
+        Spectral survey progress.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        state                     : Survey state. (type:uint8_t, values:PROBE_SURVEY_STATE)
+        coverage                  : Covered share of the sites that were illuminated and observable. (type:float)
+        sites_covered             : Sites with enough good spectra. (type:uint16_t)
+        sites_illuminated         : Sites illuminated and observable so far. (type:uint16_t)
+        target_site               : Site the boresight is planned on; 65535 = none. (type:uint16_t)
+        spectra_processed         : Science spectra through the pipeline. (type:uint32_t)
+        rejected                  : Spectra excluded, by PROBE_REJECT_REASON (index 0 unused). (type:uint32_t)
+
+        """
+        return MAVLink_probe_survey_status_message(time_usec, state, coverage, sites_covered, sites_illuminated, target_site, spectra_processed, rejected)
+
+    def probe_survey_status_send(self, time_usec: int, state: int, coverage: float, sites_covered: int, sites_illuminated: int, target_site: int, spectra_processed: int, rejected: Sequence[int], force_mavlink1: bool = False) -> None:
+        """
+        Spectral survey progress.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        state                     : Survey state. (type:uint8_t, values:PROBE_SURVEY_STATE)
+        coverage                  : Covered share of the sites that were illuminated and observable. (type:float)
+        sites_covered             : Sites with enough good spectra. (type:uint16_t)
+        sites_illuminated         : Sites illuminated and observable so far. (type:uint16_t)
+        target_site               : Site the boresight is planned on; 65535 = none. (type:uint16_t)
+        spectra_processed         : Science spectra through the pipeline. (type:uint32_t)
+        rejected                  : Spectra excluded, by PROBE_REJECT_REASON (index 0 unused). (type:uint32_t)
+
+        """
+        self.send(self.probe_survey_status_encode(time_usec, state, coverage, sites_covered, sites_illuminated, target_site, spectra_processed, rejected), force_mavlink1=force_mavlink1)
+
+    def probe_site_candidate_encode(self, time_usec: int, rank: int, site_id: int, point_bf_m: Sequence[float], resource: float, resource_sigma: float, slope_deg: float, roughness_m: float, score: float, chosen: int) -> MAVLink_probe_site_candidate_message:
+        """
+        One ranked candidate sample site.
+
+        time_usec                 : Mission time of the ranking. [us] (type:uint64_t)
+        rank                      : 1 = best. (type:uint8_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        point_bf_m                : Site centre, body-fixed frame. [m] (type:float)
+        resource                  : Resource estimate. (type:float)
+        resource_sigma            : Its one-sigma uncertainty. (type:float)
+        slope_deg                 : Slope from the lidar hazard map. [deg] (type:float)
+        roughness_m               : Highest relief above the fitted plane. [m] (type:float)
+        score                     : Ranking score. (type:float)
+        chosen                    : 1 for the site handed to touch-and-go guidance. (type:uint8_t)
+
+        """
+        return MAVLink_probe_site_candidate_message(time_usec, rank, site_id, point_bf_m, resource, resource_sigma, slope_deg, roughness_m, score, chosen)
+
+    def probe_site_candidate_send(self, time_usec: int, rank: int, site_id: int, point_bf_m: Sequence[float], resource: float, resource_sigma: float, slope_deg: float, roughness_m: float, score: float, chosen: int, force_mavlink1: bool = False) -> None:
+        """
+        One ranked candidate sample site.
+
+        time_usec                 : Mission time of the ranking. [us] (type:uint64_t)
+        rank                      : 1 = best. (type:uint8_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        point_bf_m                : Site centre, body-fixed frame. [m] (type:float)
+        resource                  : Resource estimate. (type:float)
+        resource_sigma            : Its one-sigma uncertainty. (type:float)
+        slope_deg                 : Slope from the lidar hazard map. [deg] (type:float)
+        roughness_m               : Highest relief above the fitted plane. [m] (type:float)
+        score                     : Ranking score. (type:float)
+        chosen                    : 1 for the site handed to touch-and-go guidance. (type:uint8_t)
+
+        """
+        self.send(self.probe_site_candidate_encode(time_usec, rank, site_id, point_bf_m, resource, resource_sigma, slope_deg, roughness_m, score, chosen), force_mavlink1=force_mavlink1)
+
+    def probe_resource_map_encode(self, time_usec: int, first_site: int, n_sites: int, value: Sequence[float], sigma: Sequence[float], n_spectra: Sequence[int]) -> MAVLink_probe_resource_map_message:
+        """
+        A tile of the surface resource map: consecutive sites.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        first_site                : Site id of value[0]. (type:uint16_t)
+        n_sites                   : Valid entries. (type:uint8_t)
+        value                     : Resource estimate per site (NaN = not observed). (type:float)
+        sigma                     : One-sigma uncertainty per site. (type:float)
+        n_spectra                 : Spectra averaged per site (saturates at 255). (type:uint8_t)
+
+        """
+        return MAVLink_probe_resource_map_message(time_usec, first_site, n_sites, value, sigma, n_spectra)
+
+    def probe_resource_map_send(self, time_usec: int, first_site: int, n_sites: int, value: Sequence[float], sigma: Sequence[float], n_spectra: Sequence[int], force_mavlink1: bool = False) -> None:
+        """
+        A tile of the surface resource map: consecutive sites.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        first_site                : Site id of value[0]. (type:uint16_t)
+        n_sites                   : Valid entries. (type:uint8_t)
+        value                     : Resource estimate per site (NaN = not observed). (type:float)
+        sigma                     : One-sigma uncertainty per site. (type:float)
+        n_spectra                 : Spectra averaged per site (saturates at 255). (type:uint8_t)
+
+        """
+        self.send(self.probe_resource_map_encode(time_usec, first_site, n_sites, value, sigma, n_spectra), force_mavlink1=force_mavlink1)
 
     def probe_task_stats_encode(self, time_usec: int, task: bytes, group_hz: float, runs: int, overruns: int, budget_us: int, max_exec_us: int, p99_exec_us: int, group_slips: int) -> MAVLink_probe_task_stats_message:
         """
