@@ -392,6 +392,16 @@ enums["PROBE_SPECTRUM_KIND"][2] = EnumEntry("PROBE_SPECTRUM_KIND_CALIBRATION", "
 PROBE_SPECTRUM_KIND_ENUM_END = 3
 enums["PROBE_SPECTRUM_KIND"][3] = EnumEntry("PROBE_SPECTRUM_KIND_ENUM_END", """""")
 
+# PROBE_INSTRUMENT
+enums["PROBE_INSTRUMENT"] = Enum()
+enums["PROBE_INSTRUMENT"].bitmask = False
+PROBE_INSTRUMENT_SPECTROMETER = 0
+enums["PROBE_INSTRUMENT"][0] = EnumEntry("PROBE_INSTRUMENT_SPECTROMETER", """""")
+PROBE_INSTRUMENT_SCAN_LIDAR = 1
+enums["PROBE_INSTRUMENT"][1] = EnumEntry("PROBE_INSTRUMENT_SCAN_LIDAR", """""")
+PROBE_INSTRUMENT_ENUM_END = 2
+enums["PROBE_INSTRUMENT"][2] = EnumEntry("PROBE_INSTRUMENT_ENUM_END", """""")
+
 # PROBE_SURVEY_STATE
 enums["PROBE_SURVEY_STATE"] = Enum()
 enums["PROBE_SURVEY_STATE"].bitmask = False
@@ -6498,6 +6508,7 @@ MAVLINK_MSG_ID_PROBE_THRUSTER_CMD = 53010
 MAVLINK_MSG_ID_PROBE_WHEEL_CMD = 53011
 MAVLINK_MSG_ID_PROBE_WHEEL_STATUS = 53012
 MAVLINK_MSG_ID_PROBE_SPECTRUM_CHUNK = 53020
+MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD = 53022
 MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT = 53021
 MAVLINK_MSG_ID_PROBE_SAMPLER_STATUS = 53030
 MAVLINK_MSG_ID_PROBE_SAMPLER_CMD = 53031
@@ -7095,6 +7106,47 @@ class MAVLink_probe_spectrum_chunk_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_spectrum_chunk_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_instrument_cmd_message(MAVLink_message):
+    """
+    Switch a survey instrument on or off.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD
+    msgname = "PROBE_INSTRUMENT_CMD"
+    fieldnames = ["time_usec", "instrument", "enable", "rate_hz"]
+    ordered_fieldnames = ["time_usec", "rate_hz", "instrument", "enable"]
+    fieldtypes = ["uint64_t", "uint8_t", "uint8_t", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {"instrument": "PROBE_INSTRUMENT"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "rate_hz": "Hz"}
+    native_format = bytearray(b"<QfBB")
+    orders = [0, 2, 3, 1]
+    lengths = [1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 0]
+    crc_extra = 204
+    unpacker = struct.Struct("<QfBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, instrument: int, enable: int, rate_hz: float):
+        MAVLink_message.__init__(self, MAVLink_probe_instrument_cmd_message.id, MAVLink_probe_instrument_cmd_message.msgname)
+        self._fieldnames = MAVLink_probe_instrument_cmd_message.fieldnames
+        self._instance_field = MAVLink_probe_instrument_cmd_message.instance_field
+        self._instance_offset = MAVLink_probe_instrument_cmd_message.instance_offset
+        self.time_usec = time_usec
+        self.instrument = instrument
+        self.enable = enable
+        self.rate_hz = rate_hz
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.rate_hz, self.instrument, self.enable), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_instrument_cmd_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_spectrum_result_message(MAVLink_message):
@@ -17710,6 +17762,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_WHEEL_CMD: MAVLink_probe_wheel_cmd_message,
     MAVLINK_MSG_ID_PROBE_WHEEL_STATUS: MAVLink_probe_wheel_status_message,
     MAVLINK_MSG_ID_PROBE_SPECTRUM_CHUNK: MAVLink_probe_spectrum_chunk_message,
+    MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD: MAVLink_probe_instrument_cmd_message,
     MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT: MAVLink_probe_spectrum_result_message,
     MAVLINK_MSG_ID_PROBE_SAMPLER_STATUS: MAVLink_probe_sampler_status_message,
     MAVLINK_MSG_ID_PROBE_SAMPLER_CMD: MAVLink_probe_sampler_cmd_message,
@@ -18555,6 +18608,30 @@ class MAVLink(object):
 
         """
         self.send(self.probe_spectrum_chunk_encode(time_usec, spectrum_id, integration_s, first_channel, n_channels_total, chunk_index, chunk_count, n_counts, kind, detector_temp_c, counts), force_mavlink1=force_mavlink1)
+
+    def probe_instrument_cmd_encode(self, time_usec: int, instrument: int, enable: int, rate_hz: float) -> MAVLink_probe_instrument_cmd_message:
+        """
+        Switch a survey instrument on or off.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        instrument                : Which instrument. (type:uint8_t, values:PROBE_INSTRUMENT)
+        enable                    : 1 = on. (type:uint8_t)
+        rate_hz                   : Readouts per second while on. [Hz] (type:float)
+
+        """
+        return MAVLink_probe_instrument_cmd_message(time_usec, instrument, enable, rate_hz)
+
+    def probe_instrument_cmd_send(self, time_usec: int, instrument: int, enable: int, rate_hz: float, force_mavlink1: bool = False) -> None:
+        """
+        Switch a survey instrument on or off.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        instrument                : Which instrument. (type:uint8_t, values:PROBE_INSTRUMENT)
+        enable                    : 1 = on. (type:uint8_t)
+        rate_hz                   : Readouts per second while on. [Hz] (type:float)
+
+        """
+        self.send(self.probe_instrument_cmd_encode(time_usec, instrument, enable, rate_hz), force_mavlink1=force_mavlink1)
 
     def probe_spectrum_result_encode(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float) -> MAVLink_probe_spectrum_result_message:
         """
