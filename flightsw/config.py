@@ -44,6 +44,22 @@ class TagSite:
 
 
 @dataclass(frozen=True)
+class ProspectConfig:
+    """What prospecting needs on board: the shape model and the Sun.
+
+    The shape model (vertices, faces, body-fixed, m) and the local effective
+    gravity direction per facet (down_bf, unit) come from the ground's earlier
+    mapping; each facet is a candidate site and its index is the site id.
+    """
+
+    vertices_m: tuple
+    faces: tuple
+    down_bf: tuple
+    sun_dir_i: tuple[float, float, float]  # unit, inertial: constant over a run of days
+    sun_distance_au: float
+
+
+@dataclass(frozen=True)
 class FlightConfig:
     vehicle: VehicleConfig
     body: BodyModel
@@ -56,6 +72,7 @@ class FlightConfig:
     # PROBE_NAVCAM_LANDMARK.landmark_id indexes it.
     landmarks_bf_m: tuple = ()
     tag: TagSite | None = None
+    prospect: ProspectConfig | None = None
 
 
 def flight_config_to_dict(config: FlightConfig) -> dict:
@@ -72,6 +89,13 @@ def flight_config_from_dict(data: dict) -> FlightConfig:
         t = data["tag"]
         tag = TagSite(tuple(t["target_bf_m"]), tuple(t["normal_bf"]),
                       tuple((tuple(c), float(r)) for c, r in t["hazards"]))
+    prospect = None
+    if data.get("prospect") is not None:
+        p = data["prospect"]
+        prospect = ProspectConfig(tuple(tuple(v) for v in p["vertices_m"]),
+                                  tuple(tuple(f) for f in p["faces"]),
+                                  tuple(tuple(d) for d in p["down_bf"]), tuple(p["sun_dir_i"]),
+                                  float(p["sun_distance_au"]))
     return FlightConfig(
         vehicle=VehicleConfig(**vehicle),
         body=BodyModel(**data["body"]),
@@ -80,4 +104,5 @@ def flight_config_from_dict(data: dict) -> FlightConfig:
         timing_telemetry=bool(data["timing_telemetry"]),
         landmarks_bf_m=tuple(tuple(p) for p in data.get("landmarks_bf_m", ())),
         tag=tag,
+        prospect=prospect,
     )

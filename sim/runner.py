@@ -121,12 +121,16 @@ def _ground_message(cmd):
             1, 1, mavlink.PROBE_CMD_SET_HOVER_POINT, 0, x, y, z, 0, 0, 0, 0)
     if cmd.name == "SET_PARAM":
         return _param_set(str(cmd.args[0]), float(cmd.args[1]))
-    simple = {"START_TAG": mavlink.PROBE_CMD_START_TAG, "WAVE_OFF": mavlink.PROBE_CMD_WAVE_OFF}
+    simple = {"START_TAG": mavlink.PROBE_CMD_START_TAG, "WAVE_OFF": mavlink.PROBE_CMD_WAVE_OFF,
+              "START_SURVEY": mavlink.PROBE_CMD_START_SURVEY}
     if cmd.name in simple:
         return mavlink.MAVLink_command_long_message(1, 1, simple[cmd.name], 0, 0, 0, 0, 0, 0,
                                                     0, 0)
     if cmd.name == "MEASURE_MASS":
         return mavlink.MAVLink_command_long_message(1, 1, mavlink.PROBE_CMD_MEASURE_MASS, 0,
+                                                    float(cmd.args[0]), 0, 0, 0, 0, 0, 0)
+    if cmd.name == "CHOOSE_SITE":
+        return mavlink.MAVLink_command_long_message(1, 1, mavlink.PROBE_CMD_CHOOSE_SITE, 0,
                                                     float(cmd.args[0]), 0, 0, 0, 0, 0, 0)
     raise ValueError(f"unknown scenario command {cmd.name}")
 

@@ -47,7 +47,8 @@ UNIT_VECTOR_TOLERANCE = 1e-3
 PARAM_NAME_MAX_CHARS = 16
 MODE_NAMES = ("SAFE", "STANDBY", "HOVER")
 COMMAND_NAMES = ("SET_MODE", "SET_HOVER_POINT", "SET_PARAM", "START_TAG", "WAVE_OFF",
-                 "MEASURE_MASS")
+                 "MEASURE_MASS", "START_SURVEY", "CHOOSE_SITE")
+COMPOSITIONS = ("bennu", "ryugu", "psyche")
 
 # Physical constants per body, the defaults of the [body] keys other than `name`
 # (see /work/shared/reference/FACTS.md for the sources).
@@ -58,6 +59,13 @@ BODIES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
         "pole_ra_deg": 85.65,  # J2000
         "pole_dec_deg": -60.17,
         "extent_m": (565.0, 535.0, 508.0),
+    }),
+    "ryugu": MappingProxyType({
+        "gm_m3s2": 30.0,
+        "rotation_period_h": 7.63262,
+        "pole_ra_deg": 96.40,
+        "pole_dec_deg": -66.40,
+        "extent_m": (1004.0, 1004.0, 876.0),  # top shape, mean radius 448 m (FACTS.md)
     }),
 })
 
@@ -92,6 +100,16 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "tag.regolith_stiffness_npm": 20.0,
     "tag.regolith_damping_nspm": 230.0,
     "tag.friction": 0.4,
+    "tag.target_latlon_deg": (0.0, 0.0),  # unused when [prospect] chooses the site
+    "prospect": None,
+    "prospect.sun_distance_au": 1.1,
+    "prospect.boulder_facet_fraction": 0.15,
+    "prospect.boulder_radius_m": (3.0, 8.0),
+    "prospect.boulder_height_m": (0.6, 3.0),
+    "prospect.landmark_spacing_m": 6.0,
+    "prospect.scan_lidar_sigma_m": 0.05,
+    "prospect.scan_lidar_fov_rad": 0.02,
+    "prospect.spectrometer_fault_prob": 0.0,
 })
 
 
@@ -327,6 +345,21 @@ class TagConfig:
 
 
 @dataclass(frozen=True)
+class ProspectConfig:
+    """The spectral survey's world: composition, boulders, survey instruments."""
+
+    composition: str  # one of COMPOSITIONS: what the surface is made of
+    sun_distance_au: float
+    boulder_facet_fraction: float  # share of facets carrying a boulder
+    boulder_radius_m: tuple[float, float]
+    boulder_height_m: tuple[float, float]
+    landmark_spacing_m: float  # navigation landmarks on every facet, this far apart
+    scan_lidar_sigma_m: float
+    scan_lidar_fov_rad: float
+    spectrometer_fault_prob: float  # per readout: a dropped frame, saturation, a dead channel
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario. `to_dict()` has the TOML's layout plus `source`."""
 
@@ -340,12 +373,14 @@ class Scenario:
     params: Mapping[str, float] = field(hash=False)  # flight-software parameter overrides
     dispersions: DispersionsConfig = None
     tag: TagConfig | None = None
+    prospect: ProspectConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for summary.json); without `source` it is valid input."""
         data = _plain(self)
-        if data.get("tag") is None:
-            data.pop("tag", None)  # absent, not null: TOML has no null
+        for optional in ("tag", "prospect"):
+            if data.get(optional) is None:
+                data.pop(optional, None)  # absent, not null: TOML has no null
         return data
 
 
@@ -481,7 +516,18 @@ _SENSORS_SCHEMA: dict[str, Any] = {
     "power": {"rate_hz": _RATE},
 }
 _TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params",
-             "dispersions", "tag")
+             "dispersions", "tag", "prospect")
+_PROSPECT_SCHEMA: dict[str, Any] = {
+    "composition": _Text(choices=COMPOSITIONS, what="a composition"),
+    "sun_distance_au": _Number(ge=0.5, le=5.0),
+    "boulder_facet_fraction": _PROB,
+    "boulder_radius_m": _Vector(2, _Number(gt=0.0, le=50.0)),
+    "boulder_height_m": _Vector(2, _Number(gt=0.0, le=50.0)),
+    "landmark_spacing_m": _Number(ge=1.0, le=100.0),
+    "scan_lidar_sigma_m": _SIGMA,
+    "scan_lidar_fov_rad": _Number(gt=0.0, le=0.5),
+    "spectrometer_fault_prob": _PROB,
+}
 _DISPERSIONS_SCHEMA: dict[str, Any] = {"gm_sigma_frac": _Number(ge=0.0, lt=0.5)}
 _TAG_SCHEMA: dict[str, Any] = {
     "target_latlon_deg": _Vector(2, _Number(ge=-360.0, le=360.0)),
@@ -658,6 +704,16 @@ def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
     dispersions = _check_table(ctx, _get(ctx, raw, "dispersions", "", "a table"),
                                _DISPERSIONS_SCHEMA, "dispersions", DEFAULTS)
     tag = _check_tag(ctx, raw.get("tag"))
+    prospect = None
+    if raw.get("prospect") is not None:
+        table = _check_table(ctx, raw["prospect"], _PROSPECT_SCHEMA, "prospect", DEFAULTS)
+        for key in ("boulder_radius_m", "boulder_height_m"):
+            lo, hi = table[key]
+            if lo > hi:
+                raise ctx.error(f"prospect.{key}", f"expected [low, high] with low <= high, "
+                                                   f"got {_show(list(table[key]))}")
+        prospect = ProspectConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                     for k, v in table.items()})
 
     return Scenario(
         source=source,
@@ -680,6 +736,7 @@ def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
         params=params,
         dispersions=DispersionsConfig(**dispersions),
         tag=tag,
+        prospect=prospect,
     )
 
 
@@ -923,17 +980,22 @@ def _check_args(ctx: _Context, name: str, raw: Any, key: str) -> tuple[str | flo
         "START_TAG": "no arguments",
         "WAVE_OFF": "no arguments",
         "MEASURE_MASS": "1 argument: 0 (baseline) or 1 (after sampling)",
+        "START_SURVEY": "no arguments",
+        "CHOOSE_SITE": "1 argument: the candidate's rank, 1 to 10",
     }[name]
     args = _as_list(raw)
     count = {"SET_MODE": 1, "SET_HOVER_POINT": 3, "SET_PARAM": 2, "START_TAG": 0,
-             "WAVE_OFF": 0, "MEASURE_MASS": 1}[name]
+             "WAVE_OFF": 0, "MEASURE_MASS": 1, "START_SURVEY": 0, "CHOOSE_SITE": 1}[name]
     if args is None or len(args) != count:
         got = _show(raw) if args is None else f"{len(args)}: {_show(raw)}"
         raise ctx.error(key, f"{name} expects {expected}, got {got}")
     if name == "SET_MODE":
         return (_check_text(ctx, args[0], _MODE_NAME, f"{key}[0]"),)
-    if name in ("START_TAG", "WAVE_OFF"):
+    if name in ("START_TAG", "WAVE_OFF", "START_SURVEY"):
         return ()
+    if name == "CHOOSE_SITE":
+        return (float(_check_number(ctx, args[0], _Number(integer=True, ge=1, le=10),
+                                    f"{key}[0]")),)
     if name == "MEASURE_MASS":
         return (float(_check_number(ctx, args[0], _Number(integer=True, choices=(0, 1)),
                                     f"{key}[0]")),)

@@ -35,6 +35,7 @@ class Mode(IntEnum):
     DESCENT = mavlink.PROBE_MODE_DESCENT
     TAG = mavlink.PROBE_MODE_TAG
     BACKAWAY = mavlink.PROBE_MODE_BACKAWAY
+    SURVEY = mavlink.PROBE_MODE_SURVEY
 
 
 # Modes the ground may select with MAV_CMD_DO_SET_MODE.  The others are entered
@@ -46,7 +47,8 @@ GROUND_SELECTABLE = frozenset({Mode.SAFE, Mode.STANDBY, Mode.HOVER})
 DEFAULT_TRANSITIONS: Mapping[Mode, frozenset[Mode]] = {
     Mode.SAFE: frozenset({Mode.STANDBY}),
     Mode.STANDBY: frozenset({Mode.HOVER}),
-    Mode.HOVER: frozenset({Mode.STANDBY, Mode.MASS_MEASURE, Mode.DESCENT}),
+    Mode.HOVER: frozenset({Mode.STANDBY, Mode.MASS_MEASURE, Mode.DESCENT, Mode.SURVEY}),
+    Mode.SURVEY: frozenset({Mode.HOVER}),
     Mode.MASS_MEASURE: frozenset({Mode.HOVER}),
     Mode.DESCENT: frozenset({Mode.TAG, Mode.BACKAWAY}),
     Mode.TAG: frozenset({Mode.BACKAWAY}),

@@ -189,37 +189,107 @@ class Thrusters:
         self.commands_sent += 1
 
 
+@dataclass(frozen=True, slots=True)
+class SpectrumSample:
+    t_us: int  # integration start
+    spectrum_id: int
+    integration_s: float
+    kind: int  # PROBE_SPECTRUM_KIND
+    detector_temp_c: float
+    counts: tuple[int, ...] | None  # None: frames missing (the spectrum is unusable)
+
+
 class Spectrometer(_SensorDriver):
     """Reassembles spectra split over PROBE_SPECTRUM_CHUNK frames.
 
-    A spectrum is complete when every chunk of its spectrum_id arrived; a new
-    spectrum_id abandons an incomplete one (counted in incomplete_count).
+    A spectrum is complete when every chunk of its spectrum_id arrived.  A new
+    spectrum_id closes an incomplete one, which is still delivered with
+    counts=None so the pipeline counts it as "missing frames" (never silently
+    lost).  Spectra queue up to MAX_QUEUED between `take_all()` calls.
     """
+
+    MAX_QUEUED = 64
 
     def __init__(self, port: BusPort):
         super().__init__()
         port.subscribe("PROBE_SPECTRUM_CHUNK", self._on_msg)
         self._pending_id = None
+        self._pending_head = None
         self._pending: dict[int, list[int]] = {}
+        self._queue: list[SpectrumSample] = []
         self.incomplete_count = 0
+        self.overflow_count = 0
 
     def _on_msg(self, m) -> None:
         if m.spectrum_id != self._pending_id:
             if self._pending:
                 self.incomplete_count += 1
+                self._deliver(self._pending_head, None)
             self._pending_id = m.spectrum_id
             self._pending = {}
+            self._pending_head = m
         self._pending[m.first_channel] = list(m.counts[: m.n_counts])
         if len(self._pending) == m.chunk_count:
             counts: list[int] = []
             for first in sorted(self._pending):
                 counts.extend(self._pending[first])
             if len(counts) == m.n_channels_total:
-                self._store((m.time_usec, m.integration_s, tuple(counts)))
+                self._deliver(m, tuple(counts))
             else:
                 self.invalid_count += 1
+                self._deliver(m, None)
             self._pending = {}
             self._pending_id = None
+
+    def _deliver(self, m, counts) -> None:
+        sample = SpectrumSample(m.time_usec, m.spectrum_id, m.integration_s, m.kind,
+                                m.detector_temp_c, counts)
+        self._store(sample)
+        if len(self._queue) >= self.MAX_QUEUED:
+            self._queue.pop(0)
+            self.overflow_count += 1
+        self._queue.append(sample)
+
+    def take_all(self) -> list[SpectrumSample]:
+        out, self._queue = self._queue, []
+        self._new = None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LidarScanSample:
+    t_us: int
+    fov_full_rad: float
+    grid_n: int
+    ranges_m: tuple[float, ...]  # row-major grid_n x grid_n, 0 = no return
+
+
+class ScanLidar(_SensorDriver):
+    """The flash lidar of the survey: one grid of ranges per message."""
+
+    def __init__(self, port: BusPort):
+        super().__init__()
+        port.subscribe("PROBE_LIDAR_SCAN", self._on_msg)
+
+    def _on_msg(self, m) -> None:
+        n = m.grid_n
+        if not 1 <= n <= 7:
+            self.invalid_count += 1
+            return
+        self._store(LidarScanSample(m.time_usec, m.fov_full_rad, n, tuple(m.ranges_m[: n * n])))
+
+
+class Instruments:
+    """Switches the survey instruments (spectrometer, scanning lidar) on and off."""
+
+    def __init__(self, port: BusPort):
+        self._port = port
+        self.state: dict[int, tuple[bool, float]] = {}
+
+    def command(self, t_us: int, instrument: int, enable: bool, rate_hz: float) -> None:
+        self._port.send(mavlink.MAVLink_probe_instrument_cmd_message(
+            t_us, instrument, 1 if enable else 0, rate_hz))
+        self.state[instrument] = (enable, rate_hz)
 
 
 class Sampler(_SensorDriver):
