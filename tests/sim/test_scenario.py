@@ -326,7 +326,7 @@ BAD_CASES = [
      "spacecraft.wheels.initial_speed_radps", "max_speed_radps"),
     ("extent-zero", ("body", "extent_m", 2), 0.0, "body.extent_m[2]", "> 0"),
     # bodies
-    ("unknown-body", ("body", "name"), "ryugu", "body.name", "one of 'bennu'"),
+    ("unknown-body", ("body", "name"), "itokawa", "body.name", "one of 'bennu'"),
     ("body-case", ("body", "name"), "Bennu", "body.name", "did you mean 'bennu'"),
     # array lengths
     ("inertia-short", ("spacecraft", "inertia_kgm2"), [1.0, 2.0], "spacecraft.inertia_kgm2",
