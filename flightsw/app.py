@@ -37,6 +37,8 @@ from flightsw.hal.bus import Bus, BusPort
 from flightsw.hal.drivers import (
     Altimeter,
     Imu,
+    Instruments,
+    ScanLidar,
     NavCamera,
     Power,
     Sampler,
@@ -47,6 +49,8 @@ from flightsw.hal.drivers import (
 )
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
+from flightsw.prospect.campaign import DONE as SURVEY_DONE
+from flightsw.prospect.campaign import SurveyCampaign
 
 HOVER_POINT_MIN_M = 300.0  # outside Bennu's circumscribing sphere
 HOVER_POINT_MAX_M = 100_000.0
@@ -91,6 +95,8 @@ class FlightSoftware:
         self.thrusters = Thrusters(p)
         self.spectrometer = Spectrometer(p)
         self.sampler = Sampler(p)
+        self.scan_lidar = ScanLidar(p)
+        self.instruments = Instruments(p)
 
     def _make_gnc(self) -> None:
         cfg = self.config
@@ -104,9 +110,18 @@ class FlightSoftware:
         )
         self.landmarks_bf = cfg.landmarks_bf_m
         site = cfg.tag
-        self.tag = None if site is None else TagGuidance(
-            self.body, tuple(site.target_bf_m), tuple(site.normal_bf), v.arm_length_m)
-        self.hazards = () if site is None else tuple(site.hazards)
+        self.tag = None
+        self.tag_site = None  # (target_bf_m, normal_bf) of the touch-and-go target
+        self.hazards = ()
+        if site is not None:
+            self.set_tag_target(tuple(site.target_bf_m), tuple(site.normal_bf),
+                                tuple(site.hazards))
+        self.campaign = None
+        if cfg.prospect is not None:
+            self.campaign = SurveyCampaign(cfg.prospect, self.body, prm, self.events,
+                                           self.port.send, self.instruments)
+            self.campaign._arm_m = v.arm_length_m
+        self._auto_tag_pending = False
         self.tag_phase = PHASE_IDLE
         self.waveoffs: list[str] = []
         self.tag_event_times: dict[str, float] = {}  # for telemetry and the report
@@ -135,6 +150,12 @@ class FlightSoftware:
         self._last_fix_us = None
         self._pointing_err_rad = 0.0
 
+    def set_tag_target(self, target_bf: tuple, normal_bf: tuple, hazards: tuple = ()) -> None:
+        """The touch-and-go target (from the configuration or the survey's choice)."""
+        self.tag = TagGuidance(self.body, target_bf, normal_bf, self.config.vehicle.arm_length_m)
+        self.tag_site = (target_bf, normal_bf)
+        self.hazards = tuple(hazards)
+
     def _make_scheduler(self) -> Scheduler:
         base = self.config.base_rate_hz
         fast = RateGroup("fast", base, [
@@ -147,6 +168,7 @@ class FlightSoftware:
             Task("guidance", self._task_guidance, 1000),
             Task("telemetry", self._task_telemetry, 1000),
             Task("fault_prot", self._task_fault_protection, 500),
+            Task("prospect", self._task_prospect, 20000),
         ])
         background = RateGroup("background", 0.1, [])
         scheduler = Scheduler(self.clock, [fast, slow, background], events=self.events,
@@ -163,6 +185,12 @@ class FlightSoftware:
                                allowed_modes={Mode.HOVER}, unused_params=(1, 2, 3, 4, 5, 6, 7))
         self.commands.register(mavlink.PROBE_CMD_WAVE_OFF, self._cmd_wave_off,
                                allowed_modes={Mode.DESCENT}, unused_params=(1, 2, 3, 4, 5, 6, 7))
+        self.commands.register(mavlink.PROBE_CMD_START_SURVEY, self._cmd_start_survey,
+                               allowed_modes={Mode.HOVER}, validate=_validate_scan_duration,
+                               unused_params=(2, 3, 4, 5, 6, 7))
+        self.commands.register(mavlink.PROBE_CMD_CHOOSE_SITE, self._cmd_choose_site,
+                               allowed_modes={Mode.HOVER, Mode.SURVEY}, validate=_validate_rank,
+                               unused_params=(2, 3, 4, 5, 6, 7))
         self.commands.register(mavlink.PROBE_CMD_MEASURE_MASS, self._cmd_measure_mass,
                                allowed_modes={Mode.HOVER}, validate=_validate_which,
                                unused_params=(2, 3, 4, 5, 6, 7))
@@ -173,6 +201,64 @@ class FlightSoftware:
         self.events.emit(Severity.INFO, "guidance",
                          f"hover point {params[0]:.1f} {params[1]:.1f} {params[2]:.1f} m")
         return CommandResult.ACCEPTED
+
+    def _cmd_start_survey(self, params) -> CommandResult:
+        if self.campaign is None:
+            self.events.emit(Severity.WARNING, "survey", "no shape model on board")
+            return CommandResult.FAILED
+        if not self.nav.ready:
+            return CommandResult.BUSY
+        result = self.modes.request(Mode.SURVEY, "start the spectral survey")
+        if result != CommandResult.ACCEPTED:
+            return result
+        hover = self.guidance.reference
+        self.campaign.start(self.clock.now_us() * 1e-6, hover, float(params[0]))
+        return CommandResult.ACCEPTED
+
+    def _cmd_choose_site(self, params) -> CommandResult:
+        if self.campaign is None or not self.campaign.candidates:
+            self.events.emit(Severity.WARNING, "survey", "no ranked candidates yet")
+            return CommandResult.FAILED
+        if not self.campaign.choose(self.clock.now_us() * 1e-6, int(params[0])):
+            return CommandResult.INVALID_PARAMETER
+        self._hand_site_to_guidance()
+        return CommandResult.ACCEPTED
+
+    def _hand_site_to_guidance(self) -> None:
+        c = self.campaign.chosen
+        normal = tuple(float(x) for x in self.campaign.shape.normals[c.site_id])
+        self.set_tag_target(tuple(float(x) for x in c.point_bf_m), normal, ())
+        self.guidance.set_target(self.campaign.safe_home_bf())
+
+    def _home_reference(self, campaign):
+        """Reference of safe-home above the chosen site (used by the transfer there)."""
+        self._hand_site_to_guidance()
+        return self.guidance.reference
+
+    def _task_prospect(self, t_us: int) -> None:
+        camp = self.campaign
+        if camp is None:
+            return
+        spectra = self.spectrometer.take_all()
+        scan = self.scan_lidar.take()
+        mode = self.modes.current
+        if mode == Mode.SURVEY:
+            nav = self.nav
+            camp.step(t_us, nav.translation.position_i(), nav.attitude.q_i_to_sc, spectra, scan,
+                      self._home_reference)
+            if camp.state == SURVEY_DONE:
+                self.modes.request(Mode.HOVER, "survey done: safe-home above the chosen site")
+                self._auto_tag_pending = bool(self.params.get("PRS_AUTO_TAG")) and \
+                    camp.chosen is not None
+        elif mode == Mode.HOVER and self._auto_tag_pending and \
+                t_us - self.modes.entered_us >= self.params.get("PRS_SETTLE_S") * 1e6:
+            result = self._cmd_start_tag(())
+            if result == CommandResult.ACCEPTED:
+                self._auto_tag_pending = False
+            elif result != CommandResult.BUSY:
+                self._auto_tag_pending = False
+                self.events.emit(Severity.WARNING, "survey",
+                                 f"automatic touch-and-go refused: {result.name}")
 
     def _cmd_reset_stats(self, params) -> CommandResult:
         self.scheduler.reset_stats()
@@ -309,10 +395,9 @@ class FlightSoftware:
         rng = self.altimeter.take()
         if rng is not None and self.tag is not None and tr.initialised \
                 and rng.range_m < prm.get("NAV_LIDAR_MAX_M"):
-            site = self.config.tag
+            target_bf, normal_bf = self.tag_site
             tr.update_range_to_plane(rng.range_m, max(prm.get("NAV_LIDAR_SIG_M"), rng.sigma_m),
-                                     (0.0, 0.0, 1.0), q, rng.t_us * 1e-6, site.target_bf_m,
-                                     site.normal_bf)
+                                     (0.0, 0.0, 1.0), q, rng.t_us * 1e-6, target_bf, normal_bf)
 
     def _estimate_bf(self, t_s: float) -> tuple:
         """Estimated position and body-relative velocity in the body-fixed frame."""
@@ -452,6 +537,8 @@ class FlightSoftware:
             return
         if mode in (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY) and self.tag is not None:
             ref = self.tag.reference(t_s, self.body.pole_i)
+        elif mode == Mode.SURVEY and self.campaign.reference_fn is not None:
+            ref = self.campaign.reference_fn(t_s)
         else:
             ref = self.guidance.reference(t_s)
         if mode == Mode.MASS_MEASURE and self.spin.rate_controlled():
@@ -463,7 +550,7 @@ class FlightSoftware:
         self.wheels.command_torque(t_us, torques)
         err = self.att_ctrl.pointing_error_rad(att.q_i_to_sc, ref.q_i_to_sc)
         self._pointing_err_rad = math.hypot(err[0], err[1])  # boresight is +z: tilt only
-        if mode in (Mode.HOVER, Mode.MASS_MEASURE, Mode.DESCENT):
+        if mode in (Mode.HOVER, Mode.MASS_MEASURE, Mode.DESCENT, Mode.SURVEY):
             tr = nav.translation
             pos, vel = tr.position_i(), tr.velocity_i()
             a_cmd = self.trans_ctrl.accel_command_i(pos, vel, ref.pos_i_m, ref.vel_i_mps,
@@ -532,7 +619,7 @@ class FlightSoftware:
         reason = None
         if self._last_st_us is None or t_us - self._last_st_us > prm.get("FP_ST_TMO_S") * 1e6:
             reason = "star tracker lost"
-        elif mode == Mode.HOVER:
+        elif mode in (Mode.HOVER, Mode.SURVEY):
             if self._last_fix_us is None or (
                     t_us - self._last_fix_us > prm.get("FP_FIX_TMO_S") * 1e6):
                 reason = "navigation fixes lost"
@@ -555,6 +642,18 @@ class FlightSoftware:
     def run_frame(self) -> None:
         """Run the tasks due at the clock's current time (one minor frame)."""
         self.scheduler.run_frame()
+
+
+def _validate_scan_duration(params) -> str | None:
+    if not math.isfinite(params[0]) or params[0] < 0.0:
+        return f"scan duration must be >= 0 s (0 = PRS_MAX_SCAN_S), got {params[0]}"
+    return None
+
+
+def _validate_rank(params) -> str | None:
+    if params[0] != int(params[0]) or not 1 <= params[0] <= 10:
+        return f"rank must be an integer 1..10, got {params[0]}"
+    return None
 
 
 def _validate_which(params) -> str | None:

@@ -91,6 +91,7 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False,
         timing_telemetry=timing_telemetry,
         landmarks_bf_m=landmarks,
         tag=tag_site,
+        prospect=None if world is None else world.prospect_config(),
     )
 
 

@@ -1,0 +1,327 @@
+"""The survey campaign: from HOVER to a chosen, safe, resource-rich site.
+
+States (ICD PROBE_SURVEY_STATE):
+  TO_STATION  blend from the body-fixed hover point to an inertial station on
+              the sun side (the asteroid then turns beneath the probe)
+  SCANNING    spectrometer and flash lidar on; the planner points the boresight
+              at lit, observable sites not yet covered; spectra go through the
+              pipeline into the resource map, scans into the hazard map
+  TO_SITE     sites ranked, the best handed to touch-and-go guidance; blend from
+              the station to safe-home above the chosen site
+  DONE        the host (app) takes over: hover at safe-home, then the descent
+
+Everything here runs in the flight software's 1 Hz prospect task; inputs are
+the drivers' samples and the navigation estimate, time is the task's argument.
+"""
+
+import math
+
+import numpy as np
+
+from flightsw.config import ProspectConfig
+from flightsw.core.events import Severity
+from flightsw.gnc.body_frame import SpinningBody
+from flightsw.gnc.guidance import HoverReference
+from flightsw.gnc.quat import Vec3, q_rotate, unit
+from flightsw.gnc.transfer import BlendedReference, aim_reference, station_reference
+from flightsw.icd import mavlink
+from flightsw.prospect.band_catalogue import BANDS
+from flightsw.prospect.calibrate import CalibrationState
+from flightsw.prospect.hazard import HazardMap
+from flightsw.prospect.pipeline import ProspectPipeline
+from flightsw.prospect.resource import ResourceMap
+from flightsw.prospect.shape_model import ShapeModel
+from flightsw.prospect.sites import rank_sites
+from flightsw.prospect.survey import SurveyPlanner
+
+IDLE = mavlink.PROBE_SURVEY_STATE_IDLE
+TO_STATION = mavlink.PROBE_SURVEY_STATE_TO_STATION
+SCANNING = mavlink.PROBE_SURVEY_STATE_SCANNING
+TO_SITE = mavlink.PROBE_SURVEY_STATE_TO_SITE
+DONE = mavlink.PROBE_SURVEY_STATE_DONE
+NO_SITE = 65535
+MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
+
+
+class SurveyCampaign:
+    def __init__(self, cfg: ProspectConfig, body: SpinningBody, params, events, send,
+                 instruments):
+        self.cfg = cfg
+        self.body = body
+        self.params = params
+        self.events = events
+        self.send = send
+        self.instruments = instruments
+        self.shape = ShapeModel(np.asarray(cfg.vertices_m, dtype=float),
+                                np.asarray(cfg.faces, dtype=np.int64),
+                                np.asarray(cfg.down_bf, dtype=float))
+        n = len(cfg.faces)
+        self.n_sites = n
+        self.sun_i = unit(tuple(cfg.sun_dir_i))
+        # Dark and gain per channel: the detector's pattern is not smooth across channels.
+        self.pipeline = ProspectPipeline(calibration=CalibrationState(
+            dark_smooth_degree=None, gain_smooth_degree=None))
+        self.examples: list = []  # (spectrum_id, site, reflectance) for the report
+        self.resource = ResourceMap(n)
+        self.hazard = HazardMap(self.shape)
+        self.planner = None
+        self.state = IDLE
+        self.target_site = NO_SITE
+        self.candidates: list = []
+        self.chosen = None  # the Candidate handed to touch-and-go guidance
+        self.reference_fn = None
+        self.t_scan_start_s = None
+        self.max_scan_s = 0.0
+        self.spectra_processed = 0
+        self.results: list = []  # (spectrum_id, site_id, reject, depths...) for the report
+        self._map_cursor = 0
+        self._station_i = None
+        self._station_ref = None
+        self._last_target_i = None
+
+    # -- geometry helpers --------------------------------------------------------------------
+    def sun_bf(self, t_s: float) -> Vec3:
+        return self.body.i_to_bf(t_s, self.sun_i)
+
+    def _station_reference(self, t_s: float) -> HoverReference:
+        """The inertial station with the boresight on the planned site (or the centre)."""
+        pos = self._station_i
+        if self.target_site != NO_SITE:
+            c = self.shape.centroids[self.target_site]
+            target_bf = (float(c[0]), float(c[1]), float(c[2]))
+        else:
+            target_bf = (0.0, 0.0, 0.0)
+        q, rate = aim_reference(pos, self.body.bf_to_i(t_s, target_bf),
+                                self.body.bf_to_i(t_s + 1.0, target_bf), 1.0, self.body.pole_i)
+        return station_reference(pos, q, rate)
+
+    # -- commands --------------------------------------------------------------------------
+    def start(self, t_s: float, from_ref, max_scan_s: float) -> None:
+        prm = self.params
+        self.planner = SurveyPlanner(self.shape, prm.get("PRS_MAX_INC_DEG"),
+                                     prm.get("PRS_MAX_EMI_DEG"), prm.get("PRS_SPEC_SITE"))
+        self._station_i = tuple(float(x) for x in self.planner.station_position_i(
+            self.sun_i, self.body.pole_i, prm.get("PRS_STATION_M"), prm.get("PRS_PHASE_DEG")))
+        self.max_scan_s = max_scan_s if max_scan_s > 0 else prm.get("PRS_MAX_SCAN_S")
+        self.reference_fn = BlendedReference(from_ref, self._station_reference, t_s,
+                                             prm.get("PRS_XFER_S"))
+        self.state = TO_STATION
+        self.events.emit(Severity.INFO, "survey",
+                         f"to the survey station, {prm.get('PRS_STATION_M'):.0f} m from the "
+                         f"centre, {prm.get('PRS_PHASE_DEG'):.0f} deg phase")
+
+    def choose(self, t_s: float, rank: int) -> bool:
+        """Hand the candidate of `rank` (1 = best) to guidance; False if there is none."""
+        if rank < 1 or rank > len(self.candidates):
+            return False
+        self.chosen = self.candidates[rank - 1]
+        self._send_candidates(round(t_s * 1e6))
+        c = self.chosen
+        self.events.emit(Severity.NOTICE, "survey",
+                         f"site {c.site_id} chosen (rank {rank}): resource {c.resource:.3f} +- "
+                         f"{c.resource_sigma:.3f}, slope {c.slope_deg:.1f} deg, relief "
+                         f"{c.roughness_m:.2f} m")
+        return True
+
+    def safe_home_bf(self) -> Vec3:
+        c = self.chosen
+        n = self.shape.normals[c.site_id]
+        h = self.params.get("PRS_HOME_M") + self._arm_m
+        p = c.point_bf_m
+        return (p[0] + h * float(n[0]), p[1] + h * float(n[1]), p[2] + h * float(n[2]))
+
+    _arm_m = 3.35
+
+    # -- the 1 Hz step -----------------------------------------------------------------------
+    def step(self, t_us: int, nav_pos_i, q_i_to_sc, spectra, scan, home_ref_fn) -> None:
+        t_s = t_us * 1e-6
+        if self.state == IDLE or self.state == DONE:
+            return
+        if self.state == TO_STATION and self.reference_fn.done(t_s):
+            self._begin_scan(t_us)
+        if self.state == SCANNING:
+            pos_bf = self.body.i_to_bf(t_s, nav_pos_i)
+            axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(_conj(q_i_to_sc), e))
+                            for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
+            sun_bf = self.sun_bf(t_s)
+            self._process_spectra(spectra, pos_bf, axes_bf[2], sun_bf)
+            if scan is not None:
+                self.hazard.add_scan(np.asarray(pos_bf), np.asarray(axes_bf), scan.fov_full_rad,
+                                     scan.grid_n, np.asarray(scan.ranges_m))
+            self.planner.update(np.asarray(pos_bf), np.asarray(sun_bf))
+            site = self.planner.next_target(np.asarray(pos_bf), np.asarray(axes_bf[2]),
+                                            np.asarray(sun_bf))
+            self.target_site = NO_SITE if site is None else int(site)
+            if self._scan_finished(t_s):
+                self._finish_scan(t_us, home_ref_fn)
+        elif self.state == TO_SITE and self.reference_fn.done(t_s):
+            self.state = DONE
+            self.events.emit(Severity.INFO, "survey", "at safe-home above the chosen site")
+        self._send_status(t_us)
+
+    def _begin_scan(self, t_us: int) -> None:
+        self.state = SCANNING
+        self.t_scan_start_s = t_us * 1e-6
+        self.reference_fn = self._station_reference
+        prm = self.params
+        self.instruments.command(t_us, mavlink.PROBE_INSTRUMENT_SPECTROMETER, True,
+                                 prm.get("PRS_SPEC_HZ"))
+        self.instruments.command(t_us, mavlink.PROBE_INSTRUMENT_SCAN_LIDAR, True,
+                                 prm.get("PRS_SCAN_HZ"))
+        self.events.emit(Severity.INFO, "survey", "at the station: scanning")
+
+    def _scan_finished(self, t_s: float) -> bool:
+        elapsed = t_s - self.t_scan_start_s
+        if elapsed >= self.max_scan_s:
+            return True
+        rotations = elapsed * self.body.rate_radps / (2.0 * math.pi)
+        return rotations >= self.params.get("PRS_MIN_ROT") and \
+            self.planner.coverage >= self.params.get("PRS_COVER_GOAL")
+
+    def _finish_scan(self, t_us: int, home_ref_fn) -> None:
+        t_s = t_us * 1e-6
+        for instrument in (mavlink.PROBE_INSTRUMENT_SPECTROMETER,
+                           mavlink.PROBE_INSTRUMENT_SCAN_LIDAR):
+            self.instruments.command(t_us, instrument, False, 0.0)
+        self.events.emit(Severity.INFO, "survey",
+                         f"scan done: coverage {self.planner.coverage:.3f} of the illuminated "
+                         f"surface, {self.spectra_processed} spectra")
+        self.target_site = NO_SITE
+        self.candidates = self.rank(t_s)
+        self._send_map(t_us, everything=True)
+        if not self.candidates:
+            self.events.emit(Severity.WARNING, "survey",
+                             "no safe site with a resource estimate: holding")
+            self.state = DONE
+            return
+        self.choose(t_s, 1)
+        self.state = TO_SITE
+        self.reference_fn = BlendedReference(self._station_reference, home_ref_fn(self),
+                                             t_s, self.params.get("PRS_XFER_S"))
+
+    def rank(self, t_s: float) -> list:
+        prm = self.params
+        # Contact comes about PRS_XFER_S + PRS_SETTLE_S + a ~4 h descent after the choice.
+        t_contact = t_s + prm.get("PRS_XFER_S") + prm.get("PRS_SETTLE_S") + 4.0 * 3600.0
+        h = self.hazard
+        return rank_sites(self.resource.value, self.resource.sigma, self.resource.n_spectra,
+                          h.slope_deg, h.roughness_m, h.n_points, self.shape,
+                          _RankParams(prm), self.sun_bf(t_contact))
+
+    # -- spectra -----------------------------------------------------------------------------
+    def _process_spectra(self, spectra, pos_bf, boresight_bf, sun_bf) -> None:
+        """Dark and calibration frames to the calibration; science spectra through the pipeline.
+
+        Spectra arrive at most a second old: the geometry is the navigation estimate's
+        now (the footprint moves ~1 m in that second at survey range, much less than a site).
+        """
+        science = []
+        for sp in spectra:
+            if sp.kind == mavlink.PROBE_SPECTRUM_KIND_SCIENCE:
+                science.append(sp)
+            elif sp.counts is not None:
+                self.pipeline.add_frame(sp.kind, np.asarray(sp.counts, dtype=np.float64),
+                                        sp.detector_temp_c, sp.integration_s)
+        if not science:
+            return
+        site, cos_i, cos_e, phase_deg = self.geometry(pos_bf, boresight_bf, sun_bf)
+        prm = self.params
+        ok = site != NO_SITE and cos_i >= math.cos(math.radians(prm.get("PRS_MAX_INC_DEG"))) \
+            and cos_e >= math.cos(math.radians(prm.get("PRS_MAX_EMI_DEG")))
+        n = len(science)
+        res = self.pipeline.process(
+            [sp.counts for sp in science], np.array([sp.detector_temp_c for sp in science]),
+            np.full(n, cos_i), np.full(n, cos_e), np.full(n, phase_deg),
+            np.full(n, self.cfg.sun_distance_au), geometry_ok=np.full(n, ok),
+            site_ids=np.full(n, site), integration_s=science[0].integration_s)
+        metal = self.params.get("PRS_RESOURCE") == 1
+        value = res.metal_index if metal else res.hydration_index
+        sigma = res.metal_sigma if metal else res.hydration_sigma
+        bits = res.detected_bits
+        for k, sp in enumerate(science):
+            self.spectra_processed += 1
+            reason = int(res.reject_reason[k])
+            if reason == 0:
+                self.resource.add(np.array([site]), value[k:k + 1], sigma[k:k + 1])
+                self.planner.record(site)
+            self.send(mavlink.MAVLink_probe_spectrum_result_message(
+                sp.t_us, sp.spectrum_id, site if reason == 0 else NO_SITE, reason,
+                int(bits[k]), [float(x) for x in res.depth[k]],
+                [float(x) for x in res.depth_sigma[k]], [float(x) for x in res.centre_um[k]],
+                float(res.hydration_index[k]), float(res.metal_index[k]),
+                float(res.surface_temp_k[k])))
+            if reason == 0 and res.reflectance is not None and len(self.examples) < 12 and \
+                    self.spectra_processed % 97 == 0:
+                self.examples.append((sp.spectrum_id, site, res.reflectance[k].copy()))
+
+    def geometry(self, pos_bf, boresight_bf, sun_bf) -> tuple:
+        """Site under the boresight and its incidence, emission and phase (from navigation)."""
+        ids, dist = self.shape.ray_hits(np.asarray([pos_bf], dtype=float),
+                                        np.asarray([boresight_bf], dtype=float))
+        site = int(ids[0])
+        if site < 0:
+            return NO_SITE, 0.0, 0.0, 0.0
+        p = np.asarray(pos_bf, dtype=float)
+        hit = p + float(dist[0]) * np.asarray(boresight_bf, dtype=float)
+        n = self.shape.normals[site]
+        view = (p - hit) / np.linalg.norm(p - hit)
+        sun = np.asarray(sun_bf, dtype=float)
+        phase = math.degrees(math.acos(max(-1.0, min(1.0, float(view @ sun)))))
+        return site, float(n @ sun), float(n @ view), phase
+
+    # -- telemetry ---------------------------------------------------------------------------
+    def _send_status(self, t_us: int) -> None:
+        p = self.planner
+        rejected = [0] * 7
+        for reason, count in self.pipeline.rejected.items():
+            if 0 < reason < 7:
+                rejected[reason] = min(count, 2 ** 32 - 1)
+        self.send(mavlink.MAVLink_probe_survey_status_message(
+            t_us, self.state, float(p.coverage) if p else 0.0,
+            int(p.n_covered) if p else 0, int(p.n_illuminated) if p else 0,
+            self.target_site, self.spectra_processed, rejected))
+        if self.state == SCANNING and (t_us // 1_000_000) % 10 == 0:
+            self._send_map(t_us)
+
+    def _send_map(self, t_us: int, everything: bool = False) -> None:
+        tiles = range(0, self.n_sites, MAP_TILE) if everything else [self._map_cursor]
+        for first in tiles:
+            sl = slice(first, min(first + MAP_TILE, self.n_sites))
+            value = [float(v) for v in self.resource.value[sl]]
+            sigma = [float(v) for v in self.resource.sigma[sl]]
+            n = [int(min(k, 255)) for k in self.resource.n_spectra[sl]]
+            k = len(value)
+            pad = MAP_TILE - k
+            self.send(mavlink.MAVLink_probe_resource_map_message(
+                t_us, first, k, value + [math.nan] * pad, sigma + [math.nan] * pad,
+                n + [0] * pad))
+        if not everything:
+            self._map_cursor = (self._map_cursor + MAP_TILE) % self.n_sites
+
+    def _send_candidates(self, t_us: int) -> None:
+        for c in self.candidates:
+            self.send(mavlink.MAVLink_probe_site_candidate_message(
+                t_us, c.rank, c.site_id, [float(x) for x in c.point_bf_m], float(c.resource),
+                float(c.resource_sigma), float(c.slope_deg), float(c.roughness_m),
+                float(c.score), 1 if c is self.chosen else 0))
+
+
+class _RankParams:
+    """The ranking's limits, read from the parameter table."""
+
+    def __init__(self, prm):
+        self.slope_max_deg = prm.get("PRS_SLOPE_MAX")
+        self.boulder_max_m = prm.get("PRS_BOULDER_M")
+        self.lat_max_deg = prm.get("PRS_LAT_MAX")
+        self.min_lidar_points = prm.get("PRS_MIN_LIDAR")
+        self.min_spectra = prm.get("PRS_MIN_SPEC")
+        self.n_candidates = prm.get("PRS_N_CAND")
+        self.home_height_m = prm.get("PRS_HOME_M")
+        self.max_incidence_deg = prm.get("PRS_MAX_INC_DEG")
+
+
+def _conj(q):
+    return (q[0], -q[1], -q[2], -q[3])
+
+
+BAND_NAMES = tuple(b.name for b in BANDS)

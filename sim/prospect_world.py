@@ -1,0 +1,140 @@
+"""The simulator's side of prospecting, in one place for the World to hold.
+
+Ground truth (composition, boulders, slopes), the survey instruments (point
+spectrometer, flash lidar) switched by the flight software's
+PROBE_INSTRUMENT_CMD, the on-board knowledge the ground would uplink (shape
+model, local 'down' per facet, landmarks on every facet), and the truth the
+summary needs (per-spectrum band truth, the truth ranking of the chosen site).
+"""
+
+import math
+
+import numpy as np
+
+from flightsw.config import ProspectConfig
+from flightsw.icd import mavlink
+from flightsw.params_table import FLIGHT_PARAMS
+from flightsw.prospect.band_catalogue import BANDS
+from flightsw.prospect.sites import truth_rank
+from sim.facet_geometry import facet_down_bf, facet_landmarks
+from sim.noise import NoiseStream
+from sim.relief import BoulderField, FlashLidarModel
+from sim.spectral import SpectralObserver, SpectralSurface
+from sim.spectrometer import SpectrometerModel, SpectrometerParams
+
+_DEFAULT_PARAMS = {p.name: p.default for p in FLIGHT_PARAMS}
+MAX_TRUTH_RECORDS = 200_000
+
+
+class ProspectWorld:
+    def __init__(self, sc, vertices_m, faces, ray_caster, gravity_fn, spin_rate_radps: float,
+                 sun_dir_i, seed: int):
+        cfg = sc.prospect
+        self.cfg = cfg
+        self.vertices_m = np.asarray(vertices_m, dtype=float)
+        self.faces = np.asarray(faces)
+        self.sun_dir_i = tuple(float(x) for x in sun_dir_i)
+        params = dict(_DEFAULT_PARAMS)
+        params.update(sc.params)
+        self.params = params
+        self.down_bf = facet_down_bf(self.vertices_m, self.faces, gravity_fn, spin_rate_radps)
+        self.boulders = BoulderField(self.vertices_m, self.faces, seed,
+                                     cfg.boulder_facet_fraction, tuple(cfg.boulder_radius_m),
+                                     tuple(cfg.boulder_height_m))
+        self.slope_deg = self._truth_slopes()
+        self.safe = (self.slope_deg <= params["PRS_SLOPE_MAX"]) & \
+            (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
+        # The best site lies on a safe facet (a mission worth flying has one).
+        peak = self._pick_peak_face(NoiseStream(seed, "resource-peak"))
+        self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces, seed,
+                                       peak_face=peak)
+        self.observer = SpectralObserver(self.surface, ray_caster, self.vertices_m, self.faces,
+                                         cfg.sun_distance_au)
+        fault = cfg.spectrometer_fault_prob
+        self.spectrometer = SpectrometerModel(seed, SpectrometerParams(
+            p_drop_chunk=fault, p_saturate=fault, p_zero_channel=fault))
+        self.lidar = FlashLidarModel(NoiseStream(seed, "scan-lidar"), ray_caster, self.boulders,
+                                     7, cfg.scan_lidar_fov_rad, cfg.scan_lidar_sigma_m, 5000.0)
+        self.lidar_on = False
+        self.lidar_period_us = 1_000_000
+        self._lidar_next_us = 0
+        self.landmarks_bf_m = facet_landmarks(self.vertices_m, self.faces,
+                                              cfg.landmark_spacing_m)
+        # spectrum_id -> (band depths (5), centres (5), resource index, lit) of the footprint
+        self.spectrum_truth: dict[int, tuple] = {}
+
+    # -- truth -------------------------------------------------------------------------------
+    def _truth_slopes(self) -> np.ndarray:
+        tri = self.vertices_m[self.faces]
+        n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        n /= np.linalg.norm(n, axis=1)[:, None]
+        cos = np.clip(-(n * self.down_bf).sum(axis=1), -1.0, 1.0)
+        return np.degrees(np.arccos(cos))
+
+    def _pick_peak_face(self, noise: NoiseStream) -> int:
+        lat = np.degrees(np.arcsin(self._centroid_dirs()[:, 2]))
+        ok = np.flatnonzero(self.safe & (np.abs(lat) <= 0.6 * self.params["PRS_LAT_MAX"]))
+        if ok.size == 0:
+            ok = np.flatnonzero(self.safe)
+        return int(ok[min(ok.size - 1, int(noise.uniform() * ok.size))])
+
+    def _centroid_dirs(self) -> np.ndarray:
+        c = self.vertices_m[self.faces].mean(axis=1)
+        return c / np.linalg.norm(c, axis=1)[:, None]
+
+    def deliverable_truth(self, sun_bf_at_contact) -> np.ndarray:
+        """The flight rules for 'deliverable', on truth: latitude and lit at contact."""
+        dirs = self._centroid_dirs()
+        lat = np.degrees(np.arcsin(dirs[:, 2]))
+        tri = self.vertices_m[self.faces]
+        n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        n /= np.linalg.norm(n, axis=1)[:, None]
+        cos_i = n @ np.asarray(sun_bf_at_contact, dtype=float)
+        return (np.abs(lat) <= self.params["PRS_LAT_MAX"]) & (
+            cos_i >= math.cos(math.radians(self.params["PRS_MAX_INC_DEG"])))
+
+    def site_truth_rank(self, site_id: int, sun_bf_at_contact) -> int:
+        return truth_rank(self.surface.resource_truth, self.safe,
+                          self.deliverable_truth(sun_bf_at_contact), site_id)
+
+    # -- what the probe is told before flight ------------------------------------------------
+    def prospect_config(self) -> ProspectConfig:
+        return ProspectConfig(
+            vertices_m=tuple(tuple(float(x) for x in v) for v in self.vertices_m),
+            faces=tuple(tuple(int(i) for i in f) for f in self.faces),
+            down_bf=tuple(tuple(float(x) for x in d) for d in self.down_bf),
+            sun_dir_i=self.sun_dir_i,
+            sun_distance_au=float(self.cfg.sun_distance_au))
+
+    # -- instruments -------------------------------------------------------------------------
+    def apply_command(self, m) -> None:
+        if m.instrument == mavlink.PROBE_INSTRUMENT_SPECTROMETER:
+            self.spectrometer.command(bool(m.enable), float(m.rate_hz) if m.rate_hz > 0 else 1.0)
+        elif m.instrument == mavlink.PROBE_INSTRUMENT_SCAN_LIDAR:
+            self.lidar_on = bool(m.enable)
+            if m.rate_hz > 0:
+                self.lidar_period_us = round(1e6 / m.rate_hz)
+
+    def sensor_messages(self, t_us: int, pos_bf, axes_bf, sun_bf) -> list:
+        out = []
+        spec = self.spectrometer
+        if spec.enabled and spec.due(t_us):
+            radiance = None
+            truth = None
+            if spec.next_kind == mavlink.PROBE_SPECTRUM_KIND_SCIENCE:
+                radiance, truth = self.observer.observe(pos_bf, axes_bf[2], sun_bf)
+            msgs = spec.readout(t_us, radiance)
+            out.extend(msgs)
+            if truth is not None and truth.on_body and msgs and \
+                    len(self.spectrum_truth) < MAX_TRUTH_RECORDS:
+                self.spectrum_truth[msgs[0].spectrum_id] = (
+                    tuple(float(x) for x in truth.band_depth),
+                    tuple(float(x) for x in truth.band_centre_um),
+                    float(truth.resource_index), bool(truth.lit))
+        if self.lidar_on and t_us >= self._lidar_next_us:
+            self._lidar_next_us = t_us + self.lidar_period_us
+            out.append(self.lidar.measure(t_us, pos_bf, axes_bf))
+        return out
+
+
+BAND_NAMES = tuple(b.name for b in BANDS)

@@ -1,0 +1,316 @@
+"""Tests of sim.spectral: endmembers, per-facet truth, the best site, and observations."""
+
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flightsw.prospect import instrument
+from flightsw.prospect.band_catalogue import BAND_INDEX, BANDS
+from flightsw.prospect.photometry import photometric_factor
+from flightsw.prospect.solar import planck_radiance_wm2srum, solar_irradiance_wm2um
+from sim.shape import MeshRayCaster, bennu_top_shape, icosphere
+from sim.spectral import (
+    ENDMEMBERS,
+    FINE_WAVELENGTH_UM,
+    KINDS,
+    PEAK_MARGINS,
+    SpectralObserver,
+    SpectralSurface,
+    _BatchCaster,
+    band_truth,
+    endmember_reflectance,
+    metal_index,
+    modified_gaussian_band,
+)
+
+MICRON = 1.0
+NM = 1e-3 * MICRON
+CHANNEL_UM = float(instrument.WAVELENGTH_UM[1] - instrument.WAVELENGTH_UM[0])  # ~12 nm
+OH = BAND_INDEX["OH_27"]
+PHYLLO_07 = BAND_INDEX["PHYLLO_07"]
+EM = {name: k for k, name in enumerate(ENDMEMBERS)}
+
+
+@cache
+def mesh():
+    return bennu_top_shape(3)
+
+
+@cache
+def surface(kind, seed=1, peak_face=None):
+    v, f = mesh()
+    return SpectralSurface(kind, v, f, seed, peak_face=peak_face)
+
+
+@cache
+def observer(kind="bennu", seed=1):
+    v, f = mesh()
+    return SpectralObserver(surface(kind, seed), MeshRayCaster(v, f), v, f, 1.1)
+
+
+# ----------------------------------------------------------------------------- endmembers
+
+
+@pytest.mark.parametrize("grid", ["fine", "instrument"])
+def test_endmember_bands_at_published_positions(grid):
+    wl = FINE_WAVELENGTH_UM if grid == "fine" else instrument.WAVELENGTH_UM
+    tol = CHANNEL_UM if grid == "instrument" else 0.5 * CHANNEL_UM
+    depth, centre = band_truth(wl, endmember_reflectance(wl))
+    ph, ol, px, me = EM["phyllosilicate"], EM["olivine"], EM["pyroxene"], EM["metal"]
+    # FACTS.md: phyllosilicate 0.7 um band centre ~0.69; Bennu OH at 2.74 um.
+    assert centre[ph, PHYLLO_07] == pytest.approx(0.69, abs=tol)
+    assert centre[ph, OH] == pytest.approx(2.74, abs=tol)
+    # Olivine: composite 1.05 um band, no 2 um band.
+    assert centre[ol, BAND_INDEX["OL_105"]] == pytest.approx(1.05, abs=tol)
+    assert depth[ol, BAND_INDEX["OL_105"]] > 0.15
+    assert depth[ol, BAND_INDEX["PYX_19"]] < 0.005
+    # Pyroxene: bands near 0.9 and 1.9 um.
+    assert centre[px, BAND_INDEX["PYX_09"]] == pytest.approx(0.92, abs=tol)
+    assert centre[px, BAND_INDEX["PYX_19"]] == pytest.approx(1.90, abs=2 * tol)
+    assert depth[px, BAND_INDEX["PYX_19"]] > 0.1
+    # Metal: weak ~1 % 0.9 um band, red featureless slope, albedo ~0.15.
+    assert 0.005 < depth[me, BAND_INDEX["PYX_09"]] < 0.02
+    assert depth[me, OH] < 0.005
+    r = endmember_reflectance(wl)
+    i055 = int(np.argmin(abs(wl - 0.55)))
+    assert 0.12 < r[me, i055] < 0.18
+    assert 0.03 <= r[EM["dark"], i055] <= 0.04
+    assert metal_index(wl, r)[me] > 0.03
+
+
+def test_oh_centre_is_a_parameter_for_ryugu():
+    wl = FINE_WAVELENGTH_UM
+    _, centre = band_truth(wl, endmember_reflectance(wl, oh_centre_um=2.72))
+    assert centre[EM["phyllosilicate"], OH] == pytest.approx(2.72, abs=2 * NM)
+
+
+def test_bad_endmember_arguments_are_rejected():
+    with pytest.raises(ValueError, match="oh_centre_um"):
+        endmember_reflectance(FINE_WAVELENGTH_UM, oh_centre_um=3.3)
+    with pytest.raises(ValueError, match="depth"):
+        modified_gaussian_band(FINE_WAVELENGTH_UM, 1.0, 0.1, 1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(0, len(BANDS) - 1), depth=st.floats(0.005, 0.6),
+       slope=st.floats(-0.2, 0.3), offset=st.floats(-0.3, 0.3))
+def test_truth_of_synthetic_single_band_matches_construction(k, depth, slope, offset):
+    band = BANDS[k]
+    lo, hi = band.search_um
+    c = round(0.5 * (lo + hi) + offset * 0.5 * (hi - lo), 3)
+    # Narrow enough to leave the shoulders untouched: then the continuum-removed spectrum
+    # is the band itself.
+    fwhm = 0.25 * min(c - band.left_shoulder_um, band.right_shoulder_um - c)
+    wl = FINE_WAVELENGTH_UM
+    r = 0.05 * (1.0 + slope * (wl - 0.55)) * modified_gaussian_band(wl, c, fwhm, depth)
+    d, centre = band_truth(wl, r)
+    assert d[k] == pytest.approx(depth, abs=1e-4)
+    assert centre[k] == pytest.approx(c, abs=1 * NM)
+
+
+# ----------------------------------------------------------------------------- surfaces
+
+
+def test_bennu_mixtures_have_published_band_depths():
+    s = surface("bennu")
+    assert 0.15 <= np.median(s.hydration_index) <= 0.20
+    assert 0.01 <= np.median(s.band_depth[:, PHYLLO_07]) <= 0.04
+    assert np.all(np.abs(s.band_centre_um[:, OH] - 2.74) <= CHANNEL_UM)
+    # Patchy: the OH band is everywhere but its strength varies.
+    assert s.hydration_index.min() > 0.08
+    assert np.ptp(s.hydration_index) > 0.03
+
+
+def test_ryugu_is_darker_with_a_weak_272_band():
+    b, r = surface("bennu"), surface("ryugu")
+    assert 0.07 <= np.median(r.hydration_index) <= 0.10
+    assert np.median(np.abs(r.band_centre_um[:, OH] - 2.72)) <= 2 * NM
+    i055 = int(np.argmin(abs(instrument.WAVELENGTH_UM - 0.55)))
+    assert np.median(r.reflectance_std[:, i055]) < np.median(b.reflectance_std[:, i055])
+
+
+def test_psyche_resource_is_metal():
+    p, b = surface("psyche"), surface("bennu")
+    assert p.resource_name == "metal_index" and b.resource_name == "hydration_index"
+    assert np.array_equal(p.resource_truth, p.metal_index)
+    assert np.median(p.hydration_index) < 0.03
+    assert np.median(p.metal_index) > 5 * np.median(b.metal_index)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_abundances_are_fractions(kind):
+    a = surface(kind).abundances
+    assert a.shape == (len(mesh()[1]), len(ENDMEMBERS))
+    assert np.all(a >= 0.0)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_best_site_stands_out_for_seeds_1_to_20(kind):
+    v, f = mesh()
+    far, near = PEAK_MARGINS[surface(kind).resource_name]
+    for seed in range(1, 21):
+        s = SpectralSurface(kind, v, f, seed)
+        r, p = s.resource_truth, s.peak_face
+        others = np.ones(len(r), dtype=bool)
+        others[p] = False
+        others[s.neighbours[p]] = False
+        assert int(np.argmax(r)) == p, seed
+        assert r[p] - r[others].max() >= far, seed
+        assert r[p] - r[s.neighbours[p]].max() >= near, seed
+
+
+@pytest.mark.parametrize("peak_face", [0, 321, 1279])
+def test_peak_can_be_put_on_a_chosen_face(peak_face):
+    s = surface("bennu", 5, peak_face)
+    assert s.peak_face == peak_face
+    assert int(np.argmax(s.resource_truth)) == peak_face
+
+
+def test_same_seed_same_world_and_other_seed_other_world():
+    v, f = mesh()
+    a = SpectralSurface("bennu", v, f, 7)
+    b = SpectralSurface("bennu", v, f, 7)
+    c = SpectralSurface("bennu", v, f, 8)
+    assert np.array_equal(a.abundances, b.abundances) and a.peak_face == b.peak_face
+    assert not np.array_equal(a.abundances, c.abundances)
+
+
+def test_bad_surface_arguments_are_rejected():
+    v, f = mesh()
+    with pytest.raises(ValueError, match="kind"):
+        SpectralSurface("vesta", v, f, 1)
+    with pytest.raises(ValueError, match="peak_face"):
+        SpectralSurface("bennu", v, f, 1, peak_face=len(f))
+
+
+# ----------------------------------------------------------------------------- observation
+
+
+def _look_at_face(face, altitude_m=300.0):
+    v, f = mesh()
+    caster = MeshRayCaster(v, f)
+    centroid = v[f[face]].mean(axis=0)
+    normal = caster.face_normal(face)
+    return centroid + altitude_m * normal, -normal, normal
+
+
+def test_batch_caster_agrees_with_mesh_ray_caster():
+    v, f = mesh()
+    caster, batch = MeshRayCaster(v, f), _BatchCaster(v, f)
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        origin = rng.normal(size=3) * 800.0
+        target = rng.normal(size=3) * 150.0
+        d = target - origin
+        d /= np.linalg.norm(d)
+        dirs = np.array([d, d + 0.002 * rng.normal(size=3)])
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        dist, face = batch.cast(np.array([origin, origin]), dirs)
+        for k in range(2):
+            ref = caster.distance_m(origin, dirs[k])
+            if math.isinf(ref):
+                assert face[k] == -1
+            else:
+                assert dist[k] == pytest.approx(ref, abs=1e-6)
+
+
+def test_single_facet_observation_recovers_its_reflectance_and_truth():
+    obs, s = observer(), surface("bennu")
+    face = s.peak_face
+    pos, bore, normal = _look_at_face(face)
+    sun = normal + 0.3 * np.cross(normal, [0.0, 0.0, 1.0])
+    L, truth = obs.observe(pos, bore, sun)
+    assert truth.on_body and truth.lit and truth.lit_fraction == pytest.approx(1.0)
+    assert list(truth.faces) == [face]
+    assert truth.hydration_index == pytest.approx(s.hydration_index[face], abs=1e-12)
+    assert truth.resource_index == pytest.approx(s.resource_truth[face], abs=1e-12)
+    assert truth.emission_deg == pytest.approx(0.0, abs=0.5)
+    assert truth.range_m == pytest.approx(300.0, rel=1e-6)
+    wl = instrument.WAVELENGTH_UM
+    L = L - obs.surface.emissivity * planck_radiance_wm2srum(wl, truth.surface_temp_k)
+    phot = photometric_factor(math.cos(math.radians(truth.incidence_deg)), 1.0,
+                              truth.phase_deg, wl)
+    refl = L / (solar_irradiance_wm2um(wl, 1.1) / np.pi * phot)
+    np.testing.assert_allclose(refl, s.reflectance_std[face], rtol=1e-4)
+
+
+def test_thermal_dominates_above_3um_for_a_380K_surface():
+    obs = observer()
+    face = surface("bennu").peak_face
+    pos, bore, normal = _look_at_face(face)
+    L, truth = obs.observe(pos, bore, normal)  # sun at the zenith: hottest
+    assert 370.0 <= truth.surface_temp_k <= 395.0
+    wl = instrument.WAVELENGTH_UM
+    thermal = obs.surface.emissivity * planck_radiance_wm2srum(wl, truth.surface_temp_k)
+    reflected = L - thermal
+    assert np.all(thermal[wl >= 3.0] > reflected[wl >= 3.0])
+    assert np.all(thermal[wl <= 2.0] < 0.01 * reflected[wl <= 2.0])
+
+
+def test_night_side_returns_no_reflected_signal():
+    obs = observer()
+    pos, bore, normal = _look_at_face(100)
+    L, truth = obs.observe(pos, bore, -normal)
+    assert truth.on_body and not truth.lit and truth.lit_fraction == 0.0
+    assert truth.surface_temp_k == pytest.approx(150.0)
+    assert np.all(L[instrument.WAVELENGTH_UM < 2.5] < 1e-9)
+
+
+def test_cast_shadow_returns_no_reflected_signal():
+    # A top with a moon hovering between it and the Sun: the moon's shadow falls on the
+    # subsolar facet although that facet faces the Sun.
+    v0, f0 = bennu_top_shape(2)
+    sv, sf = icosphere(2)
+    v = np.vstack([v0, sv * 60.0 + [600.0, 0.0, 0.0]])
+    f = np.vstack([f0, sf + len(v0)])
+    s = SpectralSurface("bennu", v, f, 2)
+    caster = MeshRayCaster(v, f)
+    r = caster.distance_m((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
+    face = caster.last_face
+    sat = np.array([r, 0.0, 0.0]) + 200.0 * np.array([0.0, 0.0, 1.0])
+    bore = (np.array([r, 0.0, 0.0]) - sat) / 200.0
+    obs = SpectralObserver(s, caster, v, f, 1.1)
+    _, lit_truth = obs.observe(sat, bore, (1.0, 0.0, 1.0))  # sun high: misses the moon
+    assert lit_truth.lit
+    L, truth = obs.observe(sat, bore, (1.0, 0.0, 0.0))
+    assert face in truth.faces
+    assert truth.on_body and not truth.lit
+    assert np.all(L[instrument.WAVELENGTH_UM < 2.5] < 1e-9)
+
+
+def test_off_body_footprint_is_black():
+    L, truth = observer().observe((2000.0, 0.0, 0.0), (1.0, 0.0, 0.0), (1.0, 0.0, 0.0))
+    assert not truth.on_body and not truth.lit
+    assert np.all(L == 0.0)
+    assert math.isnan(truth.hydration_index)
+
+
+def test_limb_footprint_is_partly_on_the_body():
+    obs = observer()
+    v, f = mesh()
+    # Aim so the boresight just grazes: scan across the limb until some rays miss.
+    pos = np.array([0.0, -1000.0, 0.0])
+    partial = None
+    for x in np.linspace(250.0, 320.0, 300):
+        target = np.array([x, 0.0, 0.0])
+        bore = (target - pos) / np.linalg.norm(target - pos)
+        L, truth = obs.observe(pos, bore, (0.0, -1.0, 0.0))
+        if truth.on_body and truth.lit_fraction < 0.99:
+            partial = truth
+            break
+    assert partial is not None
+    assert 0.0 < partial.lit_fraction < 1.0
+    assert partial.face_weights.sum() == pytest.approx(1.0)
+
+
+def test_bad_observation_arguments_are_rejected():
+    obs = observer()
+    with pytest.raises(ValueError, match="boresight_bf"):
+        obs.observe((1000.0, 0.0, 0.0), (0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
+    with pytest.raises(ValueError, match="sc_pos_bf_m"):
+        obs.observe((math.nan, 0.0, 0.0), (-1.0, 0.0, 0.0), (1.0, 0.0, 0.0))
