@@ -10,12 +10,12 @@ summary needs (per-spectrum band truth, the truth ranking of the chosen site).
 import math
 
 import numpy as np
+from flightsw.prospect.sites import truth_rank
 
 from flightsw.config import ProspectConfig
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.sites import truth_rank
 from sim.facet_geometry import facet_down_bf, facet_landmarks
 from sim.noise import NoiseStream
 from sim.relief import BoulderField, FlashLidarModel

@@ -28,6 +28,7 @@ from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity
 from sim.noise import NoiseStream
+from sim.prospect_world import ProspectWorld
 from sim.sensors import (
     ImuModel,
     LandmarkCameraModel,
@@ -39,7 +40,7 @@ from sim.sensors import (
     boresight_bf,
 )
 from sim.shape import MeshRayCaster, bennu_top_shape
-from sim.site import landmark_catalogue, locate_site
+from sim.site import Hazard, TargetSite, landmark_catalogue, locate_site
 
 # Sun direction, inertial: fixed over a run of hours (Bennu moves ~1 deg/day).
 SUN_DIR_I = unit((1.0, 0.3, 0.1))
@@ -64,14 +65,23 @@ class World:
         self.gravity_exact = PolyhedronGravity(vertices, faces, self.gm_true_m3s2)
         self.gravity = CachedGravity(self.gravity_exact)
         self.site = None
-        if sc.tag is not None:
+        self.prospect = None
+        if sc.prospect is not None:
+            self.prospect = ProspectWorld(
+                sc, vertices, faces, self.ray_caster,
+                lambda x, y, z: self.gravity_exact.acceleration((x, y, z)),
+                self.body.rate_radps, SUN_DIR_I, seed)
+        elif sc.tag is not None:
             t = sc.tag
             self.site = locate_site(
                 self.ray_caster, lambda x, y, z: self.gravity_exact.acceleration((x, y, z)),
                 self.body.rate_radps, t.target_latlon_deg[0], t.target_latlon_deg[1],
                 [(h.latlon_deg[0], h.latlon_deg[1], h.radius_m, h.height_m, h.mapped)
                  for h in t.hazards], t.slope_limit_deg, sc.source)
-        self.landmarks_bf_m = landmark_catalogue(vertices, self.site)
+        if self.prospect is not None:
+            self.landmarks_bf_m = self.prospect.landmarks_bf_m
+        else:
+            self.landmarks_bf_m = landmark_catalogue(vertices, self.site)
         # The probe's catalogue: the truth with mapping errors (per landmark, per axis).
         cat = NoiseStream(seed, "landmark-catalogue")
         sigma = sc.sensors.navcam.catalogue_sigma_m
@@ -117,6 +127,8 @@ class World:
         self.thruster_on_s_total = [0.0] * 8
         self.impulse_ns_total = 0.0
         self.backaway_impulse_ns = 0.0
+        self._site_face = None
+        self._site_check_countdown = 0
         self._make_sensors(sc, seed)
         self._make_contact(sc, seed)
 
@@ -180,6 +192,7 @@ class World:
     def _make_contact(self, sc, seed: int) -> None:
         t = sc.tag
         draw = NoiseStream(seed, "regolith")
+        self._regolith_params = None
         if t is None:
             self.contact = None
             self.sampler = SamplerModel(0.0, 600.0, 0.0)
@@ -189,9 +202,10 @@ class World:
             lo_f, hi_f = t.fine_fraction
             fine = lo_f + (hi_f - lo_f) * draw.uniform()
             # Denser regolith resists more: damping scales with density.
-            self.contact = RegolithContact(self.site, t.regolith_stiffness_npm,
-                                           t.regolith_damping_nspm * density / 600.0,
-                                           t.friction)
+            self._regolith_params = (t.regolith_stiffness_npm,
+                                     t.regolith_damping_nspm * density / 600.0, t.friction)
+            self.contact = None if self.site is None else RegolithContact(
+                self.site, *self._regolith_params)
             self.sampler = SamplerModel(t.sampler_capacity_kg, density, fine)
         self.regolith = {"density_kgm3": self.sampler.density_kgm3,
                          "fine_fraction": self.sampler.fine_fraction}
@@ -207,6 +221,36 @@ class World:
         self.tag_truth = {"first_contact_t_s": None, "touchdown_point_bf_m": None,
                           "contact_speed_mps": None, "contact_duration_s": 0.0,
                           "max_penetration_m": 0.0, "crash": None}
+
+    def prospect_config(self):
+        return None if self.prospect is None else self.prospect.prospect_config()
+
+    def _local_site_under(self, pos_bf) -> None:
+        """Prospecting: the contact model's local surface is the facet under the probe.
+
+        The site is not known before flight (the probe chooses it), so the world builds
+        the local plane and its boulders when the probe comes within 300 m of a facet.
+        """
+        r = math.sqrt(pos_bf[0] ** 2 + pos_bf[1] ** 2 + pos_bf[2] ** 2)
+        down = (-pos_bf[0] / r, -pos_bf[1] / r, -pos_bf[2] / r)
+        dist = self.ray_caster.distance_m(pos_bf, down)
+        if dist is None or not math.isfinite(dist) or dist > 300.0:
+            return
+        face = self.ray_caster.last_face
+        if self.site is not None and self._site_face == face:
+            return
+        tri = self.vertices_m[self.faces[face]]
+        centroid = tri.mean(axis=0)
+        normal = self.ray_caster.face_normal(face)
+        hazards = tuple(Hazard(tuple(float(x) for x in c), float(rad), float(h), True)
+                        for c, rad, h in self.prospect.boulders.hazards_near(centroid, 60.0))
+        self.site = TargetSite(tuple(float(x) for x in centroid), tuple(float(x) for x in normal),
+                               float(self.prospect.slope_deg[face]), hazards)
+        self._site_face = face
+        if self._regolith_params is not None:
+            self.contact = RegolithContact(self.site, *self._regolith_params)
+            tallest = max((h.height_m for h in hazards), default=0.0)
+            self._contact_watch_height_m = self.arm_length_m + tallest + 2.0
 
     def _ray_cast(self, origin_bf, direction_bf):
         return self.ray_caster.distance_m(origin_bf, direction_bf)
@@ -238,6 +282,12 @@ class World:
             out.append(self.sampler_status.measure(t_us, self.sampler, self.head_normal_force_n))
         if frame % d["wheel_tach"] == 0:
             out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms))
+        if self.prospect is not None:
+            rot = self.body.rotation_bf_to_i(st.t_s)
+            axes_bf = tuple(boresight_bf(st.q_i_to_sc, e, rot)
+                            for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
+            sun_bf = self.body.i_to_bf(st.t_s, SUN_DIR_I)
+            out.extend(self.prospect.sensor_messages(t_us, self.position_bf(), axes_bf, sun_bf))
         if frame % d["power"] == 0:
             out.append(self.power.measure(t_us, q_rotate_inv(st.q_i_to_sc, SUN_DIR_I)))
         return out
@@ -247,6 +297,8 @@ class World:
             kind = m.get_type()
             if kind == "PROBE_THRUSTER_CMD":
                 self._apply_thrusters(m.on_time_s, m.cycle_s)
+            elif kind == "PROBE_INSTRUMENT_CMD" and self.prospect is not None:
+                self.prospect.apply_command(m)
             elif kind == "PROBE_SAMPLER_CMD":
                 self.sampler.command(m.action)
             elif kind == "PROBE_WHEEL_CMD":
@@ -280,6 +332,11 @@ class World:
 
     def step(self, dt_s: float) -> None:
         st = self.state
+        if self.prospect is not None and not self.in_contact:
+            self._site_check_countdown -= 1
+            if self._site_check_countdown <= 0:
+                self._site_check_countdown = self.base_hz * 5  # every 5 s of mission time
+                self._local_site_under(self.position_bf())
         # The contact model only near the surface: most of a run is spent far above it.
         if self.contact is not None and (
                 self.in_contact or self.site.plane_height_m(self.position_bf())

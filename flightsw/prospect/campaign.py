@@ -141,7 +141,7 @@ class SurveyCampaign:
             self._begin_scan(t_us)
         if self.state == SCANNING:
             pos_bf = self.body.i_to_bf(t_s, nav_pos_i)
-            axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(_conj(q_i_to_sc), e))
+            axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(q_i_to_sc, e))
                             for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
             sun_bf = self.sun_bf(t_s)
             self._process_spectra(spectra, pos_bf, axes_bf[2], sun_bf)
@@ -318,10 +318,6 @@ class _RankParams:
         self.n_candidates = prm.get("PRS_N_CAND")
         self.home_height_m = prm.get("PRS_HOME_M")
         self.max_incidence_deg = prm.get("PRS_MAX_INC_DEG")
-
-
-def _conj(q):
-    return (q[0], -q[1], -q[2], -q[3])
 
 
 BAND_NAMES = tuple(b.name for b in BANDS)
