@@ -78,7 +78,7 @@ FLIGHT_PARAMS = (
               "Body rotations the scan lasts at least (the whole surface passes beneath)"),
     ParamSpec("PRS_COVER_GOAL", float, 0.97, 0.1, 1.0, "",
               "Coverage of the illuminated surface that ends the scan"),
-    ParamSpec("PRS_SPEC_SITE", int, 3, 1, 100, "", "Good spectra that make a site covered"),
+    ParamSpec("PRS_SPEC_SITE", int, 2, 1, 100, "", "Good spectra that make a site covered"),
     ParamSpec("PRS_MAX_INC_DEG", float, 70.0, 10.0, 89.0, "deg",
               "Largest incidence angle of a useful spectrum"),
     ParamSpec("PRS_MAX_EMI_DEG", float, 70.0, 10.0, 89.0, "deg",
