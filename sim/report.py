@@ -889,9 +889,12 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     h = _History(history or {})
 
     sections = []
+    from sim.report_prospect import prospect_plots
     from sim.report_tag import tag_plots
 
-    for spec in PLOTS + (tag_plots() if "outcome" in summary else ()):
+    extra = (tag_plots() if "outcome" in summary else ()) + \
+        (prospect_plots() if "survey_coverage" in summary else ())
+    for spec in PLOTS + extra:
         path = plot_dir / spec.file
         h.notes = []
         try:

@@ -309,6 +309,8 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
         recorder.flush()
     wall_s = time.perf_counter() - wall_start
     hist = history.trimmed()
+    if world.prospect is not None and fsw.campaign is not None:
+        hist.update(_prospect_history(world, fsw))
     summary = _summary(sc, hist, fsw, recorder, wall_s, n_frames / base_hz, events_lines, world)
     np.savez_compressed(out_dir / "history.npz", **hist)
     # The table as flown, loadable again with --params.
@@ -338,6 +340,8 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
     sched = fsw.scheduler.stats()
     tasks = sched.get("tasks", sched)
     tag = _tag_summary(world, fsw) if world.site is not None else {}
+    if world.prospect is not None:
+        tag = tag | _prospect_summary(world, fsw)
     return tag | {
         "scenario": sc.scenario.name,
         "scenario_file": sc.source,
@@ -368,6 +372,91 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
 
 
 OUTCOMES = ("sampled", "waved_off", "failed")
+BAND_PRESENT_DEPTH = 0.03  # truth depth above which a band counts as present
+BAND_ABSENT_DEPTH = 0.01  # below which it counts as absent (between: not scored)
+
+
+def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
+    """Per-site map arrays and example spectra for the report (history.npz 'prospect_*')."""
+    from flightsw.prospect.instrument import WAVELENGTH_UM
+
+    camp, shape = fsw.campaign, fsw.campaign.shape
+    examples = camp.examples or []
+    out = {"prospect_lat_deg": shape.lat_deg, "prospect_lon_deg": shape.lon_deg,
+           "prospect_value": camp.resource.value, "prospect_sigma": camp.resource.sigma,
+           "prospect_truth": world.prospect.surface.resource_truth,
+           "prospect_safe_truth": world.prospect.safe.astype(np.int8),
+           "prospect_wavelength_um": WAVELENGTH_UM,
+           "prospect_example_refl": np.array([e[2] for e in examples]) if examples
+           else np.zeros((0, WAVELENGTH_UM.size)),
+           "prospect_example_site": np.array([e[1] for e in examples], dtype=np.int64)}
+    out["prospect_candidates"] = np.array([c.site_id for c in camp.candidates], dtype=np.int64)
+    out["prospect_chosen"] = np.array([camp.chosen.site_id if camp.chosen else -1])
+    return out
+
+
+def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
+    """Survey, pipeline and site-choice figures against the simulator's truth."""
+    from flightsw.prospect.band_catalogue import BANDS
+    from sim.world import SUN_DIR_I
+
+    pw, camp = world.prospect, fsw.campaign
+    out = {"survey_coverage": None, "spectra_processed": 0, "site_chosen": None,
+           "site_truth_rank": None, "resource_name": pw.surface.resource_name}
+    if camp is None:
+        return out
+    planner = camp.planner
+    out["survey_coverage"] = None if planner is None else round(planner.coverage, 4)
+    out["sites_covered"] = None if planner is None else planner.n_covered
+    out["sites_illuminated"] = None if planner is None else planner.n_illuminated
+    out["spectra_processed"] = camp.spectra_processed
+    out["spectra_rejected"] = {str(k): v for k, v in sorted(camp.pipeline.rejected.items())}
+    # Per-spectrum band results against the truth of the footprint.
+    est, tru = [], []
+    for sid, reject, bits, depth, centre in camp.result_log:
+        truth = pw.spectrum_truth.get(sid)
+        if reject == 0 and truth is not None:
+            est.append((bits, depth, centre))
+            tru.append(truth)
+    bands = {}
+    tp = fp = fn = 0
+    for k, band in enumerate(BANDS):
+        d_err, c_err = [], []
+        for (bits, depth, centre), (t_depth, t_centre, _, _) in zip(est, tru, strict=True):
+            det = bool(bits >> k & 1)
+            if t_depth[k] >= BAND_PRESENT_DEPTH:
+                tp += det
+                fn += not det
+                d_err.append(abs(depth[k] - t_depth[k]))
+                c_err.append(abs(centre[k] - t_centre[k]) * 1000.0)
+            elif t_depth[k] < BAND_ABSENT_DEPTH:
+                fp += det
+        bands[band.name] = {
+            "scored_spectra": len(d_err),
+            "depth_error_p95": _percentile(np.asarray(d_err), 95) if d_err else None,
+            "centre_error_nm_p95": _percentile(np.asarray(c_err), 95) if c_err else None}
+    out["band_detection_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
+    out["band_detection_recall"] = round(tp / (tp + fn), 4) if tp + fn else None
+    out["band_errors"] = bands
+    chosen = camp.chosen
+    if chosen is not None:
+        site = chosen.site_id
+        shape = camp.shape
+        t_contact = world.tag_truth.get("first_contact_t_s") or world.state.t_s
+        sun_bf = world.body.i_to_bf(t_contact, SUN_DIR_I)
+        out["site_chosen"] = {"id": site, "lat_deg": round(float(shape.lat_deg[site]), 3),
+                              "lon_deg": round(float(shape.lon_deg[site]), 3),
+                              "point_bf_m": [round(x, 3) for x in chosen.point_bf_m]}
+        out["site_truth_rank"] = pw.site_truth_rank(site, sun_bf)
+        out["site_chosen_safe_truth"] = bool(pw.safe[site])
+        out["resource_estimate"] = {"value": chosen.resource, "sigma": chosen.resource_sigma}
+        out["resource_truth"] = float(pw.surface.resource_truth[site])
+        out["candidates"] = [{"rank": c.rank, "site": c.site_id, "resource": c.resource,
+                              "sigma": c.resource_sigma,
+                              "truth": float(pw.surface.resource_truth[c.site_id]),
+                              "safe_truth": bool(pw.safe[c.site_id])}
+                             for c in camp.candidates]
+    return out
 
 
 def _tag_summary(world: World, fsw: FlightSoftware) -> dict:

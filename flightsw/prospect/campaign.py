@@ -62,6 +62,8 @@ class SurveyCampaign:
         self.pipeline = ProspectPipeline(calibration=CalibrationState(
             dark_smooth_degree=None, gain_smooth_degree=None))
         self.examples: list = []  # (spectrum_id, site, reflectance) for the report
+        # (spectrum_id, reject, detected bits, depths, centres): what the host may score.
+        self.result_log: list = []
         self.resource = ResourceMap(n)
         self.hazard = HazardMap(self.shape)
         self.planner = None
@@ -241,6 +243,10 @@ class SurveyCampaign:
         for k, sp in enumerate(science):
             self.spectra_processed += 1
             reason = int(res.reject_reason[k])
+            if len(self.result_log) < 200_000:
+                self.result_log.append((sp.spectrum_id, reason, int(bits[k]),
+                                        tuple(float(x) for x in res.depth[k]),
+                                        tuple(float(x) for x in res.centre_um[k])))
             if reason == 0:
                 self.resource.add(np.array([site]), value[k:k + 1], sigma[k:k + 1])
                 self.planner.record(site)

@@ -1,0 +1,95 @@
+"""Report plots of a prospecting run: the resource map and example spectra."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from flightsw.prospect.band_catalogue import BANDS
+
+
+def _need(h, key):
+    from sim.report import _Skip
+
+    try:
+        return np.asarray(h._h[key])
+    except KeyError:
+        raise _Skip(f"no {key} in the history") from None
+
+
+def plot_resource_map(h, summary) -> Figure:
+    lat, lon = _need(h, "prospect_lat_deg"), _need(h, "prospect_lon_deg")
+    value, truth = _need(h, "prospect_value"), _need(h, "prospect_truth")
+    safe = _need(h, "prospect_safe_truth").astype(bool)
+    cands, chosen = _need(h, "prospect_candidates"), _need(h, "prospect_chosen")
+    fig = Figure(figsize=(10, 7.5))
+    name = summary.get("resource_name", "resource")
+    for ax, data, title in ((fig.add_subplot(2, 1, 1), value, f"Estimated {name} (on board)"),
+                            (fig.add_subplot(2, 1, 2), truth, f"True {name} (simulator)")):
+        seen = np.isfinite(data)
+        ax.scatter(lon[~seen], lat[~seen], s=8, c="0.85", label="not observed")
+        sc = ax.scatter(lon[seen], lat[seen], s=14, c=data[seen], cmap="viridis")
+        fig.colorbar(sc, ax=ax)
+        ax.scatter(lon[~safe], lat[~safe], s=30, facecolors="none", edgecolors="0.6",
+                   linewidths=0.5, label="unsafe (truth)")
+        if cands.size:
+            ax.scatter(lon[cands], lat[cands], s=90, facecolors="none", edgecolors="orange",
+                       linewidths=1.5, label="candidates")
+        if chosen.size and chosen[0] >= 0:
+            ax.scatter(lon[chosen], lat[chosen], s=200, marker="*", c="red", label="chosen")
+        pool = np.flatnonzero(safe)
+        if pool.size:
+            best = pool[np.argmax(truth[pool])]
+            ax.scatter([lon[best]], [lat[best]], s=120, marker="x", c="black",
+                       label="best safe (truth)")
+        ax.set_title(title)
+        ax.set_xlabel("longitude (deg)")
+        ax.set_ylabel("latitude (deg)")
+        ax.set_xlim(-180, 180)
+        ax.set_ylim(-90, 90)
+    fig.axes[0].legend(loc="lower left", fontsize=7, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_example_spectra(h, summary) -> Figure:
+    wl, refl = _need(h, "prospect_wavelength_um"), _need(h, "prospect_example_refl")
+    if refl.size == 0:
+        from sim.report import _Skip
+
+        raise _Skip("no example spectra kept")
+    fig = Figure(figsize=(10, 5))
+    ax = fig.add_subplot(1, 1, 1)
+    for k, r in enumerate(refl[:4]):
+        offset = 0.01 * k
+        ax.plot(wl, r + offset, lw=0.8)
+        for band in BANDS:
+            lo = (wl >= band.left_shoulder_um - 0.03) & (wl <= band.left_shoulder_um + 0.03)
+            hi = (wl >= band.right_shoulder_um - 0.03) & (wl <= band.right_shoulder_um + 0.03)
+            if lo.any() and hi.any():
+                ax.plot([band.left_shoulder_um, band.right_shoulder_um],
+                        [np.nanmean(r[lo]) + offset, np.nanmean(r[hi]) + offset], "k--",
+                        lw=0.6)
+    for band in BANDS:
+        ax.axvline(band.centre_um, color="0.7", lw=0.5)
+        ax.text(band.centre_um, ax.get_ylim()[1], band.name, fontsize=7, rotation=90,
+                va="top")
+    ax.set_xlabel("wavelength (um)")
+    ax.set_ylabel("reflectance (standard geometry), offset")
+    ax.set_title("Example spectra after calibration, photometry and thermal removal; "
+                 "dashed: band continua")
+    fig.tight_layout()
+    return fig
+
+
+def prospect_plots():
+    from sim.report import _PlotSpec
+
+    return (
+        _PlotSpec("10_resource_map.png", "Resource map",
+                  "Top: the map the probe built from its spectra; bottom: the truth. The red "
+                  "star (chosen site) should sit on the black cross (best safe site by truth).",
+                  plot_resource_map),
+        _PlotSpec("11_example_spectra.png", "Example spectra",
+                  "Calibrated reflectance with the linear continua of the named bands; the "
+                  "OH band near 2.7 um should be clear after the thermal tail is removed.",
+                  plot_example_spectra),
+    )
