@@ -157,6 +157,8 @@ def parameter_overrides(sc, params_file: Path | None) -> dict:
         if name not in table:
             raise RunConfigError(f"{sc.source}: params.{name}: unknown flight-software "
                                  f"parameter (known: {', '.join(table.names)})")
+        if _PARAM_SPECS[name].kind is int and float(value).is_integer():
+            value = int(value)  # the scenario loader reads every number as a float
         reason = table.check(name, value)
         if reason is not None:
             raise RunConfigError(f"{sc.source}: params.{name}: {reason}")
