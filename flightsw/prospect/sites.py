@@ -1,65 +1,122 @@
 """Site ranking: resource value, safety and deliverability -> ranked candidates.
 
-Safe: slope and relief (from the lidar hazard map) within their limits, with
-enough lidar points to know (unknown is unsafe).  Deliverable: latitude the
-descent can reach, lit at the expected contact time, safe-home (PRS_HOME_M
-along the normal) clear of the body.  Ranked by the resource estimate; the
-uncertainty is reported, not used to reorder, so a well-measured best site is
-never pushed below a worse one.  `truth_rank` applies the same rules to the
-simulator's truth.
+Safe: slope <= slope_max_deg AND relief (roughness) <= boulder_max_m AND at
+least min_lidar_points lidar points (too few points is unknown, and unknown is
+unsafe; so is a nan slope or relief).
+
+Deliverable: |latitude| <= lat_max_deg (what the descent can reach), lit at the
+expected contact time (incidence <= max_incidence_deg and not in another
+facet's shadow, for the Sun direction in bf at that time), and safe-home (the
+site's centroid + home_height_m along its normal) outside the body, with the
+straight back-away path to it clear of the body.
+
+Ranked: sites with at least min_spectra good spectra, by
+
+    score = resource - sigma_penalty * resource_sigma     (sigma_penalty default 0.5)
+
+A small penalty on the uncertainty keeps a site seen twice with a lucky high
+value from beating one measured well; with both sites well measured their
+sigmas are small and alike, so the penalty moves neither, and the truly best
+site keeps its place whenever its value leads by more than sigma_penalty times
+the difference of the two sigmas.  Ties: the lower site id first.
+
+`safe_mask` and `deliverable_mask` are the rules; the simulator applies the
+same functions to truth (truth slope and boulder height, n_points = inf, a
+ShapeModel of the truth mesh) and `truth_rank` ranks the chosen site by truth.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+SIGMA_PENALTY = 0.5
+
 
 @dataclass(frozen=True)
 class Candidate:
-    rank: int
-    site_id: int
-    point_bf_m: tuple
+    rank: int  # 1 = best
+    site_id: int  # facet index
+    point_bf_m: tuple  # the facet's centroid, bf, m
     resource: float
     resource_sigma: float
     slope_deg: float
     roughness_m: float
     score: float
+    safe: bool = True
+    deliverable: bool = True
 
 
 def safe_mask(slope_deg, roughness_m, n_points, params) -> np.ndarray:
+    """Per site: known to be safe (params.slope_max_deg, boulder_max_m, min_lidar_points)."""
     slope = np.asarray(slope_deg, dtype=float)
     rough = np.asarray(roughness_m, dtype=float)
-    return (np.asarray(n_points) >= params.min_lidar_points) & np.isfinite(slope) & \
-        (slope <= params.slope_max_deg) & np.isfinite(rough) & (rough <= params.boulder_max_m)
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(n_points) >= params.min_lidar_points) & np.isfinite(slope) & \
+            (slope <= params.slope_max_deg) & np.isfinite(rough) & \
+            (rough <= params.boulder_max_m)
 
 
 def deliverable_mask(shape, params, sun_bf_at_contact) -> np.ndarray:
-    lit = shape.cos_incidence(sun_bf_at_contact) >= math.cos(
-        math.radians(params.max_incidence_deg))
-    home = shape.centroids + shape.normals * params.home_height_m
-    clear = np.linalg.norm(home, axis=1) > shape.radius_max_m + 50.0
-    return (np.abs(shape.lat_deg) <= params.lat_max_deg) & lit & clear
+    """Per site: reachable latitude, lit at contact, safe-home outside the body with a clear
+    back-away path (params.lat_max_deg, max_incidence_deg, home_height_m)."""
+    lit = shape.lit(sun_bf_at_contact, params.max_incidence_deg)
+    ok = (np.abs(shape.lat_deg) <= params.lat_max_deg) & lit
+    ids = np.flatnonzero(ok)
+    home = shape.centroids[ids] + shape.normals[ids] * params.home_height_m
+    inside = shape.contains(home)
+    start = shape.centroids[ids] + shape.normals[ids] * 0.5
+    _, dist = shape.ray_hits(start, shape.normals[ids])
+    blocked = dist < params.home_height_m - 0.5
+    ok[ids] = ~inside & ~blocked
+    return ok
+
+
+def site_scores(value, sigma, params) -> np.ndarray:
+    penalty = getattr(params, "sigma_penalty", SIGMA_PENALTY)
+    return np.asarray(value, dtype=float) - penalty * np.asarray(sigma, dtype=float)
 
 
 def rank_sites(value, sigma, n_spectra, slope_deg, roughness_m, n_points, shape, params,
                sun_bf_at_contact) -> list[Candidate]:
+    """The best params.n_candidates sites that are measured, safe and deliverable, best first.
+
+    value, sigma, n_spectra: the resource map per site; slope_deg, roughness_m, n_points: the
+    hazard map per site; params: slope_max_deg, boulder_max_m, min_lidar_points, min_spectra,
+    lat_max_deg, max_incidence_deg, home_height_m, n_candidates (sigma_penalty optional).
+    """
     value = np.asarray(value, dtype=float)
-    ok = np.isfinite(value) & (np.asarray(n_spectra) >= params.min_spectra)
-    ok &= safe_mask(slope_deg, roughness_m, n_points, params)
-    ok &= deliverable_mask(shape, params, sun_bf_at_contact)
+    sigma = np.asarray(sigma, dtype=float)
+    slope = np.asarray(slope_deg, dtype=float)
+    rough = np.asarray(roughness_m, dtype=float)
+    n = shape.n_sites
+    for name, a in (("value", value), ("sigma", sigma), ("n_spectra", np.asarray(n_spectra)),
+                    ("slope_deg", slope), ("roughness_m", rough),
+                    ("n_points", np.asarray(n_points))):
+        if a.shape != (n,):
+            raise ValueError(f"rank_sites: {name} must have one entry per site ({n}), "
+                             f"got shape {a.shape}")
+    score = site_scores(value, np.where(np.isfinite(sigma), sigma, np.inf), params)
+    ok = np.isfinite(value) & np.isfinite(score) & (np.asarray(n_spectra) >= params.min_spectra)
+    ok &= safe_mask(slope, rough, n_points, params)
+    if ok.any():
+        ok &= deliverable_mask(shape, params, sun_bf_at_contact)
     ids = np.flatnonzero(ok)
-    order = ids[np.lexsort((np.asarray(sigma)[ids], -value[ids]))]
+    order = ids[np.lexsort((ids, -score[ids]))]
     out = []
     for rank, k in enumerate(order[: int(params.n_candidates)], start=1):
         out.append(Candidate(rank, int(k), tuple(float(x) for x in shape.centroids[k]),
-                             float(value[k]), float(sigma[k]), float(slope_deg[k]),
-                             float(roughness_m[k]), float(value[k])))
+                             float(value[k]), float(sigma[k]), float(slope[k]), float(rough[k]),
+                             float(score[k]), True, True))
     return out
 
 
 def truth_rank(resource_truth, safe_truth, deliverable_truth, site_id: int) -> int:
-    """Rank of a site among the truly safe and deliverable ones (1 = best by truth)."""
+    """Rank of the chosen site among the truly safe and deliverable sites by true resource
+    (1 = the best such site); -1 when the chosen site is not truly safe and deliverable."""
     truth = np.asarray(resource_truth, dtype=float)
-    pool = np.asarray(safe_truth) & np.asarray(deliverable_truth)
+    pool = np.asarray(safe_truth, dtype=bool) & np.asarray(deliverable_truth, dtype=bool)
+    if not 0 <= site_id < truth.size:
+        raise ValueError(f"truth_rank: site_id must be in 0..{truth.size - 1}, got {site_id}")
+    if not pool[site_id]:
+        return -1
     return 1 + int(np.count_nonzero(pool & (truth > truth[site_id])))

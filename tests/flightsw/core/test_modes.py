@@ -23,6 +23,9 @@ ALLOWED = {
     # measurement starts and ends in hover.
     (Mode.HOVER, Mode.MASS_MEASURE),
     (Mode.MASS_MEASURE, Mode.HOVER),
+    # The spectral survey (issue 4) starts in hover and ends in hover at safe-home.
+    (Mode.HOVER, Mode.SURVEY),
+    (Mode.SURVEY, Mode.HOVER),
     (Mode.HOVER, Mode.DESCENT),
     (Mode.DESCENT, Mode.TAG),
     (Mode.DESCENT, Mode.BACKAWAY),
