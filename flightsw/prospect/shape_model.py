@@ -3,18 +3,20 @@
 Frame: body-fixed (bf), metres, z along the spin pole, origin at the centre of mass.
 Faces are counter-clockwise seen from outside (outward normals).
 
-Ray casting is a Moller-Trumbore test of every ray against every facet (or a
-given subset), vectorised over rays x facets with per-component rows, as
-sim.shape.MeshRayCaster does for one ray.  A hit on a shared edge counts for
-both faces (tiny barycentric tolerance), so no ray slips between two facets.
+Ray casting is Moller-Trumbore, vectorised: a cheap bounding-sphere test of
+every ray against every facet (two matrix products), then the exact test on the
+surviving ray-facet pairs only.  A hit on a shared edge counts for both faces
+(tiny barycentric tolerance), so no ray slips between two facets; on a tie the
+lower facet index wins (as sim.shape.MeshRayCaster).
 
 Visibility questions (`observable`, `lit`) are one vectorised pass over all
 facets.  Their occlusion part (is the centroid hidden by another facet? is it
-in another facet's shadow?) costs tens of milliseconds, so it is cached and
-recomputed only when the spacecraft direction or the Sun direction has moved
-by more than `cache_tolerance_deg` (0 = always recompute).  The cache makes a
-result depend on the call history, never on anything but the arguments given:
-the flight software stays a deterministic function of its inputs.
+in another facet's shadow?) costs a few milliseconds, so it is cached and
+recomputed only when the spacecraft direction (or range, by 1 %) or the Sun
+direction has moved by more than `cache_tolerance_deg` (0 = always recompute).
+The cache makes a result depend on the call history, never on anything but the
+arguments given: the flight software stays a deterministic function of its
+inputs.
 """
 
 import math
@@ -23,7 +25,7 @@ import numpy as np
 
 _BARY_EPS = 1e-10  # barycentric tolerance: edge hits count for both faces
 _T_MIN_M = 1e-6  # hits closer than this to the ray origin are ignored
-_RAY_CHUNK = 96  # rays per block: keeps the rays x facets temporaries ~1 MB each
+_RAY_CHUNK = 128  # rays per block: keeps the rays x facets temporaries small
 _LIFT_M = 0.01  # shadow rays start this far above their facet
 
 
@@ -99,8 +101,8 @@ class ShapeModel:
         self._e2 = np.ascontiguousarray(self.e2.T)
         self._det_scale = (self.e1 * self.e1).sum(axis=1) * np.linalg.norm(self.e2, axis=1)
         # Bounding sphere per facet (about the centroid), with a little margin.
-        self._circum_m = np.linalg.norm(tri - self.centroids[:, None, :], axis=2).max(axis=1)
-        self._circum_m = self._circum_m * (1.0 + 1e-6) + 1e-6
+        circum = np.linalg.norm(tri - self.centroids[:, None, :], axis=2).max(axis=1)
+        self._circum_m = circum * (1.0 + 1e-6) + 1e-6
         self._c2 = (self.centroids * self.centroids).sum(axis=1)
         self._cache_cos = math.cos(math.radians(cache_tolerance_deg))
         self._exact = cache_tolerance_deg == 0.0
@@ -113,20 +115,18 @@ class ShapeModel:
     def _pairs(self, o: np.ndarray, d: np.ndarray, idx) -> tuple:
         """(ray, facet, t) for each ray-facet pair that hits, unit rays d.
 
-        A cheap bounding-sphere test first (two matrix products: the distance from each
-        facet's centroid to each ray line against the facet's circumradius), then
+        A bounding-sphere test first (the distance from each facet's centroid to each ray
+        line against the facet's circumradius, from two matrix products), then
         Moller-Trumbore on the surviving pairs only: a lidar ray meets a handful of facets'
         spheres, not 1280.
         """
-        c = self.centroids if idx is None else self.centroids[idx]
-        rad = self._circum_m if idx is None else self._circum_m[idx]
-        c_dot_d = d @ c.T  # (n, K)
-        o_dot_d = (o * d).sum(axis=1)[:, None]
-        along = c_dot_d - o_dot_d  # (c - o) . d
-        w2 = self._c2[None, :] if idx is None else self._c2[idx][None, :]
-        w2 = w2 - 2.0 * (o @ c.T) + (o * o).sum(axis=1)[:, None]  # |c - o|^2
-        perp2 = w2 - along * along
-        near = (perp2 <= (rad * rad)[None, :]) & (along >= -rad[None, :])
+        if idx is None:
+            c, rad, c2 = self.centroids, self._circum_m, self._c2
+        else:
+            c, rad, c2 = self.centroids[idx], self._circum_m[idx], self._c2[idx]
+        along = d @ c.T - (o * d).sum(axis=1)[:, None]  # (c - o) . d, (n, K)
+        w2 = c2[None, :] - 2.0 * (o @ c.T) + (o * o).sum(axis=1)[:, None]  # |c - o|^2
+        near = (w2 - along * along <= (rad * rad)[None, :]) & (along >= -rad[None, :])
         rr, kk = np.nonzero(near)
         ff = kk if idx is None else idx[kk]
         a, e1, e2 = self._a[:, ff], self._e1[:, ff], self._e2[:, ff]
@@ -135,7 +135,7 @@ class ShapeModel:
         py = dz * e2[0] - dx * e2[2]
         pz = dx * e2[1] - dy * e2[0]
         det = e1[0] * px + e1[1] * py + e1[2] * pz
-        ok = np.abs(det) > 1e-14 * self._det_scale[ff]
+        ok = np.abs(det) > 1e-14 * self._det_scale[ff]  # edge-on faces cannot be hit
         inv = np.divide(1.0, det, out=np.zeros_like(det), where=ok)
         tx, ty, tz = o[rr, 0] - a[0], o[rr, 1] - a[1], o[rr, 2] - a[2]
         u = (tx * px + ty * py + tz * pz) * inv
@@ -228,7 +228,7 @@ class ShapeModel:
         return (self.normals * view).sum(axis=1)
 
     def shadowed(self, sun_bf) -> np.ndarray:
-        """Per facet facing the Sun: is its centroid in the shadow of another facet? (cached)"""
+        """Per facet facing the Sun: is its centroid in another facet's shadow? (cached)"""
         s = _vec3(sun_bf, "sun_bf")
         s = s / np.linalg.norm(s)
         if self._exact or self._shadow_key is None or s @ self._shadow_key < self._cache_cos:
@@ -257,12 +257,12 @@ class ShapeModel:
                  or key @ self._hidden_key[0] < self._cache_cos
                  or abs(r - self._hidden_key[1]) > 0.01 * r)
         if stale:
+            # Only a facet whose outer side faces the spacecraft can be entered first.
             facing = ((p - self.v0) * self.normals).sum(axis=1) > 0.0
             rays = np.flatnonzero(facing)
             to_c = self.centroids[rays] - p
             dist = np.linalg.norm(to_c, axis=1)
             d = to_c / dist[:, None]
-            # Only a facet whose outer side faces the spacecraft can be entered first.
             t_max = dist * (1.0 - 1e-9) - 1e-3
             hit = self._any_hit_before(np.repeat(p[None], len(rays), axis=0), d, t_max, rays,
                                        rays)
