@@ -119,8 +119,7 @@ class FlightSoftware:
         self.campaign = None
         if cfg.prospect is not None:
             self.campaign = SurveyCampaign(cfg.prospect, self.body, prm, self.events,
-                                           self.port.send, self.instruments)
-            self.campaign._arm_m = v.arm_length_m
+                                           self.port.send, self.instruments, v.arm_length_m)
         self._auto_tag_pending = False
         self.tag_phase = PHASE_IDLE
         self.waveoffs: list[str] = []

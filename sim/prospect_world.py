@@ -7,15 +7,15 @@ model, local 'down' per facet, landmarks on every facet), and the truth the
 summary needs (per-spectrum band truth, the truth ranking of the chosen site).
 """
 
-import math
+from types import SimpleNamespace
 
 import numpy as np
-from flightsw.prospect.sites import truth_rank
 
 from flightsw.config import ProspectConfig
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
-from flightsw.prospect.band_catalogue import BANDS
+from flightsw.prospect.shape_model import ShapeModel
+from flightsw.prospect.sites import deliverable_mask, truth_rank
 from sim.facet_geometry import facet_down_bf, facet_landmarks
 from sim.noise import NoiseStream
 from sim.relief import BoulderField, FlashLidarModel
@@ -41,7 +41,9 @@ class ProspectWorld:
         self.boulders = BoulderField(self.vertices_m, self.faces, seed,
                                      cfg.boulder_facet_fraction, tuple(cfg.boulder_radius_m),
                                      tuple(cfg.boulder_height_m))
-        self.slope_deg = self._truth_slopes()
+        # Truth geometry with the true local 'down': the same ShapeModel the probe flies.
+        self.shape = ShapeModel(self.vertices_m, self.faces, self.down_bf)
+        self.slope_deg = self.shape.slope_deg
         self.safe = (self.slope_deg <= params["PRS_SLOPE_MAX"]) & \
             (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
         # The best site lies on a safe facet (a mission worth flying has one).
@@ -64,34 +66,19 @@ class ProspectWorld:
         self.spectrum_truth: dict[int, tuple] = {}
 
     # -- truth -------------------------------------------------------------------------------
-    def _truth_slopes(self) -> np.ndarray:
-        tri = self.vertices_m[self.faces]
-        n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        n /= np.linalg.norm(n, axis=1)[:, None]
-        cos = np.clip(-(n * self.down_bf).sum(axis=1), -1.0, 1.0)
-        return np.degrees(np.arccos(cos))
-
     def _pick_peak_face(self, noise: NoiseStream) -> int:
-        lat = np.degrees(np.arcsin(self._centroid_dirs()[:, 2]))
+        lat = self.shape.lat_deg
         ok = np.flatnonzero(self.safe & (np.abs(lat) <= 0.6 * self.params["PRS_LAT_MAX"]))
         if ok.size == 0:
             ok = np.flatnonzero(self.safe)
         return int(ok[min(ok.size - 1, int(noise.uniform() * ok.size))])
 
-    def _centroid_dirs(self) -> np.ndarray:
-        c = self.vertices_m[self.faces].mean(axis=1)
-        return c / np.linalg.norm(c, axis=1)[:, None]
-
     def deliverable_truth(self, sun_bf_at_contact) -> np.ndarray:
-        """The flight rules for 'deliverable', on truth: latitude and lit at contact."""
-        dirs = self._centroid_dirs()
-        lat = np.degrees(np.arcsin(dirs[:, 2]))
-        tri = self.vertices_m[self.faces]
-        n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        n /= np.linalg.norm(n, axis=1)[:, None]
-        cos_i = n @ np.asarray(sun_bf_at_contact, dtype=float)
-        return (np.abs(lat) <= self.params["PRS_LAT_MAX"]) & (
-            cos_i >= math.cos(math.radians(self.params["PRS_MAX_INC_DEG"])))
+        """The flight's deliverability rule (flightsw.prospect.sites), applied to truth."""
+        p = self.params
+        rules = SimpleNamespace(lat_max_deg=p["PRS_LAT_MAX"], home_height_m=p["PRS_HOME_M"],
+                                max_incidence_deg=p["PRS_MAX_INC_DEG"])
+        return deliverable_mask(self.shape, rules, sun_bf_at_contact)
 
     def site_truth_rank(self, site_id: int, sun_bf_at_contact) -> int:
         return truth_rank(self.surface.resource_truth, self.safe,
@@ -115,6 +102,11 @@ class ProspectWorld:
             if m.rate_hz > 0:
                 self.lidar_period_us = round(1e6 / m.rate_hz)
 
+    @property
+    def active(self) -> bool:
+        """An instrument is switched on (the world skips the geometry otherwise)."""
+        return self.spectrometer.enabled or self.lidar_on
+
     def sensor_messages(self, t_us: int, pos_bf, axes_bf, sun_bf) -> list:
         out = []
         spec = self.spectrometer
@@ -136,5 +128,3 @@ class ProspectWorld:
             out.append(self.lidar.measure(t_us, pos_bf, axes_bf))
         return out
 
-
-BAND_NAMES = tuple(b.name for b in BANDS)

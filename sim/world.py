@@ -282,7 +282,7 @@ class World:
             out.append(self.sampler_status.measure(t_us, self.sampler, self.head_normal_force_n))
         if frame % d["wheel_tach"] == 0:
             out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms))
-        if self.prospect is not None:
+        if self.prospect is not None and self.prospect.active:
             rot = self.body.rotation_bf_to_i(st.t_s)
             axes_bf = tuple(boresight_bf(st.q_i_to_sc, e, rot)
                             for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))

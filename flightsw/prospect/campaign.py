@@ -25,7 +25,6 @@ from flightsw.gnc.guidance import HoverReference
 from flightsw.gnc.quat import Vec3, q_rotate, unit
 from flightsw.gnc.transfer import BlendedReference, aim_reference, station_reference
 from flightsw.icd import mavlink
-from flightsw.prospect.band_catalogue import BANDS
 from flightsw.prospect.calibrate import CalibrationState
 from flightsw.prospect.hazard import HazardMap
 from flightsw.prospect.pipeline import ProspectPipeline
@@ -45,13 +44,14 @@ MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
 
 class SurveyCampaign:
     def __init__(self, cfg: ProspectConfig, body: SpinningBody, params, events, send,
-                 instruments):
+                 instruments, arm_length_m: float):
         self.cfg = cfg
         self.body = body
         self.params = params
         self.events = events
         self.send = send
         self.instruments = instruments
+        self.arm_length_m = arm_length_m  # safe-home height is for the sampler head
         self.shape = ShapeModel(np.asarray(cfg.vertices_m, dtype=float),
                                 np.asarray(cfg.faces, dtype=np.int64),
                                 np.asarray(cfg.down_bf, dtype=float))
@@ -128,11 +128,9 @@ class SurveyCampaign:
     def safe_home_bf(self) -> Vec3:
         c = self.chosen
         n = self.shape.normals[c.site_id]
-        h = self.params.get("PRS_HOME_M") + self._arm_m
+        h = self.params.get("PRS_HOME_M") + self.arm_length_m
         p = c.point_bf_m
         return (p[0] + h * float(n[0]), p[1] + h * float(n[1]), p[2] + h * float(n[2]))
-
-    _arm_m = 3.35
 
     # -- the 1 Hz step -----------------------------------------------------------------------
     def step(self, t_us: int, nav_pos_i, q_i_to_sc, spectra, scan, home_ref_fn) -> None:
@@ -325,5 +323,3 @@ class _RankParams:
         self.home_height_m = prm.get("PRS_HOME_M")
         self.max_incidence_deg = prm.get("PRS_MAX_INC_DEG")
 
-
-BAND_NAMES = tuple(b.name for b in BANDS)
