@@ -84,6 +84,8 @@ FLIGHT_PARAMS = (
     ParamSpec("PRS_MAX_EMI_DEG", float, 70.0, 10.0, 89.0, "deg",
               "Largest emission angle of a useful spectrum"),
     ParamSpec("PRS_SPEC_HZ", float, 1.0, 0.01, 10.0, "Hz", "Spectrometer readout rate in survey"),
+    ParamSpec("PRS_BATCH_S", float, 5.0, 1.0, 60.0, "s",
+              "Science spectra are processed in batches this many seconds apart"),
     ParamSpec("PRS_SCAN_HZ", float, 1.0, 0.01, 10.0, "Hz", "Scanning-lidar rate in survey"),
     ParamSpec("PRS_SLOPE_MAX", float, 15.0, 0.0, 45.0, "deg", "Steepest safe site"),
     ParamSpec("PRS_BOULDER_M", float, 0.5, 0.01, 10.0, "m", "Highest safe relief on a site"),

@@ -76,9 +76,9 @@ def _cmd_run(args) -> int:
     if "outcome" in summary:
         _print_tag(summary)
     else:
-        print(f"hover error p50 {summary['hover_error_m_p50']:.3f} m, "
-              f"p99 {summary['hover_error_m_p99']:.3f} m; "
-              f"pointing error p99 {summary['attitude_error_deg_p99']:.4f} deg; "
+        print(f"hover error p50 {_fmt(summary['hover_error_m_p50'])} m, "
+              f"p99 {_fmt(summary['hover_error_m_p99'])} m; "
+              f"pointing error p99 {_fmt(summary['attitude_error_deg_p99'], digits=4)} deg; "
               f"final mode {summary['final_mode']}")
     print(f"flight log: {out / 'flight.tlog'} ({summary['messages_logged']} messages)")
     if not args.no_report:

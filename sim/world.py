@@ -46,6 +46,9 @@ from sim.site import Hazard, TargetSite, landmark_catalogue, locate_site
 SUN_DIR_I = unit((1.0, 0.3, 0.1))
 
 
+# How far from its point a site's plane stands for the surface (facets are tens of m).
+SITE_PLANE_REACH_M = 100.0
+
 class World:
     def __init__(self, scenario):
         sc = scenario
@@ -338,9 +341,9 @@ class World:
                 self._site_check_countdown = self.base_hz * 5  # every 5 s of mission time
                 self._local_site_under(self.position_bf())
         # The contact model only near the surface: most of a run is spent far above it.
-        if self.contact is not None and (
-                self.in_contact or self.site.plane_height_m(self.position_bf())
-                < self._contact_watch_height_m):
+        # The site's plane is local: far from the site point it says nothing about the
+        # surface (a tilted plane extended 1 km would put a probe at 950 m "under" it).
+        if self.contact is not None and (self.in_contact or self._near_site()):
             self._update_contact(dt_s)
         a_sc = self._thrust_accel_sc
         c_sc = q_rotate_inv(st.q_i_to_sc, self._contact_force_i)
@@ -363,6 +366,13 @@ class World:
         arm_i = q_rotate(st.q_i_to_sc, (0.0, 0.0, self.arm_length_m))
         head_i = (st.pos_i_m[0] + arm_i[0], st.pos_i_m[1] + arm_i[1], st.pos_i_m[2] + arm_i[2])
         return self.body.i_to_bf(st.t_s, head_i)
+
+    def _near_site(self) -> bool:
+        pos = self.position_bf()
+        p = self.site.point_bf_m
+        d2 = (pos[0] - p[0]) ** 2 + (pos[1] - p[1]) ** 2 + (pos[2] - p[2]) ** 2
+        return d2 < SITE_PLANE_REACH_M ** 2 and \
+            self.site.plane_height_m(pos) < self._contact_watch_height_m
 
     def _update_contact(self, dt_s: float) -> None:
         """Regolith force on the head over the coming step; records the touchdown truth."""

@@ -79,7 +79,8 @@ class SurveyCampaign:
         self._map_cursor = 0
         self._station_i = None
         self._station_ref = None
-        self._last_target_i = None
+        self._pending: list = []  # (spectrum, site, cos_i, cos_e, phase_deg, geometry_ok)
+        self._last_batch_s = -math.inf
 
     # -- geometry helpers --------------------------------------------------------------------
     def sun_bf(self, t_s: float) -> Vec3:
@@ -93,7 +94,7 @@ class SurveyCampaign:
             target_bf = (float(c[0]), float(c[1]), float(c[2]))
         else:
             target_bf = (0.0, 0.0, 0.0)
-        q, rate = aim_reference(pos, self.body.bf_to_i(t_s, target_bf),
+        q, rate = aim_reference(pos, self.body.bf_to_i(t_s, target_bf), pos,
                                 self.body.bf_to_i(t_s + 1.0, target_bf), 1.0, self.body.pole_i)
         return station_reference(pos, q, rate)
 
@@ -106,7 +107,7 @@ class SurveyCampaign:
             self.sun_i, self.body.pole_i, prm.get("PRS_STATION_M"), prm.get("PRS_PHASE_DEG")))
         self.max_scan_s = max_scan_s if max_scan_s > 0 else prm.get("PRS_MAX_SCAN_S")
         self.reference_fn = BlendedReference(from_ref, self._station_reference, t_s,
-                                             prm.get("PRS_XFER_S"))
+                                             prm.get("PRS_XFER_S"), self.body.pole_i)
         self.state = TO_STATION
         self.events.emit(Severity.INFO, "survey",
                          f"to the survey station, {prm.get('PRS_STATION_M'):.0f} m from the "
@@ -144,7 +145,10 @@ class SurveyCampaign:
             axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(q_i_to_sc, e))
                             for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
             sun_bf = self.sun_bf(t_s)
-            self._process_spectra(spectra, pos_bf, axes_bf[2], sun_bf)
+            self._queue_spectra(spectra, pos_bf, axes_bf[2], sun_bf)
+            if t_s - self._last_batch_s >= self.params.get("PRS_BATCH_S"):
+                self._process_pending()
+                self._last_batch_s = t_s
             if scan is not None:
                 self.hazard.add_scan(np.asarray(pos_bf), np.asarray(axes_bf), scan.fov_full_rad,
                                      scan.grid_n, np.asarray(scan.ranges_m))
@@ -180,6 +184,7 @@ class SurveyCampaign:
 
     def _finish_scan(self, t_us: int, home_ref_fn) -> None:
         t_s = t_us * 1e-6
+        self._process_pending()
         for instrument in (mavlink.PROBE_INSTRUMENT_SPECTROMETER,
                            mavlink.PROBE_INSTRUMENT_SCAN_LIDAR):
             self.instruments.command(t_us, instrument, False, 0.0)
@@ -197,7 +202,8 @@ class SurveyCampaign:
         self.choose(t_s, 1)
         self.state = TO_SITE
         self.reference_fn = BlendedReference(self._station_reference, home_ref_fn(self),
-                                             t_s, self.params.get("PRS_XFER_S"))
+                                             t_s, self.params.get("PRS_XFER_S"),
+                                             self.body.pole_i)
 
     def rank(self, t_s: float) -> list:
         prm = self.params
@@ -209,8 +215,9 @@ class SurveyCampaign:
                           _RankParams(prm), self.sun_bf(t_contact))
 
     # -- spectra -----------------------------------------------------------------------------
-    def _process_spectra(self, spectra, pos_bf, boresight_bf, sun_bf) -> None:
-        """Dark and calibration frames to the calibration; science spectra through the pipeline.
+    def _queue_spectra(self, spectra, pos_bf, boresight_bf, sun_bf) -> None:
+        """Dark and calibration frames to the calibration; science spectra, with the geometry
+        of their footprint, to the queue that the next batch empties.
 
         Spectra arrive at most a second old: the geometry is the navigation estimate's
         now (the footprint moves ~1 m in that second at survey range, much less than a site).
@@ -228,12 +235,31 @@ class SurveyCampaign:
         prm = self.params
         ok = site != NO_SITE and cos_i >= math.cos(math.radians(prm.get("PRS_MAX_INC_DEG"))) \
             and cos_e >= math.cos(math.radians(prm.get("PRS_MAX_EMI_DEG")))
-        n = len(science)
+        for sp in science:
+            self._pending.append((sp, site, cos_i, cos_e, phase_deg, ok))
+            if ok:
+                # Counted at once so the planner moves on; a spectrum the pipeline then
+                # rejects is taken back when its batch is processed.
+                self.planner.record(site)
+
+    def _process_pending(self) -> None:
+        """The queued science spectra through the pipeline in one batch.
+
+        The pipeline's cost is mostly per call at these batch sizes (about 5 ms for one
+        spectrum, 0.05 ms each in a batch of thousands), so the 1 Hz task batches
+        PRS_BATCH_S seconds of spectra.
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        science = [p[0] for p in pending]
+        col = lambda k: np.array([p[k] for p in pending])  # noqa: E731
+        site = col(1).astype(np.int64)
         res = self.pipeline.process(
             [sp.counts for sp in science], np.array([sp.detector_temp_c for sp in science]),
-            np.full(n, cos_i), np.full(n, cos_e), np.full(n, phase_deg),
-            np.full(n, self.cfg.sun_distance_au), geometry_ok=np.full(n, ok),
-            site_ids=np.full(n, site), integration_s=science[0].integration_s)
+            col(2), col(3), col(4), np.full(len(pending), self.cfg.sun_distance_au),
+            geometry_ok=col(5).astype(bool), site_ids=site,
+            integration_s=np.array([sp.integration_s for sp in science]))
         metal = self.params.get("PRS_RESOURCE") == 1
         value = res.metal_index if metal else res.hydration_index
         sigma = res.metal_sigma if metal else res.hydration_sigma
@@ -241,22 +267,24 @@ class SurveyCampaign:
         for k, sp in enumerate(science):
             self.spectra_processed += 1
             reason = int(res.reject_reason[k])
+            sk = int(site[k])
             if len(self.result_log) < 200_000:
                 self.result_log.append((sp.spectrum_id, reason, int(bits[k]),
                                         tuple(float(x) for x in res.depth[k]),
                                         tuple(float(x) for x in res.centre_um[k])))
             if reason == 0:
-                self.resource.add(np.array([site]), value[k:k + 1], sigma[k:k + 1])
-                self.planner.record(site)
+                self.resource.add(np.array([sk]), value[k:k + 1], sigma[k:k + 1])
+            elif pending[k][5]:
+                self.planner.unrecord(sk)
             self.send(mavlink.MAVLink_probe_spectrum_result_message(
-                sp.t_us, sp.spectrum_id, site if reason == 0 else NO_SITE, reason,
+                sp.t_us, sp.spectrum_id, sk if reason == 0 else NO_SITE, reason,
                 int(bits[k]), [float(x) for x in res.depth[k]],
                 [float(x) for x in res.depth_sigma[k]], [float(x) for x in res.centre_um[k]],
                 float(res.hydration_index[k]), float(res.metal_index[k]),
                 float(res.surface_temp_k[k])))
             if reason == 0 and res.reflectance is not None and len(self.examples) < 12 and \
                     self.spectra_processed % 97 == 0:
-                self.examples.append((sp.spectrum_id, site, res.reflectance[k].copy()))
+                self.examples.append((sp.spectrum_id, sk, res.reflectance[k].copy()))
 
     def geometry(self, pos_bf, boresight_bf, sun_bf) -> tuple:
         """Site under the boresight and its incidence, emission and phase (from navigation)."""

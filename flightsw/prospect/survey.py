@@ -106,6 +106,11 @@ class SurveyPlanner:
         if 0 <= site_id < self.good_spectra.size:
             self.good_spectra[site_id] += 1
 
+    def unrecord(self, site_id: int) -> None:
+        """Take back a spectrum counted on arrival that the pipeline then rejected."""
+        if 0 <= site_id < self.good_spectra.size and self.good_spectra[site_id] > 0:
+            self.good_spectra[site_id] -= 1
+
     @property
     def covered(self) -> np.ndarray:
         return self.good_spectra >= self.spectra_per_site
