@@ -9,6 +9,7 @@ fault protection; at 0.1 Hz scheduler statistics.
 """
 
 import math
+from collections import deque
 
 from flightsw.config import FlightConfig
 from flightsw.core.commands import CommandDispatcher, CommandResult
@@ -24,7 +25,7 @@ from flightsw.gnc.mass_measure import DONE as SPIN_DONE
 from flightsw.gnc.mass_measure import SpinInertiaMeasurement, sample_mass_kg
 from flightsw.gnc.nav_ekf import TranslationEKF
 from flightsw.gnc.navigation import AttitudeFilter, Navigator
-from flightsw.gnc.quat import dot, norm
+from flightsw.gnc.quat import dot, norm, q_from_rotvec, q_mul
 from flightsw.gnc.tag import (
     PHASE_FINAL,
     PHASE_IDLE,
@@ -118,8 +119,10 @@ class FlightSoftware:
                                 tuple(site.hazards))
         self.campaign = None
         if cfg.prospect is not None:
-            self.campaign = SurveyCampaign(cfg.prospect, self.body, prm, self.events,
-                                           self.port.send, self.instruments, v.arm_length_m)
+            self.campaign = SurveyCampaign(
+                cfg.prospect, self.body, prm, self.events, self.port.send, self.instruments,
+                v.arm_length_m,
+                lambda: self._profile().expected_duration_s(prm.get("PRS_HOME_M")))
         self._auto_tag_pending = False
         self.tag_phase = PHASE_IDLE
         self.waveoffs: list[str] = []
@@ -131,6 +134,8 @@ class FlightSoftware:
         self._predicted_miss_m = math.nan
         self._hazard_clearance_m = math.inf
         self._last_lm_us = None
+        # (t_us, position_i, q_i_to_sc, rate_sc) of the last nav cycles, for pose_at.
+        self._poses: deque = deque(maxlen=4 * cfg.base_rate_hz)
         self.spin = SpinInertiaMeasurement(prm.get("MASS_SPIN_RADPS"), prm.get("MASS_MEAS_S"))
         self._spin_which = 0
         self.inertia_results: dict[int, tuple[float, float]] = {}
@@ -234,23 +239,44 @@ class FlightSoftware:
         self._hand_site_to_guidance()
         return self.guidance.reference
 
+    def pose_at(self, t_us: int) -> tuple:
+        """Navigation's position (inertial) and attitude at t_us, from the last seconds.
+
+        An instrument sample is stamped when it was taken; the 1 Hz task that reads it
+        runs up to a second later, when a slewing probe points ~10 m elsewhere at survey
+        range.  The estimate of the nearest earlier cycle, attitude carried forward by its
+        rate over the remaining microseconds (none when the stamps are cycle times).
+        """
+        best = None
+        for pose in reversed(self._poses):
+            best = pose
+            if pose[0] <= t_us:
+                break
+        if best is None:
+            tr = self.nav.translation
+            return tr.position_i(), self.nav.attitude.q_i_to_sc
+        t0, pos, q, rate = best
+        dt = (t_us - t0) * 1e-6
+        if dt != 0.0:
+            q = q_mul(q, q_from_rotvec((rate[0] * dt, rate[1] * dt, rate[2] * dt)))
+        return pos, q
+
     def _task_prospect(self, t_us: int) -> None:
         camp = self.campaign
         if camp is None:
             return
         spectra = self.spectrometer.take_all()
-        scan = self.scan_lidar.take()
+        scans = self.scan_lidar.take_all()
         mode = self.modes.current
         if mode == Mode.SURVEY:
-            nav = self.nav
-            camp.step(t_us, nav.translation.position_i(), nav.attitude.q_i_to_sc, spectra, scan,
-                      self._home_reference)
+            camp.step(t_us, self.pose_at, spectra, scans, self._home_reference)
             if camp.state == SURVEY_DONE:
                 self.modes.request(Mode.HOVER, "survey done: safe-home above the chosen site")
                 self._auto_tag_pending = bool(self.params.get("PRS_AUTO_TAG")) and \
                     camp.chosen is not None
         elif mode == Mode.HOVER and self._auto_tag_pending and \
-                t_us - self.modes.entered_us >= self.params.get("PRS_SETTLE_S") * 1e6:
+                t_us - self.modes.entered_us >= self.params.get("PRS_SETTLE_S") * 1e6 and \
+                t_us >= (camp.descent_start_s() or 0.0) * 1e6:
             result = self._cmd_start_tag(())
             if result == CommandResult.ACCEPTED:
                 self._auto_tag_pending = False
@@ -397,6 +423,9 @@ class FlightSoftware:
             target_bf, normal_bf = self.tag_site
             tr.update_range_to_plane(rng.range_m, max(prm.get("NAV_LIDAR_SIG_M"), rng.sigma_m),
                                      (0.0, 0.0, 1.0), q, rng.t_us * 1e-6, target_bf, normal_bf)
+        if tr.initialised:
+            self._poses.append((t_us, tr.position_i(), nav.attitude.q_i_to_sc,
+                                nav.attitude.rate_sc_radps))
 
     def _estimate_bf(self, t_s: float) -> tuple:
         """Estimated position and body-relative velocity in the body-fixed frame."""

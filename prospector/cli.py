@@ -125,6 +125,39 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_survey_sweep(args) -> int:
+    from sim.runner import RunDirError, prepare_run_dir
+    from sim.scenario import ScenarioError
+    from sim.survey_sweep import run_survey_sweep
+    from sim.sweep import SeedSpecError, parse_seeds
+
+    out = Path(args.out)
+    try:
+        seeds = parse_seeds(args.seeds)
+        prepare_run_dir(out, args.force)
+        path = out / "survey_sweep.json"
+        if args.force:
+            path.unlink(missing_ok=True)
+        agg = run_survey_sweep(args.scenario, seeds, path, jobs=args.jobs,
+                               overrides=_parse_sets(args.set))
+    except (SeedSpecError, ScenarioError, RunDirError, ValueError) as exc:
+        return _fail(str(exc))
+    except FileExistsError:
+        return _fail(f"{out / 'survey_sweep.json'}: already holds a sweep; pass --force to "
+                     f"replace it")
+    fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
+    print(f"survey sweep: {agg['scenario']}, {agg['runs']} seeds on {agg['jobs']} processes in "
+          f"{agg['wall_s']:.0f} s; errors {len(agg['errors'])}")
+    print(f"  best safe site chosen {fmt(agg['best_site_fraction'])}, top 3 "
+          f"{fmt(agg['top3_fraction'])}, unsafe {agg['unsafe_choices']}, worst rank "
+          f"{agg['worst_rank']}, no choice {agg['no_choice']}")
+    print(f"  coverage min {fmt(agg['coverage_min'])} p50 {fmt(agg['coverage_p50'])}; band "
+          f"precision worst {fmt(agg['band_detection_precision_worst'])}, recall worst "
+          f"{fmt(agg['band_detection_recall_worst'])}")
+    print(f"sweep: {out / 'survey_sweep.json'}")
+    return 0
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -174,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override a scenario key for every seed (TOML value)")
     sweep.set_defaults(func=_cmd_sweep)
+    ssw = sub.add_parser("survey-sweep",
+                         help="site choice over many seeds: the survey alone, kinematic flight")
+    ssw.add_argument("--scenario", required=True, help="scenario name or path ([prospect])")
+    ssw.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
+    ssw.add_argument("--out", required=True, help="directory for survey_sweep.json")
+    ssw.add_argument("--jobs", type=_jobs, default=None,
+                     help="parallel processes (default: one per core)")
+    ssw.add_argument("--force", action="store_true", help="replace a previous sweep in --out")
+    ssw.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario key for every seed (TOML value)")
+    ssw.set_defaults(func=_cmd_survey_sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)

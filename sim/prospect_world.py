@@ -28,12 +28,15 @@ MAX_TRUTH_RECORDS = 200_000
 
 class ProspectWorld:
     def __init__(self, sc, vertices_m, faces, ray_caster, gravity_fn, spin_rate_radps: float,
-                 sun_dir_i, seed: int):
+                 sun_dir_i, seed: int, sun_bf_any=None):
         cfg = sc.prospect
         self.cfg = cfg
         self.vertices_m = np.asarray(vertices_m, dtype=float)
         self.faces = np.asarray(faces)
         self.sun_dir_i = tuple(float(x) for x in sun_dir_i)
+        # The Sun in bf at any moment: deliverability needs only its declination.
+        self.sun_bf_any = np.asarray(sun_bf_any if sun_bf_any is not None else sun_dir_i,
+                                     dtype=float)
         params = dict(_DEFAULT_PARAMS)
         params.update(sc.params)
         self.params = params
@@ -46,6 +49,7 @@ class ProspectWorld:
         self.slope_deg = self.shape.slope_deg
         self.safe = (self.slope_deg <= params["PRS_SLOPE_MAX"]) & \
             (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
+        self._deliverable = None
         # The best site lies on a safe facet (a mission worth flying has one).
         peak = self._pick_peak_face(NoiseStream(seed, "resource-peak"))
         self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces, seed,
@@ -67,22 +71,27 @@ class ProspectWorld:
 
     # -- truth -------------------------------------------------------------------------------
     def _pick_peak_face(self, noise: NoiseStream) -> int:
+        """A safe, deliverable, low-latitude facet (a mission worth flying has one)."""
         lat = self.shape.lat_deg
-        ok = np.flatnonzero(self.safe & (np.abs(lat) <= 0.6 * self.params["PRS_LAT_MAX"]))
-        if ok.size == 0:
-            ok = np.flatnonzero(self.safe)
-        return int(ok[min(ok.size - 1, int(noise.uniform() * ok.size))])
+        pool = self.safe & self.deliverable_truth()
+        for ok in (pool & (np.abs(lat) <= 0.6 * self.params["PRS_LAT_MAX"]), pool, self.safe):
+            ids = np.flatnonzero(ok)
+            if ids.size:
+                return int(ids[min(ids.size - 1, int(noise.uniform() * ids.size))])
+        return 0
 
-    def deliverable_truth(self, sun_bf_at_contact) -> np.ndarray:
+    def deliverable_truth(self) -> np.ndarray:
         """The flight's deliverability rule (flightsw.prospect.sites), applied to truth."""
-        p = self.params
-        rules = SimpleNamespace(lat_max_deg=p["PRS_LAT_MAX"], home_height_m=p["PRS_HOME_M"],
-                                max_incidence_deg=p["PRS_MAX_INC_DEG"])
-        return deliverable_mask(self.shape, rules, sun_bf_at_contact)
+        if self._deliverable is None:
+            p = self.params
+            rules = SimpleNamespace(lat_max_deg=p["PRS_LAT_MAX"], home_height_m=p["PRS_HOME_M"],
+                                    max_incidence_deg=p["PRS_MAX_INC_DEG"])
+            self._deliverable = deliverable_mask(self.shape, rules, self.sun_bf_any)
+        return self._deliverable
 
-    def site_truth_rank(self, site_id: int, sun_bf_at_contact) -> int:
-        return truth_rank(self.surface.resource_truth, self.safe,
-                          self.deliverable_truth(sun_bf_at_contact), site_id)
+    def site_truth_rank(self, site_id: int) -> int:
+        return truth_rank(self.surface.resource_truth, self.safe, self.deliverable_truth(),
+                          site_id)
 
     # -- what the probe is told before flight ------------------------------------------------
     def prospect_config(self) -> ProspectConfig:

@@ -400,7 +400,6 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
 def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     """Survey, pipeline and site-choice figures against the simulator's truth."""
     from flightsw.prospect.band_catalogue import BANDS
-    from sim.world import SUN_DIR_I
 
     pw, camp = world.prospect, fsw.campaign
     out = {"survey_coverage": None, "spectra_processed": 0, "site_chosen": None,
@@ -444,12 +443,11 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     if chosen is not None:
         site = chosen.site_id
         shape = camp.shape
-        t_contact = world.tag_truth.get("first_contact_t_s") or world.state.t_s
-        sun_bf = world.body.i_to_bf(t_contact, SUN_DIR_I)
         out["site_chosen"] = {"id": site, "lat_deg": round(float(shape.lat_deg[site]), 3),
                               "lon_deg": round(float(shape.lon_deg[site]), 3),
                               "point_bf_m": [round(x, 3) for x in chosen.point_bf_m]}
-        out["site_truth_rank"] = pw.site_truth_rank(site, sun_bf)
+        out["site_truth_rank"] = pw.site_truth_rank(site)
+        out["contact_planned_t_s"] = camp.t_contact_planned_s
         out["site_chosen_safe_truth"] = bool(pw.safe[site])
         out["resource_estimate"] = {"value": chosen.resource, "sigma": chosen.resource_sigma}
         out["resource_truth"] = float(pw.surface.resource_truth[site])

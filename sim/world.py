@@ -73,7 +73,8 @@ class World:
             self.prospect = ProspectWorld(
                 sc, vertices, faces, self.ray_caster,
                 lambda x, y, z: self.gravity_exact.acceleration((x, y, z)),
-                self.body.rate_radps, SUN_DIR_I, seed)
+                self.body.rate_radps, SUN_DIR_I, seed,
+                sun_bf_any=self.body.i_to_bf(0.0, SUN_DIR_I))
         elif sc.tag is not None:
             t = sc.tag
             self.site = locate_site(

@@ -38,6 +38,13 @@ class TagProfile:
     contact_speed_mps: float
     accel_limit_mps2: float
 
+    def expected_duration_s(self, start_head_height_m: float) -> float:
+        """Descent start to contact: the three constant-rate legs (the burns' speed
+        changes take tens of seconds of a descent of hours, and are left out)."""
+        to_cp = max(0.0, start_head_height_m - self.checkpoint_height_m) / self.descent_speed_mps
+        return to_cp + self.checkpoint_to_matchpoint_s + \
+            self.matchpoint_height_m / self.contact_speed_mps
+
 
 class TagGuidance:
     def __init__(self, body: SpinningBody, target_bf_m: Vec3, normal_bf: Vec3,

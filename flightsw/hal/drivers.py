@@ -265,10 +265,15 @@ class LidarScanSample:
 
 
 class ScanLidar(_SensorDriver):
-    """The flash lidar of the survey: one grid of ranges per message."""
+    """The flash lidar of the survey: one grid of ranges per message, queued (a reader at
+    1 Hz must not lose the scans of a faster lidar); the oldest go when the queue is full."""
+
+    QUEUE_MAX = 64
 
     def __init__(self, port: BusPort):
         super().__init__()
+        self._queue: list[LidarScanSample] = []
+        self.dropped_count = 0
         port.subscribe("PROBE_LIDAR_SCAN", self._on_msg)
 
     def _on_msg(self, m) -> None:
@@ -276,7 +281,17 @@ class ScanLidar(_SensorDriver):
         if not 1 <= n <= 7:
             self.invalid_count += 1
             return
-        self._store(LidarScanSample(m.time_usec, m.fov_full_rad, n, tuple(m.ranges_m[: n * n])))
+        sample = LidarScanSample(m.time_usec, m.fov_full_rad, n, tuple(m.ranges_m[: n * n]))
+        self._store(sample)
+        if len(self._queue) >= self.QUEUE_MAX:
+            self._queue.pop(0)
+            self.dropped_count += 1
+        self._queue.append(sample)
+
+    def take_all(self) -> list[LidarScanSample]:
+        out, self._queue = self._queue, []
+        self._new = None
+        return out
 
 
 class Instruments:

@@ -30,7 +30,7 @@ from flightsw.prospect.hazard import HazardMap
 from flightsw.prospect.pipeline import ProspectPipeline
 from flightsw.prospect.resource import ResourceMap
 from flightsw.prospect.shape_model import ShapeModel
-from flightsw.prospect.sites import rank_sites
+from flightsw.prospect.sites import contact_time_s, rank_sites
 from flightsw.prospect.survey import SurveyPlanner
 
 IDLE = mavlink.PROBE_SURVEY_STATE_IDLE
@@ -44,7 +44,7 @@ MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
 
 class SurveyCampaign:
     def __init__(self, cfg: ProspectConfig, body: SpinningBody, params, events, send,
-                 instruments, arm_length_m: float):
+                 instruments, arm_length_m: float, descent_s_fn=None):
         self.cfg = cfg
         self.body = body
         self.params = params
@@ -52,6 +52,8 @@ class SurveyCampaign:
         self.send = send
         self.instruments = instruments
         self.arm_length_m = arm_length_m  # safe-home height is for the sampler head
+        # Safe-home to contact, s (the host's descent profile); 4 h if the host has none.
+        self.descent_s_fn = descent_s_fn or (lambda: 4.0 * 3600.0)
         self.shape = ShapeModel(np.asarray(cfg.vertices_m, dtype=float),
                                 np.asarray(cfg.faces, dtype=np.int64),
                                 np.asarray(cfg.down_bf, dtype=float))
@@ -79,6 +81,7 @@ class SurveyCampaign:
         self._map_cursor = 0
         self._station_i = None
         self._station_ref = None
+        self.t_contact_planned_s = None  # when the ranking expected the contact
         self._pending: list = []  # (spectrum, site, cos_i, cos_e, phase_deg, geometry_ok)
         self._last_batch_s = -math.inf
 
@@ -113,12 +116,21 @@ class SurveyCampaign:
                          f"to the survey station, {prm.get('PRS_STATION_M'):.0f} m from the "
                          f"centre, {prm.get('PRS_PHASE_DEG'):.0f} deg phase")
 
+    def start_on_station(self, t_us: int, max_scan_s: float) -> tuple:
+        """Begin the scan at once, the probe being on the station already (a survey
+        resumed on station; the site-choice sweep, which starts there).  Returns the
+        station's inertial position, m."""
+        self.start(t_us * 1e-6, self._station_reference, max_scan_s)
+        self._begin_scan(t_us)
+        return self._station_i
+
     def choose(self, t_s: float, rank: int) -> bool:
         """Hand the candidate of `rank` (1 = best) to guidance; False if there is none."""
         if rank < 1 or rank > len(self.candidates):
             return False
         self.chosen = self.candidates[rank - 1]
         self._send_candidates(round(t_s * 1e6))
+        self.plan_contact(t_s)
         c = self.chosen
         self.events.emit(Severity.NOTICE, "survey",
                          f"site {c.site_id} chosen (rank {rank}): resource {c.resource:.3f} +- "
@@ -134,24 +146,25 @@ class SurveyCampaign:
         return (p[0] + h * float(n[0]), p[1] + h * float(n[1]), p[2] + h * float(n[2]))
 
     # -- the 1 Hz step -----------------------------------------------------------------------
-    def step(self, t_us: int, nav_pos_i, q_i_to_sc, spectra, scan, home_ref_fn) -> None:
+    def step(self, t_us: int, pose_at, spectra, scans, home_ref_fn) -> None:
+        """One 1 Hz cycle.  pose_at(t_us) -> (position_i, q_i_to_sc): navigation's estimate
+        when a sample was taken (each spectrum and scan is placed with its own pose)."""
         t_s = t_us * 1e-6
         if self.state == IDLE or self.state == DONE:
             return
         if self.state == TO_STATION and self.reference_fn.done(t_s):
             self._begin_scan(t_us)
         if self.state == SCANNING:
-            pos_bf = self.body.i_to_bf(t_s, nav_pos_i)
-            axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(q_i_to_sc, e))
-                            for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
-            sun_bf = self.sun_bf(t_s)
-            self._queue_spectra(spectra, pos_bf, axes_bf[2], sun_bf)
+            self._queue_spectra(spectra, pose_at)
+            for scan in scans:
+                pos_bf, axes_bf = self._pose_bf(scan.t_us, pose_at)
+                self.hazard.add_scan(np.asarray(pos_bf), np.asarray(axes_bf), scan.fov_full_rad,
+                                     scan.grid_n, np.asarray(scan.ranges_m))
             if t_s - self._last_batch_s >= self.params.get("PRS_BATCH_S"):
                 self._process_pending()
                 self._last_batch_s = t_s
-            if scan is not None:
-                self.hazard.add_scan(np.asarray(pos_bf), np.asarray(axes_bf), scan.fov_full_rad,
-                                     scan.grid_n, np.asarray(scan.ranges_m))
+            pos_bf, axes_bf = self._pose_bf(t_us, pose_at)
+            sun_bf = self.sun_bf(t_s)
             self.planner.update(np.asarray(pos_bf), np.asarray(sun_bf))
             site = self.planner.next_target(np.asarray(pos_bf), np.asarray(axes_bf[2]),
                                             np.asarray(sun_bf))
@@ -162,6 +175,14 @@ class SurveyCampaign:
             self.state = DONE
             self.events.emit(Severity.INFO, "survey", "at safe-home above the chosen site")
         self._send_status(t_us)
+
+    def _pose_bf(self, t_us: int, pose_at) -> tuple:
+        """Spacecraft position and x, y, z axes in the body-fixed frame at t_us."""
+        t_s = t_us * 1e-6
+        pos_i, q = pose_at(t_us)
+        axes_bf = tuple(self.body.i_to_bf(t_s, q_rotate(q, e))
+                        for e in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
+        return self.body.i_to_bf(t_s, pos_i), axes_bf
 
     def _begin_scan(self, t_us: int) -> None:
         self.state = SCANNING
@@ -206,36 +227,48 @@ class SurveyCampaign:
                                              self.body.pole_i)
 
     def rank(self, t_s: float) -> list:
-        prm = self.params
-        # Contact comes about PRS_XFER_S + PRS_SETTLE_S + a ~4 h descent after the choice.
-        t_contact = t_s + prm.get("PRS_XFER_S") + prm.get("PRS_SETTLE_S") + 4.0 * 3600.0
         h = self.hazard
         return rank_sites(self.resource.value, self.resource.sigma, self.resource.n_spectra,
                           h.slope_deg, h.roughness_m, h.n_points, self.shape,
-                          _RankParams(prm), self.sun_bf(t_contact))
+                          _RankParams(self.params), self.sun_bf(t_s))
+
+    def plan_contact(self, t_s: float) -> None:
+        """Time the contact on the chosen site for its light: the earliest time after the
+        transfer, the settling and the descent at which it is well lit."""
+        prm = self.params
+        t_min = t_s + prm.get("PRS_XFER_S") + prm.get("PRS_SETTLE_S") + self.descent_s_fn()
+        t_contact, inc_deg = contact_time_s(self.shape, self.chosen.site_id, self.sun_bf,
+                                            self.body.rate_radps, t_min,
+                                            prm.get("PRS_MAX_INC_DEG"))
+        self.t_contact_planned_s = t_contact
+        self.events.emit(Severity.INFO, "survey",
+                         f"contact timed for t = {t_contact:.0f} s (sun incidence "
+                         f"{inc_deg:.0f} deg on the site); descent starts "
+                         f"{self.descent_s_fn():.0f} s before")
+
+    def descent_start_s(self) -> float | None:
+        """When the descent must start for the planned contact (None: no plan)."""
+        if self.t_contact_planned_s is None:
+            return None
+        return self.t_contact_planned_s - self.descent_s_fn()
 
     # -- spectra -----------------------------------------------------------------------------
-    def _queue_spectra(self, spectra, pos_bf, boresight_bf, sun_bf) -> None:
+    def _queue_spectra(self, spectra, pose_at) -> None:
         """Dark and calibration frames to the calibration; science spectra, with the geometry
-        of their footprint, to the queue that the next batch empties.
-
-        Spectra arrive at most a second old: the geometry is the navigation estimate's
-        now (the footprint moves ~1 m in that second at survey range, much less than a site).
-        """
-        science = []
-        for sp in spectra:
-            if sp.kind == mavlink.PROBE_SPECTRUM_KIND_SCIENCE:
-                science.append(sp)
-            elif sp.counts is not None:
-                self.pipeline.add_frame(sp.kind, np.asarray(sp.counts, dtype=np.float64),
-                                        sp.detector_temp_c, sp.integration_s)
-        if not science:
-            return
-        site, cos_i, cos_e, phase_deg = self.geometry(pos_bf, boresight_bf, sun_bf)
+        of their footprint at the time each was taken, to the queue the next batch empties."""
         prm = self.params
-        ok = site != NO_SITE and cos_i >= math.cos(math.radians(prm.get("PRS_MAX_INC_DEG"))) \
-            and cos_e >= math.cos(math.radians(prm.get("PRS_MAX_EMI_DEG")))
-        for sp in science:
+        cos_inc_max = math.cos(math.radians(prm.get("PRS_MAX_INC_DEG")))
+        cos_emi_max = math.cos(math.radians(prm.get("PRS_MAX_EMI_DEG")))
+        for sp in spectra:
+            if sp.kind != mavlink.PROBE_SPECTRUM_KIND_SCIENCE:
+                if sp.counts is not None:
+                    self.pipeline.add_frame(sp.kind, np.asarray(sp.counts, dtype=np.float64),
+                                            sp.detector_temp_c, sp.integration_s)
+                continue
+            pos_bf, axes_bf = self._pose_bf(sp.t_us, pose_at)
+            site, cos_i, cos_e, phase_deg = self.geometry(pos_bf, axes_bf[2],
+                                                          self.sun_bf(sp.t_us * 1e-6))
+            ok = site != NO_SITE and cos_i >= cos_inc_max and cos_e >= cos_emi_max
             self._pending.append((sp, site, cos_i, cos_e, phase_deg, ok))
             if ok:
                 # Counted at once so the planner moves on; a spectrum the pipeline then
