@@ -73,6 +73,8 @@ FLIGHT_PARAMS = (
               "Survey station offset from the sun direction (phase angle at the centre)"),
     ParamSpec("PRS_XFER_S", float, 3000.0, 300.0, 20000.0, "s",
               "Duration of a transfer between hover point and survey station"),
+    ParamSpec("PRS_XFER_ACC", float, 1.5e-3, 1e-4, 0.05, "m/s^2",
+              "Largest feed-forward acceleration a transfer is planned with"),
     ParamSpec("PRS_MAX_SCAN_S", float, 20000.0, 600.0, 200000.0, "s", "Longest survey scan"),
     ParamSpec("PRS_MIN_ROT", float, 1.0, 0.0, 3.0, "",
               "Body rotations the scan lasts at least (the whole surface passes beneath)"),

@@ -23,7 +23,12 @@ from flightsw.core.events import Severity
 from flightsw.gnc.body_frame import SpinningBody
 from flightsw.gnc.guidance import HoverReference
 from flightsw.gnc.quat import Vec3, q_rotate, unit
-from flightsw.gnc.transfer import BlendedReference, aim_reference, station_reference
+from flightsw.gnc.transfer import (
+    BlendedReference,
+    aim_reference,
+    station_reference,
+    transfer_duration_s,
+)
 from flightsw.icd import mavlink
 from flightsw.prospect.calibrate import CalibrationState
 from flightsw.prospect.hazard import HazardMap
@@ -109,12 +114,15 @@ class SurveyCampaign:
         self._station_i = tuple(float(x) for x in self.planner.station_position_i(
             self.sun_i, self.body.pole_i, prm.get("PRS_STATION_M"), prm.get("PRS_PHASE_DEG")))
         self.max_scan_s = max_scan_s if max_scan_s > 0 else prm.get("PRS_MAX_SCAN_S")
+        duration = transfer_duration_s(from_ref(t_s).pos_i_m, self._station_i,
+                                       prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
         self.reference_fn = BlendedReference(from_ref, self._station_reference, t_s,
-                                             prm.get("PRS_XFER_S"), self.body.pole_i)
+                                             duration, self.body.pole_i)
         self.state = TO_STATION
         self.events.emit(Severity.INFO, "survey",
                          f"to the survey station, {prm.get('PRS_STATION_M'):.0f} m from the "
-                         f"centre, {prm.get('PRS_PHASE_DEG'):.0f} deg phase")
+                         f"centre, {prm.get('PRS_PHASE_DEG'):.0f} deg phase, in "
+                         f"{duration:.0f} s")
 
     def start_on_station(self, t_us: int, max_scan_s: float) -> tuple:
         """Begin the scan at once, the probe being on the station already (a survey
@@ -124,13 +132,15 @@ class SurveyCampaign:
         self._begin_scan(t_us)
         return self._station_i
 
-    def choose(self, t_s: float, rank: int) -> bool:
-        """Hand the candidate of `rank` (1 = best) to guidance; False if there is none."""
+    def choose(self, t_s: float, rank: int, plan: bool = True) -> bool:
+        """Hand the candidate of `rank` (1 = best) to guidance and time its contact (unless
+        plan is False: the caller plans once the transfer is known); False if none."""
         if rank < 1 or rank > len(self.candidates):
             return False
         self.chosen = self.candidates[rank - 1]
         self._send_candidates(round(t_s * 1e6))
-        self.plan_contact(t_s)
+        if plan:
+            self.plan_contact(t_s)
         c = self.chosen
         self.events.emit(Severity.NOTICE, "survey",
                          f"site {c.site_id} chosen (rank {rank}): resource {c.resource:.3f} +- "
@@ -220,11 +230,19 @@ class SurveyCampaign:
                              "no safe site with a resource estimate: holding")
             self.state = DONE
             return
-        self.choose(t_s, 1)
+        self.choose(t_s, 1, plan=False)
         self.state = TO_SITE
-        self.reference_fn = BlendedReference(self._station_reference, home_ref_fn(self),
-                                             t_s, self.params.get("PRS_XFER_S"),
+        home = home_ref_fn(self)
+        prm = self.params
+        # Safe-home turns with the body: size the transfer for where it will be when a
+        # minimal transfer ends (the duration grows with the angle, so check once more).
+        duration = prm.get("PRS_XFER_S")
+        for _ in range(2):
+            duration = transfer_duration_s(self._station_i, home(t_s + duration).pos_i_m,
+                                           prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
+        self.reference_fn = BlendedReference(self._station_reference, home, t_s, duration,
                                              self.body.pole_i)
+        self.plan_contact(t_s)
 
     def rank(self, t_s: float) -> list:
         h = self.hazard
@@ -236,7 +254,10 @@ class SurveyCampaign:
         """Time the contact on the chosen site for its light: the earliest time after the
         transfer, the settling and the descent at which it is well lit."""
         prm = self.params
-        t_min = t_s + prm.get("PRS_XFER_S") + prm.get("PRS_SETTLE_S") + self.descent_s_fn()
+        arrival = t_s
+        if self.state == TO_SITE and isinstance(self.reference_fn, BlendedReference):
+            arrival = max(t_s, self.reference_fn.t0_s + self.reference_fn.duration_s)
+        t_min = arrival + prm.get("PRS_SETTLE_S") + self.descent_s_fn()
         t_contact, inc_deg = contact_time_s(self.shape, self.chosen.site_id, self.sun_bf,
                                             self.body.rate_radps, t_min,
                                             prm.get("PRS_MAX_INC_DEG"))

@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from flightsw.prospect.hazard import HazardMap, scan_directions
 from flightsw.prospect.shape_model import ShapeModel
-from flightsw.prospect.sites import rank_sites, truth_rank
+from flightsw.prospect.sites import (
+    contact_time_s,
+    lit_at_noon,
+    noon_sun_bf,
+    rank_sites,
+    truth_rank,
+)
 from flightsw.prospect.survey import SurveyPlanner
 from sim.noise import NoiseStream
 from sim.relief import BoulderField, FlashLidarModel
@@ -119,10 +125,61 @@ def test_ranking_never_returns_an_unsafe_site_and_picks_the_best():
     sun = np.array([1.0, 0.0, 0.0])
     cands = rank_sites(value, np.full(n, 0.01), np.full(n, 3), slope, rough, np.full(n, 40),
                        SHAPE, params, sun)
-    lit = SHAPE.cos_incidence(sun) >= math.cos(math.radians(89.0))
+    lit = lit_at_noon(SHAPE, sun, 89.0)
     best = max((k for k in range(n - 1) if lit[k]), key=lambda k: value[k])
     assert cands[0].site_id == best
     assert all(rough[c.site_id] <= 0.5 for c in cands)
     safe = rough <= 0.5
     assert truth_rank(value, safe, lit, best) == 1
     assert truth_rank(value, safe, lit, cands[1].site_id) == 2
+
+
+def _sun_at(dec_deg: float, rate_radps: float):
+    """Sun in bf for a body spinning about +z_bf under a Sun fixed in inertial space."""
+    d = math.radians(dec_deg)
+
+    def sun_bf(t_s: float) -> np.ndarray:
+        a = -rate_radps * t_s
+        return np.array([math.cos(d) * math.cos(a), math.cos(d) * math.sin(a), math.sin(d)])
+    return sun_bf
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(-60.0, 60.0))
+def test_noon_is_the_best_light_of_a_rotation(dec_deg):
+    # Oracle: brute force over a rotation in 0.25 deg steps.
+    sun_at = _sun_at(dec_deg, 1.0)
+    best = np.full(SHAPE.n_sites, -2.0)
+    for a in np.radians(np.arange(0.0, 360.0, 0.25)):
+        best = np.maximum(best, SHAPE.normals @ sun_at(a))
+    noon = noon_sun_bf(SHAPE, sun_at(0.0))
+    cos_noon = (SHAPE.normals * noon).sum(axis=1)
+    assert np.allclose(np.linalg.norm(noon, axis=1), 1.0)
+    # 0.25 deg azimuth steps miss the peak by at most 1 - cos(0.125 deg) ~ 2.4e-6.
+    assert np.all(cos_noon >= best - 1e-9)
+    assert np.all(cos_noon - best <= 3e-6)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, SHAPE.n_sites - 1), st.floats(-30.0, 30.0), st.floats(0.0, 20000.0))
+def test_contact_is_timed_for_the_first_good_light(site, dec_deg, t_min):
+    rate = 2.0 * math.pi / 15466.0
+    sun_at = _sun_at(dec_deg, rate)
+    max_inc, margin, step = 70.0, 10.0, 1.0
+    if not lit_at_noon(SHAPE, sun_at(0.0), max_inc)[site]:
+        return  # never well lit: nothing to time (the ranking excludes it)
+    t, inc = contact_time_s(SHAPE, site, sun_at, rate, t_min, max_inc, margin, step)
+    assert t_min <= t <= t_min + 2.0 * math.pi / rate + 1.0
+    n = SHAPE.normals[site]
+    assert inc == math.degrees(math.acos(min(1.0, float(n @ sun_at(t)))))
+    # The whole-model shadow pass (a different code path) agrees the site is lit then.
+    assert not SHAPE.shadowed(sun_at(t))[site]
+    want = math.cos(math.radians(max_inc - margin))
+    if inc <= max_inc - margin:
+        # No earlier step of the grid had the site lit that well and unshadowed.
+        dt = math.radians(step) / rate
+        for k in range(int(round((t - t_min) / dt))):
+            s = sun_at(t_min + k * dt)
+            assert float(n @ s) < want or SHAPE.shadowed(s)[site]
+    else:
+        assert inc <= max_inc  # the site's best light, still within the limit
