@@ -124,6 +124,7 @@ class FlightSoftware:
                 v.arm_length_m,
                 lambda: self._profile().expected_duration_s(prm.get("PRS_HOME_M")))
         self._auto_tag_pending = False
+        self._auto_tag_after_us = 0
         self.tag_phase = PHASE_IDLE
         self.waveoffs: list[str] = []
         self.tag_event_times: dict[str, float] = {}  # for telemetry and the report
@@ -147,6 +148,7 @@ class FlightSoftware:
         self.att_ctrl.max_slew_radps = prm.get("ATT_SLEW_RADPS")
         self.trans_ctrl = TranslationController(v.mass_kg, v.thrust_n, v.min_impulse_bit_ns,
                                                 prm.get("HOV_BW_RADPS"), prm.get("HOV_ZETA"))
+        self.trans_ctrl.max_close_mps = prm.get("HOV_VMAX_MPS")
         self.cycle_s = 1.0 / cfg.base_rate_hz
         self._last_imu = None
         self._last_prop_us = None
@@ -274,13 +276,18 @@ class FlightSoftware:
                 self.modes.request(Mode.HOVER, "survey done: safe-home above the chosen site")
                 self._auto_tag_pending = bool(self.params.get("PRS_AUTO_TAG")) and \
                     camp.chosen is not None
+                self._auto_tag_after_us = t_us + self.params.get("PRS_SETTLE_S") * 1e6
         elif mode == Mode.HOVER and self._auto_tag_pending and \
-                t_us - self.modes.entered_us >= self.params.get("PRS_SETTLE_S") * 1e6 and \
+                t_us >= self._auto_tag_after_us and \
                 t_us >= (camp.descent_start_s() or 0.0) * 1e6:
             result = self._cmd_start_tag(())
             if result == CommandResult.ACCEPTED:
                 self._auto_tag_pending = False
-            elif result != CommandResult.BUSY:
+            elif result == CommandResult.BUSY:
+                # Not there yet: hover on, the contact moves to the next good light.
+                self._auto_tag_after_us = t_us + self.params.get("PRS_SETTLE_S") * 1e6
+                camp.plan_contact(t_us * 1e-6)
+            else:
                 self._auto_tag_pending = False
                 self.events.emit(Severity.WARNING, "survey",
                                  f"automatic touch-and-go refused: {result.name}")
@@ -301,7 +308,7 @@ class FlightSoftware:
         pos_bf = self.body.i_to_bf(t_s, tr.position_i())
         if norm(self.tag.lateral_offset_bf(pos_bf)) > 20.0:
             self.events.emit(Severity.WARNING, "tag", "not above the target: hover there first")
-            return CommandResult.FAILED
+            return CommandResult.BUSY  # try again once the hover has converged
         result = self.modes.request(Mode.DESCENT, "start touch-and-go")
         if result != CommandResult.ACCEPTED:
             return result
@@ -366,6 +373,8 @@ class FlightSoftware:
             self.nav.attitude.bias_walk = new
         elif name == "ATT_SLEW_RADPS":
             self.att_ctrl.max_slew_radps = new
+        elif name == "HOV_VMAX_MPS":
+            self.trans_ctrl.max_close_mps = new
 
     # -- tasks ---------------------------------------------------------------------
     def _task_bus_in(self, t_us: int) -> None:

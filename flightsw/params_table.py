@@ -5,6 +5,8 @@ from flightsw.core.params import ParamSpec
 FLIGHT_PARAMS = (
     ParamSpec("HOV_BW_RADPS", float, 0.03, 1e-4, 0.5, "rad/s",
               "Hover position-loop bandwidth"),
+    ParamSpec("HOV_VMAX_MPS", float, 0.5, 0.01, 5.0, "m/s",
+              "Closing speed toward a far reference point (the position loop's limit)"),
     ParamSpec("HOV_ZETA", float, 0.9, 0.1, 3.0, "", "Hover position-loop damping ratio"),
     ParamSpec("ATT_BW_RADPS", float, 0.3, 0.01, 2.0, "rad/s", "Attitude-loop bandwidth"),
     ParamSpec("ATT_ZETA", float, 0.9, 0.1, 3.0, "", "Attitude-loop damping ratio"),
@@ -71,8 +73,9 @@ FLIGHT_PARAMS = (
               "Survey station distance from the body centre"),
     ParamSpec("PRS_PHASE_DEG", float, 10.0, 0.0, 60.0, "deg",
               "Survey station offset from the sun direction (phase angle at the centre)"),
-    ParamSpec("PRS_XFER_S", float, 3000.0, 300.0, 20000.0, "s",
-              "Duration of a transfer between hover point and survey station"),
+    ParamSpec("PRS_XFER_S", float, 3000.0, 30.0, 20000.0, "s",
+              "Shortest transfer between hover point and survey station (longer when the "
+              "acceleration budget PRS_XFER_ACC needs it)"),
     ParamSpec("PRS_XFER_ACC", float, 1.5e-3, 1e-4, 0.05, "m/s^2",
               "Largest feed-forward acceleration a transfer is planned with"),
     ParamSpec("PRS_MAX_SCAN_S", float, 20000.0, 600.0, 200000.0, "s", "Longest survey scan"),

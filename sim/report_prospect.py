@@ -35,11 +35,15 @@ def plot_resource_map(h, summary) -> Figure:
                        linewidths=1.5, label="candidates")
         if chosen.size and chosen[0] >= 0:
             ax.scatter(lon[chosen], lat[chosen], s=200, marker="*", c="red", label="chosen")
-        pool = np.flatnonzero(safe)
+        try:
+            deliverable = np.asarray(h._h["prospect_deliverable_truth"]).astype(bool)
+        except KeyError:  # a run from before deliverability was recorded
+            deliverable = np.ones_like(safe)
+        pool = np.flatnonzero(safe & deliverable & np.isfinite(truth))
         if pool.size:
             best = pool[np.argmax(truth[pool])]
             ax.scatter([lon[best]], [lat[best]], s=120, marker="x", c="black",
-                       label="best safe (truth)")
+                       label="best safe, deliverable site (truth)")
         ax.set_title(title)
         ax.set_xlabel("longitude (deg)")
         ax.set_ylabel("latitude (deg)")

@@ -388,6 +388,7 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
            "prospect_value": camp.resource.value, "prospect_sigma": camp.resource.sigma,
            "prospect_truth": world.prospect.surface.resource_truth,
            "prospect_safe_truth": world.prospect.safe.astype(np.int8),
+           "prospect_deliverable_truth": world.prospect.deliverable_truth().astype(np.int8),
            "prospect_wavelength_um": WAVELENGTH_UM,
            "prospect_example_refl": np.array([e[2] for e in examples]) if examples
            else np.zeros((0, WAVELENGTH_UM.size)),

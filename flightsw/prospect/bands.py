@@ -33,7 +33,11 @@ from flightsw.prospect.band_catalogue import BANDS, Band
 
 SHOULDER_HALF_WIDTH_UM = 0.03
 MIN_FIT_CHANNELS = 5
-DETECT_THRESHOLD = 0.01
+# A free-centre, free-width fit finds the deepest dip the noise offers: at SNR 50 a band
+# that is not there (true depth < 0.01) comes out at 0.015-0.03 about one time in five.
+# Detection therefore needs 0.02, halfway to the 0.03 of a band that counts as present
+# (Bennu survey: precision 0.77 -> 0.95 with recall unchanged at 1.0).
+DETECT_THRESHOLD = 0.02
 DETECT_K_SIGMA = 3.0
 GN_ITERATIONS = 8
 _NOMINAL_SIGMA = 0.01  # fit weight when no sigma is given (then rescaled by residuals)

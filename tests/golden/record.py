@@ -41,6 +41,21 @@ GOLDENS = {
             {"t_s": 5.0, "name": "SET_MODE", "args": ["HOVER"]},
             {"t_s": 150.0, "name": "START_TAG", "args": []},
         ]}, "landmark navigation, the first 90 s of a touch-and-go descent"),
+    "survey-slice": ("bennu", {
+        "scenario.seed": 1, "scenario.duration_s": 170.0,
+        # The probe starts where the survey station is at t = 0 (bf) and a generous
+        # acceleration budget makes the hop short, so the scan starts near t = 100 s;
+        # sparse landmarks keep the flight configuration small.
+        "initial.hover_point_bf_m": [-1079.4, 415.5, 319.9],
+        "prospect.landmark_spacing_m": 40.0,
+        "params.PRS_XFER_S": 30.0,
+        "params.PRS_XFER_ACC": 0.01,
+        "commands": [
+            {"t_s": 0.0, "name": "SET_MODE", "args": ["STANDBY"]},
+            {"t_s": 5.0, "name": "SET_MODE", "args": ["HOVER"]},
+            {"t_s": 20.0, "name": "START_SURVEY", "args": []},
+        ]}, "survey: transfer, instruments on, spectra through the pipeline, lidar scans, "
+            "the resource map and survey status"),
 }
 
 
