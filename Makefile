@@ -34,7 +34,7 @@ icd: $(XML_DIR)/common.xml
 	$(PY) tools/install_dialect.py
 
 sim: $(STAMP)
-	$(PY) -m prospector.cli run --scenario bennu-hover --seed 1 --out $(RUN_DIR)
+	$(PY) -m prospector.cli run --scenario bennu --seed 1 --out $(RUN_DIR)
 
 lint: $(STAMP)
 	$(PY) -m ruff check flightsw sim hil prospector tests bench tools
