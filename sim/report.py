@@ -26,6 +26,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from flightsw.core.modes import Mode
+
 __all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report"]
 
 REPORT_NAME = "report.html"
@@ -36,7 +38,8 @@ ENVELOPE_BINS = 1500
 #: Events of at least this severity are listed (first ``MAX_EVENTS``).
 MAX_EVENTS = 50
 
-MODE_NAMES = {0: "SAFE", 1: "STANDBY", 2: "HOVER"}
+# Every flight mode by its number (flightsw.core.modes.Mode; sim may import flightsw).
+MODE_NAMES = {int(m): m.name for m in Mode}
 MODE_COLORS = {0: "#d62728", 1: "#ff9f1c", 2: "#2ca02c", 3: "#17becf", 4: "#1f77b4",
                5: "#9467bd", 6: "#8c564b"}
 
@@ -94,8 +97,20 @@ TAG_REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 
+# A prospecting run adds issue 4's numbers (the rank is judged over many seeds; one run
+# is checked for a safe choice within the true top three).
+PROSPECT_REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement("survey_coverage", "Survey coverage of the illuminated surface", "", ">=",
+                0.95),
+    Requirement("site_choice_top3", "Chosen site safe and in the truth's top 3", "", ">=", 1.0),
+)
+
+
 def requirements_for(summary: Mapping) -> tuple[Requirement, ...]:
-    return TAG_REQUIREMENTS if "outcome" in summary else REQUIREMENTS
+    base = TAG_REQUIREMENTS if "outcome" in summary else REQUIREMENTS
+    if summary.get("survey_coverage") is not None:
+        base = PROSPECT_REQUIREMENTS + base
+    return base
 
 
 def requirement_status(summary: Mapping) -> dict[str, str]:

@@ -448,6 +448,7 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
                               "lon_deg": round(float(shape.lon_deg[site]), 3),
                               "point_bf_m": [round(x, 3) for x in chosen.point_bf_m]}
         out["site_truth_rank"] = pw.site_truth_rank(site)
+        out["site_choice_top3"] = int(1 <= out["site_truth_rank"] <= 3)
         out["contact_planned_t_s"] = camp.t_contact_planned_s
         out["site_chosen_safe_truth"] = bool(pw.safe[site])
         out["resource_estimate"] = {"value": chosen.resource, "sigma": chosen.resource_sigma}
