@@ -197,27 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
                           "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.set_defaults(func=_cmd_run)
-    sweep = sub.add_parser("sweep", help="run many seeds of a scenario in parallel")
-    sweep.add_argument("--scenario", required=True, help="scenario name or path")
-    sweep.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
-    sweep.add_argument("--out", required=True, help="sweep directory to create")
-    sweep.add_argument("--jobs", type=_jobs, default=None,
-                       help="parallel processes (default: one per core)")
-    sweep.add_argument("--force", action="store_true", help="replace a previous sweep in --out")
-    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override a scenario key for every seed (TOML value)")
-    sweep.set_defaults(func=_cmd_sweep)
-    ssw = sub.add_parser("survey-sweep",
-                         help="site choice over many seeds: the survey alone, kinematic flight")
-    ssw.add_argument("--scenario", required=True, help="scenario name or path ([prospect])")
-    ssw.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
-    ssw.add_argument("--out", required=True, help="directory for survey_sweep.json")
-    ssw.add_argument("--jobs", type=_jobs, default=None,
-                     help="parallel processes (default: one per core)")
-    ssw.add_argument("--force", action="store_true", help="replace a previous sweep in --out")
-    ssw.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a scenario key for every seed (TOML value)")
-    ssw.set_defaults(func=_cmd_survey_sweep)
+    for name, help_text, out_help, func in (
+            ("sweep", "run many seeds of a scenario in parallel", "sweep directory to create",
+             _cmd_sweep),
+            ("survey-sweep", "site choice over many seeds: the survey alone, kinematic flight",
+             "directory for survey_sweep.json", _cmd_survey_sweep)):
+        sweep = sub.add_parser(name, help=help_text)
+        sweep.add_argument("--scenario", required=True, help="scenario name or path")
+        sweep.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
+        sweep.add_argument("--out", required=True, help=out_help)
+        sweep.add_argument("--jobs", type=_jobs, default=None,
+                           help="parallel processes (default: one per core)")
+        sweep.add_argument("--force", action="store_true",
+                           help="replace a previous sweep in --out")
+        sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                           help="override a scenario key for every seed (TOML value)")
+        sweep.set_defaults(func=func)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)

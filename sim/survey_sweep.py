@@ -174,7 +174,10 @@ def run_survey_sweep(scenario: str, seeds: list[int], out_path: Path, jobs: int 
                      overrides: dict | None = None) -> dict:
     """Every seed's survey in a process pool; the per-seed summaries and the aggregate go
     to out_path (JSON; never overwritten: the caller checks)."""
-    load_scenario(scenario, overrides or {})  # a bad scenario fails here, once
+    sc = load_scenario(scenario, overrides or {})  # a bad scenario fails here, once
+    if sc.prospect is None:
+        raise ValueError(f"{sc.source}: [prospect]: missing; survey-sweep needs a scenario "
+                         f"that surveys (bennu, ryugu, psyche)")
     jobs = min(jobs or os.cpu_count() or 1, len(seeds))
     start = time.perf_counter()
     work = [(scenario, s, dict(overrides or {})) for s in seeds]

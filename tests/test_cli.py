@@ -97,3 +97,30 @@ def test_bad_parameter_file_is_one_line_naming_file_and_parameter(tmp_path):
     assert len(line.splitlines()) == 1
     assert "tuning.txt" in line and "HOV_BW_RADPS" in line
     assert not out.exists()
+
+
+def test_survey_sweep_scores_site_choice_and_never_overwrites(tmp_path):
+    out = tmp_path / "sites"
+    args = ("survey-sweep", "--scenario", "bennu", "--seeds", "2", "--jobs", "1", "--out",
+            str(out), "--set", "params.PRS_MAX_SCAN_S=600.0")
+    result = prospector(*args)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "survey_sweep.json").read_text())
+    run = data["runs"][0]
+    assert run["seed"] == 2 and run["spectra_processed"] > 300
+    assert 0.0 < run["survey_coverage"] <= 1.0
+    # A ten-minute scan sees a third of the body: whatever it chose is scored by truth.
+    assert run["site_truth_rank"] is None or run["site_truth_rank"] == -1 or \
+        run["site_truth_rank"] >= 1
+    assert data["aggregate"]["runs"] == 1
+    before = (out / "survey_sweep.json").read_bytes()
+    again = prospector(*args)
+    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
+    assert (out / "survey_sweep.json").read_bytes() == before
+
+
+def test_survey_sweep_of_a_scenario_without_prospecting_is_one_line(tmp_path):
+    result = prospector("survey-sweep", "--scenario", "bennu-hover", "--seeds", "1",
+                        "--out", str(tmp_path / "x"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "[prospect]" in result.stderr
