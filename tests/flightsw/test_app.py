@@ -164,3 +164,33 @@ def test_an_imu_gap_is_bridged_once_not_twice(flight):
     q = fsw.nav.attitude.q_i_to_sc
     angle = 2.0 * math.atan2(q[3], q[0])
     assert angle == pytest.approx(rate * 3.9, rel=1e-3)  # 39 propagated steps of 0.1 s
+
+
+def test_scan_lidar_scans_queue_in_order_until_read(flight):
+    fsw, bus, clock, _ = flight
+    for k in range(5):
+        bus.push(mavlink.MAVLink_probe_lidar_scan_message(
+            1000 * k, 0.02, 7, [900.0 + k] * 49))
+    bus.push(mavlink.MAVLink_probe_lidar_scan_message(5000, 0.02, 9, [1.0] * 49))  # bad grid
+    fsw.port.pump()
+    scans = fsw.scan_lidar.take_all()
+    # A reader at 1 Hz gets every scan of a faster lidar, oldest first; the bad one is
+    # counted, not queued.
+    assert [s.t_us for s in scans] == [0, 1000, 2000, 3000, 4000]
+    assert [s.ranges_m[0] for s in scans] == [900.0, 901.0, 902.0, 903.0, 904.0]
+    assert fsw.scan_lidar.invalid_count == 1
+    assert fsw.scan_lidar.take_all() == []
+
+
+def test_pose_at_is_the_estimate_of_the_sample_time(flight):
+    fsw, _, _, _ = flight
+    q0 = (1.0, 0.0, 0.0, 0.0)
+    fsw._poses.extend([(0, (1.0, 2.0, 3.0), q0, (0.0, 0.0, 0.01)),
+                       (100_000, (4.0, 5.0, 6.0), q0, (0.0, 0.0, 0.01))])
+    pos, q = fsw.pose_at(100_000)
+    assert pos == (4.0, 5.0, 6.0) and q == q0
+    # Between cycles: the earlier estimate, turned by its rate over the 50 ms since.
+    pos, q = fsw.pose_at(50_000)
+    assert pos == (1.0, 2.0, 3.0)
+    angle = 2.0 * math.atan2(math.hypot(q[1], q[2], q[3]), q[0])
+    assert abs(angle - 0.01 * 0.05) < 1e-12 and abs(q[3]) > 0.0
