@@ -230,6 +230,12 @@ DEVICE(probe_wheel_cmd)
 #ifdef MAVLINK_MSG_ID_PROBE_SAMPLER_CMD
 DEVICE(probe_sampler_cmd)
 #endif
+#ifdef MAVLINK_MSG_ID_PROBE_LIDAR_SCAN
+DEVICE(probe_lidar_scan)
+#endif
+#ifdef MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD
+DEVICE(probe_instrument_cmd)
+#endif
 
 /* Sensors: simulator -> board -> flight software. */
 static const device_t sensors[] = {
@@ -258,6 +264,9 @@ static const device_t sensors[] = {
 #ifdef MAVLINK_MSG_ID_PROBE_POWER_THERMAL
     {MAVLINK_MSG_ID_PROBE_POWER_THERMAL, model_probe_power_thermal},
 #endif
+#ifdef MAVLINK_MSG_ID_PROBE_LIDAR_SCAN
+    {MAVLINK_MSG_ID_PROBE_LIDAR_SCAN, model_probe_lidar_scan},
+#endif
 };
 
 /* Actuators: flight software -> board -> simulator. */
@@ -270,6 +279,9 @@ static const device_t actuators[] = {
 #endif
 #ifdef MAVLINK_MSG_ID_PROBE_SAMPLER_CMD
     {MAVLINK_MSG_ID_PROBE_SAMPLER_CMD, model_probe_sampler_cmd},
+#endif
+#ifdef MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD
+    {MAVLINK_MSG_ID_PROBE_INSTRUMENT_CMD, model_probe_instrument_cmd},
 #endif
 };
 
