@@ -414,12 +414,13 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     out["spectra_processed"] = camp.spectra_processed
     out["spectra_rejected"] = {str(k): v for k, v in sorted(camp.pipeline.rejected.items())}
     # Per-spectrum band results against the truth of the footprint.
-    est, tru = [], []
-    for sid, reject, bits, depth, centre in camp.result_log:
+    est, tru, sites = [], [], []
+    for sid, site_id, reject, bits, depth, centre in camp.result_log:
         truth = pw.spectrum_truth.get(sid)
         if reject == 0 and truth is not None:
             est.append((bits, depth, centre))
             tru.append(truth)
+            sites.append(site_id)
     bands = {}
     tp = fp = fn = 0
     for k, band in enumerate(BANDS):
@@ -440,6 +441,7 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     out["band_detection_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
     out["band_detection_recall"] = round(tp / (tp + fn), 4) if tp + fn else None
     out["band_errors"] = bands
+    out["band_errors_per_site"] = _per_site_band_errors(est, tru, sites)
     chosen = camp.chosen
     if chosen is not None:
         site = chosen.site_id
@@ -458,6 +460,43 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
                               "truth": float(pw.surface.resource_truth[c.site_id]),
                               "safe_truth": bool(pw.safe[c.site_id])}
                              for c in camp.candidates]
+    return out
+
+
+SITE_MIN_SPECTRA = 3  # a site's band figures are scored from this many accepted spectra
+
+
+def _per_site_band_errors(est, tru, sites) -> dict:
+    """Band depth and centre per site (the mean of its accepted spectra, as the map
+    averages) against the mean truth of the same footprints; p95 over the sites whose
+    mean true depth is >= BAND_PRESENT_DEPTH."""
+    from flightsw.prospect.band_catalogue import BANDS
+
+    if not est:
+        return {}
+    site = np.asarray(sites)
+    depth = np.array([e[1] for e in est], dtype=float)
+    centre = np.array([e[2] for e in est], dtype=float)
+    t_depth = np.array([t[0] for t in tru], dtype=float)
+    t_centre = np.array([t[1] for t in tru], dtype=float)
+    ids, inverse, counts = np.unique(site, return_inverse=True, return_counts=True)
+    out = {}
+    for k, band in enumerate(BANDS):
+        d_err, c_err = [], []
+        for j in np.flatnonzero(counts >= SITE_MIN_SPECTRA):
+            rows = inverse == j
+            td = t_depth[rows, k].mean()
+            if td < BAND_PRESENT_DEPTH:
+                continue
+            ok = rows & np.isfinite(depth[:, k]) & np.isfinite(centre[:, k])
+            if ok.sum() < SITE_MIN_SPECTRA:
+                continue
+            d_err.append(abs(depth[ok, k].mean() - t_depth[ok, k].mean()))
+            c_err.append(abs(centre[ok, k].mean() - t_centre[ok, k].mean()) * 1000.0)
+        out[band.name] = {
+            "scored_sites": len(d_err),
+            "depth_error_p95": _percentile(np.asarray(d_err), 95) if d_err else None,
+            "centre_error_nm_p95": _percentile(np.asarray(c_err), 95) if c_err else None}
     return out
 
 

@@ -162,6 +162,19 @@ def aggregate(runs: list[dict]) -> dict:
             if fig["depth_error_p95"] is not None:
                 b["depth"].append(fig["depth_error_p95"])
                 b["centre"].append(fig["centre_error_nm_p95"])
+    per_site: dict[str, dict] = {}
+    for r in ok:
+        for name, fig in (r.get("band_errors_per_site") or {}).items():
+            b = per_site.setdefault(name, {"depth": [], "centre": [], "sites": 0})
+            b["sites"] += fig["scored_sites"]
+            if fig["depth_error_p95"] is not None:
+                b["depth"].append(fig["depth_error_p95"])
+                b["centre"].append(fig["centre_error_nm_p95"])
+    out["band_errors_per_site_median_of_p95"] = {
+        name: {"scored_sites": b["sites"],
+               "depth_error_p95": float(np.median(b["depth"])) if b["depth"] else None,
+               "centre_error_nm_p95": float(np.median(b["centre"])) if b["centre"] else None}
+        for name, b in per_site.items()}
     out["band_errors_median_of_p95"] = {
         name: {"scored_spectra": b["spectra"],
                "depth_error_p95": float(np.median(b["depth"])) if b["depth"] else None,

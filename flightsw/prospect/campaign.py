@@ -69,7 +69,7 @@ class SurveyCampaign:
         self.pipeline = ProspectPipeline(calibration=CalibrationState(
             dark_smooth_degree=None, gain_smooth_degree=None))
         self.examples: list = []  # (spectrum_id, site, reflectance) for the report
-        # (spectrum_id, reject, detected bits, depths, centres): what the host may score.
+        # (spectrum_id, site, reject, detected bits, depths, centres): what the host may score.
         self.result_log: list = []
         self.resource = ResourceMap(n)
         self.hazard = HazardMap(self.shape)
@@ -323,7 +323,7 @@ class SurveyCampaign:
             reason = int(res.reject_reason[k])
             sk = int(site[k])
             if len(self.result_log) < 200_000:
-                self.result_log.append((sp.spectrum_id, reason, int(bits[k]),
+                self.result_log.append((sp.spectrum_id, sk, reason, int(bits[k]),
                                         tuple(float(x) for x in res.depth[k]),
                                         tuple(float(x) for x in res.centre_um[k])))
             if reason == 0:
