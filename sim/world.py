@@ -234,9 +234,12 @@ class World:
 
         The site is not known before flight (the probe chooses it), so the world builds
         the local plane and its boulders when the probe comes within 300 m of a facet.
+        "Under" is along the instrument boresight: a descent looks down its site's normal,
+        so this is the facet it descends to (the radial direction can hit a neighbour,
+        whose centroid is tens of metres from the target).
         """
-        r = math.sqrt(pos_bf[0] ** 2 + pos_bf[1] ** 2 + pos_bf[2] ** 2)
-        down = (-pos_bf[0] / r, -pos_bf[1] / r, -pos_bf[2] / r)
+        st = self.state
+        down = boresight_bf(st.q_i_to_sc, self.boresight_sc, self.body.rotation_bf_to_i(st.t_s))
         dist = self.ray_caster.distance_m(pos_bf, down)
         if dist is None or not math.isfinite(dist) or dist > 300.0:
             return
@@ -336,7 +339,9 @@ class World:
 
     def step(self, dt_s: float) -> None:
         st = self.state
-        if self.prospect is not None and not self.in_contact:
+        # Until the first contact: after it, the site is the truth of the touch-and-go
+        # (the climb and the spin test look elsewhere; the summary scores that contact).
+        if self.prospect is not None and self.tag_truth["first_contact_t_s"] is None:
             self._site_check_countdown -= 1
             if self._site_check_countdown <= 0:
                 self._site_check_countdown = self.base_hz * 5  # every 5 s of mission time
