@@ -19,11 +19,13 @@ from flightsw.prospect.sites import deliverable_mask, truth_rank
 from sim.facet_geometry import facet_down_bf, facet_landmarks
 from sim.noise import NoiseStream
 from sim.relief import BoulderField, FlashLidarModel
+from sim.site import SiteError
 from sim.spectral import SpectralObserver, SpectralSurface
 from sim.spectrometer import SpectrometerModel, SpectrometerParams
 
 _DEFAULT_PARAMS = {p.name: p.default for p in FLIGHT_PARAMS}
 MAX_TRUTH_RECORDS = 200_000
+PEAK_ATTEMPTS = 20  # faces tried for the best site before the world gives up
 
 
 class ProspectWorld:
@@ -51,9 +53,21 @@ class ProspectWorld:
             (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
         self._deliverable = None
         # The best site lies on a safe facet (a mission worth flying has one).
-        peak = self._pick_peak_face(NoiseStream(seed, "resource-peak"))
-        self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces, seed,
-                                       peak_face=peak)
+        # Some faces cannot be lifted above their neighbours by the required margin (a rich
+        # patch next door): draw again, deterministically, rather than fail the seed.
+        noise = NoiseStream(seed, "resource-peak")
+        for attempt in range(PEAK_ATTEMPTS):
+            peak = self._pick_peak_face(noise)
+            try:
+                self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces,
+                                               seed, peak_face=peak)
+                break
+            except RuntimeError:
+                if attempt == PEAK_ATTEMPTS - 1:
+                    raise SiteError(
+                        f"{sc.source}: prospect.composition = {cfg.composition!r} with seed "
+                        f"{seed}: no site stands out as the best by the required margin in "
+                        f"this draw of the surface; choose another seed") from None
         self.observer = SpectralObserver(self.surface, ray_caster, self.vertices_m, self.faces,
                                          cfg.sun_distance_au)
         fault = cfg.spectrometer_fault_prob
