@@ -34,6 +34,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from flightsw.core.clock import SimClock
+from flightsw.core.commands import CommandResult
 from flightsw.core.events import EventLog
 from flightsw.core.params import ParamTable
 from flightsw.gnc.body_frame import SpinningBody
@@ -42,7 +43,12 @@ from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, ScanLidar, Spectrometer
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.prospect.campaign import DONE, TO_SITE, SurveyCampaign
-from sim.runner import _percentile, _prospect_summary, flight_config_from_scenario
+from sim.runner import (
+    _percentile,
+    _prospect_summary,
+    flight_config_from_scenario,
+    parameter_overrides,
+)
 from sim.scenario import load_scenario
 from sim.simbus import SimBus
 from sim.world import SUN_DIR_I, World
@@ -69,8 +75,12 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
     # Batches of a minute: the pipeline's cost is per call, and the batch size changes
     # nothing else (the planner counts spectra on arrival).
     params.set("PRS_BATCH_S", 60.0)
-    for name, value in sc.params.items():
-        params.set(name, value)
+    # The scenario's [params], checked and typed as a run does (the scenario loader reads
+    # every number as a float; an int parameter given as 1.0 would be refused).
+    for name, value in parameter_overrides(sc, None).items():
+        result = params.set(name, value)
+        if result != CommandResult.ACCEPTED:
+            raise ValueError(f"{sc.source}: params.{name}: refused ({result.name})")
     bus = SimBus()
     port = BusPort(bus, clock.now_us)
     spectrometer, scan_lidar = Spectrometer(port), ScanLidar(port)
