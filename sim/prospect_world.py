@@ -80,7 +80,8 @@ class ProspectWorld:
         self._lidar_next_us = 0
         self.landmarks_bf_m = facet_landmarks(self.vertices_m, self.faces,
                                               cfg.landmark_spacing_m)
-        # spectrum_id -> (band depths (5), centres (5), resource index, lit) of the footprint
+        # spectrum_id -> (band depths (5), centres (5), resource index, lit, abundances (5))
+        # of the footprint
         self.spectrum_truth: dict[int, tuple] = {}
 
     # -- truth -------------------------------------------------------------------------------
@@ -145,7 +146,8 @@ class ProspectWorld:
                 self.spectrum_truth[msgs[0].spectrum_id] = (
                     tuple(float(x) for x in truth.band_depth),
                     tuple(float(x) for x in truth.band_centre_um),
-                    float(truth.resource_index), bool(truth.lit))
+                    float(truth.resource_index), bool(truth.lit),
+                    tuple(float(x) for x in truth.abundances))
         if self.lidar_on and t_us >= self._lidar_next_us:
             self._lidar_next_us = t_us + self.lidar_period_us
             out.append(self.lidar.measure(t_us, pos_bf, axes_bf))

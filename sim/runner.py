@@ -414,18 +414,19 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     out["spectra_processed"] = camp.spectra_processed
     out["spectra_rejected"] = {str(k): v for k, v in sorted(camp.pipeline.rejected.items())}
     # Per-spectrum band results against the truth of the footprint.
-    est, tru, sites = [], [], []
-    for sid, site_id, reject, bits, depth, centre in camp.result_log:
+    est, tru, sites, weights = [], [], [], []
+    for sid, site_id, reject, bits, depth, centre, weight in camp.result_log:
         truth = pw.spectrum_truth.get(sid)
         if reject == 0 and truth is not None:
             est.append((bits, depth, centre))
             tru.append(truth)
             sites.append(site_id)
+            weights.append(weight)
     bands = {}
     tp = fp = fn = 0
     for k, band in enumerate(BANDS):
         d_err, c_err = [], []
-        for (bits, depth, centre), (t_depth, t_centre, _, _) in zip(est, tru, strict=True):
+        for (bits, depth, centre), (t_depth, t_centre, *_) in zip(est, tru, strict=True):
             det = bool(bits >> k & 1)
             if t_depth[k] >= BAND_PRESENT_DEPTH:
                 tp += det
@@ -441,7 +442,9 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     out["band_detection_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
     out["band_detection_recall"] = round(tp / (tp + fn), 4) if tp + fn else None
     out["band_errors"] = bands
-    out["band_errors_per_site"] = _per_site_band_errors(est, tru, sites)
+    site_scores = _site_band_scores(camp, pw, tru, sites, weights)
+    out["band_errors_per_site"] = site_scores.pop("bands")
+    out.update(site_scores)
     chosen = camp.chosen
     if chosen is not None:
         site = chosen.site_id
@@ -466,37 +469,58 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
 SITE_MIN_SPECTRA = 3  # a site's band figures are scored from this many accepted spectra
 
 
-def _per_site_band_errors(est, tru, sites) -> dict:
-    """Band depth and centre per site (the mean of its accepted spectra, as the map
-    averages) against the mean truth of the same footprints; p95 over the sites whose
-    mean true depth is >= BAND_PRESENT_DEPTH."""
+def _site_band_scores(camp, pw, tru, sites, weights) -> dict:
+    """The flight's band analysis of each site's co-added spectrum (camp.site_bands)
+    against the truth of the same mixture: the weighted mean of the footprints'
+    abundances with the flight's own co-add weights (the surface is an areal mixture,
+    so that is exactly what the co-added spectrum saw).  Sites with fewer than
+    SITE_MIN_SPECTRA spectra, or with a spectrum whose truth was not kept, are not
+    scored.  Returns per-band depth and centre error p95 ("bands") and the detection
+    precision and recall over sites."""
     from flightsw.prospect.band_catalogue import BANDS
 
-    if not est:
-        return {}
-    site = np.asarray(sites)
-    depth = np.array([e[1] for e in est], dtype=float)
-    centre = np.array([e[2] for e in est], dtype=float)
-    t_depth = np.array([t[0] for t in tru], dtype=float)
-    t_centre = np.array([t[1] for t in tru], dtype=float)
-    ids, inverse, counts = np.unique(site, return_inverse=True, return_counts=True)
-    out = {}
+    sb = getattr(camp, "site_bands", None)
+    out = {"bands": {}, "site_band_detection_precision": None,
+           "site_band_detection_recall": None}
+    if sb is None or not len(sb["site"]):
+        return out
+    site = np.asarray(sites, dtype=np.int64)
+    w = np.asarray(weights, dtype=float)
+    ab = np.array([t[4] for t in tru], dtype=float).reshape(len(tru), -1)
+    order = np.argsort(site, kind="stable")
+    ids, first, counts = np.unique(site[order], return_index=True, return_counts=True)
+    where = {int(i): (int(f), int(c)) for i, f, c in zip(ids, first, counts, strict=True)}
+    nb = len(BANDS)
+    d_err = [[] for _ in range(nb)]
+    c_err = [[] for _ in range(nb)]
+    tp = fp = fn = 0
+    for j, s in enumerate(sb["site"].tolist()):
+        n_flight = int(sb["n_spectra"][j])
+        f, c = where.get(s, (0, 0))
+        if n_flight < SITE_MIN_SPECTRA or c != n_flight:
+            continue
+        rows = order[f:f + c]
+        mix = (w[rows, None] * ab[rows]).sum(axis=0) / w[rows].sum()
+        truth = pw.surface.mixture_truth(mix)
+        for k in range(nb):
+            t_depth = float(truth["band_depth"][k])
+            det = bool(sb["detected"][j, k])
+            if t_depth >= BAND_PRESENT_DEPTH:
+                tp += det
+                fn += not det
+                if np.isfinite(sb["depth"][j, k]) and np.isfinite(sb["centre_um"][j, k]):
+                    d_err[k].append(abs(sb["depth"][j, k] - t_depth))
+                    c_err[k].append(abs(sb["centre_um"][j, k]
+                                        - truth["band_centre_um"][k]) * 1000.0)
+            elif t_depth < BAND_ABSENT_DEPTH:
+                fp += det
     for k, band in enumerate(BANDS):
-        d_err, c_err = [], []
-        for j in np.flatnonzero(counts >= SITE_MIN_SPECTRA):
-            rows = inverse == j
-            td = t_depth[rows, k].mean()
-            if td < BAND_PRESENT_DEPTH:
-                continue
-            ok = rows & np.isfinite(depth[:, k]) & np.isfinite(centre[:, k])
-            if ok.sum() < SITE_MIN_SPECTRA:
-                continue
-            d_err.append(abs(depth[ok, k].mean() - t_depth[ok, k].mean()))
-            c_err.append(abs(centre[ok, k].mean() - t_centre[ok, k].mean()) * 1000.0)
-        out[band.name] = {
-            "scored_sites": len(d_err),
-            "depth_error_p95": _percentile(np.asarray(d_err), 95) if d_err else None,
-            "centre_error_nm_p95": _percentile(np.asarray(c_err), 95) if c_err else None}
+        out["bands"][band.name] = {
+            "scored_sites": len(d_err[k]),
+            "depth_error_p95": _percentile(np.asarray(d_err[k]), 95) if d_err[k] else None,
+            "centre_error_nm_p95": _percentile(np.asarray(c_err[k]), 95) if c_err[k] else None}
+    out["site_band_detection_precision"] = round(tp / (tp + fp), 4) if tp + fp else None
+    out["site_band_detection_recall"] = round(tp / (tp + fn), 4) if tp + fn else None
     return out
 
 

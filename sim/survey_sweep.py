@@ -160,7 +160,8 @@ def aggregate(runs: list[dict]) -> dict:
         "coverage_min": float(coverage.min()) if coverage.size else None,
         "coverage_p50": float(np.median(coverage)) if coverage.size else None,
     }
-    for key in ("band_detection_precision", "band_detection_recall", "site_resource_error_p95"):
+    for key in ("band_detection_precision", "band_detection_recall", "site_resource_error_p95",
+                "site_band_detection_precision", "site_band_detection_recall"):
         vals = np.array([r[key] for r in ok if r.get(key) is not None])
         out[key + "_worst"] = (float(vals.min()) if "precision" in key or "recall" in key
                                else float(vals.max())) if vals.size else None
@@ -183,7 +184,10 @@ def aggregate(runs: list[dict]) -> dict:
     out["band_errors_per_site_median_of_p95"] = {
         name: {"scored_sites": b["sites"],
                "depth_error_p95": float(np.median(b["depth"])) if b["depth"] else None,
-               "centre_error_nm_p95": float(np.median(b["centre"])) if b["centre"] else None}
+               "centre_error_nm_p95": float(np.median(b["centre"])) if b["centre"] else None,
+               "depth_error_p95_worst_seed": float(np.max(b["depth"])) if b["depth"] else None,
+               "centre_error_nm_p95_worst_seed": float(np.max(b["centre"])) if b["centre"]
+               else None}
         for name, b in per_site.items()}
     out["band_errors_median_of_p95"] = {
         name: {"scored_spectra": b["spectra"],

@@ -35,6 +35,7 @@ from flightsw.prospect.hazard import HazardMap
 from flightsw.prospect.pipeline import ProspectPipeline
 from flightsw.prospect.resource import ResourceMap
 from flightsw.prospect.shape_model import ShapeModel
+from flightsw.prospect.site_spectra import SiteSpectra, coadd_weight
 from flightsw.prospect.sites import contact_time_s, rank_sites
 from flightsw.prospect.survey import SurveyPlanner
 
@@ -69,9 +70,12 @@ class SurveyCampaign:
         self.pipeline = ProspectPipeline(calibration=CalibrationState(
             dark_smooth_degree=None, gain_smooth_degree=None))
         self.examples: list = []  # (spectrum_id, site, reflectance) for the report
-        # (spectrum_id, site, reject, detected bits, depths, centres): what the host may score.
+        # (spectrum_id, site, reject, detected bits, depths, centres, co-add weight):
+        # what the host may score.
         self.result_log: list = []
         self.resource = ResourceMap(n)
+        self.site_spectra = SiteSpectra(n, self.pipeline.wavelength_um)
+        self.site_bands: dict | None = None  # band analysis of co-added site spectra
         self.hazard = HazardMap(self.shape)
         self.planner = None
         self.state = IDLE
@@ -224,6 +228,8 @@ class SurveyCampaign:
                          f"surface, {self.spectra_processed} spectra")
         self.target_site = NO_SITE
         self.candidates = self.rank(t_s)
+        self.site_bands = self.site_spectra.analyse(
+            np.flatnonzero(self.site_spectra.n_spectra), self.params.get("PRS_MIN_SPEC"))
         self._send_map(t_us, everything=True)
         if not self.candidates:
             self.events.emit(Severity.WARNING, "survey",
@@ -318,6 +324,12 @@ class SurveyCampaign:
         value = res.metal_index if metal else res.hydration_index
         sigma = res.metal_sigma if metal else res.hydration_sigma
         bits = res.detected_bits
+        weight = np.zeros(len(science))
+        if res.reflectance is not None:
+            accepted = res.reject_reason == 0
+            weight[accepted] = coadd_weight(res.reflectance_sigma[accepted])
+            self.site_spectra.add(site[accepted], res.reflectance[accepted],
+                                  res.reflectance_sigma[accepted], weight[accepted])
         for k, sp in enumerate(science):
             self.spectra_processed += 1
             reason = int(res.reject_reason[k])
@@ -325,7 +337,8 @@ class SurveyCampaign:
             if len(self.result_log) < 200_000:
                 self.result_log.append((sp.spectrum_id, sk, reason, int(bits[k]),
                                         tuple(float(x) for x in res.depth[k]),
-                                        tuple(float(x) for x in res.centre_um[k])))
+                                        tuple(float(x) for x in res.centre_um[k]),
+                                        float(weight[k])))
             if reason == 0:
                 self.resource.add(np.array([sk]), value[k:k + 1], sigma[k:k + 1])
             elif pending[k][5]:
@@ -390,6 +403,23 @@ class SurveyCampaign:
                 t_us, c.rank, c.site_id, [float(x) for x in c.point_bf_m], float(c.resource),
                 float(c.resource_sigma), float(c.slope_deg), float(c.roughness_m),
                 float(c.score), 1 if c is self.chosen else 0))
+        self._send_site_bands(t_us, [c.site_id for c in self.candidates])
+
+    def _send_site_bands(self, t_us: int, sites) -> None:
+        sb = self.site_bands
+        if sb is None:
+            return
+        row_of = {int(s): j for j, s in enumerate(sb["site"])}
+        for site in sites:
+            j = row_of.get(int(site))
+            if j is None:
+                continue
+            bits = sum(1 << k for k, d in enumerate(sb["detected"][j]) if d)
+            self.send(mavlink.MAVLink_probe_site_bands_message(
+                t_us, int(site), int(min(sb["n_spectra"][j], 65535)), bits,
+                [float(x) for x in sb["depth"][j]], [float(x) for x in sb["depth_sigma"][j]],
+                [float(x) for x in sb["centre_um"][j]],
+                [float(x) for x in sb["centre_sigma_um"][j]]))
 
 
 class _RankParams:

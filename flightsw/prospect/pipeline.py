@@ -64,6 +64,7 @@ class ProspectResult:
     metal_sigma: np.ndarray
     surface_temp_k: np.ndarray
     reflectance: np.ndarray | None = None  # (N, C) standard reflectance (NaN rows if rejected)
+    reflectance_sigma: np.ndarray | None = None  # (N, C) its 1-sigma, same rows
 
     @property
     def detected_bits(self) -> np.ndarray:
@@ -321,7 +322,8 @@ class ProspectPipeline:
             centre_um=full((n, nb)), centre_sigma_um=full((n, nb)),
             detected=np.zeros((n, nb), bool), hydration_index=full(n), hydration_sigma=full(n),
             metal_index=full(n), metal_sigma=full(n), surface_temp_k=full(n),
-            reflectance=full((n, c)) if self.keep_reflectance else None)
+            reflectance=full((n, c)) if self.keep_reflectance else None,
+            reflectance_sigma=full((n, c)) if self.keep_reflectance else None)
         good = w.rows[w.ok]
         ok = w.ok
         for key in ("depth", "depth_sigma", "centre_um", "centre_sigma_um", "detected"):
@@ -331,6 +333,7 @@ class ProspectPipeline:
         res.surface_temp_k[good] = w.temp_k[ok]
         if self.keep_reflectance:
             res.reflectance[good] = w.reflectance[ok]
+            res.reflectance_sigma[good] = w.reflectance_sigma[ok]
         return res
 
     def process(self, counts, detector_temp_c, cos_i, cos_e, phase_deg, distance_au,

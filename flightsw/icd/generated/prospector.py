@@ -6520,6 +6520,7 @@ MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE = 53053
 MAVLINK_MSG_ID_PROBE_SURVEY_STATUS = 53054
 MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE = 53055
 MAVLINK_MSG_ID_PROBE_RESOURCE_MAP = 53056
+MAVLINK_MSG_ID_PROBE_SITE_BANDS = 53057
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
@@ -7631,6 +7632,54 @@ class MAVLink_probe_resource_map_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_resource_map_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_site_bands_message(MAVLink_message):
+    """
+    Band analysis of one site's co-added spectrum (the weighted mean
+    of the standard reflectance of every accepted spectrum of the
+    site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
+    candidate when the sites are ranked.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_SITE_BANDS
+    msgname = "PROBE_SITE_BANDS"
+    fieldnames = ["time_usec", "site_id", "n_spectra", "detected", "depth", "depth_sigma", "centre_um", "centre_sigma_um"]
+    ordered_fieldnames = ["time_usec", "depth", "depth_sigma", "centre_um", "centre_sigma_um", "site_id", "n_spectra", "detected"]
+    fieldtypes = ["uint64_t", "uint16_t", "uint16_t", "uint8_t", "float", "float", "float", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "centre_um": "um", "centre_sigma_um": "um"}
+    native_format = bytearray(b"<QffffHHB")
+    orders = [0, 5, 6, 7, 1, 2, 3, 4]
+    lengths = [1, 5, 5, 5, 5, 1, 1, 1]
+    array_lengths = [0, 5, 5, 5, 5, 0, 0, 0]
+    crc_extra = 40
+    unpacker = struct.Struct("<Q5f5f5f5fHHB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, site_id: int, n_spectra: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], centre_sigma_um: Sequence[float]):
+        MAVLink_message.__init__(self, MAVLink_probe_site_bands_message.id, MAVLink_probe_site_bands_message.msgname)
+        self._fieldnames = MAVLink_probe_site_bands_message.fieldnames
+        self._instance_field = MAVLink_probe_site_bands_message.instance_field
+        self._instance_offset = MAVLink_probe_site_bands_message.instance_offset
+        self.time_usec = time_usec
+        self.site_id = site_id
+        self.n_spectra = n_spectra
+        self.detected = detected
+        self.depth = depth
+        self.depth_sigma = depth_sigma
+        self.centre_um = centre_um
+        self.centre_sigma_um = centre_sigma_um
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.depth[0], self.depth[1], self.depth[2], self.depth[3], self.depth[4], self.depth_sigma[0], self.depth_sigma[1], self.depth_sigma[2], self.depth_sigma[3], self.depth_sigma[4], self.centre_um[0], self.centre_um[1], self.centre_um[2], self.centre_um[3], self.centre_um[4], self.centre_sigma_um[0], self.centre_sigma_um[1], self.centre_sigma_um[2], self.centre_sigma_um[3], self.centre_sigma_um[4], self.site_id, self.n_spectra, self.detected), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_site_bands_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_task_stats_message(MAVLink_message):
@@ -17774,6 +17823,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_SURVEY_STATUS: MAVLink_probe_survey_status_message,
     MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE: MAVLink_probe_site_candidate_message,
     MAVLINK_MSG_ID_PROBE_RESOURCE_MAP: MAVLink_probe_resource_map_message,
+    MAVLINK_MSG_ID_PROBE_SITE_BANDS: MAVLink_probe_site_bands_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
@@ -18962,6 +19012,44 @@ class MAVLink(object):
 
         """
         self.send(self.probe_resource_map_encode(time_usec, first_site, n_sites, value, sigma, n_spectra), force_mavlink1=force_mavlink1)
+
+    def probe_site_bands_encode(self, time_usec: int, site_id: int, n_spectra: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], centre_sigma_um: Sequence[float]) -> MAVLink_probe_site_bands_message:
+        """
+        Band analysis of one site's co-added spectrum (the weighted mean of
+        the standard reflectance of every accepted spectrum of the
+        site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
+        candidate when the sites are ranked.
+
+        time_usec                 : Mission time of the ranking. [us] (type:uint64_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        n_spectra                 : Spectra co-added (saturates at 65535). (type:uint16_t)
+        detected                  : Bit k set: band k detected. (type:uint8_t)
+        depth                     : Band depths, 1 - R/R_continuum. (type:float)
+        depth_sigma               : Their one-sigma uncertainties. (type:float)
+        centre_um                 : Band centres. [um] (type:float)
+        centre_sigma_um           : Their one-sigma uncertainties. [um] (type:float)
+
+        """
+        return MAVLink_probe_site_bands_message(time_usec, site_id, n_spectra, detected, depth, depth_sigma, centre_um, centre_sigma_um)
+
+    def probe_site_bands_send(self, time_usec: int, site_id: int, n_spectra: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], centre_sigma_um: Sequence[float], force_mavlink1: bool = False) -> None:
+        """
+        Band analysis of one site's co-added spectrum (the weighted mean of
+        the standard reflectance of every accepted spectrum of the
+        site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
+        candidate when the sites are ranked.
+
+        time_usec                 : Mission time of the ranking. [us] (type:uint64_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        n_spectra                 : Spectra co-added (saturates at 65535). (type:uint16_t)
+        detected                  : Bit k set: band k detected. (type:uint8_t)
+        depth                     : Band depths, 1 - R/R_continuum. (type:float)
+        depth_sigma               : Their one-sigma uncertainties. (type:float)
+        centre_um                 : Band centres. [um] (type:float)
+        centre_sigma_um           : Their one-sigma uncertainties. [um] (type:float)
+
+        """
+        self.send(self.probe_site_bands_encode(time_usec, site_id, n_spectra, detected, depth, depth_sigma, centre_um, centre_sigma_um), force_mavlink1=force_mavlink1)
 
     def probe_task_stats_encode(self, time_usec: int, task: bytes, group_hz: float, runs: int, overruns: int, budget_us: int, max_exec_us: int, p99_exec_us: int, group_slips: int) -> MAVLink_probe_task_stats_message:
         """
