@@ -84,6 +84,44 @@ def plot_example_spectra(h, summary) -> Figure:
     return fig
 
 
+def plot_site_spectrum(h, summary) -> Figure:
+    """The chosen site's co-added spectrum, its band depths and centres, and the truth."""
+    wl = _need(h, "prospect_wavelength_um")
+    refl, sigma = _need(h, "prospect_site_refl"), _need(h, "prospect_site_sigma")
+    if refl.size == 0 or not np.isfinite(refl[0]).any():
+        from sim.report import _Skip
+
+        raise _Skip("no co-added site spectrum")
+    site, n = int(_need(h, "prospect_site_ids")[0]), int(_need(h, "prospect_site_n")[0])
+    depth, centre = _need(h, "prospect_site_depth")[0], _need(h, "prospect_site_centre_um")[0]
+    truth = _need(h, "prospect_site_truth_refl")
+    fig = Figure(figsize=(10, 5))
+    ax = fig.add_subplot(1, 1, 1)
+    r, s = refl[0], sigma[0]
+    ax.fill_between(wl, r - s, r + s, color="C0", alpha=0.3, lw=0)
+    ax.plot(wl, r, color="C0", lw=0.9, label=f"site {site}: {n} spectra co-added (+-1 sigma)")
+    if truth.size:
+        ax.plot(wl, truth[0], color="k", lw=0.7, ls=":", label="truth of the facet")
+    for k, band in enumerate(BANDS):
+        lo = np.abs(wl - band.left_shoulder_um) <= 0.03
+        hi = np.abs(wl - band.right_shoulder_um) <= 0.03
+        if not (lo.any() and hi.any() and np.isfinite(depth[k])):
+            continue
+        r_l, r_r = np.nanmean(r[lo]), np.nanmean(r[hi])
+        ax.plot([band.left_shoulder_um, band.right_shoulder_um], [r_l, r_r], "k--", lw=0.6)
+        t = (centre[k] - band.left_shoulder_um) / (band.right_shoulder_um - band.left_shoulder_um)
+        floor = (r_l + t * (r_r - r_l)) * (1.0 - depth[k])
+        ax.plot([centre[k]], [floor], "v", color="C3", ms=5)
+        ax.text(centre[k], floor, f" {band.name}\n {depth[k]:.3f}", fontsize=7, va="top")
+    ax.set_xlabel("wavelength (um)")
+    ax.set_ylabel("reflectance (standard geometry)")
+    ax.set_title("Chosen site: co-added spectrum; triangles: fitted band centre and depth; "
+                 "dashed: continua")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def prospect_plots():
     from sim.report import _PlotSpec
 
@@ -96,4 +134,9 @@ def prospect_plots():
                   "Calibrated reflectance with the linear continua of the named bands; the "
                   "OH band near 2.7 um should be clear after the thermal tail is removed.",
                   plot_example_spectra),
+        _PlotSpec("12_site_spectrum.png", "Chosen site's spectrum",
+                  "The weighted mean of every accepted spectrum of the chosen site, on which "
+                  "the site's band depths and centres are measured (PROBE_SITE_BANDS); the "
+                  "dotted line is the simulator's truth of the facet.",
+                  plot_site_spectrum),
     )

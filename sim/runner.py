@@ -394,6 +394,18 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
            else np.zeros((0, WAVELENGTH_UM.size)),
            "prospect_example_site": np.array([e[1] for e in examples], dtype=np.int64)}
     out["prospect_candidates"] = np.array([c.site_id for c in camp.candidates], dtype=np.int64)
+    # Co-added spectra of the candidates (chosen first) and their band analysis.
+    sites = [camp.chosen.site_id] if camp.chosen else []
+    sites += [c.site_id for c in camp.candidates if c.site_id not in sites]
+    refl, sigma = camp.site_spectra.mean(np.array(sites, dtype=np.int64))
+    bands = camp.site_spectra.analyse(np.array(sites, dtype=np.int64))
+    truth = [world.prospect.surface.reflectance_std[s] for s in sites]  # the facet's own
+    out.update(prospect_site_ids=np.array(sites, dtype=np.int64), prospect_site_refl=refl,
+               prospect_site_sigma=sigma,
+               prospect_site_n=camp.site_spectra.n_spectra[np.array(sites, dtype=np.int64)],
+               prospect_site_depth=bands["depth"], prospect_site_centre_um=bands["centre_um"],
+               prospect_site_truth_refl=np.array(truth) if truth
+               else np.zeros((0, WAVELENGTH_UM.size)))
     out["prospect_chosen"] = np.array([camp.chosen.site_id if camp.chosen else -1])
     return out
 

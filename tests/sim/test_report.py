@@ -398,3 +398,29 @@ def test_chattering_mode_and_unknown_mode_values(tmp_path):
     out = write_report(tmp_path, {"t_s": np.arange(n, dtype=float), "mode": mode}, {})
     assert check_images(out) == ["07_altitude_mode.png"]
     assert "Plot failed" not in out.read_text(encoding="utf-8")
+
+
+def test_site_spectrum_plot_marks_every_measured_band():
+    """The chosen site's co-added spectrum: one marker per band with a finite depth."""
+    from types import SimpleNamespace
+
+    from flightsw.prospect.band_catalogue import BANDS
+    from flightsw.prospect.instrument import WAVELENGTH_UM
+    from sim.report_prospect import plot_site_spectrum
+
+    wl = WAVELENGTH_UM
+    refl = 0.04 * (1 - 0.1 * np.exp(-0.5 * ((wl - 2.72) / 0.05) ** 2))
+    depth = np.full(len(BANDS), np.nan)
+    depth[-1] = 0.1
+    centre = np.array([b.centre_um for b in BANDS])
+    h = SimpleNamespace(_h={
+        "prospect_wavelength_um": wl, "prospect_site_refl": refl[None], "prospect_site_sigma":
+        np.full((1, wl.size), 1e-4), "prospect_site_ids": np.array([7]),
+        "prospect_site_n": np.array([16]), "prospect_site_depth": depth[None],
+        "prospect_site_centre_um": centre[None], "prospect_site_truth_refl": refl[None]})
+    fig = plot_site_spectrum(h, {})
+    markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
+    assert len(markers) == 1
+    x, y = markers[0].get_data()
+    assert x[0] == pytest.approx(BANDS[-1].centre_um)  # the centre it was given
+    assert "site 7: 16 spectra" in fig.axes[0].get_legend().get_texts()[0].get_text()
