@@ -26,6 +26,7 @@ from sim.spectrometer import SpectrometerModel, SpectrometerParams
 _DEFAULT_PARAMS = {p.name: p.default for p in FLIGHT_PARAMS}
 MAX_TRUTH_RECORDS = 200_000
 PEAK_ATTEMPTS = 20  # faces tried for the best site before the world gives up
+SURFACE_DRAWS = 4  # patch fields tried, PEAK_ATTEMPTS faces each
 
 
 class ProspectWorld:
@@ -56,18 +57,26 @@ class ProspectWorld:
         # Some faces cannot be lifted above their neighbours by the required margin (a rich
         # patch next door): draw again, deterministically, rather than fail the seed.
         noise = NoiseStream(seed, "resource-peak")
-        for attempt in range(PEAK_ATTEMPTS):
-            peak = self._pick_peak_face(noise)
-            try:
-                self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces,
-                                               seed, peak_face=peak)
+        self.surface = None
+        for draw in range(SURFACE_DRAWS):
+            # A patch field rich in the resource everywhere leaves no face that can stand
+            # out (psyche seeds 35 and 43): draw the patches again, deterministically.
+            for _ in range(PEAK_ATTEMPTS):
+                peak = self._pick_peak_face(noise)
+                try:
+                    self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces,
+                                                   seed, peak_face=peak, draw=draw)
+                    break
+                except RuntimeError:
+                    continue
+            if self.surface is not None:
+                self.surface_draw = draw
                 break
-            except RuntimeError:
-                if attempt == PEAK_ATTEMPTS - 1:
-                    raise SiteError(
-                        f"{sc.source}: prospect.composition = {cfg.composition!r} with seed "
-                        f"{seed}: no site stands out as the best by the required margin in "
-                        f"this draw of the surface; choose another seed") from None
+        if self.surface is None:
+            raise SiteError(
+                f"{sc.source}: prospect.composition = {cfg.composition!r} with seed "
+                f"{seed}: no site stands out as the best by the required margin in "
+                f"{SURFACE_DRAWS} draws of the surface; choose another seed")
         self.observer = SpectralObserver(self.surface, ray_caster, self.vertices_m, self.faces,
                                          cfg.sun_distance_au)
         fault = cfg.spectrometer_fault_prob

@@ -260,7 +260,7 @@ class SpectralSurface:
     """
 
     def __init__(self, kind: str, vertices_m, faces, seed: int, *, peak_face: int | None = None,
-                 n_patches: int = 14):
+                 n_patches: int = 14, draw: int = 0):
         if kind not in _KIND_SPECS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         v = np.asarray(vertices_m, dtype=float)
@@ -285,7 +285,8 @@ class SpectralSurface:
                                               spec.dark_albedo)
         self.neighbours = _vertex_neighbours(f, len(v))
         dirs = _face_directions(v, f)
-        noise = NoiseStream(seed, f"spectral-surface-{kind}")
+        # draw > 0: another patch field for the same seed (a draw with no possible best site).
+        noise = NoiseStream(seed, f"spectral-surface-{kind}" + (f"-draw{draw}" if draw else ""))
         abund = self._background(dirs, noise, int(n_patches))
         if peak_face is None:
             peak_face = int(noise.uniform() * len(f)) % len(f)

@@ -314,3 +314,27 @@ def test_bad_observation_arguments_are_rejected():
         obs.observe((1000.0, 0.0, 0.0), (0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
     with pytest.raises(ValueError, match="sc_pos_bf_m"):
         obs.observe((math.nan, 0.0, 0.0), (-1.0, 0.0, 0.0), (1.0, 0.0, 0.0))
+
+
+def test_another_draw_is_another_patch_field_and_draw_0_is_the_default():
+    v, f = mesh()
+    a = SpectralSurface("bennu", v, f, 7)
+    b = SpectralSurface("bennu", v, f, 7, draw=0)
+    c = SpectralSurface("bennu", v, f, 7, draw=1)
+    assert np.array_equal(a.abundances, b.abundances)
+    assert not np.array_equal(a.abundances, c.abundances)
+
+
+@pytest.mark.parametrize("seed", [35, 43])
+def test_psyche_seeds_whose_first_draw_has_no_best_site_still_make_a_world(seed):
+    """Their first patch field is metal-rich everywhere (no face can stand out by the
+    margin); the world draws the patches again instead of refusing the seed."""
+    from sim.scenario import load_scenario
+    from sim.world import World
+
+    world = World(load_scenario("psyche", {"scenario.seed": seed}))
+    pw = world.prospect
+    assert pw.surface_draw > 0
+    best = pw.surface.peak_face
+    assert pw.safe[best] and pw.deliverable_truth()[best]
+    assert pw.site_truth_rank(best) == 1
