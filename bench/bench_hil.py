@@ -31,6 +31,7 @@ from flightsw.core.clock import WallClock  # noqa: E402
 from flightsw.hal.serial_bus import SerialBus  # noqa: E402
 from flightsw.icd import mavlink, new_codec  # noqa: E402
 from hil.board import EmulatedBoard  # noqa: E402
+from hil.cpu_latency import CpuLatencyHold  # noqa: E402
 from hil.firmware_build import build_firmware  # noqa: E402
 from hil.rig import Fault, HilOptions, run_hil  # noqa: E402
 from hil.stimulus import CMD_LINE_NOISE, SIM_SYSTEM_ID, StimulusLink  # noqa: E402
@@ -127,24 +128,26 @@ def round_trips(links, n):
 
 @contextlib.contextmanager
 def fifo(priority=10):
-    """SCHED_FIFO for this process while inside (as the rig in real time); no-op if refused."""
+    """SCHED_FIFO for this process and the CPU latency hold while inside (as the rig in
+    real time); no-op if refused."""
     before = (os.sched_getscheduler(0), os.sched_getparam(0))
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
-    except OSError:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        os.sched_setscheduler(0, *before)
+    with CpuLatencyHold(0):
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            os.sched_setscheduler(0, *before)
 
 
 def section_rtt(args):
     n = 500 if args.quick else 3000
     print(f"\n## Round trip over the flight link (TIMESYNC request -> answer, {n} one at a "
           "time), ms")
-    for sched in ("normal scheduling", "SCHED_FIFO (as in real time)"):
+    for sched in ("normal scheduling", "cpu latency hold only", "SCHED_FIFO + hold (the rig)"):
         for name, ctx in (("emulated board, pty", emulated("pty")),
                           ("emulated board, tcp nodelay", emulated("tcp")),
                           ("pty pair, no emulator", pty_pair())):
@@ -153,6 +156,9 @@ def section_rtt(args):
                     if isinstance(board, EmulatedBoard):
                         board.set_realtime_priority(9)
                     with fifo():
+                        rtts = round_trips(links, n)
+                elif sched.startswith("cpu"):
+                    with CpuLatencyHold(0):
                         rtts = round_trips(links, n)
                 else:
                     rtts = round_trips(links, n)
@@ -267,15 +273,11 @@ def section_lateness(args):
     """The wall clock alone, no link: what the scheduler's sleep-then-spin gives here."""
     n = 500 if args.quick else 1500
     print(f"\n## Wake-up lateness of WallClock alone at 50 Hz, no link ({n} wake-ups), us")
-    for label, fifo in (("normal scheduling", False), ("SCHED_FIFO 10 (as the rig)", True)):
-        before = (os.sched_getscheduler(0), os.sched_getparam(0))
-        if fifo:
-            try:
-                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-            except OSError as exc:
-                print(f"  {label:28s} refused: {exc.strerror}")
+    for label, as_rig in (("normal scheduling", False), ("SCHED_FIFO 10 + hold (the rig)", True)):
+        with fifo() if as_rig else contextlib.nullcontext(True) as granted:
+            if not granted:
+                print(f"  {label:30s} refused (not root?)")
                 continue
-        try:
             clock = WallClock()
             period = 20_000
             t = clock.now_us() + period
@@ -283,9 +285,7 @@ def section_lateness(args):
             for _ in range(n):
                 late.append(clock.sleep_until_us(t))
                 t += period
-        finally:
-            os.sched_setscheduler(0, *before)
-        print(f"  {label:28s} {pct(late)}")
+        print(f"  {label:30s} {pct(late)}")
 
 
 def section_loss(args, tmp):

@@ -50,6 +50,7 @@ from flightsw.hal.link_health import LinkMonitor
 from flightsw.hal.serial_bus import SerialBus, SerialLinkError
 from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink
 from hil.board import BoardError, EmulatedBoard
+from hil.cpu_latency import CpuLatencyHold
 from hil.firmware_build import FirmwareBuildError, build_firmware
 from hil.ground import GroundStation
 from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
@@ -310,6 +311,9 @@ class _Rig:
             self._warm_up()
         self.bar = self._progress()
         restore = None if self.lockstep else self._raise_priority()
+        latency_hold = CpuLatencyHold(0)
+        if not self.lockstep and self.opts.rt_priority:
+            self.priority = f"{getattr(self, 'priority', 'off')}; {latency_hold.open()}"
         aborted = None
         with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
                 open(out_dir / "events.log", "x", encoding="utf-8", buffering=1 << 14) as ev:
@@ -332,6 +336,7 @@ class _Rig:
                 self.rig_event(self.clock.now_us(), Severity.WARNING, "run interrupted")
                 raise
             finally:
+                latency_hold.close()
                 if restore is not None:
                     os.sched_setscheduler(0, *restore)
                 if self.bar is not None:
