@@ -94,6 +94,7 @@ def plot_site_spectrum(h, summary) -> Figure:
         raise _Skip("no co-added site spectrum")
     site, n = int(_need(h, "prospect_site_ids")[0]), int(_need(h, "prospect_site_n")[0])
     depth, centre = _need(h, "prospect_site_depth")[0], _need(h, "prospect_site_centre_um")[0]
+    detected = _need(h, "prospect_site_detected")[0].astype(bool)
     truth = _need(h, "prospect_site_truth_refl")
     fig = Figure(figsize=(10, 5))
     ax = fig.add_subplot(1, 1, 1)
@@ -105,8 +106,8 @@ def plot_site_spectrum(h, summary) -> Figure:
     for k, band in enumerate(BANDS):
         lo = np.abs(wl - band.left_shoulder_um) <= 0.03
         hi = np.abs(wl - band.right_shoulder_um) <= 0.03
-        if not (lo.any() and hi.any() and np.isfinite(depth[k])):
-            continue
+        if not (lo.any() and hi.any() and np.isfinite(depth[k]) and detected[k]):
+            continue  # an undetected band's fitted dip is noise: not drawn
         r_l, r_r = np.nanmean(r[lo]), np.nanmean(r[hi])
         ax.plot([band.left_shoulder_um, band.right_shoulder_um], [r_l, r_r], "k--", lw=0.6)
         t = (centre[k] - band.left_shoulder_um) / (band.right_shoulder_um - band.left_shoulder_um)
@@ -115,9 +116,9 @@ def plot_site_spectrum(h, summary) -> Figure:
         ax.text(centre[k], floor, f" {band.name}\n {depth[k]:.3f}", fontsize=7, va="top")
     ax.set_xlabel("wavelength (um)")
     ax.set_ylabel("reflectance (standard geometry)")
-    ax.set_title("Chosen site: co-added spectrum; triangles: fitted band centre and depth; "
-                 "dashed: continua")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Chosen site: co-added spectrum; triangles: centre and depth of the "
+                 "detected bands; dashed: their continua")
+    ax.legend(fontsize=8, loc="upper center")
     fig.tight_layout()
     return fig
 

@@ -404,6 +404,7 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
                prospect_site_sigma=sigma,
                prospect_site_n=camp.site_spectra.n_spectra[np.array(sites, dtype=np.int64)],
                prospect_site_depth=bands["depth"], prospect_site_centre_um=bands["centre_um"],
+               prospect_site_detected=bands["detected"].astype(np.int8),
                prospect_site_truth_refl=np.array(truth) if truth
                else np.zeros((0, WAVELENGTH_UM.size)))
     out["prospect_chosen"] = np.array([camp.chosen.site_id if camp.chosen else -1])

@@ -400,8 +400,9 @@ def test_chattering_mode_and_unknown_mode_values(tmp_path):
     assert "Plot failed" not in out.read_text(encoding="utf-8")
 
 
-def test_site_spectrum_plot_marks_every_measured_band():
-    """The chosen site's co-added spectrum: one marker per band with a finite depth."""
+def test_site_spectrum_plot_marks_the_detected_bands_only():
+    """The chosen site's co-added spectrum: one marker per detected band (an undetected
+    band's fitted dip is noise)."""
     from types import SimpleNamespace
 
     from flightsw.prospect.band_catalogue import BANDS
@@ -412,12 +413,16 @@ def test_site_spectrum_plot_marks_every_measured_band():
     refl = 0.04 * (1 - 0.1 * np.exp(-0.5 * ((wl - 2.72) / 0.05) ** 2))
     depth = np.full(len(BANDS), np.nan)
     depth[-1] = 0.1
+    depth[2] = 0.06  # fitted, but not detected
+    detected = np.zeros(len(BANDS), np.int8)
+    detected[-1] = 1
     centre = np.array([b.centre_um for b in BANDS])
     h = SimpleNamespace(_h={
         "prospect_wavelength_um": wl, "prospect_site_refl": refl[None], "prospect_site_sigma":
         np.full((1, wl.size), 1e-4), "prospect_site_ids": np.array([7]),
         "prospect_site_n": np.array([16]), "prospect_site_depth": depth[None],
-        "prospect_site_centre_um": centre[None], "prospect_site_truth_refl": refl[None]})
+        "prospect_site_centre_um": centre[None], "prospect_site_detected": detected[None],
+        "prospect_site_truth_refl": refl[None]})
     fig = plot_site_spectrum(h, {})
     markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
     assert len(markers) == 1
