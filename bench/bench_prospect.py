@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from flightsw.prospect import instrument as ins  # noqa: E402
 from flightsw.prospect.photometry import photometric_factor  # noqa: E402
 from flightsw.prospect.pipeline import STAGES, ProspectPipeline  # noqa: E402
+from flightsw.prospect.site_spectra import SiteSpectra  # noqa: E402
 from flightsw.prospect.solar import planck_radiance_wm2srum, solar_irradiance_wm2um  # noqa: E402
 
 WL = ins.WAVELENGTH_UM
@@ -130,6 +131,22 @@ def main() -> None:
     for name in STAGES:
         print(f"  {name:<11s} {timer.totals[name] / repeats * 1e6 / n:8.2f}")
     print(f"  {'total':<11s} {sum(timer.totals.values()) / repeats * 1e6 / n:8.2f}")
+
+    # The campaign's per-site co-add of the accepted spectra, and the site band analysis
+    # at the end of the scan (what PROBE_SITE_BANDS carries).
+    keep = ProspectPipeline(n_sites=N_SITES, keep_reflectance=True)
+    keep.calibration = p_batch.calibration
+    full = run(keep, b)
+    acc = full.reject_reason == 0
+    sites = SiteSpectra(N_SITES, WL)
+    t0 = time.perf_counter()
+    sites.add(b["site_ids"][acc], full.reflectance[acc], full.reflectance_sigma[acc])
+    t_add = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sites.analyse(np.flatnonzero(sites.n_spectra))
+    t_sites = time.perf_counter() - t0
+    print(f"site co-add: {t_add * 1e6 / acc.sum():.1f} us/spectrum; band analysis of "
+          f"{np.count_nonzero(sites.n_spectra)} co-added sites: {t_sites * 1e3:.1f} ms")
 
     p = new_pipeline(np.random.default_rng(1))
     t0 = time.perf_counter()

@@ -61,12 +61,18 @@ class SiteSpectra:
         if not ok.any():
             return 0
         s, w, refl, sig = sites[ok], w[ok], refl[ok], sig[ok]
-        # Unbuffered adds: one site may appear several times in a batch.
-        np.add.at(self._sw, s, w)
-        np.add.at(self._swr, s, w[:, None] * refl)
-        np.add.at(self._sw2s2, s, (w[:, None] * sig) ** 2)
-        np.add.at(self.n_spectra, s, 1)
-        return int(ok.sum())
+        # One site may appear several times in a batch: sum its rows first (sorted runs
+        # and reduceat; np.add.at is ~5x slower at these sizes).
+        order = np.argsort(s, kind="stable")
+        s = s[order]
+        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        uniq = s[starts]
+        w = w[order]
+        self._sw[uniq] += np.add.reduceat(w, starts)
+        self._swr[uniq] += np.add.reduceat(w[:, None] * refl[order], starts, axis=0)
+        self._sw2s2[uniq] += np.add.reduceat((w[:, None] * sig[order]) ** 2, starts, axis=0)
+        self.n_spectra[uniq] += np.diff(np.r_[starts, s.size])
+        return int(s.size)
 
     def mean(self, site_ids) -> tuple[np.ndarray, np.ndarray]:
         """Co-added reflectance and its sigma, (k, C) each; NaN rows for unseen sites."""
