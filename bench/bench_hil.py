@@ -217,9 +217,10 @@ def hover(duration_s, rate_hz=None, seed=1):
     return load_scenario("bennu-hover", over)
 
 
-def fly(out, sc, mode, ports=None, faults=()):
+def fly(out, sc, mode, ports=None, faults=(), transport="pty"):
     if ports is None:
-        opts = HilOptions(mode=mode, write_report=False, faults=tuple(faults))
+        opts = HilOptions(mode=mode, write_report=False, faults=tuple(faults),
+                          transport=transport)
     else:
         opts = HilOptions(mode=mode, emulate=False, flight_port=ports[0], stim_port=ports[1],
                           write_report=False, faults=tuple(faults))
@@ -248,14 +249,14 @@ def section_realtime(args, tmp):
     print(f"\n## Closed loop in real time, {duration} s per rate: cycle slips, wake-up lateness "
           "(us), frames whose IMU sample had not arrived (stale), world steps without the "
           "previous frame's wheel command (late cmd)")
-    boards = [("emulated board", None)]
+    boards = [("emulated board, pty", None), ("emulated board, tcp", "tcp")]
     if not args.quick:
         boards.append(("pty pair, no emulator", "pty"))
     for name, kind in boards:
         for rate in rates:
             sc = hover(duration, rate)
-            if kind is None:
-                s = fly(tmp / f"rt-{rate}", sc, "realtime")
+            if kind in (None, "tcp"):
+                s = fly(tmp / f"rt-{kind}-{rate}", sc, "realtime", transport=kind or "pty")
             else:
                 with pty_pair(open_links=False) as (ports, _):
                     s = fly(tmp / f"rt-pty-{rate}", sc, "realtime", ports)

@@ -36,3 +36,18 @@ def test_golden_log_replays_bit_for_bit(name, tmp_path):
                     pytrace=False)
     replayed = (tmp_path / "replay" / "replay.tlog").read_bytes()
     assert replayed == (GOLDEN_DIR / name / "flight.tlog").read_bytes()
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_golden_log_records_no_task_fault(name):
+    """A golden log is the reference behaviour: a task that raised while it was recorded
+    (the scheduler catches it and says so) must not become the reference."""
+    from pymavlink import mavutil
+
+    log = mavutil.mavlink_connection(str(GOLDEN_DIR / name / "flight.tlog"),
+                                     dialect="prospector")
+    texts = []
+    while (m := log.recv_match(type="STATUSTEXT")) is not None:
+        texts.append(m.text)
+    faults = [t for t in texts if "raised" in t]
+    assert not faults, faults[:3]
