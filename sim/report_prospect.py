@@ -116,8 +116,8 @@ def plot_site_spectrum(h, summary) -> Figure:
         ax.text(centre[k], floor, f" {band.name}\n {depth[k]:.3f}", fontsize=7, va="top")
     ax.set_xlabel("wavelength (um)")
     ax.set_ylabel("reflectance (standard geometry)")
-    ax.set_title("Chosen site: co-added spectrum; triangles: centre and depth of the "
-                 "detected bands; dashed: their continua")
+    ax.set_title("Chosen site's co-added spectrum: detected bands (triangles), continua "
+                 "(dashed)")
     ax.legend(fontsize=8, loc="upper center")
     fig.tight_layout()
     return fig
