@@ -313,7 +313,7 @@ class _Rig:
         restore = None if self.lockstep else self._raise_priority()
         latency_hold = CpuLatencyHold(0)
         if not self.lockstep and self.opts.rt_priority:
-            self.priority = f"{getattr(self, 'priority', 'off')}; {latency_hold.open()}"
+            self.priority = f"{self.priority}; {latency_hold.open()}"
         aborted = None
         with open(out_dir / "flight.tlog", "xb", buffering=1 << 16) as tlog, \
                 open(out_dir / "events.log", "x", encoding="utf-8", buffering=1 << 14) as ev:

@@ -53,30 +53,13 @@ class ProspectWorld:
         self.safe = (self.slope_deg <= params["PRS_SLOPE_MAX"]) & \
             (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
         self._deliverable = None
-        # The best site lies on a safe facet (a mission worth flying has one).
-        # Some faces cannot be lifted above their neighbours by the required margin (a rich
-        # patch next door): draw again, deterministically, rather than fail the seed.
-        noise = NoiseStream(seed, "resource-peak")
-        self.surface = None
-        for draw in range(SURFACE_DRAWS):
-            # A patch field rich in the resource everywhere leaves no face that can stand
-            # out (psyche seeds 35 and 43): draw the patches again, deterministically.
-            for _ in range(PEAK_ATTEMPTS):
-                peak = self._pick_peak_face(noise)
-                try:
-                    self.surface = SpectralSurface(cfg.composition, self.vertices_m, self.faces,
-                                                   seed, peak_face=peak, draw=draw)
-                    break
-                except RuntimeError:
-                    continue
-            if self.surface is not None:
-                self.surface_draw = draw
-                break
-        if self.surface is None:
+        drawn = self._draw_surface(cfg.composition, seed)
+        if drawn is None:
             raise SiteError(
                 f"{sc.source}: prospect.composition = {cfg.composition!r} with seed "
                 f"{seed}: no site stands out as the best by the required margin in "
                 f"{SURFACE_DRAWS} draws of the surface; choose another seed")
+        self.surface_draw, self.surface = drawn
         self.observer = SpectralObserver(self.surface, ray_caster, self.vertices_m, self.faces,
                                          cfg.sun_distance_au)
         fault = cfg.spectrometer_fault_prob
@@ -94,6 +77,23 @@ class ProspectWorld:
         self.spectrum_truth: dict[int, tuple] = {}
 
     # -- truth -------------------------------------------------------------------------------
+    def _draw_surface(self, composition: str, seed: int):
+        """(draw, SpectralSurface) whose best site is a safe facet (a mission worth flying
+        has one), or None.  Some faces cannot be lifted above their neighbours by the
+        required margin (a rich patch next door): another face is tried.  A patch field
+        rich in the resource everywhere leaves no face that can stand out (psyche seeds 35
+        and 43): the patches are drawn again.  All deterministic in the seed."""
+        noise = NoiseStream(seed, "resource-peak")
+        for draw in range(SURFACE_DRAWS):
+            for _ in range(PEAK_ATTEMPTS):
+                try:
+                    return draw, SpectralSurface(composition, self.vertices_m, self.faces, seed,
+                                                 peak_face=self._pick_peak_face(noise),
+                                                 draw=draw)
+                except RuntimeError:
+                    pass
+        return None
+
     def _pick_peak_face(self, noise: NoiseStream) -> int:
         """A safe, deliverable, low-latitude facet (a mission worth flying has one)."""
         lat = self.shape.lat_deg

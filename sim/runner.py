@@ -395,18 +395,17 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
            "prospect_example_site": np.array([e[1] for e in examples], dtype=np.int64)}
     out["prospect_candidates"] = np.array([c.site_id for c in camp.candidates], dtype=np.int64)
     # Co-added spectra of the candidates (chosen first) and their band analysis.
-    sites = [camp.chosen.site_id] if camp.chosen else []
-    sites += [c.site_id for c in camp.candidates if c.site_id not in sites]
-    refl, sigma = camp.site_spectra.mean(np.array(sites, dtype=np.int64))
-    bands = camp.site_spectra.analyse(np.array(sites, dtype=np.int64))
-    truth = [world.prospect.surface.reflectance_std[s] for s in sites]  # the facet's own
-    out.update(prospect_site_ids=np.array(sites, dtype=np.int64), prospect_site_refl=refl,
-               prospect_site_sigma=sigma,
-               prospect_site_n=camp.site_spectra.n_spectra[np.array(sites, dtype=np.int64)],
+    ids = [camp.chosen.site_id] if camp.chosen else []
+    ids += [c.site_id for c in camp.candidates if c.site_id not in ids]
+    sites = np.array(ids, dtype=np.int64)
+    refl, sigma = camp.site_spectra.mean(sites)
+    bands = camp.site_spectra.analyse(sites)
+    out.update(prospect_site_ids=sites, prospect_site_refl=refl, prospect_site_sigma=sigma,
+               prospect_site_n=camp.site_spectra.n_spectra[sites],
                prospect_site_depth=bands["depth"], prospect_site_centre_um=bands["centre_um"],
                prospect_site_detected=bands["detected"].astype(np.int8),
-               prospect_site_truth_refl=np.array(truth) if truth
-               else np.zeros((0, WAVELENGTH_UM.size)))
+               # the facet's own truth
+               prospect_site_truth_refl=world.prospect.surface.reflectance_std[sites])
     out["prospect_chosen"] = np.array([camp.chosen.site_id if camp.chosen else -1])
     return out
 
@@ -492,7 +491,7 @@ def _site_band_scores(camp, pw, tru, sites, weights) -> dict:
     precision and recall over sites."""
     from flightsw.prospect.band_catalogue import BANDS
 
-    sb = getattr(camp, "site_bands", None)
+    sb = camp.site_bands
     out = {"bands": {}, "site_band_detection_precision": None,
            "site_band_detection_recall": None}
     if sb is None or not len(sb["site"]):

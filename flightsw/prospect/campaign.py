@@ -32,7 +32,7 @@ from flightsw.gnc.transfer import (
 from flightsw.icd import mavlink
 from flightsw.prospect.calibrate import CalibrationState
 from flightsw.prospect.hazard import HazardMap
-from flightsw.prospect.pipeline import ProspectPipeline
+from flightsw.prospect.pipeline import ProspectPipeline, pack_detected_bits
 from flightsw.prospect.resource import ResourceMap
 from flightsw.prospect.shape_model import ShapeModel
 from flightsw.prospect.site_spectra import SiteSpectra, coadd_weight
@@ -324,12 +324,12 @@ class SurveyCampaign:
         value = res.metal_index if metal else res.hydration_index
         sigma = res.metal_sigma if metal else res.hydration_sigma
         bits = res.detected_bits
+        # The pipeline keeps reflectance (its default): accepted rows go to the co-add.
         weight = np.zeros(len(science))
-        if res.reflectance is not None:
-            accepted = res.reject_reason == 0
-            weight[accepted] = coadd_weight(res.reflectance_sigma[accepted])
-            self.site_spectra.add(site[accepted], res.reflectance[accepted],
-                                  res.reflectance_sigma[accepted], weight[accepted])
+        accepted = res.reject_reason == 0
+        weight[accepted] = coadd_weight(res.reflectance_sigma[accepted])
+        self.site_spectra.add(site[accepted], res.reflectance[accepted],
+                              res.reflectance_sigma[accepted], weight[accepted])
         for k, sp in enumerate(science):
             self.spectra_processed += 1
             reason = int(res.reject_reason[k])
@@ -410,13 +410,13 @@ class SurveyCampaign:
         if sb is None:
             return
         row_of = {int(s): j for j, s in enumerate(sb["site"])}
+        bits = pack_detected_bits(sb["detected"])
         for site in sites:
             j = row_of.get(int(site))
             if j is None:
                 continue
-            bits = sum(1 << k for k, d in enumerate(sb["detected"][j]) if d)
             self.send(mavlink.MAVLink_probe_site_bands_message(
-                t_us, int(site), int(min(sb["n_spectra"][j], 65535)), bits,
+                t_us, int(site), int(min(sb["n_spectra"][j], 65535)), int(bits[j]),
                 [float(x) for x in sb["depth"][j]], [float(x) for x in sb["depth_sigma"][j]],
                 [float(x) for x in sb["centre_um"][j]],
                 [float(x) for x in sb["centre_sigma_um"][j]]))

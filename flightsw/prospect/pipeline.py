@@ -69,9 +69,14 @@ class ProspectResult:
     @property
     def detected_bits(self) -> np.ndarray:
         """PROBE_SPECTRUM_RESULT.detected: bit k set when band k is detected."""
-        return (self.detected.astype(np.uint8) << np.arange(self.detected.shape[1],
-                                                            dtype=np.uint8)).sum(
-            axis=1).astype(np.uint8)
+        return pack_detected_bits(self.detected)
+
+
+def pack_detected_bits(detected) -> np.ndarray:
+    """(N, n_bands) bool -> (N,) uint8 with bit k set when band k is detected (the
+    `detected` field of PROBE_SPECTRUM_RESULT and PROBE_SITE_BANDS)."""
+    d = np.asarray(detected, dtype=np.uint8)
+    return (d << np.arange(d.shape[1], dtype=np.uint8)).sum(axis=1).astype(np.uint8)
 
 
 @dataclass

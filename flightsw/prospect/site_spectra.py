@@ -4,8 +4,8 @@ One spectrum at SNR 50 cannot place a weak, broad band: for a 3 % olivine band o
 the instrument's grid the Cramer-Rao bound on the centre is about 22 nm
 (docs/band_analysis.md).  A site is seen by many spectra during the survey, so the
 flight keeps, per site, the weighted mean of the standard reflectance of every
-accepted spectrum (OVIRS's site products were built the same way) and runs the band
-analysis on that mean: the noise falls as 1/sqrt(n) and so does the centre error.
+accepted spectrum and runs the band analysis on that mean: the noise falls as
+1/sqrt(n) and so does the centre error.
 
 Weights are one number per spectrum, 1 / mean(sigma^2) over its channels, so the
 co-added spectrum is an areal mixture of what the spectra saw (a per-channel weight
@@ -61,17 +61,11 @@ class SiteSpectra:
         if not ok.any():
             return 0
         s, w, refl, sig = sites[ok], w[ok], refl[ok], sig[ok]
-        # One site may appear several times in a batch: sum its rows first (sorted runs
-        # and reduceat; np.add.at is ~5x slower at these sizes).
-        order = np.argsort(s, kind="stable")
-        s = s[order]
-        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-        uniq = s[starts]
-        w = w[order]
-        self._sw[uniq] += np.add.reduceat(w, starts)
-        self._swr[uniq] += np.add.reduceat(w[:, None] * refl[order], starts, axis=0)
-        self._sw2s2[uniq] += np.add.reduceat((w[:, None] * sig[order]) ** 2, starts, axis=0)
-        self.n_spectra[uniq] += np.diff(np.r_[starts, s.size])
+        # Unbuffered adds: one site may appear several times in a batch.
+        np.add.at(self._sw, s, w)
+        np.add.at(self._swr, s, w[:, None] * refl)
+        np.add.at(self._sw2s2, s, (w[:, None] * sig) ** 2)
+        np.add.at(self.n_spectra, s, 1)
         return int(s.size)
 
     def mean(self, site_ids) -> tuple[np.ndarray, np.ndarray]:

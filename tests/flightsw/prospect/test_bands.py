@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from band_oracle import construct, width_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,16 +12,6 @@ from flightsw.prospect.instrument import WAVELENGTH_UM
 
 DEPTH_TOL_NOISE_FREE = 1e-3  # absolute depth
 CENTRE_TOL_NOISE_FREE_UM = 1e-3  # 1 nm
-
-
-def construct(wl, band, depth, centre, width_um, base=0.03, slope=0.1):
-    cont = base * (1.0 + slope * (wl - 1.0))
-    return cont * (1.0 - depth * np.exp(-0.5 * ((wl - centre) / width_um) ** 2))
-
-
-def width_for(band):
-    return 0.2 * min(band.centre_um - band.left_shoulder_um,
-                     band.right_shoulder_um - band.centre_um)
 
 
 @settings(max_examples=40, deadline=None)

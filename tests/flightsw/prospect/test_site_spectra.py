@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from band_oracle import construct, width_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,17 +12,6 @@ from flightsw.prospect.site_spectra import SiteSpectra, coadd_weight
 
 WL = WAVELENGTH_UM
 MEAN_RTOL = 1e-12  # relative, reflectance (float64 sums)
-
-
-def construct(wl, depth, centre_um, width_um, base=0.03, slope=0.1):
-    """Independent oracle: linear continuum x (1 - D * Gaussian)."""
-    cont = base * (1.0 + slope * (wl - 1.0))
-    return cont * (1.0 - depth * np.exp(-0.5 * ((wl - centre_um) / width_um) ** 2))
-
-
-def width_for(band):
-    return 0.2 * min(band.centre_um - band.left_shoulder_um,
-                     band.right_shoulder_um - band.centre_um)
 
 
 @settings(max_examples=60, deadline=None)
@@ -82,7 +72,7 @@ def test_coadding_reaches_the_band_targets_at_snr50(band):
     k = [b.name for b in BANDS].index(band.name)
     centre = rng.uniform(*band.search_um, n_sites) * 0.6 + 0.4 * band.centre_um
     depth = np.full(n_sites, 0.03)
-    truth = construct(WL[None, :], depth[:, None], centre[:, None], width_for(band))
+    truth = construct(WL[None, :], band, depth[:, None], centre[:, None], width_for(band))
     ss = SiteSpectra(n_sites, WL)
     single = None
     for i in range(n_per_site):
