@@ -167,7 +167,7 @@ class PolyhedronGravity:
         # ratio is close to 1.
         wire = np.log1p(2.0 * e / (s - e))
         # Height of the point below each face plane, n_f·r_f (positive outside the face).
-        dist = self._face_offset[:, None] - self._face_normal @ r.T
+        dist = self._face_offset[:, None] - np.einsum("fa,pa->fp", self._face_normal, r)
         i0, i1, i2 = self._face_idx
         ax, ay, az, an = rx[i0], ry[i0], rz[i0], rn[i0]
         bx, by, bz, bn = rx[i1], ry[i1], rz[i1], rn[i1]
@@ -185,7 +185,12 @@ class PolyhedronGravity:
         return wire.T, omega.T, dist.T
 
     def _evaluate(self, r: np.ndarray, potential: bool, acceleration: bool, gradient: bool):
-        """Requested fields at points r (P, 3): dict of arrays, plus 'omega_sum' (P,)."""
+        """Requested fields at points r (P, 3): dict of arrays, plus 'omega_sum' (P,).
+
+        Contractions are einsum, not ``@``: BLAS picks its kernel for the CPU at run
+        time and sums in a different order on another machine, and the simulator must
+        give the same flight log for the same seed everywhere.
+        """
         out: dict[str, list[np.ndarray]] = {
             "potential": [], "acceleration": [], "gradient": [], "omega_sum": []
         }
@@ -194,26 +199,26 @@ class PolyhedronGravity:
             x = r[start : start + self._chunk]
             wire, omega, dist = self._per_point_sums(x)
             out["omega_sum"].append(omega.sum(axis=1))
-            e_sum = (wire @ self._edge_dyad).reshape(-1, 3, 3)  # Σ L_e E_e
+            e_sum = np.einsum("pe,ek->pk", wire, self._edge_dyad).reshape(-1, 3, 3)  # Σ L_e E_e
             if acceleration:
                 # a = Gρ [ −Σ L_e E_e v_i + (Σ L_e E_e) x + Σ ω_f n_f (n_f·r_f) ]
                 acc = (
-                    -(wire @ self._edge_ev)
+                    -np.einsum("pe,ea->pa", wire, self._edge_ev)
                     + np.einsum("pab,pb->pa", e_sum, x)
-                    + (omega * dist) @ self._face_normal
+                    + np.einsum("pf,fa->pa", omega * dist, self._face_normal)
                 )
                 out["acceleration"].append(g_rho * acc)
             if potential:
                 # r_eᵀE_e r_e = v_iᵀE_e v_i − 2 x·E_e v_i + xᵀE_e x  (E_e symmetric)
                 edge_term = (
-                    wire @ self._edge_vev
-                    - 2.0 * np.einsum("pa,pa->p", x, wire @ self._edge_ev)
+                    np.einsum("pe,e->p", wire, self._edge_vev)
+                    - 2.0 * np.einsum("pa,pe,ea->p", x, wire, self._edge_ev)
                     + np.einsum("pa,pab,pb->p", x, e_sum, x)
                 )
                 face_term = np.einsum("pf,pf->p", omega, dist * dist)
                 out["potential"].append(0.5 * g_rho * (edge_term - face_term))
             if gradient:
-                grad = e_sum - (omega @ self._face_dyad).reshape(-1, 3, 3)
+                grad = e_sum - np.einsum("pf,fk->pk", omega, self._face_dyad).reshape(-1, 3, 3)
                 out["gradient"].append(g_rho * grad)
         return {k: np.concatenate(vals) for k, vals in out.items() if vals}
 

@@ -161,7 +161,10 @@ class LandmarkCameraModel:
         d = self.catalogue - np.asarray(pos_bf)
         rng = np.linalg.norm(d, axis=1)
         u = d / rng[:, None]
-        cos_off = u @ np.asarray(boresight_bf)
+        # Elementwise, not u @ b: BLAS kernels differ between CPUs and the same seed
+        # must give the same log on every machine.
+        bx, by, bz = boresight_bf
+        cos_off = u[:, 0] * bx + u[:, 1] * by + u[:, 2] * bz
         facing = -(u * self._normals).sum(axis=1)
         visible = np.flatnonzero((cos_off > self.cos_fov) & (facing > 0.2) & (rng > 1.0))
         if visible.size == 0:

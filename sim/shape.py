@@ -98,7 +98,7 @@ def icosphere(subdivisions: int = 3) -> tuple[np.ndarray, np.ndarray]:
     theta = math.atan2(1.0, phi)
     c, s = math.cos(theta), math.sin(theta)
     rot = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-    verts = verts @ rot.T
+    verts = np.einsum("ab,vb->va", rot, verts)  # not verts @ rot.T: BLAS differs by CPU
     verts /= np.linalg.norm(verts, axis=1, keepdims=True)
 
     for _ in range(subdivisions):

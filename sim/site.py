@@ -70,7 +70,10 @@ def locate_site(caster, gravity_bf, spin_rate_radps: float, lat_deg: float, lon_
     normal = caster.face_normal(face)
     g = np.asarray(gravity_bf(*(point + normal * 0.01)))
     g = g + spin_rate_radps ** 2 * np.array([point[0], point[1], 0.0])
-    slope = math.degrees(math.acos(max(-1.0, min(1.0, float(-g @ normal) / np.linalg.norm(g)))))
+    # Dot products as Python sums, not BLAS: the same bits on every machine.
+    g_n = -(g[0] * normal[0] + g[1] * normal[1] + g[2] * normal[2])
+    g_len = math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2])
+    slope = math.degrees(math.acos(max(-1.0, min(1.0, float(g_n / g_len)))))
     if slope > slope_limit_deg:
         raise SiteError(f"{source}: tag.target_latlon_deg: expected a site with slope <= "
                         f"{slope_limit_deg:g} deg (tag.slope_limit_deg), got {slope:.1f} deg at "
@@ -79,11 +82,12 @@ def locate_site(caster, gravity_bf, spin_rate_radps: float, lat_deg: float, lon_
     for k, (hz_lat, hz_lon, radius, height, mapped) in enumerate(hazards_latlon):
         p, _ = surface_point_bf(caster, hz_lat, hz_lon)
         # Put the hazard on the target's plane (it is within a face of the target).
-        p = p - normal * float((p - point) @ normal)
-        if np.linalg.norm(p - point) > 60.0:
+        d = p - point
+        p = p - normal * float(d[0] * normal[0] + d[1] * normal[1] + d[2] * normal[2])
+        if math.dist(p, point) > 60.0:
             raise SiteError(f"{source}: tag.hazards[{k}]: expected a hazard within 60 m of the "
                             f"target (the local surface model), got "
-                            f"{np.linalg.norm(p - point):.0f} m")
+                            f"{math.dist(p, point):.0f} m")
         hazards.append(Hazard(tuple(float(x) for x in p), float(radius), float(height),
                               bool(mapped)))
     site = TargetSite(tuple(float(x) for x in point), tuple(float(x) for x in normal),
@@ -103,7 +107,7 @@ def landmark_catalogue(vertices_m: np.ndarray, site: TargetSite | None,
     if site is not None:
         n = np.asarray(site.normal_bf)
         e1 = np.cross(n, [0.0, 0.0, 1.0] if abs(n[2]) < 0.9 else [1.0, 0.0, 0.0])
-        e1 /= np.linalg.norm(e1)
+        e1 /= math.sqrt(float(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]))
         e2 = np.cross(n, e1)
         steps = np.arange(-radius_m, radius_m + 1e-9, spacing_m)
         grid = [np.asarray(site.point_bf_m) + a * e1 + b * e2

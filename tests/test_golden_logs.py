@@ -51,3 +51,27 @@ def test_golden_log_records_no_task_fault(name):
         texts.append(m.text)
     faults = [t for t in texts if "raised" in t]
     assert not faults, faults[:3]
+
+
+# Run-time CPU dispatch: OpenBLAS picks a kernel for the CPU (Prescott is the plain
+# SSE3 one) and numpy picks AVX2/AVX-512 loops; both change the order of sums.  A log
+# recorded on one machine must replay identically on another, so the flight software
+# keeps such calls out of its state.  A golden that replays under other kernels on this
+# machine shows it.
+OTHER_CPU_ENV = {"OPENBLAS_CORETYPE": "Prescott",
+                 "NPY_DISABLE_CPU_FEATURES": "AVX2,FMA3,X86_V3"}
+
+
+@pytest.mark.parametrize("name", ["tag-descent-start", "survey-slice"])
+def test_golden_log_replays_under_other_cpu_kernels(name, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **OTHER_CPU_ENV}
+    proc = subprocess.run(
+        [sys.executable, "-m", "prospector.cli", "replay", str(GOLDEN_DIR / name / "flight.tlog"),
+         "--out", str(tmp_path / "replay")],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "IDENTICAL" in proc.stdout, proc.stdout

@@ -16,6 +16,16 @@ Measurements:
 - body-fixed position fixes (PROBE_NAVCAM_FIX), if a camera provides them.
 The star tracker's attitude error is added to the bearing noise; the
 attitude itself is estimated by AttitudeFilter (navigation.py).
+
+Determinism across machines: no BLAS or LAPACK call (``@``, ``np.dot``,
+``np.linalg.solve``/``norm``) and no numpy reduction touches the state.  Their
+kernels are chosen at run time for the CPU (OpenBLAS ``DYNAMIC_ARCH``, numpy's
+AVX2/AVX-512 dispatch) and sum in different orders, so a log recorded on one
+machine replayed a few ULPs apart on another (found by the golden logs).
+Matrix products here are sums of elementwise products in a fixed order
+(``_matmul``), vectors are Python floats, and measurements are applied as
+sequential scalar updates (Joseph form), which needs no matrix inverse and
+equals the batch update in exact arithmetic for a diagonal noise covariance.
 """
 
 import math
@@ -39,9 +49,9 @@ def _dcm_i_from_sc(q: Quat) -> np.ndarray:
     ])
 
 
-def _tangent_basis(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _tangent_basis(u: tuple) -> tuple[tuple, tuple]:
     """Two unit vectors perpendicular to unit u and to each other (no np.cross: slow)."""
-    ux, uy, uz = float(u[0]), float(u[1]), float(u[2])
+    ux, uy, uz = u
     # cross(u, helper) with helper = x or y axis, whichever is further from u.
     if abs(ux) < 0.9:
         e1 = (0.0, uz, -uy)
@@ -50,7 +60,35 @@ def _tangent_basis(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
     e1 = (e1[0] / n, e1[1] / n, e1[2] / n)
     e2 = (uy * e1[2] - uz * e1[1], uz * e1[0] - ux * e1[2], ux * e1[1] - uy * e1[0])
-    return np.array(e1), np.array(e2)
+    return e1, e2
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b summed column by column in a fixed order: the same bits on every CPU."""
+    out = a[:, 0:1] * b[0:1, :]
+    for j in range(1, a.shape[1]):
+        out += a[:, j:j + 1] * b[j:j + 1, :]
+    return out
+
+
+def _mat3_vec(m, v) -> tuple:
+    """3x3 (nested sequences) times a 3-vector, Python floats."""
+    return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2],
+            m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
+            m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
+
+
+def _solve3(a, b) -> tuple:
+    """Solve the 3x3 system a x = b by Cramer's rule (Python floats)."""
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    c0 = a11 * a22 - a12 * a21
+    c1 = a12 * a20 - a10 * a22
+    c2 = a10 * a21 - a11 * a20
+    det = a00 * c0 + a01 * c1 + a02 * c2
+    x0 = (b[0] * c0 + a01 * (a12 * b[2] - b[1] * a22) + a02 * (b[1] * a21 - a11 * b[2])) / det
+    x1 = (a00 * (b[1] * a22 - a12 * b[2]) + b[0] * c1 + a02 * (a10 * b[2] - b[1] * a20)) / det
+    x2 = (a00 * (a11 * b[2] - b[1] * a21) + a01 * (b[1] * a20 - a10 * b[2]) + b[0] * c2) / det
+    return (x0, x1, x2)
 
 
 class TranslationEKF:
@@ -160,36 +198,65 @@ class TranslationEKF:
         q[0:3, 3:6] = q[3:6, 0:3] = self._eye3 * (qc * t * t / 2.0)
         q[3:6, 3:6] = self._eye3 * (qc * t + self.acc_walk ** 2 * t)
         q[6:9, 6:9] = self._eye3 * (self.bias_walk ** 2 * t)
-        self.P = phi @ self.P @ phi.T + q
+        self.P = _matmul(_matmul(phi, self.P), phi.T) + q
 
     # -- updates -------------------------------------------------------------------
-    def _apply(self, innov: np.ndarray, h: np.ndarray, r: np.ndarray) -> None:
+    def _pos_block(self) -> tuple:
+        """The 3x3 position covariance as Python floats (for gating)."""
+        p = self.P
+        return ((float(p[0, 0]), float(p[0, 1]), float(p[0, 2])),
+                (float(p[1, 0]), float(p[1, 1]), float(p[1, 2])),
+                (float(p[2, 0]), float(p[2, 1]), float(p[2, 2])))
+
+    def _apply_position_rows(self, rows) -> None:
+        """Apply scalar measurements [(h_pos (3 floats), innovation, variance)], in order.
+
+        Every h touches the position only.  The innovations were all formed at the
+        prior state, so each is corrected by h (x - x_prior) before use: the sequence
+        then equals the batch linear update.  Joseph form, expanded for a scalar:
+        P' = P - k ph' - ph k' + s k k', with ph = P h and s = h' P h + r.
+        """
         self._flush_covariance()
-        s = h @ self.P @ h.T + r
-        k = np.linalg.solve(s, h @ self.P).T
-        self.x = self.x + k @ innov
-        ikh = np.eye(N_STATE) - k @ h
-        # Joseph form: keeps P symmetric and positive through many updates.
-        self.P = ikh @ self.P @ ikh.T + k @ r @ k.T
+        x = self.x
+        x_prior = (float(x[0]), float(x[1]), float(x[2]))
+        P = self.P
+        outer = np.multiply.outer
+        for (h0, h1, h2), innov, var in rows:
+            ph = P[:, 0] * h0 + P[:, 1] * h1 + P[:, 2] * h2
+            s = (h0 * float(ph[0]) + h1 * float(ph[1])) + h2 * float(ph[2]) + var
+            k = ph / s
+            dx = (h0 * (float(x[0]) - x_prior[0]) + h1 * (float(x[1]) - x_prior[1])
+                  + h2 * (float(x[2]) - x_prior[2]))
+            x = x + k * (innov - dx)
+            kph = outer(k, ph)
+            P = (P - kph) - kph.T + outer(k, k) * s
+        self.x = x
+        self.P = 0.5 * (P + P.T)  # exactly symmetric (the two subtractions round apart)
         self.updates += 1
 
     def initialise_from_bearings(self, t_s: float, observations, q_i_to_sc: Quat) -> bool:
         """Least-squares triangulation of the position from >= 2 landmark bearings."""
         rot = self.body.rotation_bf_to_i(t_s)
-        a = np.zeros((3, 3))
-        rhs = np.zeros(3)
+        a = [[0.0] * 3 for _ in range(3)]
+        rhs = [0.0, 0.0, 0.0]
         for landmark_bf, los_sc in observations:
-            u = np.array(q_rotate(q_i_to_sc, los_sc))
-            u /= np.linalg.norm(u)
-            proj = np.eye(3) - np.outer(u, u)
-            land_i = np.array(rot) @ np.asarray(landmark_bf)
-            a += proj
-            rhs += proj @ land_i
-        if len(observations) < 2 or np.linalg.cond(a) > 1e8:
+            u = q_rotate(q_i_to_sc, los_sc)
+            n = math.sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2])
+            u = (u[0] / n, u[1] / n, u[2] / n)
+            land_i = _mat3_vec(rot, landmark_bf)
+            along = u[0] * land_i[0] + u[1] * land_i[1] + u[2] * land_i[2]
+            for i in range(3):
+                for j in range(3):
+                    a[i][j] += (1.0 if i == j else 0.0) - u[i] * u[j]
+                rhs[i] += land_i[i] - u[i] * along  # (I - u u') land_i
+        # The condition number only gates (a boolean with a wide margin), so LAPACK is fine.
+        if len(observations) < 2 or np.linalg.cond(np.array(a)) > 1e8:
             return False
-        pos = np.linalg.solve(a, rhs)
-        w = np.array(self.body.spin_vector_i())
-        self.initialise(pos, np.cross(w, pos))  # near co-rotation: a hover
+        pos = _solve3(a, rhs)
+        w = self.body.spin_vector_i()
+        vel = (w[1] * pos[2] - w[2] * pos[1], w[2] * pos[0] - w[0] * pos[2],
+               w[0] * pos[1] - w[1] * pos[0])
+        self.initialise(pos, vel)  # near co-rotation: a hover
         return True
 
     def update_landmarks(self, t_s: float, observations, q_i_to_sc: Quat, sigma_rad: float,
@@ -200,41 +267,53 @@ class TranslationEKF:
                 self.updates += 1
             return 0
         self._flush_covariance()
-        rot_bf = np.array(self.body.rotation_bf_to_i(t_s))
-        rot_sc = _dcm_i_from_sc(q_i_to_sc)
+        rot_bf = self.body.rotation_bf_to_i(t_s)
+        rot_sc = _dcm_i_from_sc(q_i_to_sc).tolist()
         var_angle = sigma_rad ** 2 + attitude_sigma_rad ** 2
-        rows, innovs, variances = [], [], []
-        r_i = self.x[0:3]
+        (p00, p01, p02), (p10, p11, p12), (p20, p21, p22) = self._pos_block()
+        rx, ry, rz = float(self.x[0]), float(self.x[1]), float(self.x[2])
+        rows = []
+        used = 0
         for landmark_bf, los_sc in observations:
-            d = rot_bf @ np.asarray(landmark_bf) - r_i
-            rho = float(np.linalg.norm(d))
+            lx, ly, lz = _mat3_vec(rot_bf, landmark_bf)
+            dx, dy, dz = lx - rx, ly - ry, lz - rz
+            rho = math.sqrt(dx * dx + dy * dy + dz * dz)
             if rho < 1e-3:
                 continue
-            u_pred_i = d / rho
+            u_pred = (dx / rho, dy / rho, dz / rho)
             # A catalogue position error looks like an angle of error / range.
             var = var_angle + (catalogue_sigma_m / rho) ** 2
-            u_meas_i = rot_sc @ np.asarray(los_sc)
-            # Tangent basis perpendicular to the predicted line of sight.
-            e1, e2 = _tangent_basis(u_pred_i)
-            z = np.array([e1 @ u_meas_i, e2 @ u_meas_i])
-            h = np.zeros((2, N_STATE))
-            h[0, 0:3] = -e1 / rho
-            h[1, 0:3] = -e2 / rho
-            s = h @ self.P @ h.T + np.eye(2) * var
-            nis = float(z @ np.linalg.solve(s, z))
+            mx, my, mz = _mat3_vec(rot_sc, los_sc)
+            # Tangent basis perpendicular to the predicted line of sight; the
+            # measurement rows are h = -e / rho on the position.
+            e1, e2 = _tangent_basis(u_pred)
+            z1 = e1[0] * mx + e1[1] * my + e1[2] * mz
+            z2 = e2[0] * mx + e2[1] * my + e2[2] * mz
+            h1 = (-e1[0] / rho, -e1[1] / rho, -e1[2] / rho)
+            h2 = (-e2[0] / rho, -e2[1] / rho, -e2[2] / rho)
+            # Gate on the prior: S = H P H' + var I (2x2), NIS = z' S^-1 z.
+            q1 = (p00 * h1[0] + p01 * h1[1] + p02 * h1[2],
+                  p10 * h1[0] + p11 * h1[1] + p12 * h1[2],
+                  p20 * h1[0] + p21 * h1[1] + p22 * h1[2])
+            q2 = (p00 * h2[0] + p01 * h2[1] + p02 * h2[2],
+                  p10 * h2[0] + p11 * h2[1] + p12 * h2[2],
+                  p20 * h2[0] + p21 * h2[1] + p22 * h2[2])
+            s11 = h1[0] * q1[0] + h1[1] * q1[1] + h1[2] * q1[2] + var
+            s12 = h1[0] * q2[0] + h1[1] * q2[1] + h1[2] * q2[2]
+            s22 = h2[0] * q2[0] + h2[1] * q2[1] + h2[2] * q2[2] + var
+            det = s11 * s22 - s12 * s12
+            nis = (s22 * z1 * z1 - 2.0 * s12 * z1 * z2 + s11 * z2 * z2) / det
             if nis > CHI2_2DOF_GATE:
                 self.rejected += 1
                 continue
-            rows.append(h)
-            innovs.append(z)
-            variances.extend((var, var))
-        if not rows:
+            rows.append((h1, z1, var))
+            rows.append((h2, z2, var))
+            used += 1
+        if not used:
             return 0
-        h = np.vstack(rows)
-        innov = np.concatenate(innovs)
-        self._apply(innov, h, np.diag(variances))
-        self.landmarks_used += len(rows)
-        return len(rows)
+        self._apply_position_rows(rows)
+        self.landmarks_used += used
+        return used
 
     def update_range_to_plane(self, range_m: float, sigma_m: float, boresight_sc: tuple,
                               q_i_to_sc: Quat, t_s: float, plane_point_bf: tuple,
@@ -242,42 +321,50 @@ class TranslationEKF:
         """Lidar range along the boresight to the local plane of the target site."""
         if not self.initialised:
             return False
-        b_i = np.array(q_rotate(q_i_to_sc, boresight_sc))
-        rot_bf = np.array(self.body.rotation_bf_to_i(t_s))
-        n_i = rot_bf @ np.asarray(plane_normal_bf)
-        p_i = rot_bf @ np.asarray(plane_point_bf)
-        cos_incidence = float(n_i @ b_i)
+        b_i = q_rotate(q_i_to_sc, boresight_sc)
+        rot_bf = self.body.rotation_bf_to_i(t_s)
+        n_i = _mat3_vec(rot_bf, plane_normal_bf)
+        p_i = _mat3_vec(rot_bf, plane_point_bf)
+        cos_incidence = n_i[0] * b_i[0] + n_i[1] * b_i[1] + n_i[2] * b_i[2]
         if cos_incidence > -0.5:  # looking along the surface, not at it
             return False
-        predicted = float(n_i @ (p_i - self.x[0:3])) / cos_incidence
-        h = np.zeros((1, N_STATE))
-        h[0, 0:3] = -n_i / cos_incidence
-        r = np.array([[sigma_m ** 2]])
-        innov = np.array([range_m - predicted])
+        x = self.x
+        gap = (p_i[0] - float(x[0]), p_i[1] - float(x[1]), p_i[2] - float(x[2]))
+        predicted = (n_i[0] * gap[0] + n_i[1] * gap[1] + n_i[2] * gap[2]) / cos_incidence
+        h = (-n_i[0] / cos_incidence, -n_i[1] / cos_incidence, -n_i[2] / cos_incidence)
+        var = sigma_m ** 2
+        innov = range_m - predicted
         self._flush_covariance()
-        s = float((h @ self.P @ h.T + r)[0, 0])
-        self.last_nis = float(innov[0] ** 2 / s)
+        (p00, p01, p02), (p10, p11, p12), (p20, p21, p22) = self._pos_block()
+        s = (h[0] * (p00 * h[0] + p01 * h[1] + p02 * h[2])
+             + h[1] * (p10 * h[0] + p11 * h[1] + p12 * h[2])
+             + h[2] * (p20 * h[0] + p21 * h[1] + p22 * h[2]) + var)
+        self.last_nis = innov * innov / s
         if self.last_nis > CHI2_1DOF_GATE:
             self.rejected += 1
             return False
-        self._apply(innov, h, r)
+        self._apply_position_rows([(h, innov, var)])
         return True
 
     def update_position_bf(self, t_s: float, pos_bf: tuple, sigma_m: float) -> bool:
-        z = np.array(self.body.bf_to_i(t_s, pos_bf))
+        z = self.body.bf_to_i(t_s, pos_bf)
         if not self.initialised:
-            w = np.array(self.body.spin_vector_i())
-            self.initialise(z, np.cross(w, z))
+            w = self.body.spin_vector_i()
+            self.initialise(z, (w[1] * z[2] - w[2] * z[1], w[2] * z[0] - w[0] * z[2],
+                                w[0] * z[1] - w[1] * z[0]))
             self.updates += 1
             return True
-        h = np.zeros((3, N_STATE))
-        h[:, 0:3] = np.eye(3)
-        r = np.eye(3) * sigma_m ** 2
-        innov = z - self.x[0:3]
+        var = sigma_m ** 2
+        x = self.x
+        innov = (z[0] - float(x[0]), z[1] - float(x[1]), z[2] - float(x[2]))
         self._flush_covariance()
-        s = h @ self.P @ h.T + r
-        if float(innov @ np.linalg.solve(s, innov)) > CHI2_2DOF_GATE + 5.0:
+        pp = self._pos_block()
+        s = tuple(tuple(pp[i][j] + (var if i == j else 0.0) for j in range(3)) for i in range(3))
+        nis = sum(innov[i] * v for i, v in enumerate(_solve3(s, innov)))
+        if nis > CHI2_2DOF_GATE + 5.0:
             self.rejected += 1
             return False
-        self._apply(innov, h, r)
+        rows = [((1.0, 0.0, 0.0), innov[0], var), ((0.0, 1.0, 0.0), innov[1], var),
+                ((0.0, 0.0, 1.0), innov[2], var)]
+        self._apply_position_rows(rows)
         return True
