@@ -226,7 +226,7 @@ class FlightSoftware:
             self.events.emit(Severity.WARNING, "survey", "no ranked candidates yet")
             return CommandResult.FAILED
         if not self.campaign.choose(self.clock.now_us() * 1e-6, int(params[0])):
-            return CommandResult.INVALID_PARAMETER
+            return CommandResult.INVALID_PARAM
         self._hand_site_to_guidance()
         return CommandResult.ACCEPTED
 

@@ -84,6 +84,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "params": MappingProxyType({}),
     "spacecraft.arm_length_m": 3.35,
     "spacecraft.thrusters.backaway_force_n": 0.0,
+    "spacecraft.thrusters.impulse_noise_frac": 0.01,
     "sensors.navcam.landmark_sigma_rad": 1e-4,
     "sensors.navcam.fov_half_deg": 20.0,
     "sensors.navcam.max_landmarks": 8,
@@ -187,6 +188,7 @@ class ThrusterConfig:
     magnitude_sigma_frac: float  # 1-sigma thrust magnitude error, fraction of force_n
     misalignment_sigma_deg: float  # 1-sigma angle between actual and nominal thrust axis
     backaway_force_n: float = 0.0  # slot 6: one thruster along -z spacecraft (0: none)
+    impulse_noise_frac: float = 0.01  # 1-sigma pulse-to-pulse impulse noise, fraction
 
 
 @dataclass(frozen=True)
@@ -478,6 +480,7 @@ _SPACECRAFT_SCHEMA: dict[str, Any] = {
         "min_impulse_bit_ns": _SIGMA,
         "magnitude_sigma_frac": _Number(ge=0.0, lt=0.5),
         "misalignment_sigma_deg": _Number(ge=0.0, lt=10.0),
+        "impulse_noise_frac": _Number(ge=0.0, lt=0.5),
     },
     "wheels": {
         "count": _Number(integer=True, choices=(3, 4)),

@@ -270,6 +270,7 @@ class MeshRayCaster:
         self._nn = (self._n * self._n).sum(axis=0)
         if np.any(self._nn == 0.0):
             raise ValueError("mesh has degenerate (zero-area) faces")
+        self._radial_face = -1  # face of the last surface_radius_m, tried first next time
         # |e1|^2 |e2|: scale of det = e1 . (d x e2) for the edge-on test below.
         self._det_scale = (e1 * e1).sum(axis=0) * np.sqrt((e2 * e2).sum(axis=0))
 
@@ -309,6 +310,33 @@ class MeshRayCaster:
         self.last_face = int(np.argmin(t_hit))
         return float(t_hit[self.last_face])
 
+    def _radius_through_face(self, face: int, direction) -> float | None:
+        """Distance along the ray from the origin to ``face`` if it hits well inside it."""
+        if face < 0:
+            return None
+        dx, dy, dz = (float(c) for c in direction)
+        norm = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if norm == 0.0:
+            return None
+        dx, dy, dz = dx / norm, dy / norm, dz / norm
+        a, e1, e2 = self._a[:, face].tolist(), self._e1[:, face].tolist(), \
+            self._e2[:, face].tolist()
+        px, py, pz = dy * e2[2] - dz * e2[1], dz * e2[0] - dx * e2[2], dx * e2[1] - dy * e2[0]
+        det = e1[0] * px + e1[1] * py + e1[2] * pz
+        if abs(det) <= 1e-14 * float(self._det_scale[face]):
+            return None
+        # The same operations in the same order as distance_m: the same bits.
+        inv = 1.0 / det
+        tx, ty, tz = 0.0 - a[0], 0.0 - a[1], 0.0 - a[2]
+        u = (tx * px + ty * py + tz * pz) * inv
+        qx, qy, qz = ty * e1[2] - tz * e1[1], tz * e1[0] - tx * e1[2], tx * e1[1] - ty * e1[0]
+        w = (dx * qx + dy * qy + dz * qz) * inv
+        t = (e2[0] * qx + e2[1] * qy + e2[2] * qz) * inv
+        margin = 1e-6  # clear of the edges, where a neighbour might win by rounding
+        if u > margin and w > margin and u + w < 1.0 - margin and t > 0.0:
+            return t
+        return None
+
     def face_normal(self, face: int) -> np.ndarray:
         """Outward unit normal of one face."""
         n = self._n[:, face]
@@ -316,7 +344,14 @@ class MeshRayCaster:
 
     def surface_radius_m(self, direction) -> float:
         """Distance from the origin to the surface along ``direction`` (star-shaped mesh)."""
+        # From the origin of a star-shaped mesh a ray leaves through exactly one face, so
+        # a hit well inside the face found last time is the answer: one triangle in plain
+        # floats instead of the whole mesh (the probe's direction barely moves per call).
+        r = self._radius_through_face(self._radial_face, direction)
+        if r is not None:
+            return r
         r = self.distance_m((0.0, 0.0, 0.0), direction)
+        self._radial_face = self.last_face
         if not math.isfinite(r):
             raise ValueError("the ray from the origin misses the mesh: origin not inside it")
         return r

@@ -117,6 +117,10 @@ class World:
         ba = thr.backaway_force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
         self.thruster_force_sc.append((0.0, 0.0, -ba))
         self.backaway_force_n = thr.backaway_force_n
+        # Pulse-to-pulse impulse scatter (valve timing, chamber pressure): a stream of
+        # its own so that it changes no other draw of the seed.
+        self.impulse_noise_frac = thr.impulse_noise_frac
+        self._impulse_noise = NoiseStream(seed, "thruster-impulse")
         self.hover_point_bf_m = tuple(sc.initial.hover_point_bf_m)
         if self.site is not None:
             n, p = self.site.normal_bf, self.site.point_bf_m
@@ -324,8 +328,11 @@ class World:
         cycle = cycle_s if cycle_s > 0.0 else 1.0 / self.base_hz
         for k, f in enumerate(self.thruster_force_sc):
             on = max(0.0, min(on_time_s[k], cycle))
-            if on * self.thrust_n < self.mib_ns:
+            force_n = self.backaway_force_n if k == 6 else self.thrust_n
+            if on * force_n < self.mib_ns:
                 continue  # below the minimum impulse bit the valve does not open
+            if self.impulse_noise_frac:
+                on *= max(0.0, 1.0 + self._impulse_noise.gauss(self.impulse_noise_frac))
             self.thruster_on_s_total[k] += on
             if k == 6:
                 self.backaway_impulse_ns += on * self.backaway_force_n

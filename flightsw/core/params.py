@@ -301,9 +301,11 @@ class ParamService:
     """Answers the MAVLink parameter protocol from a ParamTable.
 
     PARAM_SET: applies the value and always replies PARAM_VALUE with the value
-    now held (the old one when refused), plus an event. A PARAM_SET whose
-    param_type differs from the parameter's wire type is refused. Unknown
-    names or indices get PARAM_ERROR (DOES_NOT_EXIST) and a warning event.
+    now held (the old one when refused), plus an event. A refused value (out of
+    range, wrong type for an integer, or a param_type other than the
+    parameter's wire type) also gets PARAM_ERROR (VALUE_OUT_OF_RANGE) and
+    changes nothing. Unknown names or indices get PARAM_ERROR (DOES_NOT_EXIST)
+    and a warning event.
     """
 
     def __init__(
@@ -366,6 +368,13 @@ class ParamService:
             self._event(Severity.INFO, f"{name} = {self._table.get(name)!r} (was {old!r})")
         else:
             self._event(Severity.WARNING, f"{name} refused: {reason}")
+            # The result code of the refusal (common.xml has no type-mismatch code, so a
+            # wrong param_type is reported as a value the parameter cannot take).
+            self._send(mavlink.MAVLink_param_error_message(
+                msg.get_srcSystem(), msg.get_srcComponent(),
+                name.encode("ascii", errors="replace")[:PARAM_ID_LEN], -1,
+                mavlink.MAV_PARAM_ERROR_VALUE_OUT_OF_RANGE))
+        # The protocol's answer either way: PARAM_VALUE with the value now held.
         self._send_value(name)
 
     def _does_not_exist(self, msg, name: str, index: int) -> None:

@@ -23,9 +23,10 @@ kernels are chosen at run time for the CPU (OpenBLAS ``DYNAMIC_ARCH``, numpy's
 AVX2/AVX-512 dispatch) and sum in different orders, so a log recorded on one
 machine replayed a few ULPs apart on another (found by the golden logs).
 Matrix products here are sums of elementwise products in a fixed order
-(``_matmul``), vectors are Python floats, and measurements are applied as
-sequential scalar updates (Joseph form), which needs no matrix inverse and
-equals the batch update in exact arithmetic for a diagonal noise covariance.
+(``_matmul``) and vectors are Python floats.  Landmark bearings are applied in
+one batch through their information (a 3x3 inverse by cofactors, see
+``_apply_position_information``); the few other measurements as sequential
+scalar updates (Joseph form), which need no inverse at all.
 """
 
 import math
@@ -76,6 +77,16 @@ def _mat3_vec(m, v) -> tuple:
     return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2],
             m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
             m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
+
+
+def _inverse3(a) -> list:
+    """Inverse of a 3x3 matrix by cofactors (Python floats)."""
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    c00, c01, c02 = a11 * a22 - a12 * a21, a12 * a20 - a10 * a22, a10 * a21 - a11 * a20
+    det = a00 * c00 + a01 * c01 + a02 * c02
+    return [[c00 / det, (a02 * a21 - a01 * a22) / det, (a01 * a12 - a02 * a11) / det],
+            [c01 / det, (a00 * a22 - a02 * a20) / det, (a02 * a10 - a00 * a12) / det],
+            [c02 / det, (a01 * a20 - a00 * a21) / det, (a00 * a11 - a01 * a10) / det]]
 
 
 def _solve3(a, b) -> tuple:
@@ -208,6 +219,31 @@ class TranslationEKF:
                 (float(p[1, 0]), float(p[1, 1]), float(p[1, 2])),
                 (float(p[2, 0]), float(p[2, 1]), float(p[2, 2])))
 
+    def _apply_position_information(self, info, info_vec) -> None:
+        """Batch update by many position-only rows, given as their information.
+
+        With Y = H' R^-1 H and y = H' R^-1 z (3x3 and 3, position block), the
+        Kalman update needs no inverse larger than 3x3 (push-through identity):
+        M = I + Y Ppp, x += P[:, :3] M^-1 y, P -= P[:, :3] M^-1 Y P[:3, :].
+        Eight landmarks cost one 3x3 inverse instead of sixteen scalar updates.
+        """
+        self._flush_covariance()
+        pp = self._pos_block()
+        m = [[(1.0 if i == j else 0.0) + sum(info[i][k] * pp[k][j] for k in range(3))
+              for j in range(3)] for i in range(3)]
+        m_inv = _inverse3(m)
+        a = [[sum(m_inv[i][k] * info[k][j] for k in range(3)) for j in range(3)]
+             for i in range(3)]
+        b = [sum(m_inv[i][k] * info_vec[k] for k in range(3)) for i in range(3)]
+        P = self.P
+        c0, c1, c2 = P[:, 0:1], P[:, 1:2], P[:, 2:3]  # P[:, :3] as columns
+        self.x = self.x + (c0[:, 0] * b[0] + c1[:, 0] * b[1] + c2[:, 0] * b[2])
+        # W = P[:, :3] A (9x3), then W P[:3, :] (9x9), summed in a fixed order.
+        w = c0 * np.array(a[0]) + c1 * np.array(a[1]) + c2 * np.array(a[2])
+        P = P - (w[:, 0:1] * P[0:1, :] + w[:, 1:2] * P[1:2, :] + w[:, 2:3] * P[2:3, :])
+        self.P = 0.5 * (P + P.T)
+        self.updates += 1
+
     def _apply_position_rows(self, rows) -> None:
         """Apply scalar measurements [(h_pos (3 floats), innovation, variance)], in order.
 
@@ -272,7 +308,8 @@ class TranslationEKF:
         var_angle = sigma_rad ** 2 + attitude_sigma_rad ** 2
         (p00, p01, p02), (p10, p11, p12), (p20, p21, p22) = self._pos_block()
         rx, ry, rz = float(self.x[0]), float(self.x[1]), float(self.x[2])
-        rows = []
+        info = [[0.0] * 3 for _ in range(3)]
+        info_vec = [0.0, 0.0, 0.0]
         used = 0
         for landmark_bf, los_sc in observations:
             lx, ly, lz = _mat3_vec(rot_bf, landmark_bf)
@@ -306,12 +343,19 @@ class TranslationEKF:
             if nis > CHI2_2DOF_GATE:
                 self.rejected += 1
                 continue
-            rows.append((h1, z1, var))
-            rows.append((h2, z2, var))
+            # Information of the two rows: Y += h h' / var, y += h z / var.
+            w = 1.0 / var
+            for i in range(3):
+                info_vec[i] += (h1[i] * z1 + h2[i] * z2) * w
+                for j in range(i, 3):
+                    info[i][j] += (h1[i] * h1[j] + h2[i] * h2[j]) * w
             used += 1
         if not used:
             return 0
-        self._apply_position_rows(rows)
+        for i in range(3):
+            for j in range(i):
+                info[i][j] = info[j][i]
+        self._apply_position_information(info, info_vec)
         self.landmarks_used += used
         return used
 

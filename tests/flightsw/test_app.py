@@ -117,6 +117,55 @@ def test_out_of_range_parameter_is_refused_and_value_kept(flight):
     reply = bus.of_type("PARAM_VALUE")[-1]
     assert reply.param_id == "HOV_BW_RADPS"
     assert reply.param_value == pytest.approx(before, rel=1e-6)
+    error = bus.of_type("PARAM_ERROR")[-1]
+    assert error.param_id == "HOV_BW_RADPS"
+    assert error.error == mavlink.MAV_PARAM_ERROR_VALUE_OUT_OF_RANGE
+
+
+def test_accepted_parameter_gets_no_param_error(flight):
+    fsw, bus, clock, _ = flight
+    bus.push(mavlink.MAVLink_param_set_message(1, 1, b"HOV_BW_RADPS", 0.05,
+                                               mavlink.MAV_PARAM_TYPE_REAL32))
+    step(fsw, clock)
+    assert not bus.of_type("PARAM_ERROR")
+
+
+class _FakeCampaign:
+    """A survey that has ranked two sites; choose() as SurveyCampaign's contract."""
+
+    candidates = ("site-a", "site-b")
+
+    def __init__(self):
+        self.chosen = []
+
+    def choose(self, t_s, rank, plan=True):
+        if not 1 <= rank <= len(self.candidates):
+            return False
+        self.chosen.append(rank)
+        return True
+
+
+@pytest.mark.parametrize("rank", [3.0, 2.5, 0.0, 11.0])
+def test_choose_site_beyond_the_candidates_is_invalid_param_and_changes_nothing(flight, rank):
+    fsw, bus, clock, _ = flight
+    fsw.campaign = _FakeCampaign()
+    fsw.modes.request(Mode.STANDBY, "test")
+    fsw.modes.request(Mode.HOVER, "test")
+    target_before = fsw.guidance.target_bf_m
+    bus.push(command(mavlink.PROBE_CMD_CHOOSE_SITE, rank))
+    step(fsw, clock)
+    assert CommandResult.from_ack(last_ack(bus)) == CommandResult.INVALID_PARAM
+    assert fsw.campaign.chosen == []
+    assert fsw.guidance.target_bf_m == target_before
+
+
+def test_choose_site_before_any_survey_fails(flight):
+    fsw, bus, clock, _ = flight
+    fsw.modes.request(Mode.STANDBY, "test")
+    fsw.modes.request(Mode.HOVER, "test")
+    bus.push(command(mavlink.PROBE_CMD_CHOOSE_SITE, 1.0))
+    step(fsw, clock)
+    assert CommandResult.from_ack(last_ack(bus)) == CommandResult.FAILED
 
 
 def test_parameter_change_retunes_the_controller(flight):

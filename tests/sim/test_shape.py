@@ -242,3 +242,20 @@ def test_ray_cache_sees_in_place_edits():
     assert ray_mesh_distance_m(v, f, [0, 0, 1000], [0, 0, -1]) == pytest.approx(900.0)
     v *= 2.0
     assert ray_mesh_distance_m(v, f, [0, 0, 1000], [0, 0, -1]) == pytest.approx(800.0)
+
+
+@given(start=unit_vectors, steps=st.lists(unit_vectors, min_size=1, max_size=8),
+       step_size=st.sampled_from([1e-4, 1e-2, 1.0]))
+@settings(max_examples=60, deadline=None)
+def test_surface_radius_fast_path_gives_the_same_bits_as_the_whole_mesh(start, steps,
+                                                                        step_size):
+    """surface_radius_m tries the face it found last first; a probe drifting slowly or
+    jumping anywhere must get exactly what a cast against every face gives."""
+    v, f = _bennu()
+    fast, full = MeshRayCaster(v, f), MeshRayCaster(v, f)
+    direction = np.asarray(start)
+    for step in steps:
+        direction = direction + step_size * np.asarray(step)
+        if np.linalg.norm(direction) < 1e-3:
+            continue
+        assert fast.surface_radius_m(direction) == full.distance_m((0.0, 0.0, 0.0), direction)

@@ -250,12 +250,15 @@ def test_param_set_replies_with_the_value_now_held():
     assert rig.table.get("HOVER_ALT_M") == 812.5
     assert rig.events.recent[-1].severity == Severity.INFO
 
-    (reply,) = rig.request(param_set("HOVER_ALT_M", 5e4, mavlink.MAV_PARAM_TYPE_REAL32))
+    error, reply = rig.request(param_set("HOVER_ALT_M", 5e4, mavlink.MAV_PARAM_TYPE_REAL32))
+    assert (error.get_type(), error.error) == ("PARAM_ERROR",
+                                               mavlink.MAV_PARAM_ERROR_VALUE_OUT_OF_RANGE)
     assert reply.param_value == 812.5  # refused: the old value comes back
     assert rig.events.recent[-1].severity == Severity.WARNING
     assert "HOVER_ALT_M" in rig.events.recent[-1].text
 
-    (reply,) = rig.request(param_set("NAV_RATE_DIV", 5.0, mavlink.MAV_PARAM_TYPE_REAL32))
+    error, reply = rig.request(param_set("NAV_RATE_DIV", 5.0, mavlink.MAV_PARAM_TYPE_REAL32))
+    assert error.get_type() == "PARAM_ERROR"  # wrong param_type for an integer
     assert reply.param_value == 1.0 and reply.param_type == mavlink.MAV_PARAM_TYPE_INT32
     (reply,) = rig.request(param_set("NAV_RATE_DIV", 5.0, mavlink.MAV_PARAM_TYPE_INT32))
     assert reply.param_value == 5.0 and rig.table.get("NAV_RATE_DIV") == 5
@@ -299,14 +302,19 @@ def test_other_messages_are_not_handled():
 
 @given(st.floats(width=32), st.sampled_from([mavlink.MAV_PARAM_TYPE_REAL32,
                                              mavlink.MAV_PARAM_TYPE_INT32]))
-def test_param_set_always_gets_one_reply_and_keeps_the_range(value, param_type):
+def test_param_set_always_gets_its_reply_and_keeps_the_range(value, param_type):
+    """Accepted: one PARAM_VALUE.  Refused: PARAM_ERROR (its result code), then
+    PARAM_VALUE with the value still held."""
     rig = ServiceRig()
     replies = rig.request(param_set("HOVER_ALT_M", value, param_type))
-    assert len(replies) == 1 and replies[0].get_type() == "PARAM_VALUE"
     held = rig.table.get("HOVER_ALT_M")
     assert HOVER_ALT_MIN_M <= held <= HOVER_ALT_MAX_M
     # Both bounds are exact float32s, so there is nothing to clamp here.
     accepted = (param_type == mavlink.MAV_PARAM_TYPE_REAL32
                 and HOVER_ALT_MIN_M <= value <= HOVER_ALT_MAX_M)
     assert held == (value if accepted else 500.0)
-    assert replies[0].param_value == held
+    kinds = [r.get_type() for r in replies]
+    assert kinds == (["PARAM_VALUE"] if accepted else ["PARAM_ERROR", "PARAM_VALUE"])
+    if not accepted:
+        assert replies[0].error == mavlink.MAV_PARAM_ERROR_VALUE_OUT_OF_RANGE
+    assert replies[-1].param_value == held
