@@ -518,7 +518,11 @@ class FlightSoftware:
                     self._hazard_clearance_m < prm.get("TAG_HAZ_MARGIN_M"):
                 self._wave_off(f"predicted contact {self._hazard_clearance_m:.1f} m from "
                                "a mapped hazard")
-            elif tag.phase == PHASE_FINAL and head_h < -prm.get("TAG_CONTACT_WIN"):
+            elif tag.phase == PHASE_FINAL and min(head_h, tag.h_ref_m) < -prm.get(
+                    "TAG_CONTACT_WIN"):
+                # The estimate alone would not do: regolith that stops the probe without
+                # the contact being sensed keeps the head near 0 while the reference
+                # sinks on, so its going past the window ends the wait as well.
                 self._wave_off("contact not detected in its window")
             return
         if mode == Mode.TAG:

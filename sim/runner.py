@@ -548,8 +548,10 @@ def _tag_summary(world: World, fsw: FlightSoftware) -> dict:
         outcome, why = "failed", truth["crash"]
     elif contact and mass_true > 0.0:
         outcome, why = "sampled", "contact with sample collected"
-    elif fsw.waveoffs and not contact:
-        outcome, why = "waved_off", fsw.waveoffs[0]
+    elif fsw.waveoffs:
+        # Safe either way: a touch the probe never sensed, then left, took nothing.
+        outcome, why = "waved_off", fsw.waveoffs[0] + (" (after an unsensed touch)"
+                                                       if contact else "")
     elif contact:
         outcome, why = "failed", "contact without a sample"
     else:

@@ -101,6 +101,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "tag.regolith_stiffness_npm": 20.0,
     "tag.regolith_damping_nspm": 230.0,
     "tag.friction": 0.4,
+    "tag.contact_switch_failed": False,
     "tag.target_latlon_deg": (0.0, 0.0),  # unused when [prospect] chooses the site
     "prospect": None,
     "prospect.sun_distance_au": 1.1,
@@ -344,6 +345,9 @@ class TagConfig:
     regolith_stiffness_npm: float
     regolith_damping_nspm: float
     friction: float
+    # Fault injection: the sampler's contact switch never closes (the flight must
+    # then see contact on the IMU or wave off when it is not seen in its window).
+    contact_switch_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -443,6 +447,13 @@ class _Vector:
         return text + (f", each{each}" if each else "")
 
 
+@dataclass(frozen=True)
+class _Flag:
+    def describe(self) -> str:
+        return "true or false"
+
+
+_BOOL = _Flag()
 _ANY = _Number()
 _POSITIVE = _Number(gt=0.0)
 _SIGMA = _Number(ge=0.0)
@@ -542,6 +553,7 @@ _TAG_SCHEMA: dict[str, Any] = {
     "regolith_stiffness_npm": _SIGMA,
     "regolith_damping_nspm": _SIGMA,
     "friction": _Number(ge=0.0, le=2.0),
+    "contact_switch_failed": _BOOL,
 }
 _HAZARD_SCHEMA: dict[str, Any] = {
     "latlon_deg": _Vector(2, _Number(ge=-360.0, le=360.0)),
@@ -782,6 +794,7 @@ def _check_tag(ctx: _Context, raw: Any) -> TagConfig | None:
         regolith_density_kgm3=tuple(table["regolith_density_kgm3"]),
         fine_fraction=tuple(table["fine_fraction"]),
         sampler_capacity_kg=table["sampler_capacity_kg"],
+        contact_switch_failed=table["contact_switch_failed"],
         regolith_stiffness_npm=table["regolith_stiffness_npm"],
         regolith_damping_nspm=table["regolith_damping_nspm"],
         friction=table["friction"],
@@ -849,6 +862,10 @@ def _check_value(ctx: _Context, value: Any, spec: Any, key: str) -> Any:
         return _check_number(ctx, value, spec, key)
     if isinstance(spec, _Text):
         return _check_text(ctx, value, spec, key)
+    if isinstance(spec, _Flag):
+        if not isinstance(value, bool):
+            raise ctx.error(key, f"expected {spec.describe()}, got {_show(value)}")
+        return value
     return _check_vector(ctx, value, spec, key)
 
 

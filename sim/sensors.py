@@ -204,11 +204,13 @@ class SamplerStatusModel:
 
     CONTACT_FORCE_N = 0.5
 
-    def __init__(self, noise: NoiseStream):
+    def __init__(self, noise: NoiseStream, switch_failed: bool = False):
         self.noise = noise
+        self.switch_failed = switch_failed  # fault injection: the switch never closes
 
     def measure(self, t_us: int, sampler, head_force_n: float):
         force = max(0.0, head_force_n + self.noise.gauss(0.05))
+        closed = force > self.CONTACT_FORCE_N and not self.switch_failed
         return mavlink.MAVLink_probe_sampler_status_message(
             t_us, force, 1.5708 if sampler.deployed else 0.0, int(sampler.deployed),
-            int(force > self.CONTACT_FORCE_N), sampler.bottles_left)
+            int(closed), sampler.bottles_left)

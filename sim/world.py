@@ -183,7 +183,9 @@ class World:
         self.navcam = LandmarkCameraModel(NoiseStream(seed, "navcam"), self.landmarks_bf_m,
                                           s.navcam.landmark_sigma_rad, s.navcam.fov_half_deg,
                                           s.navcam.max_landmarks, s.navcam.dropout_prob)
-        self.sampler_status = SamplerStatusModel(NoiseStream(seed, "sampler-status"))
+        self.sampler_status = SamplerStatusModel(
+            NoiseStream(seed, "sampler-status"),
+            switch_failed=sc.tag is not None and sc.tag.contact_switch_failed)
         self.wheel_tach = WheelTachModel(NoiseStream(seed, "wheel-tach"), s.wheel_tach.sigma_radps,
                                          self.wheel_inertia)
         self.power = PowerThermalModel(NoiseStream(seed, "power"))

@@ -7,7 +7,7 @@ The full bennu-tag scenario (1 km safe-home, OSIRIS-REx timings) is flown by
 import pytest
 
 from sim.runner import RunConfigError, run_scenario
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 TARGET = [8.55, -90.0]
 SHORT = {
@@ -56,6 +56,48 @@ def test_mapped_hazard_on_the_target_makes_the_probe_wave_off(tmp_path):
     assert summary["touchdown_miss_m"] is None  # never touched
     assert summary["final_mode"] == "HOVER"  # backed away and hovers: a safe outcome
     assert "wave-off" in (tmp_path / "r" / "events.log").read_text()
+
+
+@pytest.mark.slow
+def test_failed_contact_switch_contact_is_seen_on_the_imu(tmp_path):
+    summary = run_scenario(short_tag(**{"tag.contact_switch_failed": True}), tmp_path / "r",
+                           write_report=False, progress=False)
+    assert summary["outcome"] == "sampled", summary["outcome_reason"]
+    assert abs(summary["contact_speed_mps"] - 0.10) <= 0.02
+
+
+@pytest.mark.slow
+def test_contact_not_sensed_in_its_window_makes_the_probe_wave_off(tmp_path):
+    """Switch failed and the IMU threshold out of reach: the regolith stops the probe
+    unseen, and the descent must end in a wave-off, not sit on the surface."""
+    params = dict(SHORT["params"], TAG_CONTACT_ACC=1.0)
+    summary = run_scenario(short_tag(**{"tag.contact_switch_failed": True, "params": params}),
+                           tmp_path / "r", write_report=False, progress=False)
+    assert summary["outcome"] == "waved_off"
+    assert summary["outcome_reason"].startswith("contact not detected in its window")
+    assert summary["waveoffs"]["reasons"] == ["contact not detected in its window"]
+    assert summary["sample_mass_true_kg"] == 0.0
+    assert summary["final_mode"] == "HOVER"
+    assert "contact not detected" in (tmp_path / "r" / "events.log").read_text()
+
+
+@pytest.mark.slow
+def test_degraded_navigation_during_descent_makes_the_probe_wave_off(tmp_path):
+    """Halfway down, the allowed position sigma is cut below what the filter holds."""
+    commands = SHORT["commands"] + [
+        {"t_s": 400.0, "name": "SET_PARAM", "args": ["TAG_NAV_SIG_M", 0.01]}]
+    summary = run_scenario(short_tag(commands=commands), tmp_path / "r",
+                           write_report=False, progress=False)
+    assert summary["outcome"] == "waved_off"
+    (reason,) = summary["waveoffs"]["reasons"]
+    assert reason == "navigation degraded: navigation uncertainty too large"
+    assert summary["touchdown_miss_m"] is None
+    assert summary["final_mode"] == "HOVER"
+
+
+def test_contact_switch_failed_must_be_a_boolean():
+    with pytest.raises(ScenarioError, match="tag.contact_switch_failed.*true or false"):
+        load_scenario("bennu-tag", {"tag.contact_switch_failed": 1})
 
 
 def test_target_on_a_slope_beyond_the_limit_is_refused_before_flight(tmp_path):
