@@ -73,6 +73,15 @@ def plot_ground_track(h, summary) -> Figure:
     tr = np.asarray(target)
     t_lat = math.degrees(math.asin(tr[2] / np.linalg.norm(tr)))
     t_lon = math.degrees(math.atan2(tr[1], tr[0]))
+    grid = _surface_grid(h)
+    if grid is not None:
+        g_lat, g_lon, radius = grid
+        # Radius about the mean: the ridge, the flanks and the poles of the top shape.
+        mesh = ax1.pcolormesh(g_lon, g_lat, radius - radius.mean(), cmap="terrain",
+                              shading="auto", rasterized=True)
+        fig.colorbar(mesh, ax=ax1, label="surface radius - mean [m]", shrink=0.85)
+        ax1.set_xlim(-180, 180)
+        ax1.set_ylim(-90, 90)
     ax1.plot(lon, lat, lw=0.8, color="#1f77b4", label="sub-spacecraft track")
     ax1.plot([t_lon], [t_lat], "r+", ms=12, mew=2, label="target")
     ax1.set_xlabel("longitude [deg]")
@@ -91,6 +100,11 @@ def plot_ground_track(h, summary) -> Figure:
         ax2.plot([dt @ e1], [dt @ e2], "o", color="#d62728",
                  label=f"touchdown, miss {summary.get('touchdown_miss_m', 0):.2f} m")
     ax2.add_patch(_circle(TOUCHDOWN_REQ_M, "#2ca02c", "1 m requirement"))
+    for k, (centre, radius, mapped) in enumerate(_hazards(h)):
+        c = np.asarray(centre) - tr
+        label = ("mapped hazard" if mapped else "unmapped hazard") if k < 2 else None
+        ax2.add_patch(_circle(radius, "#ff7f0e" if mapped else "#7f7f7f", label,
+                              centre=(c @ e1, c @ e2), ls="-", fill=True))
     ax2.plot([0], [0], "k+", ms=12, mew=2)
     ax2.set_xlim(-5, 5)
     ax2.set_ylim(-5, 5)
@@ -104,10 +118,36 @@ def plot_ground_track(h, summary) -> Figure:
     return fig
 
 
-def _circle(radius, color, label):
+def _circle(radius, color, label, centre=(0.0, 0.0), ls="--", fill=False):
     from matplotlib.patches import Circle
 
-    return Circle((0, 0), radius, fill=False, color=color, ls="--", label=label)
+    return Circle(centre, radius, fill=fill, color=color, ls=ls, label=label,
+                  alpha=0.35 if fill else 1.0)
+
+
+def _surface_grid(h):
+    """(lat, lon, radius) of the run's surface map, or None for an older history."""
+    try:
+        lat = np.asarray(h._h["surface_lat_deg"], dtype=float)
+        lon = np.asarray(h._h["surface_lon_deg"], dtype=float)
+        radius = np.asarray(h._h["surface_radius_m"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if radius.shape != (lat.size, lon.size) or not np.isfinite(radius).all():
+        return None
+    return lat, lon, radius
+
+
+def _hazards(h):
+    try:
+        centres = np.asarray(h._h["hazards_center_bf_m"], dtype=float).reshape(-1, 3)
+        radii = np.asarray(h._h["hazards_radius_m"], dtype=float).reshape(-1)
+        mapped = np.asarray(h._h["hazards_mapped"], dtype=bool).reshape(-1)
+    except (KeyError, TypeError, ValueError):
+        return []
+    if not len(centres) == len(radii) == len(mapped):
+        return []
+    return list(zip(centres, radii, mapped, strict=True))
 
 
 def _two_rows():

@@ -313,6 +313,8 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     hist = history.trimmed()
     if world.prospect is not None and fsw.campaign is not None:
         hist.update(_prospect_history(world, fsw))
+    if world.site is not None:
+        hist.update(_surface_map_history(world))
     summary = _summary(sc, hist, fsw, recorder, wall_s, n_frames / base_hz, events_lines, world)
     np.savez_compressed(out_dir / "history.npz", **hist)
     # The table as flown, loadable again with --params.
@@ -376,6 +378,31 @@ def _summary(sc, hist, fsw, recorder, wall_s, sim_s, events_lines, world) -> dic
 OUTCOMES = ("sampled", "waved_off", "failed")
 BAND_PRESENT_DEPTH = 0.03  # truth depth above which a band counts as present
 BAND_ABSENT_DEPTH = 0.01  # below which it counts as absent (between: not scored)
+
+
+SURFACE_MAP_STEP_DEG = 2.0
+
+
+def _surface_map_history(world: World) -> dict:
+    """The map under the ground track: surface radius on a lat/lon grid, and hazards.
+
+    History keys 'surface_*' (a grid, not 1 Hz samples) and 'hazards_*'.  The grid is
+    cast row by row so that surface_radius_m's last-face shortcut makes it cheap.
+    """
+    step = SURFACE_MAP_STEP_DEG
+    lat = np.arange(-90.0 + step / 2, 90.0, step)
+    lon = np.arange(-180.0 + step / 2, 180.0, step)
+    radius = np.empty((lat.size, lon.size))
+    caster = world.ray_caster
+    for i, la in enumerate(np.radians(lat)):
+        c, z = math.cos(la), math.sin(la)
+        for j, lo in enumerate(np.radians(lon)):
+            radius[i, j] = caster.surface_radius_m((c * math.cos(lo), c * math.sin(lo), z))
+    hz = world.site.hazards
+    return {"surface_lat_deg": lat, "surface_lon_deg": lon, "surface_radius_m": radius,
+            "hazards_center_bf_m": np.array([h.center_bf_m for h in hz]).reshape(-1, 3),
+            "hazards_radius_m": np.array([h.radius_m for h in hz]),
+            "hazards_mapped": np.array([h.mapped for h in hz], dtype=bool)}
 
 
 def _prospect_history(world: World, fsw: FlightSoftware) -> dict:

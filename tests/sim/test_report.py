@@ -429,3 +429,39 @@ def test_site_spectrum_plot_marks_the_detected_bands_only():
     x, y = markers[0].get_data()
     assert x[0] == pytest.approx(BANDS[-1].centre_um)  # the centre it was given
     assert "site 7: 16 spectra" in fig.axes[0].get_legend().get_texts()[0].get_text()
+
+
+def test_ground_track_draws_the_surface_map_and_the_hazards():
+    from matplotlib.collections import QuadMesh
+    from matplotlib.patches import Circle
+
+    from sim.report_tag import plot_ground_track
+
+    target = np.array([0.0, -250.0, 37.0])
+    n = 50
+    lat = np.arange(-89.0, 90.0, 2.0)
+    lon = np.arange(-179.0, 180.0, 2.0)
+    history = {
+        "t_s": np.arange(n, dtype=float),
+        "pos_bf_m": np.tile(target * 1.5, (n, 1)),
+        "surface_lat_deg": lat, "surface_lon_deg": lon,
+        "surface_radius_m": 250.0 + np.cos(np.radians(lat))[:, None] * np.ones(lon.size),
+        "hazards_center_bf_m": np.array([target + [1.0, 0.0, 0.0], target + [0.0, 0.0, 2.0]]),
+        "hazards_radius_m": np.array([1.5, 0.5]),
+        "hazards_mapped": np.array([True, False]),
+    }
+    fig = plot_ground_track(report._History(history), {"target_bf_m": list(target)})
+    by_title = {ax.get_title(): ax for ax in fig.axes}
+    map_ax, near_ax = by_title["On the surface map (body-fixed)"], by_title["Near the target"]
+    assert any(isinstance(c, QuadMesh) for c in map_ax.collections)
+    radii = sorted(p.get_radius() for p in near_ax.patches if isinstance(p, Circle))
+    assert radii == [0.5, 1.0, 1.5]  # two hazards and the 1 m requirement circle
+
+
+def test_ground_track_without_a_surface_map_still_draws():
+    from sim.report_tag import plot_ground_track
+
+    target = np.array([0.0, -250.0, 37.0])
+    history = {"t_s": np.arange(5, dtype=float), "pos_bf_m": np.tile(target * 1.5, (5, 1))}
+    fig = plot_ground_track(report._History(history), {"target_bf_m": list(target)})
+    assert len(fig.axes) == 2
