@@ -177,8 +177,16 @@ def _cmd_scenarios(args) -> int:
     return 0
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A command-line mistake is one line naming the command and what was expected,
+    exit status 2 (argparse would print the whole usage block first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="prospector", description=__doc__.split("\n")[0])
+    parser = _OneLineErrors(prog="prospector", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="fly a scenario in the simulator (SIL)")
     run.add_argument("--scenario", required=True, help="scenario name or path to a .toml file")

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,11 +62,23 @@ def test_bad_scenario_file_names_file_key_and_expectation(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_bad_arguments_are_usage_errors_without_traceback(tmp_path):
-    result = prospector("run", "--scenario", "bennu-hover", "--duration", "-5",
-                        "--out", str(tmp_path / "r"))
+
+
+
+@pytest.mark.parametrize("args, words", [
+    (("run", "--scenario", "bennu-hover", "--duration", "-5"), "--duration"),
+    (("run", "--scenario", "bennu-hover", "--seed", "-3"), "--seed"),
+    (("run", "--scenario", "bennu-hover", "--duration", "abc"), "--duration"),
+    (("sweep", "--scenario", "bennu-tag", "--seeds", "5-1"), "--seeds"),
+    (("fly",), "invalid choice"),
+])
+def test_bad_arguments_are_one_line_usage_errors(tmp_path, args, words):
+    result = prospector(*args, "--out", str(tmp_path / "r")) if args[0] != "fly" \
+        else prospector(*args)
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert words in result.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_scenarios_lists_the_default():
