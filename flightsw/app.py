@@ -642,6 +642,10 @@ class FlightSoftware:
             t_us, list(tr.position_i()), list(tr.velocity_i()), list(att.q_i_to_sc),
             list(att.rate_sc_radps), list(tr.pos_sigma_m()), list(tr.vel_sigma_mps()),
             list(att.angle_sigma_rad())))
+        self.port.send(mavlink.MAVLink_probe_nav_bias_message(
+            t_us, list(tr.accel_bias_sc()), list(tr.accel_bias_sigma_mps2()),
+            list(att.bias_sc_radps), list(att.bias_sigma_radps()),
+            min(tr.landmarks_used, 0xFFFFFFFF), min(tr.rejected + att.rejected, 0xFFFFFFFF)))
         if self.tag is not None and self.modes.current in (Mode.DESCENT, Mode.TAG,
                                                            Mode.BACKAWAY):
             pos_bf, vel_bf = self._estimate_bf(t_us * 1e-6)

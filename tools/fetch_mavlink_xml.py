@@ -22,7 +22,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:",
+            # Only pymavlink must come as source; ':all:' would also build pip's build
+            # dependencies (Cython) from source, minutes of compiling on a clean machine.
+            [sys.executable, "-m", "pip", "download", "-q", "--no-binary", "pymavlink",
              "--no-deps", f"pymavlink=={args.version}", "-d", tmp],
             check=True,
         )

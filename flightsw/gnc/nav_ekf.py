@@ -150,6 +150,11 @@ class TranslationEKF:
         d = np.sqrt(np.maximum(np.diag(self.P)[3:6], 0.0))
         return (float(d[0]), float(d[1]), float(d[2]))
 
+    def accel_bias_sigma_mps2(self) -> tuple:
+        self._flush_covariance()
+        d = np.sqrt(np.maximum(np.diag(self.P)[6:9], 0.0))
+        return (float(d[0]), float(d[1]), float(d[2]))
+
     def covariance(self) -> np.ndarray:
         """The 9x9 covariance, propagated to now."""
         self._flush_covariance()

@@ -85,6 +85,10 @@ class AttitudeFilter:
         self.updates += 1
         return True
 
+    def bias_sigma_radps(self) -> tuple[float, float, float]:
+        """One-sigma of the gyro bias estimate per spacecraft axis."""
+        return tuple(math.sqrt(max(p[2], 0.0)) for p in self.cov)
+
     def angle_sigma_rad(self) -> tuple[float, float, float]:
         return tuple(math.sqrt(max(p[0], 0.0)) for p in self.cov)
 

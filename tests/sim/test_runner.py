@@ -96,3 +96,25 @@ def test_star_tracker_silence_takes_hover_to_safe(tmp_path):
     assert summary["final_mode"] == "SAFE"
     events = (tmp_path / "r" / "events.log").read_text()
     assert "star tracker lost" in events
+
+
+def test_navigation_reports_its_bias_estimates_against_the_truth(tmp_path):
+    """PROBE_NAV_BIAS at 1 Hz: the gyro bias estimate converges on the simulator's
+    turn-on bias within its own reported uncertainty."""
+    from sim.world import World
+
+    sc = load_scenario("bennu-hover", {"scenario.seed": 4, "scenario.duration_s": 300.0})
+    run_scenario(sc, tmp_path / "r", write_report=False, progress=False)
+    log = mavutil.mavlink_connection(str(tmp_path / "r" / "flight.tlog"), dialect="prospector")
+    reports = []
+    while (m := log.recv_match(type="PROBE_NAV_BIAS")) is not None:
+        reports.append(m)
+    assert len(reports) >= 290  # one a second once navigation is ready
+    first, last = reports[0], reports[-1]
+    truth_radps = World(sc).imu.gyro_bias_sc_radps
+    for k in range(3):
+        assert last.gyro_bias_sigma_radps[k] < first.gyro_bias_sigma_radps[k]
+        error = abs(last.gyro_bias_sc_radps[k] - truth_radps[k])
+        assert error <= 4.0 * last.gyro_bias_sigma_radps[k], (k, error)
+        assert last.accel_bias_sigma_mps2[k] > 0.0
+    assert last.landmarks_used > first.landmarks_used

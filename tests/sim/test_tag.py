@@ -180,3 +180,13 @@ def test_ninety_nine_percent_ellipse_holds_about_ninety_nine_percent():
     v = d @ np.array([-np.sin(ang), np.cos(ang)])
     inside = np.mean((u / a) ** 2 + (v / b) ** 2 <= 1.0)
     assert abs(inside - 0.99) < 0.003  # fraction of points
+
+
+@pytest.mark.parametrize("latlon", [[95.0, 0.0], [-90.5, 10.0], [0.0, 400.0]])
+def test_target_off_the_body_is_a_one_line_scenario_error(latlon):
+    """The target is a latitude and longitude put on the mesh: one that names no point
+    of the surface is refused when the scenario loads."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("bennu-tag", {"tag.target_latlon_deg": latlon})
+    message = str(info.value)
+    assert "tag.target_latlon_deg" in message and len(message.splitlines()) == 1

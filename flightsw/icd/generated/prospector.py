@@ -6514,6 +6514,7 @@ MAVLINK_MSG_ID_PROBE_SAMPLER_STATUS = 53030
 MAVLINK_MSG_ID_PROBE_SAMPLER_CMD = 53031
 MAVLINK_MSG_ID_PROBE_POWER_THERMAL = 53040
 MAVLINK_MSG_ID_PROBE_NAV_STATE = 53050
+MAVLINK_MSG_ID_PROBE_NAV_BIAS = 53058
 MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS = 53051
 MAVLINK_MSG_ID_PROBE_TAG_STATUS = 53052
 MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE = 53053
@@ -7367,6 +7368,51 @@ class MAVLink_probe_nav_state_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_nav_state_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_nav_bias_message(MAVLink_message):
+    """
+    Sensor biases the navigation estimates, with their one-sigma
+    uncertainties, and the filter's health counters.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_NAV_BIAS
+    msgname = "PROBE_NAV_BIAS"
+    fieldnames = ["time_usec", "accel_bias_sc_mps2", "accel_bias_sigma_mps2", "gyro_bias_sc_radps", "gyro_bias_sigma_radps", "landmarks_used", "rejected"]
+    ordered_fieldnames = ["time_usec", "accel_bias_sc_mps2", "accel_bias_sigma_mps2", "gyro_bias_sc_radps", "gyro_bias_sigma_radps", "landmarks_used", "rejected"]
+    fieldtypes = ["uint64_t", "float", "float", "float", "float", "uint32_t", "uint32_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "accel_bias_sc_mps2": "m/s/s", "accel_bias_sigma_mps2": "m/s/s", "gyro_bias_sc_radps": "rad/s", "gyro_bias_sigma_radps": "rad/s"}
+    native_format = bytearray(b"<QffffII")
+    orders = [0, 1, 2, 3, 4, 5, 6]
+    lengths = [1, 3, 3, 3, 3, 1, 1]
+    array_lengths = [0, 3, 3, 3, 3, 0, 0]
+    crc_extra = 139
+    unpacker = struct.Struct("<Q3f3f3f3fII")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, accel_bias_sc_mps2: Sequence[float], accel_bias_sigma_mps2: Sequence[float], gyro_bias_sc_radps: Sequence[float], gyro_bias_sigma_radps: Sequence[float], landmarks_used: int, rejected: int):
+        MAVLink_message.__init__(self, MAVLink_probe_nav_bias_message.id, MAVLink_probe_nav_bias_message.msgname)
+        self._fieldnames = MAVLink_probe_nav_bias_message.fieldnames
+        self._instance_field = MAVLink_probe_nav_bias_message.instance_field
+        self._instance_offset = MAVLink_probe_nav_bias_message.instance_offset
+        self.time_usec = time_usec
+        self.accel_bias_sc_mps2 = accel_bias_sc_mps2
+        self.accel_bias_sigma_mps2 = accel_bias_sigma_mps2
+        self.gyro_bias_sc_radps = gyro_bias_sc_radps
+        self.gyro_bias_sigma_radps = gyro_bias_sigma_radps
+        self.landmarks_used = landmarks_used
+        self.rejected = rejected
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.accel_bias_sc_mps2[0], self.accel_bias_sc_mps2[1], self.accel_bias_sc_mps2[2], self.accel_bias_sigma_mps2[0], self.accel_bias_sigma_mps2[1], self.accel_bias_sigma_mps2[2], self.gyro_bias_sc_radps[0], self.gyro_bias_sc_radps[1], self.gyro_bias_sc_radps[2], self.gyro_bias_sigma_radps[0], self.gyro_bias_sigma_radps[1], self.gyro_bias_sigma_radps[2], self.landmarks_used, self.rejected), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_nav_bias_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_guidance_status_message(MAVLink_message):
@@ -17817,6 +17863,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_SAMPLER_CMD: MAVLink_probe_sampler_cmd_message,
     MAVLINK_MSG_ID_PROBE_POWER_THERMAL: MAVLink_probe_power_thermal_message,
     MAVLINK_MSG_ID_PROBE_NAV_STATE: MAVLink_probe_nav_state_message,
+    MAVLINK_MSG_ID_PROBE_NAV_BIAS: MAVLink_probe_nav_bias_message,
     MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS: MAVLink_probe_guidance_status_message,
     MAVLINK_MSG_ID_PROBE_TAG_STATUS: MAVLink_probe_tag_status_message,
     MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE: MAVLink_probe_mass_estimate_message,
@@ -18830,6 +18877,38 @@ class MAVLink(object):
 
         """
         self.send(self.probe_nav_state_encode(time_usec, pos_i_m, vel_i_mps, q_i_to_sc, rate_sc_radps, pos_sigma_m, vel_sigma_mps, att_sigma_rad), force_mavlink1=force_mavlink1)
+
+    def probe_nav_bias_encode(self, time_usec: int, accel_bias_sc_mps2: Sequence[float], accel_bias_sigma_mps2: Sequence[float], gyro_bias_sc_radps: Sequence[float], gyro_bias_sigma_radps: Sequence[float], landmarks_used: int, rejected: int) -> MAVLink_probe_nav_bias_message:
+        """
+        Sensor biases the navigation estimates, with their one-sigma
+        uncertainties, and the filter's health counters.
+
+        time_usec                 : Mission time of the estimate. [us] (type:uint64_t)
+        accel_bias_sc_mps2        : Accelerometer bias, spacecraft frame. [m/s/s] (type:float)
+        accel_bias_sigma_mps2        : Accelerometer bias one-sigma per axis. [m/s/s] (type:float)
+        gyro_bias_sc_radps        : Gyro bias, spacecraft frame. [rad/s] (type:float)
+        gyro_bias_sigma_radps        : Gyro bias one-sigma per axis. [rad/s] (type:float)
+        landmarks_used            : Landmark bearings accepted since start. (type:uint32_t)
+        rejected                  : Measurements gated out since start (translation and attitude filters). (type:uint32_t)
+
+        """
+        return MAVLink_probe_nav_bias_message(time_usec, accel_bias_sc_mps2, accel_bias_sigma_mps2, gyro_bias_sc_radps, gyro_bias_sigma_radps, landmarks_used, rejected)
+
+    def probe_nav_bias_send(self, time_usec: int, accel_bias_sc_mps2: Sequence[float], accel_bias_sigma_mps2: Sequence[float], gyro_bias_sc_radps: Sequence[float], gyro_bias_sigma_radps: Sequence[float], landmarks_used: int, rejected: int, force_mavlink1: bool = False) -> None:
+        """
+        Sensor biases the navigation estimates, with their one-sigma
+        uncertainties, and the filter's health counters.
+
+        time_usec                 : Mission time of the estimate. [us] (type:uint64_t)
+        accel_bias_sc_mps2        : Accelerometer bias, spacecraft frame. [m/s/s] (type:float)
+        accel_bias_sigma_mps2        : Accelerometer bias one-sigma per axis. [m/s/s] (type:float)
+        gyro_bias_sc_radps        : Gyro bias, spacecraft frame. [rad/s] (type:float)
+        gyro_bias_sigma_radps        : Gyro bias one-sigma per axis. [rad/s] (type:float)
+        landmarks_used            : Landmark bearings accepted since start. (type:uint32_t)
+        rejected                  : Measurements gated out since start (translation and attitude filters). (type:uint32_t)
+
+        """
+        self.send(self.probe_nav_bias_encode(time_usec, accel_bias_sc_mps2, accel_bias_sigma_mps2, gyro_bias_sc_radps, gyro_bias_sigma_radps, landmarks_used, rejected), force_mavlink1=force_mavlink1)
 
     def probe_guidance_status_encode(self, time_usec: int, target_bf_m: Sequence[float], pos_err_bf_m: Sequence[float], att_err_rad: float, dv_total_mps: float) -> MAVLink_probe_guidance_status_message:
         """
