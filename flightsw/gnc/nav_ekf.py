@@ -178,20 +178,16 @@ class TranslationEKF:
         so it is propagated over the accumulated interval in one numpy step: the
         rotation to the inertial frame barely moves within a second.
         """
-        b = self.x[6:9]
-        f = (specific_force_sc[0] - b[0], specific_force_sc[1] - b[1],
-             specific_force_sc[2] - b[2])
-        f_i = q_rotate(q_i_to_sc, f)
-        x = self.x
-        g = self.gravity_i((x[0], x[1], x[2]))
+        # Python floats, not numpy scalars: the same IEEE arithmetic, 3x cheaper at 10 Hz.
+        x0, x1, x2, v0, v1, v2, b0, b1, b2 = self.x.tolist()
+        f_i = q_rotate(q_i_to_sc, (specific_force_sc[0] - b0, specific_force_sc[1] - b1,
+                                   specific_force_sc[2] - b2))
+        g = self.gravity_i((x0, x1, x2))
         a = (f_i[0] + g[0], f_i[1] + g[1], f_i[2] + g[2])
         h2 = 0.5 * dt_s * dt_s
-        x0, x1, x2 = x[0] + x[3] * dt_s + a[0] * h2, x[1] + x[4] * dt_s + a[1] * h2, \
-            x[2] + x[5] * dt_s + a[2] * h2
-        x[0], x[1], x[2] = x0, x1, x2
-        x[3] += a[0] * dt_s
-        x[4] += a[1] * dt_s
-        x[5] += a[2] * dt_s
+        self.x[0:6] = (x0 + v0 * dt_s + a[0] * h2, x1 + v1 * dt_s + a[1] * h2,
+                       x2 + v2 * dt_s + a[2] * h2,
+                       v0 + a[0] * dt_s, v1 + a[1] * dt_s, v2 + a[2] * dt_s)
         self._pending_dt_s += dt_s
         self._pending_q = q_i_to_sc
         self._sample_dt_s = dt_s
