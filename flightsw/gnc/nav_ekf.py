@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import Quat, q_rotate
+from flightsw.gnc.quat import Quat, mat_vec, q_rotate
 
 N_STATE = 9
 CHI2_2DOF_GATE = 25.0  # ~ 5 sigma for two degrees of freedom
@@ -72,13 +72,6 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mat3_vec(m, v) -> tuple:
-    """3x3 (nested sequences) times a 3-vector, Python floats."""
-    return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2],
-            m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
-            m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
-
-
 def _inverse3(a) -> list:
     """Inverse of a 3x3 matrix by cofactors (Python floats)."""
     (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
@@ -87,19 +80,6 @@ def _inverse3(a) -> list:
     return [[c00 / det, (a02 * a21 - a01 * a22) / det, (a01 * a12 - a02 * a11) / det],
             [c01 / det, (a00 * a22 - a02 * a20) / det, (a02 * a10 - a00 * a12) / det],
             [c02 / det, (a01 * a20 - a00 * a21) / det, (a00 * a11 - a01 * a10) / det]]
-
-
-def _solve3(a, b) -> tuple:
-    """Solve the 3x3 system a x = b by Cramer's rule (Python floats)."""
-    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
-    c0 = a11 * a22 - a12 * a21
-    c1 = a12 * a20 - a10 * a22
-    c2 = a10 * a21 - a11 * a20
-    det = a00 * c0 + a01 * c1 + a02 * c2
-    x0 = (b[0] * c0 + a01 * (a12 * b[2] - b[1] * a22) + a02 * (b[1] * a21 - a11 * b[2])) / det
-    x1 = (a00 * (b[1] * a22 - a12 * b[2]) + b[0] * c1 + a02 * (a10 * b[2] - b[1] * a20)) / det
-    x2 = (a00 * (a11 * b[2] - b[1] * a21) + a01 * (b[1] * a20 - a10 * b[2]) + b[0] * c2) / det
-    return (x0, x1, x2)
 
 
 class TranslationEKF:
@@ -280,7 +260,7 @@ class TranslationEKF:
             u = q_rotate(q_i_to_sc, los_sc)
             n = math.sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2])
             u = (u[0] / n, u[1] / n, u[2] / n)
-            land_i = _mat3_vec(rot, landmark_bf)
+            land_i = mat_vec(rot, landmark_bf)
             along = u[0] * land_i[0] + u[1] * land_i[1] + u[2] * land_i[2]
             for i in range(3):
                 for j in range(3):
@@ -289,7 +269,7 @@ class TranslationEKF:
         # The condition number only gates (a boolean with a wide margin), so LAPACK is fine.
         if len(observations) < 2 or np.linalg.cond(np.array(a)) > 1e8:
             return False
-        pos = _solve3(a, rhs)
+        pos = mat_vec(_inverse3(a), rhs)
         w = self.body.spin_vector_i()
         vel = (w[1] * pos[2] - w[2] * pos[1], w[2] * pos[0] - w[0] * pos[2],
                w[0] * pos[1] - w[1] * pos[0])
@@ -313,7 +293,7 @@ class TranslationEKF:
         info_vec = [0.0, 0.0, 0.0]
         used = 0
         for landmark_bf, los_sc in observations:
-            lx, ly, lz = _mat3_vec(rot_bf, landmark_bf)
+            lx, ly, lz = mat_vec(rot_bf, landmark_bf)
             dx, dy, dz = lx - rx, ly - ry, lz - rz
             rho = math.sqrt(dx * dx + dy * dy + dz * dz)
             if rho < 1e-3:
@@ -321,7 +301,7 @@ class TranslationEKF:
             u_pred = (dx / rho, dy / rho, dz / rho)
             # A catalogue position error looks like an angle of error / range.
             var = var_angle + (catalogue_sigma_m / rho) ** 2
-            mx, my, mz = _mat3_vec(rot_sc, los_sc)
+            mx, my, mz = mat_vec(rot_sc, los_sc)
             # Tangent basis perpendicular to the predicted line of sight; the
             # measurement rows are h = -e / rho on the position.
             e1, e2 = _tangent_basis(u_pred)
@@ -368,8 +348,8 @@ class TranslationEKF:
             return False
         b_i = q_rotate(q_i_to_sc, boresight_sc)
         rot_bf = self.body.rotation_bf_to_i(t_s)
-        n_i = _mat3_vec(rot_bf, plane_normal_bf)
-        p_i = _mat3_vec(rot_bf, plane_point_bf)
+        n_i = mat_vec(rot_bf, plane_normal_bf)
+        p_i = mat_vec(rot_bf, plane_point_bf)
         cos_incidence = n_i[0] * b_i[0] + n_i[1] * b_i[1] + n_i[2] * b_i[2]
         if cos_incidence > -0.5:  # looking along the surface, not at it
             return False
@@ -405,7 +385,7 @@ class TranslationEKF:
         self._flush_covariance()
         pp = self._pos_block()
         s = tuple(tuple(pp[i][j] + (var if i == j else 0.0) for j in range(3)) for i in range(3))
-        nis = sum(innov[i] * v for i, v in enumerate(_solve3(s, innov)))
+        nis = sum(innov[i] * v for i, v in enumerate(mat_vec(_inverse3(s), innov)))
         if nis > CHI2_2DOF_GATE + 5.0:
             self.rejected += 1
             return False
