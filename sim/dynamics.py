@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import mat_t_vec, mat_vec
 
 GravityBf = Callable[[float, float, float], tuple[float, float, float]]
 
@@ -45,22 +44,25 @@ class RigidBodyDynamics:
         self.gravity_bf = gravity_bf
         self.gravity_evaluations = 0
 
-    def _gravity_i(self, t_s, x, y, z):
-        m = self.body.rotation_bf_to_i(t_s)
-        r_bf = mat_t_vec(m, (x, y, z))
-        a_bf = self.gravity_bf(r_bf[0], r_bf[1], r_bf[2])
-        self.gravity_evaluations += 1
-        return mat_vec(m, a_bf)
-
     def _deriv(self, t, s, thrust_i, wheel_torque_sc, motor_torque):
         # s = [x, y, z, vx, vy, vz, qw, qx, qy, qz, wx, wy, wz, h0..hn]
-        gx, gy, gz = self._gravity_i(t, s[0], s[1], s[2])
+        # Gravity: position to body-fixed (M^T r), the field there, back to inertial
+        # (M a).  Written out because this runs four times per step and helper calls
+        # would cost more than the arithmetic.
+        m0, m1, m2 = self.body.rotation_bf_to_i(t)
+        x, y, z = s[0], s[1], s[2]
+        bx, by, bz = self.gravity_bf(m0[0] * x + m1[0] * y + m2[0] * z,
+                                     m0[1] * x + m1[1] * y + m2[1] * z,
+                                     m0[2] * x + m1[2] * y + m2[2] * z)
+        self.gravity_evaluations += 1
+        gx = m0[0] * bx + m0[1] * by + m0[2] * bz
+        gy = m1[0] * bx + m1[1] * by + m1[2] * bz
+        gz = m2[0] * bx + m2[1] * by + m2[2] * bz
         qw, qx, qy, qz = s[6], s[7], s[8], s[9]
         wx, wy, wz = s[10], s[11], s[12]
         ix, iy, iz = self.inertia
         hx = hy = hz = 0.0
-        for j, a in enumerate(self.wheel_axes):
-            h = s[13 + j]
+        for a, h in zip(self.wheel_axes, s[13:]):
             hx += a[0] * h
             hy += a[1] * h
             hz += a[2] * h
@@ -69,7 +71,7 @@ class RigidBodyDynamics:
         tx = -(wy * lz - wz * ly) + wheel_torque_sc[0]
         ty = -(wz * lx - wx * lz) + wheel_torque_sc[1]
         tz = -(wx * ly - wy * lx) + wheel_torque_sc[2]
-        d = [
+        return [
             s[3], s[4], s[5],
             gx + thrust_i[0], gy + thrust_i[1], gz + thrust_i[2],
             0.5 * (-qx * wx - qy * wy - qz * wz),
@@ -77,9 +79,8 @@ class RigidBodyDynamics:
             0.5 * (qw * wy - qx * wz + qz * wx),
             0.5 * (qw * wz + qx * wy - qy * wx),
             tx / ix, ty / iy, tz / iz,
+            *motor_torque,
         ]
-        d.extend(motor_torque)
-        return d
 
     def step(self, state: SpacecraftState, dt_s: float, thrust_accel_i: tuple,
              motor_torque_nm: tuple, ext_torque_sc: tuple = (0.0, 0.0, 0.0)) -> SpacecraftState:
@@ -94,17 +95,16 @@ class RigidBodyDynamics:
               *state.wheel_momentum_nms]
         t0 = state.t_s
         h = dt_s
-        n = len(s0)
+        hh = 0.5 * h
         args = (thrust_accel_i, wheel_torque_sc, motor_torque_nm)
-        k1 = self._deriv(t0, s0, *args)
-        s1 = [s0[i] + 0.5 * h * k1[i] for i in range(n)]
-        k2 = self._deriv(t0 + 0.5 * h, s1, *args)
-        s2 = [s0[i] + 0.5 * h * k2[i] for i in range(n)]
-        k3 = self._deriv(t0 + 0.5 * h, s2, *args)
-        s3 = [s0[i] + h * k3[i] for i in range(n)]
-        k4 = self._deriv(t0 + h, s3, *args)
+        deriv = self._deriv
+        k1 = deriv(t0, s0, *args)
+        k2 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k1)], *args)
+        k3 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k2)], *args)
+        k4 = deriv(t0 + h, [a + h * b for a, b in zip(s0, k3)], *args)
         h6 = h / 6.0
-        s = [s0[i] + h6 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]) for i in range(n)]
+        s = [a + h6 * (b1 + 2.0 * (b2 + b3) + b4)
+             for a, b1, b2, b3, b4 in zip(s0, k1, k2, k3, k4)]
         qn = (s[6] * s[6] + s[7] * s[7] + s[8] * s[8] + s[9] * s[9]) ** 0.5
         if s[6] < 0.0:
             qn = -qn

@@ -146,7 +146,10 @@ class LandmarkCameraModel:
         self.noise = noise
         self.catalogue = np.asarray(catalogue_bf_m, dtype=float)
         norms = np.linalg.norm(self.catalogue, axis=1)
-        self._normals = self.catalogue / norms[:, None]
+        # (3, N) component rows: elementwise arithmetic on contiguous rows is what makes
+        # the visibility pass over ~1000 landmarks cheap.
+        self._rows = np.ascontiguousarray(self.catalogue.T)
+        self._normal_rows = np.ascontiguousarray((self.catalogue / norms[:, None]).T)
         self.sigma_rad = sigma_rad
         self.cos_fov = math.cos(math.radians(fov_half_deg))
         self.max_landmarks = max_landmarks
@@ -158,15 +161,20 @@ class LandmarkCameraModel:
         if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
             return []
         np = self._np
-        d = self.catalogue - np.asarray(pos_bf)
-        rng = np.linalg.norm(d, axis=1)
-        u = d / rng[:, None]
-        # Elementwise, not u @ b: BLAS kernels differ between CPUs and the same seed
-        # must give the same log on every machine.
+        cx, cy, cz = self._rows
+        px, py, pz = pos_bf
+        dx, dy, dz = cx - px, cy - py, cz - pz
+        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+        # In view: angle off the boresight inside the field of view (d.b > cos_fov |d|);
+        # facing the camera (d.n < -0.2 |d|); not touching it.  Elementwise, not a matrix
+        # product: BLAS kernels differ between CPUs and the same seed must give the same
+        # log on every machine.
         bx, by, bz = boresight_bf
-        cos_off = u[:, 0] * bx + u[:, 1] * by + u[:, 2] * bz
-        facing = -(u * self._normals).sum(axis=1)
-        visible = np.flatnonzero((cos_off > self.cos_fov) & (facing > 0.2) & (rng > 1.0))
+        nx, ny, nz = self._normal_rows
+        along = dx * bx + dy * by + dz * bz
+        toward = dx * nx + dy * ny + dz * nz
+        visible = np.flatnonzero((along > self.cos_fov * rng) & (toward < -0.2 * rng)
+                                 & (rng > 1.0))
         if visible.size == 0:
             return []
         # A random subset of what is in view, not the ones nearest the boresight: the
@@ -179,7 +187,8 @@ class LandmarkCameraModel:
         m = rotation_bf_to_i
         out = []
         for k in order.tolist():
-            ux, uy, uz = u[k].tolist()
+            r = float(rng[k])
+            ux, uy, uz = float(dx[k]) / r, float(dy[k]) / r, float(dz[k]) / r
             # Angular noise: a small random tilt perpendicular to the line of sight.
             e1 = (0.0, uz, -uy) if abs(ux) < 0.9 else (-uz, 0.0, ux)
             n1 = math.sqrt(e1[0] ** 2 + e1[1] ** 2 + e1[2] ** 2)
