@@ -62,7 +62,7 @@ class RigidBodyDynamics:
         wx, wy, wz = s[10], s[11], s[12]
         ix, iy, iz = self.inertia
         hx = hy = hz = 0.0
-        for a, h in zip(self.wheel_axes, s[13:]):
+        for a, h in zip(self.wheel_axes, s[13:], strict=True):
             hx += a[0] * h
             hy += a[1] * h
             hz += a[2] * h
@@ -99,12 +99,12 @@ class RigidBodyDynamics:
         args = (thrust_accel_i, wheel_torque_sc, motor_torque_nm)
         deriv = self._deriv
         k1 = deriv(t0, s0, *args)
-        k2 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k1)], *args)
-        k3 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k2)], *args)
-        k4 = deriv(t0 + h, [a + h * b for a, b in zip(s0, k3)], *args)
+        k2 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k1, strict=True)], *args)
+        k3 = deriv(t0 + hh, [a + hh * b for a, b in zip(s0, k2, strict=True)], *args)
+        k4 = deriv(t0 + h, [a + h * b for a, b in zip(s0, k3, strict=True)], *args)
         h6 = h / 6.0
         s = [a + h6 * (b1 + 2.0 * (b2 + b3) + b4)
-             for a, b1, b2, b3, b4 in zip(s0, k1, k2, k3, k4)]
+             for a, b1, b2, b3, b4 in zip(s0, k1, k2, k3, k4, strict=True)]
         qn = (s[6] * s[6] + s[7] * s[7] + s[8] * s[8] + s[9] * s[9]) ** 0.5
         if s[6] < 0.0:
             qn = -qn
