@@ -69,7 +69,7 @@ class FlightConfig:
     # log differ from run to run, so deterministic runs leave them out.
     timing_telemetry: bool = False
     # On-board landmark catalogue (Natural Feature Tracking), body-fixed, m;
-    # PROBE_NAVCAM_LANDMARK.landmark_id indexes it.
+    # PROBE_NAVCAM_LANDMARKS.landmark_id indexes it.
     landmarks_bf_m: tuple = ()
     tag: TagSite | None = None
     prospect: ProspectConfig | None = None

@@ -175,67 +175,69 @@ def parameter_overrides(sc, params_file: Path | None) -> dict:
 
 
 class History:
-    """1 Hz samples of truth and estimates, preallocated: memory flat in run length."""
+    """1 Hz samples of truth and estimates, preallocated: memory flat in run length.
+
+    One float row per sample, written with a single assignment (a dozen separate
+    numpy stores cost more than the quantities they store); trimmed() hands out the
+    named columns.
+    """
 
     def __init__(self, n: int, n_wheels: int):
         self.n = 0
-        self.arrays = {
-            "t_s": np.zeros(n),
-            "hover_err_m": np.zeros(n),
-            "pos_err_bf_m": np.zeros((n, 3)),
-            "nav_err_m": np.full(n, np.nan),
-            "nav_sigma_m": np.full(n, np.nan),
-            "att_err_deg": np.zeros(n),
-            "thruster_on_s": np.zeros((n, 8)),
-            "dv_cum_mps": np.zeros(n),
-            "wheel_speed_radps": np.zeros((n, n_wheels)),
-            "mode": np.zeros(n, dtype=np.int8),
-            "altitude_m": np.zeros(n),
-            "pos_bf_m": np.zeros((n, 3)),
+        # (name, width): scalars are 1 wide; trimmed() gives them as 1-d arrays.
+        self.layout = [
+            ("t_s", 1), ("hover_err_m", 1), ("pos_err_bf_m", 3), ("nav_err_m", 1),
+            ("nav_sigma_m", 1), ("att_err_deg", 1), ("thruster_on_s", 8), ("dv_cum_mps", 1),
+            ("wheel_speed_radps", n_wheels), ("mode", 1), ("altitude_m", 1), ("pos_bf_m", 3),
             # Touch-and-go: sampler-head height above the target plane and the
             # spacecraft's speed along the plane's normal (NaN without a target).
-            "head_height_m": np.full(n, np.nan),
-            "vert_speed_mps": np.full(n, np.nan),
-        }
+            ("head_height_m", 1), ("vert_speed_mps", 1),
+        ]
+        self._rows = np.zeros((n, sum(w for _, w in self.layout)))
         self._last_on = [0.0] * 8
 
     def sample(self, t_s: float, world: World, fsw: FlightSoftware) -> None:
         i = self.n
-        if i >= len(self.arrays["t_s"]):
+        if i >= len(self._rows):
             return
-        a = self.arrays
-        a["t_s"][i] = t_s
+        nan = math.nan
         target = fsw.guidance.target_bf_m
         pos_bf = world.position_bf()
         err = (pos_bf[0] - target[0], pos_bf[1] - target[1], pos_bf[2] - target[2])
-        a["pos_err_bf_m"][i] = err
-        a["hover_err_m"][i] = math.sqrt(err[0] ** 2 + err[1] ** 2 + err[2] ** 2)
         tr = fsw.nav.translation
+        nav_err = nav_sigma = nan
         if tr.initialised:
-            est, true = tr.position_i(), world.state.pos_i_m
-            a["nav_err_m"][i] = math.dist(est, true)
-            a["nav_sigma_m"][i] = math.sqrt(sum(s * s for s in tr.pos_sigma_m()))
-        a["att_err_deg"][i] = math.degrees(world.pointing_error_rad())
+            nav_err = math.dist(tr.position_i(), world.state.pos_i_m)
+            nav_sigma = math.sqrt(sum(s * s for s in tr.pos_sigma_m()))
         on = world.thruster_on_s_total
-        a["thruster_on_s"][i] = [on[k] - self._last_on[k] for k in range(8)]
+        on_step = [on[k] - self._last_on[k] for k in range(8)]
         self._last_on = list(on)
-        a["dv_cum_mps"][i] = world.impulse_ns_total / world.mass_kg
-        a["wheel_speed_radps"][i] = world.wheel_speeds_radps()
-        a["mode"][i] = int(fsw.modes.current)
-        a["altitude_m"][i] = world.altitude_m()
-        a["pos_bf_m"][i] = pos_bf
+        head_h = vert_speed = nan
         if world.site is not None:
             site = world.site
-            a["head_height_m"][i] = site.plane_height_m(world.head_position_bf())
+            head_h = site.plane_height_m(world.head_position_bf())
             st = world.state
             rel_i = world.body.relative_velocity_i(st.pos_i_m, st.vel_i_mps)
             rel_bf = world.body.i_to_bf(st.t_s, rel_i)
             n = site.normal_bf
-            a["vert_speed_mps"][i] = rel_bf[0] * n[0] + rel_bf[1] * n[1] + rel_bf[2] * n[2]
+            vert_speed = rel_bf[0] * n[0] + rel_bf[1] * n[1] + rel_bf[2] * n[2]
+        self._rows[i] = [
+            t_s, math.sqrt(err[0] ** 2 + err[1] ** 2 + err[2] ** 2), *err, nav_err, nav_sigma,
+            math.degrees(world.pointing_error_rad()), *on_step,
+            world.impulse_ns_total / world.mass_kg, *world.wheel_speeds_radps(),
+            int(fsw.modes.current), world.altitude_m(), *pos_bf, head_h, vert_speed,
+        ]
         self.n += 1
 
     def trimmed(self) -> dict:
-        return {k: v[: self.n] for k, v in self.arrays.items()}
+        out = {}
+        col = 0
+        for name, width in self.layout:
+            block = self._rows[: self.n, col: col + width]
+            out[name] = block[:, 0].copy() if width == 1 else block.copy()
+            col += width
+        out["mode"] = out["mode"].astype(np.int8)
+        return out
 
 
 def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None = None,

@@ -185,7 +185,7 @@ class LandmarkCameraModel:
         else:
             order = visible
         m = rotation_bf_to_i
-        out = []
+        seen = []
         for k in order.tolist():
             r = float(rng[k])
             ux, uy, uz = float(dx[k]) / r, float(dy[k]) / r, float(dz[k]) / r
@@ -202,10 +202,25 @@ class LandmarkCameraModel:
             u_i = (m[0][0] * noisy[0] + m[0][1] * noisy[1] + m[0][2] * noisy[2],
                    m[1][0] * noisy[0] + m[1][1] * noisy[1] + m[1][2] * noisy[2],
                    m[2][0] * noisy[0] + m[2][1] * noisy[1] + m[2][2] * noisy[2])
-            u_sc = q_rotate_inv(q_i_to_sc, u_i)
-            out.append(mavlink.MAVLink_probe_navcam_landmark_message(
-                t_us, k, list(u_sc), self.sigma_rad))
-        return out
+            seen.append((k, q_rotate_inv(q_i_to_sc, u_i)))
+        return landmark_messages(t_us, seen, self.sigma_rad)
+
+
+LANDMARKS_PER_MESSAGE = 8  # PROBE_NAVCAM_LANDMARKS holds up to 8
+
+
+def landmark_messages(t_us: int, seen: list, sigma_rad: float) -> list:
+    """(landmark id, unit line of sight in the spacecraft frame) pairs of one image as
+    PROBE_NAVCAM_LANDMARKS messages, 8 to a message."""
+    out = []
+    for start in range(0, len(seen), LANDMARKS_PER_MESSAGE):
+        chunk = seen[start:start + LANDMARKS_PER_MESSAGE]
+        pad = LANDMARKS_PER_MESSAGE - len(chunk)
+        ids = [k for k, _ in chunk] + [0] * pad
+        los = [c for _, u in chunk for c in u] + [0.0] * (3 * pad)
+        out.append(mavlink.MAVLink_probe_navcam_landmarks_message(
+            t_us, len(chunk), ids, los, sigma_rad))
+    return out
 
 
 class SamplerStatusModel:

@@ -120,20 +120,24 @@ class LandmarkSighting:
 
 
 class NavCamera(_SensorDriver):
-    """Position fixes (PROBE_NAVCAM_FIX) and landmark sightings (PROBE_NAVCAM_LANDMARK)."""
+    """Position fixes (PROBE_NAVCAM_FIX) and landmark sightings (PROBE_NAVCAM_LANDMARKS)."""
 
     def __init__(self, port: BusPort):
         super().__init__()
         port.subscribe("PROBE_NAVCAM_FIX", self._on_msg)
-        port.subscribe("PROBE_NAVCAM_LANDMARK", self._on_landmark)
+        port.subscribe("PROBE_NAVCAM_LANDMARKS", self._on_landmarks)
         self._sightings: list[LandmarkSighting] = []
         self.sightings_count = 0
 
-    def _on_landmark(self, m) -> None:
-        u = m.los_sc
-        self._sightings.append(LandmarkSighting(m.time_usec, m.landmark_id, (u[0], u[1], u[2]),
-                                                m.sigma_rad))
-        self.sightings_count += 1
+    def _on_landmarks(self, m) -> None:
+        ids, u = m.landmark_id, m.los_sc
+        count = min(m.count, len(ids))
+        if count != m.count:
+            self.invalid_count += 1  # more than the message can hold: keep what it holds
+        for k in range(count):
+            self._sightings.append(LandmarkSighting(
+                m.time_usec, ids[k], (u[3 * k], u[3 * k + 1], u[3 * k + 2]), m.sigma_rad))
+        self.sightings_count += count
 
     def take_sightings(self) -> list[LandmarkSighting]:
         out, self._sightings = self._sightings, []

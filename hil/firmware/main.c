@@ -206,8 +206,8 @@ DEVICE(probe_lidar_range)
 #ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_FIX
 DEVICE(probe_navcam_fix)
 #endif
-#ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK
-DEVICE(probe_navcam_landmark)
+#ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS
+DEVICE(probe_navcam_landmarks)
 #endif
 #ifdef MAVLINK_MSG_ID_PROBE_WHEEL_STATUS
 DEVICE(probe_wheel_status)
@@ -249,8 +249,8 @@ static const device_t sensors[] = {
 #ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_FIX
     {MAVLINK_MSG_ID_PROBE_NAVCAM_FIX, model_probe_navcam_fix},
 #endif
-#ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK
-    {MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK, model_probe_navcam_landmark},
+#ifdef MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS
+    {MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS, model_probe_navcam_landmarks},
 #endif
 #ifdef MAVLINK_MSG_ID_PROBE_WHEEL_STATUS
     {MAVLINK_MSG_ID_PROBE_WHEEL_STATUS, model_probe_wheel_status},

@@ -362,7 +362,7 @@ def test_cached_gravity_survives_jumps(points):
     cached = CachedGravity(g)
     for direction, log10_altitude in points:
         p = _above_surface(direction, 10.0**log10_altitude)
-        assert _rel(cached.acceleration_xyz(*p.tolist()), g.acceleration(p)) <= 1e-5
+        assert _rel(cached.acceleration_xyz(*p.tolist()), g.acceleration(p)) <= cached.rel_tol
 
 
 def test_cached_gravity_mostly_uses_the_expansion_in_a_hover():
@@ -381,6 +381,29 @@ def test_cached_gravity_mostly_uses_the_expansion_in_a_hover():
     assert cached.calls == len(path)
     assert cached.exact_evaluations <= 0.02 * len(path)
     assert cached.radius_m > 0.5 * METER
+
+
+def test_cached_gravity_descent_over_a_low_site_uses_the_true_height():
+    """A touch-and-go-like descent onto a site well inside the circumscribing sphere
+    (where d - R is negative): the ball is sized by the surface distance, kept as a
+    moving lower bound, so the error stays within rel_tol with few distance evaluations."""
+    g = _model()
+    cached = CachedGravity(g)
+    # The equator at -90 deg longitude: the short (y) axis, ~35 m below the sphere.
+    up = np.array([0.0, -1.0, 0.0])
+    surface_m = _caster().surface_radius_m(up)
+    assert surface_m < g.circumscribing_radius_m - 10.0 * METER
+    heights_m = np.geomspace(300.0, 1.0, 4000)
+    path = up * (surface_m + heights_m)[:, None]
+    exact = g.acceleration(path)
+    worst = max(_rel(cached.acceleration_xyz(*p.tolist()), a)
+                for p, a in zip(path, exact, strict=True))
+    assert worst <= cached.rel_tol
+    # One exact distance per ~10 % of height: ln(300) / ln(1 / 0.9) ~ 54, plus the first.
+    assert cached.distance_evaluations <= 60
+    # At 30 m the ball is set by the 30 m height, not by d - R < 0 (no expansion at all).
+    cached.acceleration_xyz(*(up * (surface_m + 30.0)).tolist())
+    assert cached.radius_m > 0.05 * METER
 
 
 def test_cached_gravity_inside_body_evaluates_exactly():

@@ -53,7 +53,7 @@ def test_flight_log_is_a_standard_tlog_that_mavutil_reads(tmp_path):
         counts[msg.get_type()] = counts.get(msg.get_type(), 0) + 1
     assert sum(counts.values()) == summary["messages_logged"]
     # Both directions are in the log: sensors in, actuators and telemetry out.
-    for kind in ("HIGHRES_IMU", "PROBE_STAR_TRACKER", "PROBE_NAVCAM_LANDMARK", "PROBE_WHEEL_CMD",
+    for kind in ("HIGHRES_IMU", "PROBE_STAR_TRACKER", "PROBE_NAVCAM_LANDMARKS", "PROBE_WHEEL_CMD",
                  "PROBE_NAV_STATE", "HEARTBEAT", "COMMAND_LONG", "COMMAND_ACK", "STATUSTEXT"):
         assert counts.get(kind, 0) > 0, kind
     # Mission epoch of the scenario: 2020-10-20T00:00:00Z.

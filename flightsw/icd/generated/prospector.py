@@ -6502,7 +6502,7 @@ MAVLINK_MSG_ID_UNKNOWN = -2
 MAVLINK_MSG_ID_PROBE_STAR_TRACKER = 53000
 MAVLINK_MSG_ID_PROBE_LIDAR_RANGE = 53001
 MAVLINK_MSG_ID_PROBE_NAVCAM_FIX = 53002
-MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK = 53003
+MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS = 53005
 MAVLINK_MSG_ID_PROBE_LIDAR_SCAN = 53004
 MAVLINK_MSG_ID_PROBE_THRUSTER_CMD = 53010
 MAVLINK_MSG_ID_PROBE_WHEEL_CMD = 53011
@@ -6860,46 +6860,50 @@ class MAVLink_probe_navcam_fix_message(MAVLink_message):
 setattr(MAVLink_probe_navcam_fix_message, "name", mavlink_msg_deprecated_name_property())
 
 
-class MAVLink_probe_navcam_landmark_message(MAVLink_message):
+class MAVLink_probe_navcam_landmarks_message(MAVLink_message):
     """
-    One landmark seen by the navigation camera (for landmark-level
-    filters).
+    Landmarks seen in one navigation camera image (for landmark-level
+    filters), up to 8 per message; an image with more is sent as
+    several messages with the same time_usec.  One message per image
+    rather than one per landmark: a quarter of all device traffic was
+    landmark frames.
     """
 
-    id = MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK
-    msgname = "PROBE_NAVCAM_LANDMARK"
-    fieldnames = ["time_usec", "landmark_id", "los_sc", "sigma_rad"]
-    ordered_fieldnames = ["time_usec", "los_sc", "sigma_rad", "landmark_id"]
-    fieldtypes = ["uint64_t", "uint16_t", "float", "float"]
+    id = MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS
+    msgname = "PROBE_NAVCAM_LANDMARKS"
+    fieldnames = ["time_usec", "count", "landmark_id", "los_sc", "sigma_rad"]
+    ordered_fieldnames = ["time_usec", "los_sc", "sigma_rad", "landmark_id", "count"]
+    fieldtypes = ["uint64_t", "uint8_t", "uint16_t", "float", "float"]
     fielddisplays_by_name: Dict[str, str] = {}
     fieldenums_by_name: Dict[str, str] = {}
     fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "sigma_rad": "rad"}
-    native_format = bytearray(b"<QffH")
-    orders = [0, 3, 1, 2]
-    lengths = [1, 3, 1, 1]
-    array_lengths = [0, 3, 0, 0]
-    crc_extra = 26
-    unpacker = struct.Struct("<Q3ffH")
+    native_format = bytearray(b"<QffHB")
+    orders = [0, 4, 3, 1, 2]
+    lengths = [1, 24, 1, 8, 1]
+    array_lengths = [0, 24, 0, 8, 0]
+    crc_extra = 21
+    unpacker = struct.Struct("<Q24ff8HB")
     instance_field = None
     instance_offset = -1
 
-    def __init__(self, time_usec: int, landmark_id: int, los_sc: Sequence[float], sigma_rad: float):
-        MAVLink_message.__init__(self, MAVLink_probe_navcam_landmark_message.id, MAVLink_probe_navcam_landmark_message.msgname)
-        self._fieldnames = MAVLink_probe_navcam_landmark_message.fieldnames
-        self._instance_field = MAVLink_probe_navcam_landmark_message.instance_field
-        self._instance_offset = MAVLink_probe_navcam_landmark_message.instance_offset
+    def __init__(self, time_usec: int, count: int, landmark_id: Sequence[int], los_sc: Sequence[float], sigma_rad: float):
+        MAVLink_message.__init__(self, MAVLink_probe_navcam_landmarks_message.id, MAVLink_probe_navcam_landmarks_message.msgname)
+        self._fieldnames = MAVLink_probe_navcam_landmarks_message.fieldnames
+        self._instance_field = MAVLink_probe_navcam_landmarks_message.instance_field
+        self._instance_offset = MAVLink_probe_navcam_landmarks_message.instance_offset
         self.time_usec = time_usec
+        self.count = count
         self.landmark_id = landmark_id
         self.los_sc = los_sc
         self.sigma_rad = sigma_rad
 
     def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
-        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.los_sc[0], self.los_sc[1], self.los_sc[2], self.sigma_rad, self.landmark_id), force_mavlink1=force_mavlink1)
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.los_sc[0], self.los_sc[1], self.los_sc[2], self.los_sc[3], self.los_sc[4], self.los_sc[5], self.los_sc[6], self.los_sc[7], self.los_sc[8], self.los_sc[9], self.los_sc[10], self.los_sc[11], self.los_sc[12], self.los_sc[13], self.los_sc[14], self.los_sc[15], self.los_sc[16], self.los_sc[17], self.los_sc[18], self.los_sc[19], self.los_sc[20], self.los_sc[21], self.los_sc[22], self.los_sc[23], self.sigma_rad, self.landmark_id[0], self.landmark_id[1], self.landmark_id[2], self.landmark_id[3], self.landmark_id[4], self.landmark_id[5], self.landmark_id[6], self.landmark_id[7], self.count), force_mavlink1=force_mavlink1)
 
 
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
-setattr(MAVLink_probe_navcam_landmark_message, "name", mavlink_msg_deprecated_name_property())
+setattr(MAVLink_probe_navcam_landmarks_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_lidar_scan_message(MAVLink_message):
@@ -17851,7 +17855,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_STAR_TRACKER: MAVLink_probe_star_tracker_message,
     MAVLINK_MSG_ID_PROBE_LIDAR_RANGE: MAVLink_probe_lidar_range_message,
     MAVLINK_MSG_ID_PROBE_NAVCAM_FIX: MAVLink_probe_navcam_fix_message,
-    MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARK: MAVLink_probe_navcam_landmark_message,
+    MAVLINK_MSG_ID_PROBE_NAVCAM_LANDMARKS: MAVLink_probe_navcam_landmarks_message,
     MAVLINK_MSG_ID_PROBE_LIDAR_SCAN: MAVLink_probe_lidar_scan_message,
     MAVLINK_MSG_ID_PROBE_THRUSTER_CMD: MAVLink_probe_thruster_cmd_message,
     MAVLINK_MSG_ID_PROBE_WHEEL_CMD: MAVLink_probe_wheel_cmd_message,
@@ -18554,31 +18558,39 @@ class MAVLink(object):
         """
         self.send(self.probe_navcam_fix_encode(time_usec, pos_bf_m, sigma_m, n_landmarks, valid), force_mavlink1=force_mavlink1)
 
-    def probe_navcam_landmark_encode(self, time_usec: int, landmark_id: int, los_sc: Sequence[float], sigma_rad: float) -> MAVLink_probe_navcam_landmark_message:
+    def probe_navcam_landmarks_encode(self, time_usec: int, count: int, landmark_id: Sequence[int], los_sc: Sequence[float], sigma_rad: float) -> MAVLink_probe_navcam_landmarks_message:
         """
-        One landmark seen by the navigation camera (for landmark-level
-        filters).
+        Landmarks seen in one navigation camera image (for landmark-level
+        filters), up to 8 per message; an image with more is sent as
+        several messages with the same time_usec.  One message per
+        image rather than one per landmark: a quarter of all device
+        traffic was landmark frames.
 
         time_usec                 : Mission time of the image. [us] (type:uint64_t)
-        landmark_id               : Index in the on-board landmark catalogue. (type:uint16_t)
-        los_sc                    : Unit line of sight to the landmark, spacecraft frame. (type:float)
-        sigma_rad                 : One-sigma angular error. [rad] (type:float)
+        count                     : Landmarks in this message (1-8); entries past count are zero. (type:uint8_t)
+        landmark_id               : Index of each landmark in the on-board landmark catalogue. (type:uint16_t)
+        los_sc                    : Unit line of sight to each landmark, spacecraft frame: x, y, z of the first, then of the second, ... (type:float)
+        sigma_rad                 : One-sigma angular error of every line of sight. [rad] (type:float)
 
         """
-        return MAVLink_probe_navcam_landmark_message(time_usec, landmark_id, los_sc, sigma_rad)
+        return MAVLink_probe_navcam_landmarks_message(time_usec, count, landmark_id, los_sc, sigma_rad)
 
-    def probe_navcam_landmark_send(self, time_usec: int, landmark_id: int, los_sc: Sequence[float], sigma_rad: float, force_mavlink1: bool = False) -> None:
+    def probe_navcam_landmarks_send(self, time_usec: int, count: int, landmark_id: Sequence[int], los_sc: Sequence[float], sigma_rad: float, force_mavlink1: bool = False) -> None:
         """
-        One landmark seen by the navigation camera (for landmark-level
-        filters).
+        Landmarks seen in one navigation camera image (for landmark-level
+        filters), up to 8 per message; an image with more is sent as
+        several messages with the same time_usec.  One message per
+        image rather than one per landmark: a quarter of all device
+        traffic was landmark frames.
 
         time_usec                 : Mission time of the image. [us] (type:uint64_t)
-        landmark_id               : Index in the on-board landmark catalogue. (type:uint16_t)
-        los_sc                    : Unit line of sight to the landmark, spacecraft frame. (type:float)
-        sigma_rad                 : One-sigma angular error. [rad] (type:float)
+        count                     : Landmarks in this message (1-8); entries past count are zero. (type:uint8_t)
+        landmark_id               : Index of each landmark in the on-board landmark catalogue. (type:uint16_t)
+        los_sc                    : Unit line of sight to each landmark, spacecraft frame: x, y, z of the first, then of the second, ... (type:float)
+        sigma_rad                 : One-sigma angular error of every line of sight. [rad] (type:float)
 
         """
-        self.send(self.probe_navcam_landmark_encode(time_usec, landmark_id, los_sc, sigma_rad), force_mavlink1=force_mavlink1)
+        self.send(self.probe_navcam_landmarks_encode(time_usec, count, landmark_id, los_sc, sigma_rad), force_mavlink1=force_mavlink1)
 
     def probe_lidar_scan_encode(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float]) -> MAVLink_probe_lidar_scan_message:
         """
