@@ -436,6 +436,15 @@ class FlightSoftware:
             self._poses.append((t_us, tr.position_i(), nav.attitude.q_i_to_sc,
                                 nav.attitude.rate_sc_radps))
 
+    def _hazard_waveoff_reason(self, margin_m: float) -> str:
+        # A negative clearance is a contact inside the hazard: say so rather than
+        # print "-3.0 m from", which reads as a typo.
+        c = self._hazard_clearance_m
+        if c < 0.0:
+            return f"predicted contact {-c:.1f} m inside a mapped hazard's edge"
+        return (f"predicted contact {c:.1f} m from a mapped hazard's edge "
+                f"(TAG_HAZ_MARGIN_M {margin_m:.1f} m)")
+
     def _estimate_bf(self, t_s: float) -> tuple:
         """Estimated position and body-relative velocity in the body-fixed frame."""
         tr = self.nav.translation
@@ -516,8 +525,7 @@ class FlightSoftware:
                 return
             if tag.phase >= PHASE_TO_MATCHPOINT and head_h > prm.get("TAG_HAZ_CHECK_M") and \
                     self._hazard_clearance_m < prm.get("TAG_HAZ_MARGIN_M"):
-                self._wave_off(f"predicted contact {self._hazard_clearance_m:.1f} m from "
-                               "a mapped hazard")
+                self._wave_off(self._hazard_waveoff_reason(prm.get("TAG_HAZ_MARGIN_M")))
             elif tag.phase == PHASE_FINAL and min(head_h, tag.h_ref_m) < -prm.get(
                     "TAG_CONTACT_WIN"):
                 # The estimate alone would not do: regolith that stops the probe without

@@ -52,7 +52,9 @@ def test_mapped_hazard_on_the_target_makes_the_probe_wave_off(tmp_path):
                            write_report=False, progress=False)
     assert summary["outcome"] == "waved_off"
     assert summary["waveoffs"]["count"] == 1
-    assert "hazard" in summary["waveoffs"]["reasons"][0]
+    # Aimed at the hazard's centre: the predicted contact is ~3 m inside its edge.
+    assert summary["waveoffs"]["reasons"][0].startswith("predicted contact ")
+    assert summary["waveoffs"]["reasons"][0].endswith(" m inside a mapped hazard's edge")
     assert summary["touchdown_miss_m"] is None  # never touched
     assert summary["final_mode"] == "HOVER"  # backed away and hovers: a safe outcome
     assert "wave-off" in (tmp_path / "r" / "events.log").read_text()
