@@ -8,33 +8,15 @@ from hypothesis import strategies as st
 
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import NavCamera
-from flightsw.icd import WORLD_COMPONENT_ID, WORLD_SYSTEM_ID, mavlink, new_codec
+from flightsw.icd import mavlink
 from sim.sensors import LANDMARKS_PER_MESSAGE, landmark_messages
+from sim.simbus import SimBus
 
 SIGMA_RAD = 1e-4
 
 
-class _WireBus:
-    """Packs what the world hands it and decodes it again, as the SimBus does."""
-
-    def __init__(self):
-        self._tx = new_codec(WORLD_SYSTEM_ID, WORLD_COMPONENT_ID)
-        self._rx = new_codec(WORLD_SYSTEM_ID, WORLD_COMPONENT_ID)
-        self.pending = []
-
-    def deliver(self, msg):
-        self.pending.append(self._rx.decode(bytearray(msg.pack(self._tx))))
-
-    def send(self, msg):
-        pass
-
-    def poll(self):
-        out, self.pending = self.pending, []
-        return out
-
-
 def _camera():
-    bus = _WireBus()
+    bus = SimBus()  # packs what the world hands it and decodes it again
     port = BusPort(bus, now_us=lambda: 0)
     return bus, port, NavCamera(port)
 
