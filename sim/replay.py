@@ -16,6 +16,11 @@ commanded, given what it saw", not "where would the probe have gone".
 built (no message at all, so the outbound streams stay aligned message for
 message) and gives every recorded PARAM_SET of that name the new value, so
 that the recording's own uplinks (a scenario's t = 0 settings) do not undo it.
+
+A damaged timestamp (flightsw.logs.stamps) does not move a message in time: a
+message between two trusted records of the same time is placed at that time
+(the recorder writes in order), any other is left out of the input and of the
+comparison, and the replay ends with the last message placed in time.
 """
 
 import json
@@ -50,6 +55,10 @@ CONFIG_NAME = "flight_config.json"
 LOG_NAME = "flight.tlog"
 DRIFT_LINES = 25
 EVENT_LINES = 6
+# The flight software sends telemetry every frame and a HEARTBEAT every second: in a log of
+# ours, a few stamps more than this far from all the others are damaged, not a pause.
+REPLAY_GAP_LIMIT_US = 10_000_000
+MAX_REPLAY_US = 30 * 86400 * 1_000_000  # the longest scenario the simulator flies
 
 
 class ReplayError(Exception):
@@ -64,6 +73,37 @@ class Recording:
     config: FlightConfig
     epoch_unix_us: int
     table: FrameTable
+    mission_us: np.ndarray = None   # int64 per frame: its mission time, where `placed`
+    placed: np.ndarray = None       # bool per frame: its time is known (see the module doc)
+
+    def __post_init__(self):
+        if self.mission_us is None:
+            self.mission_us, self.placed = _mission_times(self.table, self.epoch_unix_us)
+
+    @property
+    def damaged_stamps_skipped(self) -> int:
+        return int(np.count_nonzero(~self.placed))
+
+    @property
+    def damaged_stamps_placed(self) -> int:
+        return int(np.count_nonzero(self.placed & ~self.table.stamp_ok))
+
+
+def _mission_times(table: FrameTable, epoch_unix_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mission time of each frame; a damaged stamp takes its neighbours' when they agree."""
+    ok = table.stamp_ok
+    n = len(ok)
+    t = table.timestamp_us.astype(np.int64) - epoch_unix_us  # (untrusted ones: any value)
+    pos = np.arange(n)
+    before = np.maximum.accumulate(np.where(ok, pos, -1))
+    after = np.minimum.accumulate(np.where(ok, pos, n)[::-1])[::-1]
+    placeable = ~ok & (before >= 0) & (after < n)
+    t_before = t[np.clip(before, 0, n - 1)]
+    placeable &= t_before == t[np.clip(after, 0, n - 1)]
+    placed = ok | placeable
+    t = np.where(placeable, t_before, t)
+    placed &= (t >= 0) & (t <= MAX_REPLAY_US)
+    return t, placed
 
 
 def load_recording(log: str | Path, config_path: str | Path | None = None) -> Recording:
@@ -101,11 +141,15 @@ def load_recording(log: str | Path, config_path: str | Path | None = None) -> Re
                           "recorded it, or re-record it")
     if not blob:
         raise ReplayError(f"{log}: empty file, expected a .tlog")
-    table = frame_table(blob)
+    table = frame_table(blob, gap_limit_us=REPLAY_GAP_LIMIT_US)
     if not len(table):
         raise ReplayError(f"{log}: no MAVLink frames in {len(blob)} bytes; expected a .tlog "
                           "(8-byte timestamp before each frame)")
-    return Recording(log, config, epoch_us, table)
+    rec = Recording(log, config, epoch_us, table)
+    if not rec.placed.any():
+        raise ReplayError(f"{log}: no frame has a timestamp within the mission (epoch "
+                          f"{epoch_us} us in {cfg_path.name}); nothing to replay")
+    return rec
 
 
 def param_overrides(pairs: list[str]) -> dict[str, object]:
@@ -216,8 +260,8 @@ def _drift_lines(fields: list[FieldDrift], counts: list[CountDrift]) -> list[str
 def _inbound(rec: Recording, overrides: dict, until_us: int | None) -> Iterator[tuple[int, bytes]]:
     """(mission time, raw frame) of every recorded inbound message, PARAM_SETs rewritten."""
     t = rec.table
-    mission_us = t.timestamp_us.astype(np.int64) - rec.epoch_unix_us
-    idx = np.flatnonzero(t.src_system != FLIGHT_SYSTEM_ID)
+    mission_us = rec.mission_us
+    idx = np.flatnonzero((t.src_system != FLIGHT_SYSTEM_ID) & rec.placed)
     rewrite = _ParamSetRewriter(overrides) if overrides else None
     for i in idx.tolist():
         tm = int(mission_us[i])
@@ -253,8 +297,8 @@ class _Comparator:
 
     def __init__(self, rec: Recording, until_us: int | None):
         t = rec.table
-        out = np.flatnonzero(t.src_system == FLIGHT_SYSTEM_ID)
-        mission_us = t.timestamp_us[out].astype(np.int64) - rec.epoch_unix_us
+        out = np.flatnonzero((t.src_system == FLIGHT_SYSTEM_ID) & rec.placed)
+        mission_us = rec.mission_us[out]
         if until_us is not None:
             keep = mission_us <= until_us
             out, mission_us = out[keep], mission_us[keep]
@@ -313,8 +357,7 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
     prepare_out_dir(out_dir, force)  # only replay files are ever replaced: never the recording
     config = rec.config
     frame_us = 1_000_000 // config.base_rate_hz
-    mission_us = rec.table.timestamp_us.astype(np.int64) - rec.epoch_unix_us
-    last_us = int(mission_us.max())
+    last_us = int(rec.mission_us[rec.placed].max())  # the recorded mission, not a damaged stamp
     until_us = None if until_s is None else int(round(until_s * 1e6))
     if until_us is not None:
         last_us = min(last_us, until_us)
@@ -326,6 +369,10 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
     if not rec.table.report.clean:
         warnings.append(f"the log is damaged ({rec.table.report.describe()}); messages lost "
                         "there are missing from the replay's input")
+    if rec.damaged_stamps_placed or rec.damaged_stamps_skipped:
+        warnings.append(f"damaged timestamps: {rec.damaged_stamps_placed} message(s) placed at "
+                        "the time of the records around them, "
+                        f"{rec.damaged_stamps_skipped} left out (time unknown)")
     params = ParamTable(FLIGHT_PARAMS)
     for name, value in overrides.items():
         params.set(name, value)
@@ -369,7 +416,7 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
 def _whole_flight_drift(rec: Recording, out_dir: Path, until_us: int | None):
     def outbound(log):
         for name, cols in list(log.messages.items()):
-            mask = cols.src_system == FLIGHT_SYSTEM_ID
+            mask = (cols.src_system == FLIGHT_SYSTEM_ID) & cols.stamp_ok
             if until_us is not None:
                 mask &= cols.timestamp_us.astype(np.int64) - rec.epoch_unix_us <= until_us
             log.messages[name] = cols.where(mask)

@@ -1,5 +1,6 @@
 """prospector log info / log export / replay: results, exit status, one-line errors."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -126,3 +127,53 @@ def test_foreign_frames_among_ours_are_a_warning_with_counts(run_dir, capsys):
     assert main(["log", "info", str(run_dir)]) == 0
     out, err = capsys.readouterr()
     assert "3 frames of message ids this ICD does not know (60000)" in err
+
+
+def _damage_a_timestamp(tlog: Path, index: int, top_byte: int = 0x7F) -> None:
+    """Set the top byte of record `index`'s 8-byte timestamp (its frame stays whole)."""
+    from flightsw.logs.frames import frame_table
+
+    data = bytearray(tlog.read_bytes())
+    table = frame_table(bytes(data))
+    data[int(table.first[index]) - 8] = top_byte
+    tlog.write_bytes(bytes(data))
+
+
+def test_log_info_reports_a_damaged_timestamp_as_damage_not_a_traceback(run_dir, capsys):
+    _damage_a_timestamp(run_dir / "flight.tlog", 500)
+    assert main(["log", "info", str(run_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "60.000 s" in out and "damaged timestamps: 1" in out
+    assert "1 frame(s) with a damaged timestamp" in err
+    assert main(["log", "info", str(run_dir), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["clean"] is False and data["damaged_timestamps"] == 1
+    assert data["duration_s"] == 60.0 and data["frames"] == 2556
+
+
+def test_replay_of_a_log_with_a_damaged_timestamp_ends_with_the_mission(run_dir, tmp_path,
+                                                                         capsys):
+    # Record 500 is the last message of its frame: its time is unknown, it is left out.
+    _damage_a_timestamp(run_dir / "flight.tlog", 500)
+    status = main(["replay", str(run_dir), "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "r" / "replay_summary.json").read_text())
+    assert summary["replayed_to_s"] == 60.0 and summary["frames_run"] == 601
+    assert any("1 left out" in w for w in summary["warnings"])
+    # Every other outbound message still matches; only the one left out is unaccounted for.
+    assert status == 1 and "DIVERGED" in out
+    assert summary["outbound_matching"] == summary["outbound_recorded"] == \
+        summary["outbound_replayed"] - 1
+
+
+def test_a_damaged_timestamp_between_two_of_one_time_is_placed_there(run_dir, tmp_path, capsys):
+    from flightsw.logs.frames import frame_table
+
+    stamps = frame_table((run_dir / "flight.tlog").read_bytes()).timestamp_us
+    inside = next(i for i in range(100, len(stamps) - 1) if stamps[i - 1] == stamps[i + 1])
+    _damage_a_timestamp(run_dir / "flight.tlog", inside)
+    assert main(["replay", str(run_dir), "--out", str(tmp_path / "r")]) == 0
+    assert "IDENTICAL" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "r" / "replay_summary.json").read_text())
+    assert any("1 message(s) placed" in w for w in summary["warnings"])

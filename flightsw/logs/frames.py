@@ -2,7 +2,9 @@
 
 For tools that want pymavlink message objects (replay decodes each inbound
 frame with the ICD codec) or the exact bytes.  Damage is skipped and counted in
-`report` (see scan.py); content never raises.
+`report` (see scan.py); content never raises.  FrameReader streams: its stamps
+are as recorded (only those that lost bytes are counted as damaged);
+`frame_table`, which sees the whole log, also checks them (stamps.py).
 
     reader = FrameReader("flight.tlog")
     for frame in reader:
@@ -26,6 +28,7 @@ from flightsw.logs.scan import (
     scan,
     source_label,
 )
+from flightsw.logs.stamps import DEFAULT_GAP_LIMIT_US, trusted_stamps
 
 
 class Frame(NamedTuple):
@@ -74,6 +77,7 @@ class FrameTable:
     msg_id: np.ndarray         # int64
     is_v2: np.ndarray          # bool
     report: ReadReport
+    stamp_ok: np.ndarray       # bool: the timestamp can be trusted (stamps.py)
 
     def __len__(self) -> int:
         return len(self.first)
@@ -82,8 +86,9 @@ class FrameTable:
         return self.blob[int(self.first[i]):int(self.end[i])]
 
 
-def frame_table(blob: bytes, catalogue: Catalogue | None = None) -> FrameTable:
-    """Index the valid frames of a log held in memory."""
+def frame_table(blob: bytes, catalogue: Catalogue | None = None,
+                gap_limit_us: int = DEFAULT_GAP_LIMIT_US) -> FrameTable:
+    """Index the valid frames of a log held in memory, and check their timestamps."""
     cat = catalogue if catalogue is not None else icd_catalogue()
     ids = np.array([lay.msg_id for lay in cat.layouts], dtype=np.int64)
     report = ReadReport("<bytes>")
@@ -91,6 +96,9 @@ def frame_table(blob: bytes, catalogue: Catalogue | None = None) -> FrameTable:
     for chunk in scan(blob, cat, report):
         parts.append((chunk.timestamps_us(), chunk.start + chunk.base + TIMESTAMP_BYTES,
                       chunk.end + chunk.base, chunk.header_byte(5, 3), ids[chunk.layout],
-                      chunk.header_bytes == HEADER_V2_BYTES))
+                      chunk.header_bytes == HEADER_V2_BYTES, chunk.stamp_shared))
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    return FrameTable(bytes(blob), *cols, report=report)
+    shared = cols.pop()
+    stamp_ok = trusted_stamps(cols[0], shared, gap_limit_us)
+    report.damaged_timestamps += int(np.count_nonzero(~stamp_ok & ~shared))
+    return FrameTable(bytes(blob), *cols, report=report, stamp_ok=stamp_ok)

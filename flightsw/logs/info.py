@@ -1,4 +1,8 @@
-"""What is in a log: time span, messages per type with rates and sources, gaps, damage."""
+"""What is in a log: time span, messages per type with rates and sources, gaps, damage.
+
+Times come from trusted timestamps only (flightsw.logs.stamps): a damaged stamp
+is counted as damage, and its message still counts for its type.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +34,7 @@ class LogInfo:
     backwards_steps: int             # timestamps smaller than the one before (damage, clock)
     damage: str
     clean: bool
+    damaged_timestamps: int = 0      # messages whose stamp was distrusted (not in the times)
 
     @property
     def duration_s(self) -> float:
@@ -39,7 +44,7 @@ class LogInfo:
 
 
 def log_info(log: ColumnLog) -> LogInfo:
-    stamps = [m.timestamp_us for m in log.messages.values()]
+    stamps = [m.timestamp_us[m.stamp_ok] for m in log.messages.values()]
     every = np.concatenate(stamps).astype(np.int64) if stamps else np.zeros(0, np.int64)
     in_order = np.sort(every)
     start = int(in_order[0]) if len(in_order) else None
@@ -48,7 +53,7 @@ def log_info(log: ColumnLog) -> LogInfo:
     types = []
     for name in sorted(log.messages):
         m = log.messages[name]
-        ts = np.sort(m.timestamp_us.astype(np.int64))
+        ts = np.sort(m.timestamp_us[m.stamp_ok].astype(np.int64))
         rate = len(m) / duration_s if duration_s > 0 else float("nan")
         interval = float(np.max(np.diff(ts))) * 1e-6 if len(ts) > 1 else 0.0
         types.append(TypeInfo(name, len(m), rate, tuple(int(s) for s in np.unique(m.src_system)),
@@ -61,20 +66,24 @@ def log_info(log: ColumnLog) -> LogInfo:
         gaps = [((int(in_order[i]) - start) * 1e-6, int(steps[i]) * 1e-6) for i in big]
     backwards = _backwards_steps(log)
     return LogInfo(log.report.frames, start, end, types, gaps, backwards, log.report.describe(),
-                   log.report.clean)
+                   log.report.clean, log.report.damaged_timestamps)
 
 
 def _backwards_steps(log: ColumnLog) -> int:
     """Per type, in file order: a recorder writes non-decreasing stamps."""
     total = 0
     for m in log.messages.values():
-        ts = m.timestamp_us.astype(np.int64)
+        ts = m.timestamp_us[m.stamp_ok].astype(np.int64)
         total += int(np.count_nonzero(np.diff(ts) < 0))
     return total
 
 
 def _utc(unix_us: int) -> str:
-    return datetime.fromtimestamp(unix_us / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    try:
+        when = datetime.fromtimestamp(unix_us / 1e6, UTC)
+    except (ValueError, OverflowError, OSError):  # trusted stamps are below 2**53 us: never
+        return f"{unix_us} us"
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def format_info(label: str, size_bytes: int, info: LogInfo) -> str:
@@ -94,5 +103,8 @@ def format_info(label: str, size_bytes: int, info: LogInfo) -> str:
         lines.append(f"gaps: none of {GAP_MIN_S:g} s or more")
     if info.backwards_steps:
         lines.append(f"timestamps going backwards: {info.backwards_steps}")
+    if info.damaged_timestamps:
+        lines.append(f"damaged timestamps: {info.damaged_timestamps} (out of the log's order "
+                     "or span; their messages are counted, their times not used)")
     lines.append(f"damage: {'none' if info.clean else info.damage}")
     return "\n".join(lines)

@@ -122,6 +122,8 @@ class ChunkFrames:
     header_bytes: np.ndarray  # int64, 10 (MAVLink 2) or 6 (MAVLink 1)
     payload_bytes: np.ndarray  # int64, the payload length on the wire
     layout: np.ndarray       # int32, index into the catalogue's layouts
+    # True where the record begins inside the one before: its timestamp lost bytes
+    stamp_shared: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.start)
@@ -337,9 +339,11 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
         taken = np.flatnonzero(in_chunk)[
             _take_in_order(v_start[in_chunk], v_end[in_chunk], chained_of, carry,
                            reach_back=TIMESTAMP_BYTES)]
-        frames = ChunkFrames(buf, base, v_start[taken], v_end[taken],
+        t_start, t_end = v_start[taken], v_end[taken]
+        frames = ChunkFrames(buf, base, t_start, t_end,
                              cand.header_bytes[valid][taken], cand.payload_bytes[valid][taken],
-                             cand.layout[valid][taken].astype(np.int32))
+                             cand.layout[valid][taken].astype(np.int32),
+                             t_start < np.concatenate([[carry], t_end[:-1]]))
         unknown_start, unknown_end, unknown_id = _unknown_frames(cand, frames, stop, data_len,
                                                                  eof, carry)
         covered_to = _account(report, base, frames.start, frames.end, unknown_start,
