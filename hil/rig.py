@@ -501,7 +501,7 @@ class _Rig:
                 self._idle_until(release)
                 self.lateness_us.append(clock.sleep_until_us(release))
                 fsw.run_frame()
-                latest = fsw.imu.latest
+                latest = fsw.devices.imu.latest
                 if release == t_us and (latest is None or latest.t_us != t_us):
                     self.stale_frames += 1
             if frame % self.base_hz == 0:

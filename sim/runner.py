@@ -201,10 +201,10 @@ class History:
         if i >= len(self._rows):
             return
         nan = math.nan
-        target = fsw.guidance.target_bf_m
+        target = fsw.control.guidance.target_bf_m
         pos_bf = world.position_bf()
         err = (pos_bf[0] - target[0], pos_bf[1] - target[1], pos_bf[2] - target[2])
-        tr = fsw.nav.translation
+        tr = fsw.navigation.nav.translation
         nav_err = nav_sigma = nan
         if tr.initialised:
             nav_err = math.dist(tr.position_i(), world.state.pos_i_m)
@@ -313,7 +313,7 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
         recorder.flush()
     wall_s = time.perf_counter() - wall_start
     hist = history.trimmed()
-    if world.prospect is not None and fsw.campaign is not None:
+    if world.prospect is not None and fsw.survey.campaign is not None:
         hist.update(_prospect_history(world, fsw))
     if world.site is not None:
         hist.update(_surface_map_history(world))
@@ -411,7 +411,7 @@ def _prospect_history(world: World, fsw: FlightSoftware) -> dict:
     """Per-site map arrays and example spectra for the report (history.npz 'prospect_*')."""
     from flightsw.prospect.instrument import WAVELENGTH_UM
 
-    camp, shape = fsw.campaign, fsw.campaign.shape
+    camp, shape = fsw.survey.campaign, fsw.survey.campaign.shape
     examples = camp.examples or []
     out = {"prospect_lat_deg": shape.lat_deg, "prospect_lon_deg": shape.lon_deg,
            "prospect_value": camp.resource.value, "prospect_sigma": camp.resource.sigma,
@@ -443,7 +443,7 @@ def _prospect_summary(world: World, fsw: FlightSoftware) -> dict:
     """Survey, pipeline and site-choice figures against the simulator's truth."""
     from flightsw.prospect.band_catalogue import BANDS
 
-    pw, camp = world.prospect, fsw.campaign
+    pw, camp = world.prospect, fsw.survey.campaign
     out = {"survey_coverage": None, "spectra_processed": 0, "site_chosen": None,
            "site_truth_rank": None, "resource_name": pw.surface.resource_name}
     if camp is None:
@@ -571,16 +571,17 @@ def _tag_summary(world: World, fsw: FlightSoftware) -> dict:
     site = world.site
     contact = truth["first_contact_t_s"] is not None
     mass_true = world.sampler.collected_kg
-    est = fsw.sample_mass_estimate
+    est = fsw.mass.sample_mass_estimate
+    waveoffs = fsw.tag_sequence.waveoffs
     mass_est, mass_sigma = (est if est is not None else (None, None))
     if truth["crash"] is not None:
         outcome, why = "failed", truth["crash"]
     elif contact and mass_true > 0.0:
         outcome, why = "sampled", "contact with sample collected"
-    elif fsw.waveoffs:
+    elif waveoffs:
         # Safe either way: a touch the probe never sensed, then left, took nothing.
-        outcome, why = "waved_off", fsw.waveoffs[0] + (" (after an unsensed touch)"
-                                                       if contact else "")
+        outcome, why = "waved_off", waveoffs[0] + (" (after an unsensed touch)"
+                                                   if contact else "")
     elif contact:
         outcome, why = "failed", "contact without a sample"
     else:
@@ -601,7 +602,7 @@ def _tag_summary(world: World, fsw: FlightSoftware) -> dict:
         "contact_t_s": truth["first_contact_t_s"],
         "max_penetration_m": truth["max_penetration_m"] if contact else None,
         "backaway_dv_mps": world.backaway_impulse_ns / world.mass_kg,
-        "waveoffs": {"count": len(fsw.waveoffs), "reasons": list(fsw.waveoffs)},
+        "waveoffs": {"count": len(waveoffs), "reasons": list(waveoffs)},
         "sample_mass_true_kg": mass_true,
         "sample_mass_est_kg": mass_est,
         "sample_mass_sigma_kg": mass_sigma,
@@ -612,6 +613,6 @@ def _tag_summary(world: World, fsw: FlightSoftware) -> dict:
         if mass_sigma else None,
         "regolith_density_kgm3": world.regolith["density_kgm3"],
         "gm_true_m3s2": world.gm_true_m3s2,
-        "tag_events_s": dict(fsw.tag_event_times),
+        "tag_events_s": dict(fsw.tag_sequence.event_times),
     }
     return out

@@ -119,7 +119,7 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
             err = tuple(e * slew * step_s / size for e in err)
         q = q_mul(q, q_from_rotvec(err))
         t_us += STEP_US
-    summary = _prospect_summary(world, SimpleNamespace(campaign=camp))
+    summary = _prospect_summary(world, SimpleNamespace(survey=SimpleNamespace(campaign=camp)))
     summary.update(seed=seed, scenario=sc.scenario.name, scan_s=t_us * 1e-6,
                    wall_s=round(time.perf_counter() - wall0, 2),
                    site_resource_error_p95=_site_resource_error(camp, pw))

@@ -73,14 +73,14 @@ def last_ack(bus):
 
 def test_invalid_hover_point_is_rejected_and_changes_nothing(flight):
     fsw, bus, clock, _ = flight
-    before = fsw.guidance.target_bf_m
+    before = fsw.control.guidance.target_bf_m
     bus.push(command(mavlink.PROBE_CMD_SET_HOVER_POINT, 10.0, 0.0, 0.0))  # inside Bennu
     step(fsw, clock)
     ack = last_ack(bus)
     assert ack.command == mavlink.PROBE_CMD_SET_HOVER_POINT
     assert ack.result == mavlink.MAV_RESULT_DENIED
     assert CommandResult.from_ack(ack) == CommandResult.INVALID_PARAM
-    assert fsw.guidance.target_bf_m == before
+    assert fsw.control.guidance.target_bf_m == before
 
 
 def test_valid_hover_point_is_accepted(flight):
@@ -88,7 +88,7 @@ def test_valid_hover_point_is_accepted(flight):
     bus.push(command(mavlink.PROBE_CMD_SET_HOVER_POINT, 0.0, 1200.0, 300.0))
     step(fsw, clock)
     assert CommandResult.from_ack(last_ack(bus)) == CommandResult.ACCEPTED
-    assert fsw.guidance.target_bf_m == (0.0, 1200.0, 300.0)
+    assert fsw.control.guidance.target_bf_m == (0.0, 1200.0, 300.0)
 
 
 def test_unknown_command_is_unsupported(flight):
@@ -148,15 +148,15 @@ class _FakeCampaign:
 @pytest.mark.parametrize("rank", [3.0, 2.5, 0.0, 11.0])
 def test_choose_site_beyond_the_candidates_is_invalid_param_and_changes_nothing(flight, rank):
     fsw, bus, clock, _ = flight
-    fsw.campaign = _FakeCampaign()
+    fsw.survey.campaign = _FakeCampaign()
     fsw.modes.request(Mode.STANDBY, "test")
     fsw.modes.request(Mode.HOVER, "test")
-    target_before = fsw.guidance.target_bf_m
+    target_before = fsw.control.guidance.target_bf_m
     bus.push(command(mavlink.PROBE_CMD_CHOOSE_SITE, rank))
     step(fsw, clock)
     assert CommandResult.from_ack(last_ack(bus)) == CommandResult.INVALID_PARAM
-    assert fsw.campaign.chosen == []
-    assert fsw.guidance.target_bf_m == target_before
+    assert fsw.survey.campaign.chosen == []
+    assert fsw.control.guidance.target_bf_m == target_before
 
 
 def test_choose_site_before_any_survey_fails(flight):
@@ -173,7 +173,7 @@ def test_parameter_change_retunes_the_controller(flight):
     bus.push(mavlink.MAVLink_param_set_message(1, 1, b"HOV_BW_RADPS", 0.05,
                                                mavlink.MAV_PARAM_TYPE_REAL32))
     step(fsw, clock)
-    assert fsw.trans_ctrl.kp == pytest.approx(0.05 ** 2, rel=1e-6)
+    assert fsw.control.trans_ctrl.kp == pytest.approx(0.05 ** 2, rel=1e-6)
 
 
 def test_every_message_in_both_directions_is_recorded(flight):
@@ -188,13 +188,38 @@ def test_every_message_in_both_directions_is_recorded(flight):
 
 
 def test_no_wall_clock_in_the_tasks(flight, monkeypatch):
-    """Flight tasks take time from the Clock only: a broken wall clock changes nothing."""
+    """Flight tasks take time from the Clock only.  A wall-clock read raises here; the
+    scheduler catches a task that raised and says so (ERROR "task <name> raised ..."), so
+    the test reads those reports off the Bus and fails on any.  Star tracker, IMU and a
+    position fix each frame, and HOVER, take navigation and control down their whole path
+    (wheel and thruster commands go out)."""
     import time
 
+    def wall_clock(*_args):
+        raise RuntimeError("a flight task read the wall clock")
+
+    for name in ("time", "time_ns", "monotonic", "monotonic_ns"):
+        monkeypatch.setattr(time, name, wall_clock)
     fsw, bus, clock, records = flight
-    monkeypatch.setattr(time, "time", lambda: math.nan)
-    monkeypatch.setattr(time, "monotonic", lambda: math.nan)
-    step(fsw, clock, 30)
+    bus.push(command(mavlink.MAV_CMD_DO_SET_MODE, 1.0, float(Mode.STANDBY)))
+    hover_point = CONFIG.hover_point_bf_m
+    for frame in range(40):
+        t_us = clock.now_us()
+        if frame == 5:
+            bus.push(command(mavlink.MAV_CMD_DO_SET_MODE, 1.0, float(Mode.HOVER)))
+        bus.push(mavlink.MAVLink_probe_star_tracker_message(t_us, [1.0, 0.0, 0.0, 0.0], 1e-5, 1))
+        bus.push(mavlink.MAVLink_highres_imu_message(t_us, *([0.0] * 13), 0b111111, 0))
+        if frame % 10 == 0:
+            bus.push(mavlink.MAVLink_probe_navcam_fix_message(
+                t_us, [hover_point[0] + 5.0, hover_point[1], hover_point[2]], 0.5, 8, 1))
+        fsw.run_frame()
+        clock.advance_by_us(100_000)
+    faults = [m.text for m in bus.of_type("STATUSTEXT") if " raised " in m.text]
+    assert faults == []
+    modes = [m.custom_mode for m in bus.of_type("HEARTBEAT")]
+    assert modes[-1] == Mode.HOVER
+    assert len(bus.of_type("PROBE_WHEEL_CMD")) >= 30  # control ran, frame after frame
+    assert bus.of_type("PROBE_THRUSTER_CMD")  # 5 m off the hover point: it steers back
     assert len(records) > 0
 
 
@@ -210,7 +235,7 @@ def test_an_imu_gap_is_bridged_once_not_twice(flight):
                                                          *([0.0] * 7), 0b111111, 0))
         fsw.run_frame()
         clock.advance_by_us(100_000)
-    q = fsw.nav.attitude.q_i_to_sc
+    q = fsw.navigation.nav.attitude.q_i_to_sc
     angle = 2.0 * math.atan2(q[3], q[0])
     assert angle == pytest.approx(rate * 3.9, rel=1e-3)  # 39 propagated steps of 0.1 s
 
@@ -222,24 +247,24 @@ def test_scan_lidar_scans_queue_in_order_until_read(flight):
             1000 * k, 0.02, 7, [900.0 + k] * 49))
     bus.push(mavlink.MAVLink_probe_lidar_scan_message(5000, 0.02, 9, [1.0] * 49))  # bad grid
     fsw.port.pump()
-    scans = fsw.scan_lidar.take_all()
+    scans = fsw.devices.scan_lidar.take_all()
     # A reader at 1 Hz gets every scan of a faster lidar, oldest first; the bad one is
     # counted, not queued.
     assert [s.t_us for s in scans] == [0, 1000, 2000, 3000, 4000]
     assert [s.ranges_m[0] for s in scans] == [900.0, 901.0, 902.0, 903.0, 904.0]
-    assert fsw.scan_lidar.invalid_count == 1
-    assert fsw.scan_lidar.take_all() == []
+    assert fsw.devices.scan_lidar.invalid_count == 1
+    assert fsw.devices.scan_lidar.take_all() == []
 
 
 def test_pose_at_is_the_estimate_of_the_sample_time(flight):
     fsw, _, _, _ = flight
     q0 = (1.0, 0.0, 0.0, 0.0)
-    fsw._poses.extend([(0, (1.0, 2.0, 3.0), q0, (0.0, 0.0, 0.01)),
+    fsw.navigation.poses.extend([(0, (1.0, 2.0, 3.0), q0, (0.0, 0.0, 0.01)),
                        (100_000, (4.0, 5.0, 6.0), q0, (0.0, 0.0, 0.01))])
-    pos, q = fsw.pose_at(100_000)
+    pos, q = fsw.navigation.pose_at(100_000)
     assert pos == (4.0, 5.0, 6.0) and q == q0
     # Between cycles: the earlier estimate, turned by its rate over the 50 ms since.
-    pos, q = fsw.pose_at(50_000)
+    pos, q = fsw.navigation.pose_at(50_000)
     assert pos == (1.0, 2.0, 3.0)
     angle = 2.0 * math.atan2(math.hypot(q[1], q[2], q[3]), q[0])
     assert abs(angle - 0.01 * 0.05) < 1e-12 and abs(q[3]) > 0.0

@@ -1,0 +1,169 @@
+"""Guidance and control: the hover point, the attitude and translation control laws,
+the reference each mode flies, wheel momentum, PROBE_GUIDANCE_STATUS telemetry and
+the SET_HOVER_POINT command."""
+
+import math
+
+from flightsw.components.devices import Devices
+from flightsw.components.navigation import NavigationComponent
+from flightsw.config import FlightConfig
+from flightsw.core.commands import CommandDispatcher, CommandResult
+from flightsw.core.events import EventLog, Severity
+from flightsw.core.modes import Mode, ModeManager
+from flightsw.core.params import ParamTable
+from flightsw.gnc.allocation import wheel_axes_sc
+from flightsw.gnc.body_frame import SpinningBody
+from flightsw.gnc.control import AttitudeController, TranslationController
+from flightsw.gnc.guidance import HoverGuidance
+from flightsw.icd import mavlink
+
+HOVER_POINT_MIN_M = 300.0  # outside Bennu's circumscribing sphere
+HOVER_POINT_MAX_M = 100_000.0
+CONTROL_PARAMS = ("HOV_BW_RADPS", "HOV_ZETA", "ATT_BW_RADPS", "ATT_ZETA", "ATT_SLEW_RADPS",
+                  "HOV_VMAX_MPS")
+# Modes in which the translation controller flies the reference with the thrusters.
+TRANSLATION_MODES = (Mode.HOVER, Mode.MASS_MEASURE, Mode.DESCENT, Mode.SURVEY)
+TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
+
+
+class GuidanceControl:
+    """State: the hover guidance, both controllers, the last pointing error.
+
+    The mode decides whose reference is flown: the touch-and-go sequence's in its
+    modes, the survey's during the survey, the hover guidance's otherwise; the mass
+    measurement takes over the x rate while it spins.  Those components are attached
+    after creation (`attach`), since they also steer this one's hover point.
+    """
+
+    def __init__(self, config: FlightConfig, body: SpinningBody, params: ParamTable,
+                 modes: ModeManager, events: EventLog, commands: CommandDispatcher,
+                 devices: Devices, navigation: NavigationComponent, send):
+        v = config.vehicle
+        self.config = config
+        self.body = body
+        self.params = params
+        self.modes = modes
+        self.events = events
+        self.devices = devices
+        self.navigation = navigation
+        self.send = send
+        self.wheel_axes = wheel_axes_sc(v.wheel_count)
+        self.guidance = HoverGuidance(body, tuple(config.hover_point_bf_m))
+        self.att_ctrl = AttitudeController(v.inertia_kgm2, self.wheel_axes,
+                                           params.get("ATT_BW_RADPS"), params.get("ATT_ZETA"),
+                                           v.wheel_max_torque_nm)
+        self.att_ctrl.max_slew_radps = params.get("ATT_SLEW_RADPS")
+        self.trans_ctrl = TranslationController(v.mass_kg, v.thrust_n, v.min_impulse_bit_ns,
+                                                params.get("HOV_BW_RADPS"),
+                                                params.get("HOV_ZETA"))
+        self.trans_ctrl.max_close_mps = params.get("HOV_VMAX_MPS")
+        self.cycle_s = 1.0 / config.base_rate_hz
+        self.pointing_err_rad = 0.0
+        self.tag_sequence = None
+        self.survey = None
+        self.mass = None
+        params.on_change(self._on_param_change, CONTROL_PARAMS)
+        commands.register(mavlink.PROBE_CMD_SET_HOVER_POINT, self._cmd_set_hover_point,
+                          validate=validate_hover_point, unused_params=(4, 5, 6, 7))
+
+    def attach(self, tag_sequence, survey, mass) -> None:
+        """The components whose references this one flies in their modes."""
+        self.tag_sequence, self.survey, self.mass = tag_sequence, survey, mass
+
+    def _cmd_set_hover_point(self, params) -> CommandResult:
+        self.guidance.set_target((params[0], params[1], params[2]))
+        self.events.emit(Severity.INFO, "guidance",
+                         f"hover point {params[0]:.1f} {params[1]:.1f} {params[2]:.1f} m")
+        return CommandResult.ACCEPTED
+
+    def _on_param_change(self, name, old, new) -> None:
+        prm = self.params
+        if name in ("HOV_BW_RADPS", "HOV_ZETA"):
+            self.trans_ctrl.set_gains(prm.get("HOV_BW_RADPS"), prm.get("HOV_ZETA"))
+        elif name in ("ATT_BW_RADPS", "ATT_ZETA"):
+            self.att_ctrl.set_gains(prm.get("ATT_BW_RADPS"), prm.get("ATT_ZETA"))
+        elif name == "ATT_SLEW_RADPS":
+            self.att_ctrl.max_slew_radps = new
+        elif name == "HOV_VMAX_MPS":
+            self.trans_ctrl.max_close_mps = new
+
+    def wheel_momentum_nms(self) -> tuple:
+        sample = self.devices.wheels.latest
+        if sample is None:
+            return tuple(0.0 for _ in self.wheel_axes)
+        j = self.config.vehicle.wheel_inertia_kgm2
+        return tuple(s * j for s in sample.speed_radps)
+
+    def wheel_h_sc(self) -> tuple:
+        """Wheel angular momentum in the spacecraft frame, N m s."""
+        h = self.wheel_momentum_nms()
+        out = [0.0, 0.0, 0.0]
+        for a, hj in zip(self.wheel_axes, h, strict=False):
+            out[0] += a[0] * hj
+            out[1] += a[1] * hj
+            out[2] += a[2] * hj
+        return tuple(out)
+
+    def _reference(self, mode: Mode, t_s: float):
+        tag = self.tag_sequence
+        if mode in TAG_MODES and tag.guidance is not None:
+            return tag.guidance.reference(t_s, self.body.pole_i)
+        if mode == Mode.SURVEY and self.survey.campaign.reference_fn is not None:
+            return self.survey.campaign.reference_fn(t_s)
+        return self.guidance.reference(t_s)
+
+    def task_control(self, t_us: int) -> None:
+        nav = self.navigation.nav
+        if not nav.attitude.initialised:
+            return
+        mode = self.modes.current
+        t_s = t_us * 1e-6
+        att = nav.attitude
+        wheels = self.devices.wheels
+        wheel_h = self.wheel_momentum_nms()
+        if mode == Mode.SAFE or not nav.translation.initialised:
+            # Safe: null the rates on the wheels, thrusters silent.
+            torques = self.att_ctrl.rate_torques(att.rate_sc_radps, (0.0, 0.0, 0.0), wheel_h)
+            wheels.command_torque(t_us, torques)
+            return
+        ref = self._reference(mode, t_s)
+        w_ref = self.mass.rate_reference() if mode == Mode.MASS_MEASURE else None
+        if w_ref is not None:
+            torques = self.att_ctrl.rate_torques(att.rate_sc_radps, w_ref, wheel_h)
+        else:
+            torques = self.att_ctrl.wheel_torques(att.q_i_to_sc, att.rate_sc_radps,
+                                                  ref.q_i_to_sc, ref.rate_sc_radps, wheel_h)
+        wheels.command_torque(t_us, torques)
+        err = self.att_ctrl.pointing_error_rad(att.q_i_to_sc, ref.q_i_to_sc)
+        self.pointing_err_rad = math.hypot(err[0], err[1])  # boresight is +z: tilt only
+        if mode in TRANSLATION_MODES:
+            tr = nav.translation
+            pos, vel = tr.position_i(), tr.velocity_i()
+            a_cmd = self.trans_ctrl.accel_command_i(pos, vel, ref.pos_i_m, ref.vel_i_mps,
+                                                    ref.acc_i_mps2, tr.gravity_i(pos))
+            on_times = self.trans_ctrl.on_times(a_cmd, att.q_i_to_sc, self.cycle_s)
+            if any(on_times):
+                self.devices.thrusters.command_on_times(t_us, on_times, self.cycle_s)
+        elif mode == Mode.BACKAWAY:
+            on_times = self.tag_sequence.backaway_pulse(self.cycle_s)
+            if on_times is not None:
+                self.devices.thrusters.command_on_times(t_us, on_times, self.cycle_s)
+
+    def task_guidance(self, t_us: int) -> None:
+        """PROBE_GUIDANCE_STATUS: the hover target and the estimate's error from it."""
+        tr = self.navigation.nav.translation
+        if not tr.initialised:
+            return
+        target = self.guidance.target_bf_m
+        pos_bf = self.body.i_to_bf(t_us * 1e-6, tr.position_i())
+        err = (pos_bf[0] - target[0], pos_bf[1] - target[1], pos_bf[2] - target[2])
+        self.send(mavlink.MAVLink_probe_guidance_status_message(
+            t_us, list(target), list(err), self.pointing_err_rad, self.trans_ctrl.dv_total_mps))
+
+
+def validate_hover_point(params) -> str | None:
+    r = math.sqrt(params[0] ** 2 + params[1] ** 2 + params[2] ** 2)
+    if not HOVER_POINT_MIN_M <= r <= HOVER_POINT_MAX_M:
+        return (f"hover point radius {r:.1f} m outside [{HOVER_POINT_MIN_M:.0f}, "
+                f"{HOVER_POINT_MAX_M:.0f}] m")
+    return None

@@ -1,0 +1,130 @@
+"""The survey and prospecting campaign as a component: the START_SURVEY and
+CHOOSE_SITE commands, the 1 Hz prospecting task, the hand-over of the chosen
+site to touch-and-go and the automatic descent that follows."""
+
+import math
+
+from flightsw.components.devices import Devices
+from flightsw.components.navigation import NavigationComponent
+from flightsw.components.tag_sequence import TagSequence
+from flightsw.config import FlightConfig
+from flightsw.core.commands import CommandDispatcher, CommandResult
+from flightsw.core.events import EventLog, Severity
+from flightsw.core.modes import Mode, ModeManager
+from flightsw.core.params import ParamTable
+from flightsw.gnc.body_frame import SpinningBody
+from flightsw.icd import mavlink
+from flightsw.prospect.campaign import DONE as SURVEY_DONE
+from flightsw.prospect.campaign import SurveyCampaign
+
+MAX_RANK = 10
+
+
+class Survey:
+    """State: the campaign (None without a shape model on board) and whether an
+    automatic touch-and-go waits for the survey's chosen site (PRS_AUTO_TAG).
+    """
+
+    def __init__(self, config: FlightConfig, body: SpinningBody, params: ParamTable,
+                 modes: ModeManager, events: EventLog, commands: CommandDispatcher, clock,
+                 devices: Devices, navigation: NavigationComponent, hover_guidance,
+                 tag_sequence: TagSequence, send):
+        self.params = params
+        self.modes = modes
+        self.events = events
+        self.clock = clock
+        self.devices = devices
+        self.navigation = navigation
+        self.hover_guidance = hover_guidance
+        self.tag_sequence = tag_sequence
+        self.campaign = None
+        if config.prospect is not None:
+            self.campaign = SurveyCampaign(
+                config.prospect, body, params, events, send, devices.instruments,
+                config.vehicle.arm_length_m,
+                lambda: tag_sequence.profile().expected_duration_s(params.get("PRS_HOME_M")))
+        self.auto_tag_pending = False
+        self.auto_tag_after_us = 0
+        commands.register(mavlink.PROBE_CMD_START_SURVEY, self._cmd_start_survey,
+                          allowed_modes={Mode.HOVER}, validate=validate_scan_duration,
+                          unused_params=(2, 3, 4, 5, 6, 7))
+        commands.register(mavlink.PROBE_CMD_CHOOSE_SITE, self._cmd_choose_site,
+                          allowed_modes={Mode.HOVER, Mode.SURVEY}, validate=validate_rank,
+                          unused_params=(2, 3, 4, 5, 6, 7))
+
+    def _cmd_start_survey(self, params) -> CommandResult:
+        if self.campaign is None:
+            self.events.emit(Severity.WARNING, "survey", "no shape model on board")
+            return CommandResult.FAILED
+        if not self.navigation.ready:
+            return CommandResult.BUSY
+        result = self.modes.request(Mode.SURVEY, "start the spectral survey")
+        if result != CommandResult.ACCEPTED:
+            return result
+        hover = self.hover_guidance.reference
+        self.campaign.start(self.clock.now_us() * 1e-6, hover, float(params[0]))
+        return CommandResult.ACCEPTED
+
+    def _cmd_choose_site(self, params) -> CommandResult:
+        if self.campaign is None or not self.campaign.candidates:
+            self.events.emit(Severity.WARNING, "survey", "no ranked candidates yet")
+            return CommandResult.FAILED
+        if not self.campaign.choose(self.clock.now_us() * 1e-6, int(params[0])):
+            return CommandResult.INVALID_PARAM
+        self._hand_site_to_guidance()
+        return CommandResult.ACCEPTED
+
+    def _hand_site_to_guidance(self) -> None:
+        c = self.campaign.chosen
+        normal = tuple(float(x) for x in self.campaign.shape.normals[c.site_id])
+        self.tag_sequence.set_target(tuple(float(x) for x in c.point_bf_m), normal, ())
+        self.hover_guidance.set_target(self.campaign.safe_home_bf())
+
+    def _home_reference(self, campaign):
+        """Reference of safe-home above the chosen site (used by the transfer there)."""
+        self._hand_site_to_guidance()
+        return self.hover_guidance.reference
+
+    def task_prospect(self, t_us: int) -> None:
+        camp = self.campaign
+        if camp is None:
+            return
+        spectra = self.devices.spectrometer.take_all()
+        scans = self.devices.scan_lidar.take_all()
+        mode = self.modes.current
+        if mode == Mode.SURVEY:
+            camp.step(t_us, self.navigation.pose_at, spectra, scans, self._home_reference)
+            if camp.state == SURVEY_DONE:
+                self.modes.request(Mode.HOVER, "survey done: safe-home above the chosen site")
+                self.auto_tag_pending = bool(self.params.get("PRS_AUTO_TAG")) and \
+                    camp.chosen is not None
+                self.auto_tag_after_us = t_us + self.params.get("PRS_SETTLE_S") * 1e6
+        elif mode == Mode.HOVER and self.auto_tag_pending and \
+                t_us >= self.auto_tag_after_us and \
+                t_us >= (camp.descent_start_s() or 0.0) * 1e6:
+            self._auto_tag(t_us)
+
+    def _auto_tag(self, t_us: int) -> None:
+        result = self.tag_sequence.cmd_start_tag(())
+        if result == CommandResult.ACCEPTED:
+            self.auto_tag_pending = False
+        elif result == CommandResult.BUSY:
+            # Not there yet: hover on, the contact moves to the next good light.
+            self.auto_tag_after_us = t_us + self.params.get("PRS_SETTLE_S") * 1e6
+            self.campaign.plan_contact(t_us * 1e-6)
+        else:
+            self.auto_tag_pending = False
+            self.events.emit(Severity.WARNING, "survey",
+                             f"automatic touch-and-go refused: {result.name}")
+
+
+def validate_scan_duration(params) -> str | None:
+    if not math.isfinite(params[0]) or params[0] < 0.0:
+        return f"scan duration must be >= 0 s (0 = PRS_MAX_SCAN_S), got {params[0]}"
+    return None
+
+
+def validate_rank(params) -> str | None:
+    if params[0] != int(params[0]) or not 1 <= params[0] <= MAX_RANK:
+        return f"rank must be an integer 1..{MAX_RANK}, got {params[0]}"
+    return None
