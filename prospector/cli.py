@@ -134,10 +134,8 @@ def _cmd_survey_sweep(args) -> int:
     out = Path(args.out)
     try:
         seeds = parse_seeds(args.seeds)
-        prepare_run_dir(out, args.force)
+        prepare_run_dir(out, args.force, kind="survey-sweep")
         path = out / "survey_sweep.json"
-        if args.force:
-            path.unlink(missing_ok=True)
         agg = run_survey_sweep(args.scenario, seeds, path, jobs=args.jobs,
                                overrides=_parse_sets(args.set))
     except (SeedSpecError, ScenarioError, RunDirError, ValueError) as exc:

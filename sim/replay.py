@@ -49,8 +49,9 @@ from flightsw.logs.compare import (
 )
 from flightsw.logs.frames import FrameTable, frame_table
 from flightsw.params_table import FLIGHT_PARAMS
+from sim import run_dir
 
-REPLAY_FILES = ("replay.tlog", "replay_report.txt", "replay_summary.json")
+REPLAY_FILES = run_dir.OUTPUT_FILES["replay"]
 CONFIG_NAME = "flight_config.json"
 LOG_NAME = "flight.tlog"
 DRIFT_LINES = 25
@@ -337,15 +338,12 @@ class _Comparator:
 
 
 def prepare_out_dir(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ReplayError(f"{out_dir}: exists and is not a directory")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not force:
-            raise ReplayError(f"{out_dir}: not empty; choose another --out or pass --force to "
-                              "replace a previous replay there")
-        for name in REPLAY_FILES:
-            (out_dir / name).unlink(missing_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Create out_dir (marked as ours); --force replaces only a previous replay's files, in a
+    directory one of our commands wrote (sim/run_dir.py)."""
+    try:
+        run_dir.prepare_out_dir(out_dir, force, "replay")
+    except run_dir.RunDirError as exc:
+        raise ReplayError(str(exc)) from None
 
 
 def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from flightsw.core.params import ParamFileError, ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import icd_fingerprint, mavlink
 from flightsw.params_table import FLIGHT_PARAMS
+from sim.run_dir import RunDirError, prepare_out_dir
 from sim.simbus import SimBus
 from sim.site import SiteError
 from sim.world import World
@@ -42,10 +42,6 @@ from sim.world import World
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
              "params.txt", "flight_config.json")
 SETTLE_S = 600.0  # hover figures are taken after the initial transient
-
-
-class RunDirError(Exception):
-    """The output directory cannot be used (exists, not writable)."""
 
 
 class RunConfigError(Exception):
@@ -95,18 +91,10 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False,
     )
 
 
-def prepare_run_dir(out_dir: Path, force: bool) -> None:
-    """Create out_dir; refuse one holding a previous run unless force."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RunDirError(f"{out_dir}: exists and is not a directory")
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not force:
-            raise RunDirError(f"{out_dir}: already holds a run; choose another --out or "
-                              "pass --force to replace it")
-        for name in RUN_FILES:
-            (out_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(out_dir / "report", ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def prepare_run_dir(out_dir: Path, force: bool, kind: str = "run") -> None:
+    """Create out_dir (marked as ours); refuse one holding a previous run unless force, and
+    any other non-empty directory whatever force says (sim/run_dir.py)."""
+    prepare_out_dir(Path(out_dir), force, kind)
 
 
 def _ground_message(cmd):

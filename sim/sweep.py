@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.run_dir import check_out_dir
 from sim.runner import RunDirError, prepare_run_dir, run_scenario
 from sim.scenario import load_scenario
 
@@ -114,12 +115,14 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
         World(load_scenario(scenario, overrides))
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
-    prepare_run_dir(out_dir, force)
-    for name in ("aggregate.json", "sweep.html"):
-        (out_dir / name).unlink(missing_ok=True)
+    # Every directory is checked before any is touched (sim/run_dir.py).
+    check_out_dir(out_dir, force, "sweep")
     existing = [d for d in (out_dir / f"seed-{s:04d}" for s in seeds) if d.exists()]
     if existing and not force:
         raise RunDirError(f"{existing[0]}: already holds a run; pass --force to replace it")
+    for d in existing:
+        check_out_dir(d, force, "run")
+    prepare_run_dir(out_dir, force, kind="sweep")
     jobs = jobs or os.cpu_count() or 1
     work = [(scenario, s, str(out_dir / f"seed-{s:04d}"), overrides) for s in seeds]
     if force:

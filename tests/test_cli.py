@@ -36,8 +36,45 @@ def test_existing_output_directory_is_refused_with_one_line(tmp_path):
     result = prospector("run", "--scenario", "bennu-hover", "--duration", "1", "--out", str(out))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "--force" in result.stderr
+    assert "not written by prospector" in result.stderr
     assert (out / "flight.tlog").read_bytes() == b"precious"
+
+
+def _snapshot(path):
+    return {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--scenario", "bennu-hover", "--duration", "1"],
+    ["sweep", "--scenario", "bennu-hover", "--seeds", "1", "--set", "scenario.duration_s=1"],
+    ["survey-sweep", "--scenario", "bennu", "--seeds", "1"],
+])
+def test_force_on_a_folder_that_never_held_a_run_touches_nothing(tmp_path, command):
+    out = tmp_path / "mine"
+    (out / "report").mkdir(parents=True)
+    (out / "report" / "thesis.tex").write_text("years of work")
+    (out / "summary.json").write_text("{}")
+    before = _snapshot(out)
+    result = prospector(*command, "--out", str(out), "--force")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "not written by prospector" in result.stderr
+    assert _snapshot(out) == before
+
+
+def test_a_sweep_with_a_users_folder_for_a_seed_touches_nothing(tmp_path):
+    from sim.run_dir import claim
+
+    out = tmp_path / "sweep"
+    (out / "seed-0001").mkdir(parents=True)
+    claim(out, "sweep")
+    (out / "aggregate.json").write_text("old")
+    (out / "seed-0001" / "flight.tlog").write_text("not ours")
+    before = _snapshot(out)
+    result = prospector("sweep", "--scenario", "bennu-hover", "--seeds", "1", "--set",
+                        "scenario.duration_s=1", "--out", str(out), "--force")
+    assert result.returncode == 2 and "seed-0001" in result.stderr
+    assert _snapshot(out) == before
 
 
 def test_unknown_scenario_lists_the_known_ones(tmp_path):

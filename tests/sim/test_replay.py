@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.replay import ReplayError, load_recording, param_overrides, replay
+from sim.run_dir import claim
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 
@@ -100,10 +101,14 @@ def test_parameter_overrides_are_checked():
 def test_output_directory_is_not_overwritten(run_dir, tmp_path):
     rec = load_recording(run_dir)
     replay(rec, tmp_path / "out", progress=False)
-    with pytest.raises(ReplayError, match="not empty"):
+    with pytest.raises(ReplayError, match="already holds a replay"):
         replay(rec, tmp_path / "out", progress=False)
     replay(rec, tmp_path / "out", force=True, progress=False)
-    # Replaying into the run directory itself never touches the recording.
+    # A folder none of our commands wrote is refused, --force or not (the golden copy has no
+    # marker); a run directory of ours takes a replay and keeps its recording.
     before = (run_dir / "flight.tlog").read_bytes()
+    with pytest.raises(ReplayError, match="not written by prospector"):
+        replay(rec, run_dir, force=True, progress=False)
+    claim(run_dir, "run")
     replay(rec, run_dir, force=True, progress=False)
     assert (run_dir / "flight.tlog").read_bytes() == before
