@@ -57,14 +57,13 @@ from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusL
 from sim.runner import (
     History,
     RunConfigError,
-    _ground_message,
-    _param_set,
     _summary,
     flight_config_from_scenario,
     parameter_overrides,
     prepare_run_dir,
 )
 from sim.site import SiteError
+from sim.uplink import ground_message, time_tagged_uplink
 from sim.world import World
 
 MODES = ("lockstep", "realtime")
@@ -297,9 +296,8 @@ class _Rig:
         self.frame_us = 1_000_000 // self.base_hz
         self.n_frames = int(round(sc.scenario.duration_s * self.base_hz))
         self.epoch_us = int(round(sc.scenario.epoch_unix_s * 1e6))
-        uplink = [(0, _param_set(name, value)) for name, value in sorted(self.overrides.items())]
-        uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
-        self.ground = GroundStation(uplink, sc.commands, _ground_message, opts.ground_recovery)
+        uplink = time_tagged_uplink(self.overrides, sc.commands)
+        self.ground = GroundStation(uplink, sc.commands, ground_message, opts.ground_recovery)
         self._faults = sorted(opts.faults, key=lambda f: f.t_s)
         self.events_lines: list[dict] = []
         self.lateness_us: list[int] = []

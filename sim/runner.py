@@ -29,14 +29,14 @@ from flightsw.config import (
     flight_config_to_dict,
 )
 from flightsw.core.clock import SimClock
-from flightsw.core.modes import Mode
 from flightsw.core.params import ParamFileError, ParamTable
 from flightsw.core.recorder import FlightRecorder
-from flightsw.icd import icd_fingerprint, mavlink
+from flightsw.icd import icd_fingerprint
 from flightsw.params_table import FLIGHT_PARAMS
-from sim.run_dir import RunDirError, prepare_out_dir
+from sim.run_dir import RunDirError, prepare_out_dir  # noqa: F401 (re-exported)
 from sim.simbus import SimBus
 from sim.site import SiteError
+from sim.uplink import PARAM_SPECS, time_tagged_uplink
 from sim.world import World
 
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
@@ -97,42 +97,6 @@ def prepare_run_dir(out_dir: Path, force: bool, kind: str = "run") -> None:
     prepare_out_dir(Path(out_dir), force, kind)
 
 
-def _ground_message(cmd):
-    """A scenario command as the MAVLink message a ground station would send."""
-    if cmd.name == "SET_MODE":
-        mode = Mode[str(cmd.args[0])]
-        return mavlink.MAVLink_command_long_message(
-            1, 1, mavlink.MAV_CMD_DO_SET_MODE, 0,
-            float(mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED), float(mode), 0, 0, 0, 0, 0)
-    if cmd.name == "SET_HOVER_POINT":
-        x, y, z = (float(a) for a in cmd.args)
-        return mavlink.MAVLink_command_long_message(
-            1, 1, mavlink.PROBE_CMD_SET_HOVER_POINT, 0, x, y, z, 0, 0, 0, 0)
-    if cmd.name == "SET_PARAM":
-        return _param_set(str(cmd.args[0]), float(cmd.args[1]))
-    simple = {"START_TAG": mavlink.PROBE_CMD_START_TAG, "WAVE_OFF": mavlink.PROBE_CMD_WAVE_OFF,
-              "START_SURVEY": mavlink.PROBE_CMD_START_SURVEY}
-    if cmd.name in simple:
-        return mavlink.MAVLink_command_long_message(1, 1, simple[cmd.name], 0, 0, 0, 0, 0, 0,
-                                                    0, 0)
-    if cmd.name == "MEASURE_MASS":
-        return mavlink.MAVLink_command_long_message(1, 1, mavlink.PROBE_CMD_MEASURE_MASS, 0,
-                                                    float(cmd.args[0]), 0, 0, 0, 0, 0, 0)
-    if cmd.name == "CHOOSE_SITE":
-        return mavlink.MAVLink_command_long_message(1, 1, mavlink.PROBE_CMD_CHOOSE_SITE, 0,
-                                                    float(cmd.args[0]), 0, 0, 0, 0, 0, 0)
-    raise ValueError(f"unknown scenario command {cmd.name}")
-
-
-def _param_set(name: str, value):
-    spec = _PARAM_SPECS.get(name)
-    wire_type = spec.wire_type if spec is not None else mavlink.MAV_PARAM_TYPE_REAL32
-    return mavlink.MAVLink_param_set_message(1, 1, name.encode(), float(value), wire_type)
-
-
-_PARAM_SPECS = {spec.name: spec for spec in FLIGHT_PARAMS}
-
-
 def parameter_overrides(sc, params_file: Path | None) -> dict:
     """The scenario's [params] then the file's, checked as the flight software would.
 
@@ -145,7 +109,7 @@ def parameter_overrides(sc, params_file: Path | None) -> dict:
         if name not in table:
             raise RunConfigError(f"{sc.source}: params.{name}: unknown flight-software "
                                  f"parameter (known: {', '.join(table.names)})")
-        if _PARAM_SPECS[name].kind is int and float(value).is_integer():
+        if PARAM_SPECS[name].kind is int and float(value).is_integer():
             value = int(value)  # the scenario loader reads every number as a float
         reason = table.check(name, value)
         if reason is not None:
@@ -269,8 +233,7 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
 
         fsw.events.add_sink(write_event)
         # Ground uplink: parameter overrides at t=0, then the command sequence.
-        uplink = [(0, _param_set(name, value)) for name, value in sorted(overrides.items())]
-        uplink += [(int(round(c.t_s * 1e6)), _ground_message(c)) for c in sc.commands]
+        uplink = time_tagged_uplink(overrides, sc.commands)
         uplink.sort(key=lambda item: item[0])
         history = History(int(sc.scenario.duration_s) + 2, len(world.wheel_axes))
         frames_per_sample = base_hz

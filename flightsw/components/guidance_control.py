@@ -17,8 +17,6 @@ from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance
 from flightsw.icd import mavlink
 
-HOVER_POINT_MIN_M = 300.0  # outside Bennu's circumscribing sphere
-HOVER_POINT_MAX_M = 100_000.0
 CONTROL_PARAMS = ("HOV_BW_RADPS", "HOV_ZETA", "ATT_BW_RADPS", "ATT_ZETA", "ATT_SLEW_RADPS",
                   "HOV_VMAX_MPS")
 # Modes in which the translation controller flies the reference with the thrusters.
@@ -63,8 +61,7 @@ class GuidanceControl:
         self.survey = None
         self.mass = None
         params.on_change(self._on_param_change, CONTROL_PARAMS)
-        commands.register(mavlink.PROBE_CMD_SET_HOVER_POINT, self._cmd_set_hover_point,
-                          validate=validate_hover_point, unused_params=(4, 5, 6, 7))
+        commands.register_ground_command("SET_HOVER_POINT", self._cmd_set_hover_point)
 
     def attach(self, tag_sequence, survey, mass) -> None:
         """The components whose references this one flies in their modes."""
@@ -160,10 +157,3 @@ class GuidanceControl:
         self.send(mavlink.MAVLink_probe_guidance_status_message(
             t_us, list(target), list(err), self.pointing_err_rad, self.trans_ctrl.dv_total_mps))
 
-
-def validate_hover_point(params) -> str | None:
-    r = math.sqrt(params[0] ** 2 + params[1] ** 2 + params[2] ** 2)
-    if not HOVER_POINT_MIN_M <= r <= HOVER_POINT_MAX_M:
-        return (f"hover point radius {r:.1f} m outside [{HOVER_POINT_MIN_M:.0f}, "
-                f"{HOVER_POINT_MAX_M:.0f}] m")
-    return None

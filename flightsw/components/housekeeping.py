@@ -4,7 +4,6 @@
 from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.modes import ModeManager
 from flightsw.core.scheduler import Scheduler
-from flightsw.icd import mavlink
 
 
 class Housekeeping:
@@ -12,8 +11,7 @@ class Housekeeping:
         self.modes = modes
         self.send = send
         self.scheduler: Scheduler | None = None
-        commands.register(mavlink.PROBE_CMD_RESET_SCHED_STATS, self._cmd_reset_stats,
-                          unused_params=(1, 2, 3, 4, 5, 6, 7))
+        commands.register_ground_command("RESET_SCHED_STATS", self._cmd_reset_stats)
 
     def watch(self, scheduler: Scheduler) -> None:
         """The scheduler whose statistics go down and are reset on command."""

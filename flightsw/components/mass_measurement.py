@@ -46,9 +46,7 @@ class MassMeasurement:
         self.which = BASELINE
         self.inertia_results: dict[int, tuple[float, float]] = {}
         self.sample_mass_estimate: tuple[float, float] | None = None
-        commands.register(mavlink.PROBE_CMD_MEASURE_MASS, self.cmd_measure_mass,
-                          allowed_modes={Mode.HOVER}, validate=validate_which,
-                          unused_params=(2, 3, 4, 5, 6, 7))
+        commands.register_ground_command("MEASURE_MASS", self.cmd_measure_mass)
 
     def cmd_measure_mass(self, params) -> CommandResult:
         which = int(params[0])
@@ -120,8 +118,3 @@ class MassMeasurement:
         self.send(mavlink.MAVLink_probe_mass_estimate_message(
             t_us, which, result[0], result[1], mass, sigma))
 
-
-def validate_which(params) -> str | None:
-    if params[0] not in (0.0, 1.0):
-        return f"param1 must be 0 (baseline) or 1 (after sampling), got {params[0]}"
-    return None

@@ -2,8 +2,6 @@
 CHOOSE_SITE commands, the 1 Hz prospecting task, the hand-over of the chosen
 site to touch-and-go and the automatic descent that follows."""
 
-import math
-
 from flightsw.components.devices import Devices
 from flightsw.components.navigation import NavigationComponent
 from flightsw.components.tag_sequence import TagSequence
@@ -13,11 +11,8 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.gnc.body_frame import SpinningBody
-from flightsw.icd import mavlink
 from flightsw.prospect.campaign import DONE as SURVEY_DONE
 from flightsw.prospect.campaign import SurveyCampaign
-
-MAX_RANK = 10
 
 
 class Survey:
@@ -45,12 +40,8 @@ class Survey:
                 lambda: tag_sequence.profile().expected_duration_s(params.get("PRS_HOME_M")))
         self.auto_tag_pending = False
         self.auto_tag_after_us = 0
-        commands.register(mavlink.PROBE_CMD_START_SURVEY, self._cmd_start_survey,
-                          allowed_modes={Mode.HOVER}, validate=validate_scan_duration,
-                          unused_params=(2, 3, 4, 5, 6, 7))
-        commands.register(mavlink.PROBE_CMD_CHOOSE_SITE, self._cmd_choose_site,
-                          allowed_modes={Mode.HOVER, Mode.SURVEY}, validate=validate_rank,
-                          unused_params=(2, 3, 4, 5, 6, 7))
+        commands.register_ground_command("START_SURVEY", self._cmd_start_survey)
+        commands.register_ground_command("CHOOSE_SITE", self._cmd_choose_site)
 
     def _cmd_start_survey(self, params) -> CommandResult:
         if self.campaign is None:
@@ -117,14 +108,3 @@ class Survey:
             self.events.emit(Severity.WARNING, "survey",
                              f"automatic touch-and-go refused: {result.name}")
 
-
-def validate_scan_duration(params) -> str | None:
-    if not math.isfinite(params[0]) or params[0] < 0.0:
-        return f"scan duration must be >= 0 s (0 = PRS_MAX_SCAN_S), got {params[0]}"
-    return None
-
-
-def validate_rank(params) -> str | None:
-    if params[0] != int(params[0]) or not 1 <= params[0] <= MAX_RANK:
-        return f"rank must be an integer 1..{MAX_RANK}, got {params[0]}"
-    return None

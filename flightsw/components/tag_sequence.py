@@ -69,10 +69,8 @@ class TagSequence:
         site = config.tag
         if site is not None:
             self.set_target(tuple(site.target_bf_m), tuple(site.normal_bf), tuple(site.hazards))
-        commands.register(mavlink.PROBE_CMD_START_TAG, self.cmd_start_tag,
-                          allowed_modes={Mode.HOVER}, unused_params=(1, 2, 3, 4, 5, 6, 7))
-        commands.register(mavlink.PROBE_CMD_WAVE_OFF, self._cmd_wave_off,
-                          allowed_modes={Mode.DESCENT}, unused_params=(1, 2, 3, 4, 5, 6, 7))
+        commands.register_ground_command("START_TAG", self.cmd_start_tag)
+        commands.register_ground_command("WAVE_OFF", self._cmd_wave_off)
 
     def set_target(self, target_bf: tuple, normal_bf: tuple, hazards: tuple = ()) -> None:
         """The touch-and-go target (from the configuration or the survey's choice)."""

@@ -25,11 +25,13 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from flightsw.core.command_result import CommandResult
 from flightsw.core.events import Severity
+from flightsw.core.modes import GROUND_SELECTABLE, Mode
 from flightsw.icd import mavlink
+from flightsw.icd.ground_commands import BY_NAME as GROUND_COMMAND_TABLE
 
 if TYPE_CHECKING:
     from flightsw.core.events import EventLog
@@ -38,34 +40,6 @@ if TYPE_CHECKING:
 N_COMMAND_PARAMS = 7
 _UINT16_MAX = 0xFFFF
 
-
-class CommandResult(IntEnum):
-    """Outcome of a command (after F Prime's closed set of command responses)."""
-
-    ACCEPTED = 0
-    UNSUPPORTED = 1  # no such command
-    INVALID_PARAM = 2  # a parameter is malformed or out of range
-    WRONG_MODE = 3  # not allowed in the current mode
-    FAILED = 4  # accepted, but execution went wrong
-    BUSY = 5  # cannot take it now; may succeed later
-
-    def to_mav_result(self) -> int:
-        return _TO_MAV_RESULT[self]
-
-    @classmethod
-    def from_ack(cls, ack) -> CommandResult:
-        """Our exact result from a received COMMAND_ACK (its result_param2)."""
-        return cls(ack.result_param2)
-
-
-_TO_MAV_RESULT = {
-    CommandResult.ACCEPTED: mavlink.MAV_RESULT_ACCEPTED,
-    CommandResult.UNSUPPORTED: mavlink.MAV_RESULT_UNSUPPORTED,
-    CommandResult.INVALID_PARAM: mavlink.MAV_RESULT_DENIED,
-    CommandResult.WRONG_MODE: mavlink.MAV_RESULT_TEMPORARILY_REJECTED,
-    CommandResult.FAILED: mavlink.MAV_RESULT_FAILED,
-    CommandResult.BUSY: mavlink.MAV_RESULT_TEMPORARILY_REJECTED,
-}
 
 Params = tuple[float, float, float, float, float, float, float]
 Handler = Callable[[Params], CommandResult]
@@ -155,6 +129,14 @@ class CommandDispatcher:
         if bad:
             raise ValueError(f"unused_params must be in 1..{N_COMMAND_PARAMS}, got {bad}")
         self._commands[command_id] = _Registration(handler, modes, validate, unused)
+
+    def register_ground_command(self, name: str, handler: Handler) -> None:
+        """Route a command of the ground-command table to `handler`, with the table's
+        modes, argument checks and unused parameters (flightsw/icd/ground_commands.py)."""
+        cmd = GROUND_COMMAND_TABLE[name]
+        modes = None if cmd.allowed_modes is None else {Mode[m] for m in cmd.allowed_modes}
+        self.register(cmd.command_id, handler, allowed_modes=modes, validate=cmd.validate,
+                      unused_params=cmd.unused_params)
 
     @property
     def registered(self) -> frozenset[int]:
@@ -248,7 +230,6 @@ def _validate_custom_mode(params: Params) -> str | None:
     custom_mode = params[1]
     if custom_mode != int(custom_mode) or custom_mode < 0:
         return f"custom mode {custom_mode} is not a mode number"
-    from flightsw.core.modes import GROUND_SELECTABLE, Mode
 
     if int(custom_mode) in Mode._value2member_map_ and Mode(int(custom_mode)) not in \
             GROUND_SELECTABLE:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from flightsw.core.commands import CommandResult
+from flightsw.core.command_result import CommandResult
 from flightsw.core.events import Severity
 from flightsw.icd import mavlink
 
