@@ -35,19 +35,26 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from flightsw.icd.ground_commands import BY_NAME as GROUND_COMMAND_TABLE
+from flightsw.icd.ground_commands import (
+    GROUND_SELECTABLE_MODES,
+    HOVER_POINT_MAX_M,
+    HOVER_POINT_MIN_M,
+    GroundCommand,
+)
+
 MAX_DURATION_S = 30 * 86400.0
 MAX_SIM_RATE_HZ = 1000.0
 # A hover point must be outside the body (Bennu's longest half-axis is 283 m) and close
 # enough that the scenario still is a proximity-operations scenario.
-HOVER_RADIUS_MIN_M = 300.0
-HOVER_RADIUS_MAX_M = 100_000.0
+HOVER_RADIUS_MIN_M = HOVER_POINT_MIN_M
+HOVER_RADIUS_MAX_M = HOVER_POINT_MAX_M
 # Boresights are typed by hand ([0, 0.7071, 0.7071]); accept that and normalise.
 UNIT_VECTOR_TOLERANCE = 1e-3
 # MAVLink PARAM_* messages carry the name in char[16].
 PARAM_NAME_MAX_CHARS = 16
-MODE_NAMES = ("SAFE", "STANDBY", "HOVER")
-COMMAND_NAMES = ("SET_MODE", "SET_HOVER_POINT", "SET_PARAM", "START_TAG", "WAVE_OFF",
-                 "MEASURE_MASS", "START_SURVEY", "CHOOSE_SITE")
+MODE_NAMES = GROUND_SELECTABLE_MODES
+COMMAND_NAMES = tuple(GROUND_COMMAND_TABLE)
 COMPOSITIONS = ("bennu", "ryugu", "psyche")
 
 # Physical constants per body, the defaults of the [body] keys other than `name`
@@ -992,40 +999,48 @@ def _check_commands(ctx: _Context, raw: Any, duration_s: float) -> tuple[Schedul
     return tuple(commands)
 
 
+def _describe_args(cmd: GroundCommand) -> str:
+    """What a command's arguments must be, from the ground-command table."""
+    if not cmd.args:
+        return "no arguments"
+    parts = []
+    for arg in cmd.args:
+        if arg.kind == "mode":
+            text = "a mode name, one of " + ", ".join(repr(m) for m in arg.choices)
+        elif arg.kind == "param_name":
+            text = "a parameter name"
+        else:
+            text = f"{arg.name}" + (f" in {arg.unit}" if arg.unit else "")
+            text += f" ({arg.rule})" if arg.rule else ""
+        parts.append(text + (f", default {_num(arg.default)}" if arg.default is not None
+                             else ""))
+    n = len(cmd.args)
+    count = f"{n} argument{'s' if n > 1 else ''}"
+    if cmd.required_args != n:
+        count = f"{cmd.required_args} to {count}"
+    return f"{count}: " + "; ".join(parts)
+
+
 def _check_args(ctx: _Context, name: str, raw: Any, key: str) -> tuple[str | float, ...]:
-    expected = {
-        "SET_MODE": "1 argument: a mode name, one of " + ", ".join(repr(m) for m in MODE_NAMES),
-        "SET_HOVER_POINT": "3 arguments: the hover point x, y, z in m, body-fixed frame",
-        "SET_PARAM": "2 arguments: a parameter name and a number",
-        "START_TAG": "no arguments",
-        "WAVE_OFF": "no arguments",
-        "MEASURE_MASS": "1 argument: 0 (baseline) or 1 (after sampling)",
-        "START_SURVEY": "no arguments",
-        "CHOOSE_SITE": "1 argument: the candidate's rank, 1 to 10",
-    }[name]
+    cmd = GROUND_COMMAND_TABLE[name]
     args = _as_list(raw)
-    count = {"SET_MODE": 1, "SET_HOVER_POINT": 3, "SET_PARAM": 2, "START_TAG": 0,
-             "WAVE_OFF": 0, "MEASURE_MASS": 1, "START_SURVEY": 0, "CHOOSE_SITE": 1}[name]
-    if args is None or len(args) != count:
+    if args is None or not cmd.required_args <= len(args) <= len(cmd.args):
         got = _show(raw) if args is None else f"{len(args)}: {_show(raw)}"
-        raise ctx.error(key, f"{name} expects {expected}, got {got}")
-    if name == "SET_MODE":
-        return (_check_text(ctx, args[0], _MODE_NAME, f"{key}[0]"),)
-    if name in ("START_TAG", "WAVE_OFF", "START_SURVEY"):
-        return ()
-    if name == "CHOOSE_SITE":
-        return (float(_check_number(ctx, args[0], _Number(integer=True, ge=1, le=10),
-                                    f"{key}[0]")),)
-    if name == "MEASURE_MASS":
-        return (float(_check_number(ctx, args[0], _Number(integer=True, choices=(0, 1)),
-                                    f"{key}[0]")),)
+        raise ctx.error(key, f"{name} expects {_describe_args(cmd)}, got {got}")
+    values: list[str | float] = []
+    for i, (arg, value) in enumerate(zip(cmd.args, args, strict=False)):
+        if arg.kind == "mode":
+            values.append(_check_text(ctx, value, _MODE_NAME, f"{key}[{i}]"))
+        elif arg.kind == "param_name":
+            _check_param_name(ctx, value, f"{key}[{i}]")
+            values.append(value)
+        else:
+            rule = _Number(ge=arg.low, le=arg.high, integer=arg.integer,
+                           choices=tuple(int(c) for c in arg.choices) or None)
+            values.append(float(_check_number(ctx, value, rule, f"{key}[{i}]")))
     if name == "SET_HOVER_POINT":
-        point = tuple(float(_check_number(ctx, a, _ANY, f"{key}[{i}]"))
-                      for i, a in enumerate(args))
-        _check_hover_point(ctx, point, key)
-        return point
-    _check_param_name(ctx, args[0], f"{key}[0]")
-    return (args[0], float(_check_number(ctx, args[1], _ANY, f"{key}[1]")))
+        _check_hover_point(ctx, tuple(values), key)
+    return tuple(values)
 
 
 def _check_param_name(ctx: _Context, name: Any, key: str) -> None:
