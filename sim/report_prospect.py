@@ -4,15 +4,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from flightsw.prospect.band_catalogue import BANDS
+from sim.report_kit import PlotSpec, Skip
 
 
 def _need(h, key):
-    from sim.report import _Skip
-
     try:
-        return np.asarray(h._h[key])
+        return np.asarray(h.data[key])
     except KeyError:
-        raise _Skip(f"no {key} in the history") from None
+        raise Skip(f"no {key} in the history") from None
 
 
 def plot_resource_map(h, summary) -> Figure:
@@ -36,7 +35,7 @@ def plot_resource_map(h, summary) -> Figure:
         if chosen.size and chosen[0] >= 0:
             ax.scatter(lon[chosen], lat[chosen], s=200, marker="*", c="red", label="chosen")
         try:
-            deliverable = np.asarray(h._h["prospect_deliverable_truth"]).astype(bool)
+            deliverable = np.asarray(h.data["prospect_deliverable_truth"]).astype(bool)
         except KeyError:  # a run from before deliverability was recorded
             deliverable = np.ones_like(safe)
         pool = np.flatnonzero(safe & deliverable & np.isfinite(truth))
@@ -57,9 +56,7 @@ def plot_resource_map(h, summary) -> Figure:
 def plot_example_spectra(h, summary) -> Figure:
     wl, refl = _need(h, "prospect_wavelength_um"), _need(h, "prospect_example_refl")
     if refl.size == 0:
-        from sim.report import _Skip
-
-        raise _Skip("no example spectra kept")
+        raise Skip("no example spectra kept")
     fig = Figure(figsize=(10, 5))
     ax = fig.add_subplot(1, 1, 1)
     for k, r in enumerate(refl[:4]):
@@ -89,9 +86,7 @@ def plot_site_spectrum(h, summary) -> Figure:
     wl = _need(h, "prospect_wavelength_um")
     refl, sigma = _need(h, "prospect_site_refl"), _need(h, "prospect_site_sigma")
     if refl.size == 0 or not np.isfinite(refl[0]).any():
-        from sim.report import _Skip
-
-        raise _Skip("no co-added site spectrum")
+        raise Skip("no co-added site spectrum")
     site, n = int(_need(h, "prospect_site_ids")[0]), int(_need(h, "prospect_site_n")[0])
     depth, centre = _need(h, "prospect_site_depth")[0], _need(h, "prospect_site_centre_um")[0]
     detected = _need(h, "prospect_site_detected")[0].astype(bool)
@@ -123,21 +118,19 @@ def plot_site_spectrum(h, summary) -> Figure:
     return fig
 
 
-def prospect_plots():
-    from sim.report import _PlotSpec
-
-    return (
-        _PlotSpec("10_resource_map.png", "Resource map",
-                  "Top: the map the probe built from its spectra; bottom: the truth. The red "
-                  "star (chosen site) should sit on the black cross (best safe site by truth).",
-                  plot_resource_map),
-        _PlotSpec("11_example_spectra.png", "Example spectra",
-                  "Calibrated reflectance with the linear continua of the named bands; the "
-                  "OH band near 2.7 um should be clear after the thermal tail is removed.",
-                  plot_example_spectra),
-        _PlotSpec("12_site_spectrum.png", "Chosen site's spectrum",
-                  "The weighted mean of every accepted spectrum of the chosen site, on which "
-                  "the site's band depths and centres are measured (PROBE_SITE_BANDS); the "
-                  "dotted line is the simulator's truth of the facet.",
-                  plot_site_spectrum),
-    )
+# The plot specs the run report adds for a prospecting run.
+PROSPECT_PLOTS: tuple[PlotSpec, ...] = (
+    PlotSpec("10_resource_map.png", "Resource map",
+             "Top: the map the probe built from its spectra; bottom: the truth. The red "
+             "star (chosen site) should sit on the black cross (best safe site by truth).",
+             plot_resource_map),
+    PlotSpec("11_example_spectra.png", "Example spectra",
+             "Calibrated reflectance with the linear continua of the named bands; the "
+             "OH band near 2.7 um should be clear after the thermal tail is removed.",
+             plot_example_spectra),
+    PlotSpec("12_site_spectrum.png", "Chosen site's spectrum",
+             "The weighted mean of every accepted spectrum of the chosen site, on which "
+             "the site's band depths and centres are measured (PROBE_SITE_BANDS); the "
+             "dotted line is the simulator's truth of the facet.",
+             plot_site_spectrum),
+)

@@ -1,6 +1,6 @@
 """Touch-and-go pages of the report: descent profile, ground track, sweep scatter.
 
-Plots for one run take the report's history view (sim.report._History) so
+Plots for one run take the report's history view (sim.report_kit.History) so
 they skip cleanly when a key is missing; the sweep page is its own small HTML
 file next to aggregate.json.
 """
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from sim.report_kit import PlotSpec, Skip
 
 # chi-square quantile, 2 degrees of freedom, 99%: the 99% error ellipse.
 CHI2_2DOF_99 = 9.2103
@@ -26,13 +28,11 @@ def _plane_basis(normal):
 
 
 def plot_descent_profile(h, summary) -> Figure:
-    from sim.report import _Skip
-
     t = h.t
     height = h.get("head_height_m")
     vz = h.get("vert_speed_mps")
     if not np.isfinite(height).any():
-        raise _Skip("not a touch-and-go run (no head height)")
+        raise Skip("not a touch-and-go run (no head height)")
     fig, (ax1, ax2) = _two_rows()
     mins = t / 60.0
     ax1.plot(mins, height, color="#1f77b4", lw=1.0)
@@ -59,12 +59,10 @@ def plot_descent_profile(h, summary) -> Figure:
 
 
 def plot_ground_track(h, summary) -> Figure:
-    from sim.report import _Skip
-
     pos = h.get("pos_bf_m", cols=3, min_cols=3)
     target = summary.get("target_bf_m")
     if target is None:
-        raise _Skip("not a touch-and-go run (no target)")
+        raise Skip("not a touch-and-go run (no target)")
     r = np.linalg.norm(pos, axis=1)
     lat = np.degrees(np.arcsin(np.clip(pos[:, 2] / r, -1, 1)))
     lon = np.degrees(np.arctan2(pos[:, 1], pos[:, 0]))
@@ -128,9 +126,9 @@ def _circle(radius, color, label, centre=(0.0, 0.0), ls="--", fill=False):
 def _surface_grid(h):
     """(lat, lon, radius) of the run's surface map, or None for an older history."""
     try:
-        lat = np.asarray(h._h["surface_lat_deg"], dtype=float)
-        lon = np.asarray(h._h["surface_lon_deg"], dtype=float)
-        radius = np.asarray(h._h["surface_radius_m"], dtype=float)
+        lat = np.asarray(h.data["surface_lat_deg"], dtype=float)
+        lon = np.asarray(h.data["surface_lon_deg"], dtype=float)
+        radius = np.asarray(h.data["surface_radius_m"], dtype=float)
     except (KeyError, TypeError, ValueError):
         return None
     if radius.shape != (lat.size, lon.size) or not np.isfinite(radius).all():
@@ -140,9 +138,9 @@ def _surface_grid(h):
 
 def _hazards(h):
     try:
-        centres = np.asarray(h._h["hazards_center_bf_m"], dtype=float).reshape(-1, 3)
-        radii = np.asarray(h._h["hazards_radius_m"], dtype=float).reshape(-1)
-        mapped = np.asarray(h._h["hazards_mapped"], dtype=bool).reshape(-1)
+        centres = np.asarray(h.data["hazards_center_bf_m"], dtype=float).reshape(-1, 3)
+        radii = np.asarray(h.data["hazards_radius_m"], dtype=float).reshape(-1)
+        mapped = np.asarray(h.data["hazards_mapped"], dtype=bool).reshape(-1)
     except (KeyError, TypeError, ValueError):
         return []
     if not len(centres) == len(radii) == len(mapped):
@@ -222,16 +220,13 @@ def write_sweep_report(out_dir: Path, summaries: list[dict], agg: dict) -> Path:
     return path
 
 
-def tag_plots():
-    """The plot specs the run report adds for a touch-and-go run."""
-    from sim.report import _PlotSpec
-
-    return (
-        _PlotSpec("08_descent_profile.png", "Descent profile",
-                  "Height should step down through Checkpoint and Matchpoint to contact at "
-                  "the red 10 cm/s line, then climb after the back-away burn.",
-                  plot_descent_profile),
-        _PlotSpec("09_ground_track.png", "Ground track",
-                  "The track should end on the target cross, the touchdown dot inside the "
-                  "green 1 m circle.", plot_ground_track),
-    )
+# The plot specs the run report adds for a touch-and-go run.
+TAG_PLOTS: tuple[PlotSpec, ...] = (
+    PlotSpec("08_descent_profile.png", "Descent profile",
+             "Height should step down through Checkpoint and Matchpoint to contact at "
+             "the red 10 cm/s line, then climb after the back-away burn.",
+             plot_descent_profile),
+    PlotSpec("09_ground_track.png", "Ground track",
+             "The track should end on the target cross, the touchdown dot inside the "
+             "green 1 m circle.", plot_ground_track),
+)

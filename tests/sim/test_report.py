@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim import report
+from sim import report, report_kit
 from sim.report import REQUIREMENTS, requirement_status, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -174,12 +174,12 @@ def test_envelope_keeps_extremes_and_shrinks():
     y = np.zeros(n)
     y[12_345] = 9.0
     y[54_321] = -4.0
-    xe, ye = report._envelope(x, y)
-    assert len(xe) == len(ye) <= 2 * report.ENVELOPE_BINS + 2
+    xe, ye = report_kit.envelope(x, y)
+    assert len(xe) == len(ye) <= 2 * report_kit.ENVELOPE_BINS + 2
     assert ye.max() == 9.0 and ye.min() == -4.0
     assert np.all(np.diff(xe) >= 0)
     # Short series pass through untouched.
-    xs, ys = report._envelope(x[:100], y[:100])
+    xs, ys = report_kit.envelope(x[:100], y[:100])
     assert len(xs) == 100
 
 
@@ -417,7 +417,7 @@ def test_site_spectrum_plot_marks_the_detected_bands_only():
     detected = np.zeros(len(BANDS), np.int8)
     detected[-1] = 1
     centre = np.array([b.centre_um for b in BANDS])
-    h = SimpleNamespace(_h={
+    h = SimpleNamespace(data={
         "prospect_wavelength_um": wl, "prospect_site_refl": refl[None], "prospect_site_sigma":
         np.full((1, wl.size), 1e-4), "prospect_site_ids": np.array([7]),
         "prospect_site_n": np.array([16]), "prospect_site_depth": depth[None],
@@ -450,7 +450,7 @@ def test_ground_track_draws_the_surface_map_and_the_hazards():
         "hazards_radius_m": np.array([1.5, 0.5]),
         "hazards_mapped": np.array([True, False]),
     }
-    fig = plot_ground_track(report._History(history), {"target_bf_m": list(target)})
+    fig = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
     by_title = {ax.get_title(): ax for ax in fig.axes}
     map_ax, near_ax = by_title["On the surface map (body-fixed)"], by_title["Near the target"]
     assert any(isinstance(c, QuadMesh) for c in map_ax.collections)
@@ -463,5 +463,5 @@ def test_ground_track_without_a_surface_map_still_draws():
 
     target = np.array([0.0, -250.0, 37.0])
     history = {"t_s": np.arange(5, dtype=float), "pos_bf_m": np.tile(target * 1.5, (5, 1))}
-    fig = plot_ground_track(report._History(history), {"target_bf_m": list(target)})
+    fig = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
     assert len(fig.axes) == 2
