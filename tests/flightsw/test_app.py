@@ -130,33 +130,21 @@ def test_accepted_parameter_gets_no_param_error(flight):
     assert not bus.of_type("PARAM_ERROR")
 
 
-class _FakeCampaign:
-    """A survey that has ranked two sites; choose() as SurveyCampaign's contract."""
-
-    candidates = ("site-a", "site-b")
-
-    def __init__(self):
-        self.chosen = []
-
-    def choose(self, t_s, rank, plan=True):
-        if not 1 <= rank <= len(self.candidates):
-            return False
-        self.chosen.append(rank)
-        return True
-
-
-@pytest.mark.parametrize("rank", [3.0, 2.5, 0.0, 11.0])
-def test_choose_site_beyond_the_candidates_is_invalid_param_and_changes_nothing(flight, rank):
+@pytest.mark.parametrize("rank", [2.5, 0.0, 11.0])
+def test_choose_site_that_is_no_rank_is_invalid_param_and_changes_nothing(flight, rank):
+    """The command's own check (1..10, PRS_N_CAND's range), before any campaign is asked.
+    Ranks beyond a real campaign's candidates: tests/sim/test_mission_paths.py and
+    tests/flightsw/prospect/test_campaign.py."""
     fsw, bus, clock, _ = flight
-    fsw.survey.campaign = _FakeCampaign()
     fsw.modes.request(Mode.STANDBY, "test")
     fsw.modes.request(Mode.HOVER, "test")
     target_before = fsw.control.guidance.target_bf_m
     bus.push(command(mavlink.PROBE_CMD_CHOOSE_SITE, rank))
     step(fsw, clock)
     assert CommandResult.from_ack(last_ack(bus)) == CommandResult.INVALID_PARAM
-    assert fsw.survey.campaign.chosen == []
     assert fsw.control.guidance.target_bf_m == target_before
+    texts = [m.text for m in bus.of_type("STATUSTEXT")]
+    assert any("rank must be an integer 1..10" in t for t in texts), texts
 
 
 def test_choose_site_before_any_survey_fails(flight):
