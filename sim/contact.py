@@ -3,9 +3,10 @@
 Regolith: no cohesion (FACTS.md: near zero), so the surface only pushes: a
 normal force k * depth + c * (sink rate) while the head is below the surface,
 never a pull; Coulomb friction mu * F_n opposes sliding.  With the defaults a
-head arriving at 10 cm/s is still sinking at ~4 cm/s after 6 s and has gone
-~40-50 cm deep, as OSIRIS-REx's did.  The force acts at the head, 3.35 m from
-the centre of mass, so any lateral component or tilt torques the spacecraft.
+head arriving at 10 cm/s is still sinking at ~3 cm/s after 6 s and has gone
+~36 cm deep (closed loop 37-40 cm; OSIRIS-REx's went ~50 cm).  The force acts
+at the head, 3.35 m from the centre of mass, so any lateral component or tilt
+torques the spacecraft.
 
 Sampler: gas fired while in contact mobilises regolith into the head; the
 mass collected grows as capacity * (1 - exp(-t_gas_contact / tau)), scaled by
