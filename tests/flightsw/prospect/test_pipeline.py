@@ -1,12 +1,19 @@
-"""Pipeline end to end against an independent synthetic instrument (same physics as the sim)."""
+"""Pipeline end to end against an independent synthetic instrument.
+
+The instrument, the Sun, the surface's thermal emission and its photometry are built from
+tests/flightsw/prospect/reference_physics.py (published constants and the spectrometer's
+datasheet, written there), not from the flight modules the pipeline inverts them with
+(solar.py, photometry.py, instrument.py): a pipeline that shares a wrong model with its
+test instrument would pass.  What the flight is given about its instrument is the lamp's
+radiance table; the test's lamp emits what the datasheet says it does.
+"""
 
 import numpy as np
+import reference_physics as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from flightsw.prospect import instrument as ins
-from flightsw.prospect.photometry import photometric_factor
 from flightsw.prospect.pipeline import (
     REJECT_GEOMETRY,
     REJECT_MISSING_FRAMES,
@@ -17,13 +24,19 @@ from flightsw.prospect.pipeline import (
     ProspectPipeline,
     SpectrumAssembler,
 )
-from flightsw.prospect.solar import planck_radiance_wm2srum, solar_irradiance_wm2um
 
 KELVIN = 1.0
 
-WL = ins.WAVELENGTH_UM
-GAIN_TRUE = 1.0 + 0.01 * np.sin(np.linspace(0, 2, ins.N_CHANNELS))  # smooth, ~1 %
+WL = ref.WAVELENGTH_UM
+N_CHANNELS = ref.N_CHANNELS
+CHUNK_CHANNELS = 64  # PROBE_SPECTRUM_CHUNK.counts (the ICD)
+N_CHUNKS = N_CHANNELS // CHUNK_CHANNELS
+GAIN_TRUE = 1.0 + 0.01 * np.sin(np.linspace(0, 2, N_CHANNELS))  # smooth, ~1 %
 EPS = 0.9
+RESPONSIVITY = ref.responsivity()
+LAMP_SIGNAL_E = 20000.0  # per channel at nominal gain, the lamp's design (datasheet)
+LAMP_RADIANCE = LAMP_SIGNAL_E / (RESPONSIVITY * ref.INTEGRATION_S)
+
 
 def reflectance(n, rng, oh_depth=0.12, base=0.03):
     """Standard reflectance: linear red continuum times a Gaussian OH band."""
@@ -32,25 +45,27 @@ def reflectance(n, rng, oh_depth=0.12, base=0.03):
     g = np.exp(-0.5 * ((WL - 2.74) / 0.04) ** 2)
     return cont[None, :] * (1 - d[:, None] * g[None, :]), d
 
+
 def counts(refl, rng, temp_k=360.0, cos_i=0.8, cos_e=0.9, phase=35.0, d_au=1.1, det_c=20.0,
            kind="science"):
     n = refl.shape[0] if kind == "science" else 1
     tdet = np.broadcast_to(np.asarray(det_c, float), (n,))
     if kind == "science":
-        phot = photometric_factor(np.broadcast_to(cos_i, (n,)), np.broadcast_to(cos_e, (n,)),
-                                  np.broadcast_to(phase, (n,)), WL)
+        i_over_f = refl * ref.reflectance_to_i_over_f(
+            np.broadcast_to(cos_i, (n,)), np.broadcast_to(cos_e, (n,)),
+            np.broadcast_to(phase, (n,)), WL)
         dd = np.broadcast_to(np.asarray(d_au, float), (n,))[:, None]
-        L = refl * phot * solar_irradiance_wm2um(WL, 1.0) / np.pi / dd ** 2 \
-            + EPS * planck_radiance_wm2srum(WL, np.broadcast_to(temp_k, (n,))[:, None])
+        L = i_over_f * ref.sun(WL, dd) / np.pi \
+            + EPS * ref.planck(WL, np.broadcast_to(temp_k, (n,))[:, None])
     elif kind == "dark":
         L = np.zeros((1, WL.size))
     else:
-        L = ins.lamp_radiance_wm2srum()[None, :]
-    sig = GAIN_TRUE * ins.RESPONSIVITY_E_PER_S_PER_RADIANCE * L * ins.INTEGRATION_S
-    dark = ins.dark_rate_e_per_s(tdet)[:, None] * ins.INTEGRATION_S
-    e = rng.poisson(sig + dark) + rng.normal(0, ins.READ_NOISE_E, sig.shape)
-    c = np.round(ins.BIAS_DN + e / ins.E_PER_DN)
-    return np.clip(c, 0, ins.FULL_SCALE_DN).astype(np.uint16)
+        L = LAMP_RADIANCE[None, :]
+    sig = GAIN_TRUE * RESPONSIVITY * L * ref.INTEGRATION_S
+    dark = ref.dark_e_per_s(tdet)[:, None] * ref.INTEGRATION_S
+    e = rng.poisson(sig + dark) + rng.normal(0, ref.READ_NOISE_E, sig.shape)
+    c = np.round(ref.BIAS_DN + e / ref.E_PER_DN)
+    return np.clip(c, 0, ref.FULL_SCALE_DN).astype(np.uint16)
 
 
 def calibrated_pipeline(rng, n_sites=10):
@@ -93,7 +108,7 @@ def test_each_reject_reason_is_counted():
     assert np.all(res.reject_reason == REJECT_NO_CALIBRATION)
     assert p.rejected[REJECT_NO_CALIBRATION] == 8
     p = calibrated_pipeline(rng, 4)
-    c[1, 5] = ins.FULL_SCALE_DN
+    c[1, 5] = ref.FULL_SCALE_DN
     c[2, 7] = 0
     c[3, 9] = np.nan
     c[4, 9] = np.inf
@@ -129,12 +144,12 @@ def test_assembler_completes_and_flags_missing():
     c = counts(refl, rng)
     a = SpectrumAssembler()
     out = None
-    for k in range(ins.N_CHUNKS):
-        lo = k * ins.CHUNK_CHANNELS
-        out = a.add_chunk(1, 0, lo, c[0, lo:lo + 64], k, ins.N_CHUNKS, 20.0)
+    for k in range(N_CHUNKS):
+        lo = k * CHUNK_CHANNELS
+        out = a.add_chunk(1, 0, lo, c[0, lo:lo + 64], k, N_CHUNKS, 20.0)
     assert out["complete"] and np.array_equal(out["counts"], c[0])
-    a.add_chunk(2, 0, 0, c[1, :64], 0, ins.N_CHUNKS, 20.0)
-    out = a.add_chunk(3, 0, 0, c[1, :64], 0, ins.N_CHUNKS, 20.0)
+    a.add_chunk(2, 0, 0, c[1, :64], 0, N_CHUNKS, 20.0)
+    out = a.add_chunk(3, 0, 0, c[1, :64], 0, N_CHUNKS, 20.0)
     assert out["spectrum_id"] == 2 and not out["complete"]
 
 
@@ -142,11 +157,11 @@ ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 
 
 @settings(max_examples=60, deadline=None)
-@given(edits=st.lists(st.tuples(st.integers(0, 5), st.integers(0, ins.N_CHANNELS - 1),
+@given(edits=st.lists(st.tuples(st.integers(0, 5), st.integers(0, N_CHANNELS - 1),
                                 st.one_of(ANY_FLOAT, st.integers(0, 65535).map(float))),
                       max_size=20),
        geom=hnp.arrays(np.float64, (5,), elements=ANY_FLOAT | st.floats(-1, 1)),
-       truncate=st.lists(st.integers(0, ins.N_CHANNELS), max_size=3))
+       truncate=st.lists(st.integers(0, N_CHANNELS), max_size=3))
 def test_garbage_never_crashes(edits, geom, truncate):
     rng = np.random.default_rng(4)
     p = calibrated_pipeline(rng, 3)
@@ -171,8 +186,8 @@ def test_garbage_never_crashes(edits, geom, truncate):
 def test_random_uint16_counts_reject_or_finite(seed):
     rng = np.random.default_rng(seed)
     p = calibrated_pipeline(rng, 2)
-    c = rng.integers(0, 65536, (20, ins.N_CHANNELS)).astype(np.uint16)
-    c[rng.random(20) < 0.5] = rng.integers(1000, 60000, ins.N_CHANNELS)
+    c = rng.integers(0, 65536, (20, N_CHANNELS)).astype(np.uint16)
+    c[rng.random(20) < 0.5] = rng.integers(1000, 60000, N_CHANNELS)
     res = p.process(c, rng.normal(20, 5, 20), rng.random(20), rng.random(20),
                     rng.uniform(-10, 200, 20), rng.uniform(0.5, 2, 20), site_ids=np.zeros(20))
     assert set(np.unique(res.reject_reason)) <= set(range(7))
