@@ -245,5 +245,6 @@ def test_sample_mass_after_touch_and_go_is_the_mass_collected(tag_mass_run):
     after = estimates[1]
     assert after.time_usec * 1e-6 > summary["tag_events_s"]["backaway"]
     assert abs(after.sample_mass_kg - truth_kg) <= 3.0 * after.sample_mass_sigma_kg
-    assert 3.0 * after.sample_mass_sigma_kg < 0.1 * truth_kg  # a measurement worth making
+    # Issue 3's requirement (sim/report_requirements.py TAG_REQUIREMENTS): 3 sigma <= 30 g.
+    assert 3.0 * after.sample_mass_sigma_kg <= 0.03 * KG
     assert summary["sample_mass_est_kg"] == pytest.approx(after.sample_mass_kg, rel=1e-6)
