@@ -37,19 +37,26 @@ sim: $(STAMP)
 	$(PY) -m prospector.cli run --scenario bennu --seed 1 --out $(RUN_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check flightsw sim hil prospector tests bench tools
+	$(PY) -m ruff check flightsw sim hil ground prospector tests bench tools
 
 test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools
 	@! command -v arm-none-eabi-gcc >/dev/null || $(MAKE) --no-print-directory firmware
 	$(PY) -m pytest tests
 
 # HIL: Debian's bare-metal toolchain and QEMU (about 51 MB + 16 MB), installed
-# when missing if we are root; otherwise the HIL tests are skipped (one line).
+# when missing if we are root; otherwise the HIL tests are skipped (one line, and
+# pytest's -rs lists them).  Under CI (CI=true, set by .ci/run) the HIL tests must
+# run: a tool that cannot be installed fails the run with one line naming it.
 HIL_PKGS := gcc-arm-none-eabi qemu-system-arm
 hil-tools:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  apt-get install -y -qq --no-install-recommends $(HIL_PKGS) >/dev/null; then :; \
+	elif [ -n "$${CI:-}" ] && [ "$${CI}" != false ] && [ "$${CI}" != 0 ]; then \
+	  missing=""; for t in arm-none-eabi-gcc qemu-system-arm; do \
+	    command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	  echo "CI: HIL tools missing:$$missing (cannot install $(HIL_PKGS): needs root and apt-get)" >&2; \
+	  exit 1; \
 	else echo "HIL tests will be skipped: cannot install $(HIL_PKGS) (needs root and apt-get)"; fi
 
 # The devboard firmware (hil/firmware), C headers generated from our ICD by mavgen.

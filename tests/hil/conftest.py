@@ -2,7 +2,8 @@
 
 Without Debian's gcc-arm-none-eabi and qemu-system-arm (which `make test`
 installs when it runs as root) the tests that need them are skipped with
-one line saying what is missing.
+one line saying what is missing (listed by -rs in the summary).  Under CI
+(CI=true) test_hil_tools.py fails the run instead, naming what is missing.
 """
 
 import tempfile
