@@ -19,7 +19,11 @@ checking is mavgen's) and only chooses where it starts:
 So a valid frame that follows garbage is delivered as soon as its last byte
 has arrived: resynchronisation within one frame.  Work is bounded: `feed`
 parses at most `max_work_bytes` bytes per call (re-parsed bytes included) and
-keeps the rest for the next call, so a flood cannot starve the caller.
+keeps the rest for the next call, so a flood cannot starve the caller.  So is
+memory: the bytes waiting (`backlog`) never exceed `max_backlog_bytes`; when
+more arrive than can be parsed (garbage full of frame markers parses at tens
+of kB/s), the oldest waiting bytes are dropped and counted (`bytes_dropped`):
+what is received last is the freshest.
 """
 
 from collections.abc import Callable
@@ -50,14 +54,20 @@ class FrameReader:
 
     `feed(data)` returns the valid messages completed so far, in stream
     order.  Counters: `frames_ok`, `bytes_in`, `bytes_skipped` (garbage and
-    failed candidates, each byte counted once), `bad_candidates`.
+    failed candidates, each byte counted once), `bytes_dropped` (never parsed:
+    the backlog was full), `bad_candidates`.
     """
 
-    def __init__(self, max_work_bytes: int = 8192, parser_factory: Callable = _parser):
+    def __init__(self, max_work_bytes: int = 8192, parser_factory: Callable = _parser,
+                 max_backlog_bytes: int = 1 << 20):
         if not isinstance(max_work_bytes, int) or max_work_bytes < MAX_FRAME_LEN:
             raise ValueError(f"max_work_bytes must be an int >= {MAX_FRAME_LEN}, "
                              f"got {max_work_bytes!r}")
+        if not isinstance(max_backlog_bytes, int) or max_backlog_bytes < max_work_bytes:
+            raise ValueError(f"max_backlog_bytes must be an int >= max_work_bytes "
+                             f"({max_work_bytes}), got {max_backlog_bytes!r}")
         self.max_work_bytes = max_work_bytes
+        self.max_backlog_bytes = max_backlog_bytes
         self._new_parser = parser_factory
         self._codec = parser_factory()
         self._window = bytearray()   # fed to the parser, not yet returned by it
@@ -66,6 +76,7 @@ class FrameReader:
         self.frames_ok = 0
         self.bytes_in = 0
         self.bytes_skipped = 0
+        self.bytes_dropped = 0
         self.bad_candidates = 0
 
     @property
@@ -83,6 +94,10 @@ class FrameReader:
         if data:
             self._pending += data
             self.bytes_in += len(data)
+            excess = len(self._pending) - self.max_backlog_bytes
+            if excess > 0:
+                del self._pending[:excess]
+                self.bytes_dropped += excess
         out: list = []
         budget = self.max_work_bytes
         while self._pending and budget > 0:

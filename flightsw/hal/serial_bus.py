@@ -6,9 +6,13 @@ it), or any pyserial URL (`socket://127.0.0.1:5760` for a TCP bridge).
 
 - Framing: MAVLink 2 from the generated dialect, read through FrameReader
   (resynchronises within one frame after garbage).
-- Bounded work: `poll()` reads at most `max_rx_bytes_per_poll` bytes and
-  parses at most that much, so a flood on the line cannot starve the
-  scheduler; what is left stays in the OS buffer for the next tick.
+- Bounded work and memory: `poll()` reads at most `max_rx_bytes_per_poll`
+  bytes from the OS and parses at most twice that (at least 8 KiB), so a flood
+  on the line cannot starve the scheduler.  Bytes read but not parsed yet wait
+  in a receive backlog of at most `max_rx_backlog_bytes`; under a flood that
+  parses slower than it arrives (garbage full of 0xFD markers), the oldest
+  waiting bytes are dropped and counted (`rx_dropped_bytes` in `stats()`),
+  so the backlog, and the delay it adds, stay bounded.
 - Writes never block: frames wait in a bounded transmit buffer; when it is
   full (or the port is down) frames are dropped and counted.
 - Link layer: messages from component MAV_COMP_ID_UART_BRIDGE are the link's
@@ -89,6 +93,7 @@ class SerialBus:
         system_id: int = FLIGHT_SYSTEM_ID,
         baudrate: int = 115200,
         max_rx_bytes_per_poll: int = 4096,
+        max_rx_backlog_bytes: int = 16384,
         max_tx_backlog_bytes: int = 65536,
         max_queue: int = 8192,
         loss_timeout_s: float = 0.3,
@@ -102,9 +107,14 @@ class SerialBus:
         if not isinstance(max_rx_bytes_per_poll, int) or max_rx_bytes_per_poll < 64:
             raise ValueError(f"max_rx_bytes_per_poll must be an int >= 64, "
                              f"got {max_rx_bytes_per_poll!r}")
+        work_bytes = max(8192, 2 * max_rx_bytes_per_poll)
+        if not isinstance(max_rx_backlog_bytes, int) or max_rx_backlog_bytes < work_bytes:
+            raise ValueError(f"max_rx_backlog_bytes must be an int >= {work_bytes} (the "
+                             f"parsing work of one poll), got {max_rx_backlog_bytes!r}")
         self.port = port
         self.baudrate = baudrate
         self.max_rx_bytes_per_poll = max_rx_bytes_per_poll
+        self.max_rx_backlog_bytes = max_rx_backlog_bytes
         self.max_tx_backlog_bytes = max_tx_backlog_bytes
         self.max_queue = max_queue
         self.loss_timeout_ns = int(loss_timeout_s * 1e9)
@@ -113,7 +123,8 @@ class SerialBus:
         self._now_ns = monotonic_ns
         self._open_serial = open_serial or self._default_open
         self._link_codec = new_codec(system_id, LINK_COMPONENT_ID)
-        self._reader = FrameReader(max_work_bytes=max(8192, 2 * max_rx_bytes_per_poll))
+        self._reader = FrameReader(max_work_bytes=work_bytes,
+                                   max_backlog_bytes=max_rx_backlog_bytes)
         self._serial = None
         self._fileno = None
         self._tx = bytearray()
@@ -265,7 +276,10 @@ class SerialBus:
                 ready = [True]
             if not ready:
                 return 0
-        return self._receive(1 << 20)
+        # Read no more than the backlog has room for (at least one poll's worth): a burst
+        # read in one piece must not push out bytes that were waiting.
+        room = self.max_rx_backlog_bytes - self._reader.backlog
+        return self._receive(max(room, self.max_rx_bytes_per_poll))
 
     # -- health ---------------------------------------------------------------------------------
     @property
@@ -297,6 +311,7 @@ class SerialBus:
         out = dict(self.counters)
         out.update(port=self.port, connected=self.connected, rx_frames_ok=r.frames_ok,
                    rx_bytes_skipped=r.bytes_skipped, rx_bad_candidates=r.bad_candidates,
+                   rx_dropped_bytes=r.bytes_dropped, rx_backlog_bytes=r.backlog,
                    tx_backlog_bytes=len(self._tx))
         out["sources"] = {f"{s}/{c}": {"received": v.received, "lost": v.lost,
                                         "restarts": v.restarts}

@@ -124,3 +124,29 @@ def test_mavlink1_frames_and_unknown_ids_are_not_delivered():
 def test_bad_work_budget_is_refused(bad):
     with pytest.raises(ValueError, match="max_work_bytes"):
         FrameReader(max_work_bytes=bad)
+
+
+def _flood(n: int, seed: int = 5) -> bytes:
+    """Garbage heavy in frame markers: the slowest kind to parse (every 0xFD is a candidate)."""
+    rng = random.Random(seed)
+    return bytes(0xFD if rng.random() < 0.5 else rng.randrange(256) for _ in range(n))
+
+
+def test_the_backlog_is_bounded_and_what_is_dropped_is_counted():
+    reader = FrameReader(max_work_bytes=4096, max_backlog_bytes=16384)
+    flood = _flood(200_000)
+    for at in range(0, len(flood), 4096):
+        reader.feed(flood[at:at + 4096])
+        assert reader.backlog <= 16384 + MAX_FRAME_LEN
+    assert reader.bytes_dropped > 0
+    got = reader.feed(_frame(7))
+    while reader.backlog:  # slow: every marker of the waiting garbage is a candidate
+        got += reader.feed()
+    assert [m.time_usec for m in got] == [7]  # the link comes back after the flood
+    assert reader.bytes_in == (reader.bytes_skipped + reader.bytes_dropped + len(_frame(7))
+                               + reader.backlog + reader.partial)
+
+
+def test_bad_backlog_bound_is_refused():
+    with pytest.raises(ValueError, match="max_backlog_bytes"):
+        FrameReader(max_work_bytes=4096, max_backlog_bytes=1000)

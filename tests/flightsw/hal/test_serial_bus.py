@@ -275,3 +275,24 @@ def test_random_bytes_never_raise(pty):
         bus.poll()
     assert bus.stats()["rx_bytes_skipped"] > 0
     bus.close()
+
+
+def test_a_flood_cannot_grow_the_receive_backlog_beyond_its_bound(pty):
+    """0xFD-heavy garbage parses slower than it arrives: the oldest bytes are dropped and
+    counted, the backlog stays bounded, and frames after the flood still arrive."""
+    bus = SerialBus(pty.path)
+    bound = bus.max_rx_backlog_bytes
+    rng = random.Random(5)
+    flood = bytes(0xFD if rng.random() < 0.5 else rng.randrange(256) for _ in range(4096))
+    peak = 0
+    for _ in range(80):  # 320 kB
+        pty.write(flood)
+        bus.poll()
+        peak = max(peak, bus.stats()["rx_backlog_bytes"])
+    assert peak <= bound + 280
+    stats = bus.stats()
+    assert stats["rx_dropped_bytes"] > 0
+    pty.write(_imu(1) + _imu(2))
+    got = [m for m in _poll_until(bus, 2, tries=2000) if m.get_msgId() != 0]
+    assert [m.time_usec for m in got][-2:] == [1, 2]
+    bus.close()
