@@ -23,7 +23,7 @@ from flightsw.core.events import EventLog
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamService, ParamTable
 from flightsw.core.scheduler import RateGroup, Scheduler, Task
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 from flightsw.hal.bus import Bus, BusPort
 from flightsw.params_table import FLIGHT_PARAMS
 

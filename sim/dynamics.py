@@ -3,7 +3,7 @@
 Integration frame: asteroid-centred inertial (ICRF axes, origin at the body's
 centre of mass), chosen because Newton's law needs no fictitious forces there;
 gravity is evaluated in the body-fixed frame (where the polyhedron is fixed)
-and rotated back.  Attitude is q_i_to_sc (see flightsw.gnc.quat), rates in the
+and rotated back.  Attitude is q_i_to_sc (see flightsw.geometry.quat), rates in the
 spacecraft frame.  Plain Python floats throughout: one RK4 step costs tens of
 microseconds instead of hundreds with small numpy arrays.
 
@@ -18,7 +18,7 @@ Model assumptions (documented, not hidden):
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 
 GravityBf = Callable[[float, float, float], tuple[float, float, float]]
 

@@ -7,7 +7,7 @@ values leave rounded to the message's field types by the packing itself.
 
 import math
 
-from flightsw.gnc.quat import q_from_rotvec, q_mul, q_rotate, q_rotate_inv
+from flightsw.geometry.quat import q_from_rotvec, q_mul, q_rotate, q_rotate_inv
 from flightsw.icd import mavlink
 from sim.noise import NoiseStream
 

@@ -37,8 +37,8 @@ from flightsw.core.clock import SimClock
 from flightsw.core.commands import CommandResult
 from flightsw.core.events import EventLog
 from flightsw.core.params import ParamTable
-from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import q_from_rotvec, q_mul, q_rotate, q_to_rotvec
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import q_from_rotvec, q_mul, q_rotate, q_to_rotvec
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, ScanLidar, Spectrometer
 from flightsw.params_table import FLIGHT_PARAMS

@@ -9,10 +9,8 @@ import math
 
 import numpy as np
 
-from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
-from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.guidance import pointing_attitude
-from flightsw.gnc.quat import (
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import (
     cross,
     dot,
     norm,
@@ -24,6 +22,8 @@ from flightsw.gnc.quat import (
     q_to_rotvec,
     unit,
 )
+from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
+from flightsw.gnc.guidance import pointing_attitude
 from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity

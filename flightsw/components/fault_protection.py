@@ -11,7 +11,7 @@ from flightsw.components.navigation import NavigationComponent
 from flightsw.components.tag_sequence import TagSequence
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
-from flightsw.gnc.quat import norm
+from flightsw.geometry.quat import norm
 
 UNCHECKED_MODES = (Mode.SAFE, Mode.TAG, Mode.BACKAWAY)
 

@@ -11,8 +11,8 @@ from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
+from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.allocation import wheel_axes_sc
-from flightsw.gnc.body_frame import SpinningBody
 from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance
 from flightsw.icd import mavlink

@@ -7,10 +7,10 @@ from collections import deque
 from flightsw.components.devices import Devices
 from flightsw.config import FlightConfig
 from flightsw.core.params import ParamTable
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import q_from_rotvec, q_mul
 from flightsw.gnc.nav_ekf import TranslationEKF
 from flightsw.gnc.navigation import AttitudeFilter, Navigator
-from flightsw.gnc.quat import q_from_rotvec, q_mul
 from flightsw.icd import mavlink
 
 NAV_PARAMS = ("NAV_ACC_NOISE", "NAV_ACC_WALK", "NAV_GYRO_NOISE", "NAV_GBIAS_WALK")

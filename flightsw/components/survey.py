@@ -10,7 +10,7 @@ from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 from flightsw.prospect.campaign import DONE as SURVEY_DONE
 from flightsw.prospect.campaign import SurveyCampaign
 

@@ -11,8 +11,8 @@ from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
-from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import dot, norm
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import dot, norm
 from flightsw.gnc.tag import (
     PHASE_FINAL,
     PHASE_IDLE,

@@ -9,7 +9,7 @@ of the spin state as parameters, the simulator holds the truth.
 
 import math
 
-from flightsw.gnc.quat import Vec3, cross, mat_t_vec, mat_vec
+from flightsw.geometry.quat import Vec3, cross, mat_t_vec, mat_vec
 
 
 class SpinningBody:

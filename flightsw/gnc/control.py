@@ -11,8 +11,8 @@ than dropped, so the average thrust follows the command.
 
 import math
 
+from flightsw.geometry.quat import Quat, Vec3, q_mul, q_rotate_inv, q_to_rotvec
 from flightsw.gnc.allocation import wheel_torque_allocation
-from flightsw.gnc.quat import Quat, Vec3, q_mul, q_rotate_inv, q_to_rotvec
 
 
 class AttitudeController:

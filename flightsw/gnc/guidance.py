@@ -10,8 +10,8 @@ with the body, at the body's spin rate).
 
 from dataclasses import dataclass
 
-from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import Quat, Vec3, cross, norm, q_from_dcm_columns, q_rotate_inv, unit
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import Quat, Vec3, cross, norm, q_from_dcm_columns, q_rotate_inv, unit
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ caught in the head, arm_length_m out along +z, adds m * L^2 to I_xx, so
 
 import math
 
-from flightsw.gnc.quat import q_rotate, q_rotate_inv
+from flightsw.geometry.quat import q_rotate, q_rotate_inv
 
 PRE = "pre"
 SPIN_UP = "spin_up"

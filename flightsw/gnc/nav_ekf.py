@@ -33,8 +33,8 @@ import math
 
 import numpy as np
 
-from flightsw.gnc.body_frame import SpinningBody
-from flightsw.gnc.quat import Quat, mat_vec, q_rotate
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import Quat, mat_vec, q_rotate
 
 N_STATE = 9
 CHI2_2DOF_GATE = 25.0  # ~ 5 sigma for two degrees of freedom

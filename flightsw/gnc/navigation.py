@@ -14,8 +14,8 @@ afford numpy on 3-vectors) and the translational EKF of nav_ekf.py.
 
 import math
 
+from flightsw.geometry.quat import IDENTITY, q_from_rotvec, q_mul, q_normalize, q_to_rotvec
 from flightsw.gnc.nav_ekf import TranslationEKF
-from flightsw.gnc.quat import IDENTITY, q_from_rotvec, q_mul, q_normalize, q_to_rotvec
 
 
 class AttitudeFilter:

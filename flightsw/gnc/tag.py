@@ -17,9 +17,9 @@ the position loop closes on the navigation estimate all the way down.
 import math
 from dataclasses import dataclass
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import Vec3, add, cross, dot, q_rotate_inv, scale, sub
 from flightsw.gnc.guidance import HoverReference, attitude_with_boresight
-from flightsw.gnc.quat import Vec3, add, cross, dot, q_rotate_inv, scale, sub
 
 PHASE_IDLE = 0
 PHASE_TO_CHECKPOINT = 1

@@ -20,8 +20,8 @@ it is continuous at both ends.
 import math
 from collections.abc import Callable
 
+from flightsw.geometry.quat import Vec3, cross, dot, norm, q_rotate_inv, unit
 from flightsw.gnc.guidance import HoverReference, attitude_with_boresight
-from flightsw.gnc.quat import Vec3, cross, dot, norm, q_rotate_inv, unit
 
 ReferenceFn = Callable[[float], HoverReference]
 _DIFF_STEP_S = 0.5

@@ -20,9 +20,9 @@ import numpy as np
 
 from flightsw.config import ProspectConfig
 from flightsw.core.events import Severity
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import Vec3, q_rotate, unit
 from flightsw.gnc.guidance import HoverReference
-from flightsw.gnc.quat import Vec3, q_rotate, unit
 from flightsw.gnc.transfer import (
     BlendedReference,
     aim_reference,

@@ -19,7 +19,7 @@ degree of spin; linear prediction).  A site about to rotate out of the light or
 out of view is thus worth up to urgency_weight_deg of slew.  The current target
 is kept until it is covered or leaves the set (no dithering between sites).
 
-The spin is about +z_bf (the IAU body-fixed convention of gnc.body_frame), so an
+The spin is about +z_bf (the IAU body-fixed convention of geometry.frames), so an
 inertial direction seen in bf turns by -omega about z: d(v_bf)/d(phi) = v_bf x z.
 """
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 
 # Matrix entries are direction cosines: an error of e in an entry is ~e rad of attitude.
 MATRIX_TOL_RAD = 1e-12

@@ -1,6 +1,6 @@
 """Quaternion algebra against scipy's Rotation as the independent oracle.
 
-Convention under test (flightsw.gnc.quat docstring): scalar-first (w, x, y, z);
+Convention under test (flightsw.geometry.quat docstring): scalar-first (w, x, y, z);
 q_rotate(q, v) == Rotation.from_quat([x, y, z, w]).apply(v).
 """
 
@@ -12,7 +12,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from flightsw.gnc.quat import (
+from flightsw.geometry.quat import (
     IDENTITY,
     q_angle_between,
     q_conj,

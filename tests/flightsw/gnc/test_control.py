@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
+from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.allocation import wheel_axes_sc
-from flightsw.gnc.body_frame import SpinningBody
 from flightsw.gnc.control import AttitudeController, TranslationController
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 

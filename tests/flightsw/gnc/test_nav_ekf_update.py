@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.nav_ekf import N_STATE, TranslationEKF
 
 RELATIVE_TOLERANCE = 1e-9  # of the largest element: round-off on a 9x9 covariance

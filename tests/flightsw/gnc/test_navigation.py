@@ -21,7 +21,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 from scipy.stats import chi2
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.nav_ekf import TranslationEKF
 from flightsw.gnc.navigation import AttitudeFilter, Navigator
 

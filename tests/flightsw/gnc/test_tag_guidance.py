@@ -6,9 +6,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import IDENTITY
 from flightsw.gnc.mass_measure import DONE, SpinInertiaMeasurement, sample_mass_kg
-from flightsw.gnc.quat import IDENTITY
 from flightsw.gnc.tag import (
     PHASE_FINAL,
     PHASE_TO_CHECKPOINT,
@@ -66,7 +66,7 @@ def test_reference_turns_with_the_body_and_points_down_the_normal():
     g = TagGuidance(BODY, TARGET, NORMAL, ARM_M)
     g.start(0.0, 100.0)
     ref = g.reference(0.0, BODY.pole_i)
-    from flightsw.gnc.quat import q_rotate
+    from flightsw.geometry.quat import q_rotate
 
     down_i = BODY.bf_to_i(0.0, tuple(-x for x in NORMAL))
     boresight_i = q_rotate(ref.q_i_to_sc, (0.0, 0.0, 1.0))

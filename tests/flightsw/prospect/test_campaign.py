@@ -18,7 +18,7 @@ from flightsw.config import ProspectConfig
 from flightsw.core.clock import SimClock
 from flightsw.core.events import EventLog
 from flightsw.core.params import ParamTable
-from flightsw.gnc.body_frame import SpinningBody
+from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.guidance import HoverGuidance
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments
