@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flightsw.icd import new_codec  # noqa: E402
-from flightsw.logs.columns import read_columns  # noqa: E402
-from flightsw.logs.frames import FrameReader, frame_table  # noqa: E402
+from ground.logs.columns import read_columns  # noqa: E402
+from ground.logs.frames import FrameReader, frame_table  # noqa: E402
 
 TARGET_MESSAGES = 1_000_000
 SAMPLE_CHECKED = 50_000
@@ -147,7 +147,7 @@ def damage_demo(src: Path, work: Path):
 
 
 def replay_mission(run_dir: Path, out: Path):
-    from sim.replay import load_recording, replay
+    from ground.replay import load_recording, replay
 
     rec = load_recording(run_dir)
     return replay(rec, out, progress=False)

@@ -17,7 +17,7 @@ built (no message at all, so the outbound streams stay aligned message for
 message) and gives every recorded PARAM_SET of that name the new value, so
 that the recording's own uplinks (a scenario's t = 0 settings) do not undo it.
 
-A damaged timestamp (flightsw.logs.stamps) does not move a message in time: a
+A damaged timestamp (ground.logs.stamps) does not move a message in time: a
 message between two trusted records of the same time is placed at that time
 (the recorder writes in order), any other is left out of the input and of the
 comparison, and the replay ends with the last message placed in time.
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flightsw import run_dir
 from flightsw.app import FlightSoftware
 from flightsw.config import FlightConfig, flight_config_from_dict
 from flightsw.core.clock import SimClock
@@ -39,17 +40,16 @@ from flightsw.core.params import ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.hal.replay_bus import ReplayBus
 from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink, new_codec
-from flightsw.logs.columns import read_columns
-from flightsw.logs.compare import (
+from flightsw.params_table import FLIGHT_PARAMS
+from ground.logs.columns import read_columns
+from ground.logs.compare import (
     CountDrift,
     FieldDrift,
     describe_difference,
     drift,
     event_differences,
 )
-from flightsw.logs.frames import FrameTable, frame_table
-from flightsw.params_table import FLIGHT_PARAMS
-from sim import run_dir
+from ground.logs.frames import FrameTable, frame_table
 
 REPLAY_FILES = run_dir.OUTPUT_FILES["replay"]
 CONFIG_NAME = "flight_config.json"
@@ -339,7 +339,7 @@ class _Comparator:
 
 def prepare_out_dir(out_dir: Path, force: bool) -> None:
     """Create out_dir (marked as ours); --force replaces only a previous replay's files, in a
-    directory one of our commands wrote (sim/run_dir.py)."""
+    directory one of our commands wrote (flightsw/run_dir.py)."""
     try:
         run_dir.prepare_out_dir(out_dir, force, "replay")
     except run_dir.RunDirError as exc:

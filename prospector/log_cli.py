@@ -32,8 +32,8 @@ def _log_path(text: str) -> Path:
 
 def _read(path: Path, types=None):
     """(ColumnLog, None) or (None, exit status) after a one-line error."""
-    from flightsw.logs.columns import read_columns
-    from flightsw.logs.scan import LogFileError
+    from ground.logs.columns import read_columns
+    from ground.logs.scan import LogFileError
 
     try:
         size = path.stat().st_size
@@ -80,7 +80,7 @@ def _advance_to(bar):
 
 
 def _cmd_info(args) -> int:
-    from flightsw.logs.info import format_info, log_info
+    from ground.logs.info import format_info, log_info
 
     path = _log_path(args.log)
     log, status = _read(path)
@@ -105,8 +105,8 @@ def _types(text: str | None) -> list[str] | None:
 
 
 def _cmd_export(args) -> int:
-    from flightsw.logs.export import ExportError, export_csv, export_npz
-    from flightsw.logs.layout import icd_catalogue
+    from ground.logs.export import ExportError, export_csv, export_npz
+    from ground.logs.layout import icd_catalogue
 
     path = _log_path(args.log)
     types = _types(args.types)
@@ -159,7 +159,7 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_replay(args) -> int:
-    from sim.replay import ReplayError, load_recording, param_overrides, replay
+    from ground.replay import ReplayError, load_recording, param_overrides, replay
 
     try:
         overrides = param_overrides(args.param or [])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.run_dir import check_out_dir
+from flightsw.run_dir import check_out_dir
 from sim.runner import RunDirError, prepare_run_dir, run_scenario
 from sim.scenario import load_scenario
 
@@ -115,7 +115,7 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
         World(load_scenario(scenario, overrides))
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
-    # Every directory is checked before any is touched (sim/run_dir.py).
+    # Every directory is checked before any is touched (flightsw/run_dir.py).
     check_out_dir(out_dir, force, "sweep")
     existing = [d for d in (out_dir / f"seed-{s:04d}" for s in seeds) if d.exists()]
     if existing and not force:

@@ -63,7 +63,7 @@ def test_force_on_a_folder_that_never_held_a_run_touches_nothing(tmp_path, comma
 
 
 def test_a_sweep_with_a_users_folder_for_a_seed_touches_nothing(tmp_path):
-    from sim.run_dir import claim
+    from flightsw.run_dir import claim
 
     out = tmp_path / "sweep"
     (out / "seed-0001").mkdir(parents=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.replay import ReplayError, load_recording, replay
+from ground.replay import ReplayError, load_recording, replay
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDENS = sorted(p.parent.name for p in GOLDEN_DIR.glob("*/flight.tlog"))

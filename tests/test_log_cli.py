@@ -131,7 +131,7 @@ def test_foreign_frames_among_ours_are_a_warning_with_counts(run_dir, capsys):
 
 def _damage_a_timestamp(tlog: Path, index: int, top_byte: int = 0x7F) -> None:
     """Set the top byte of record `index`'s 8-byte timestamp (its frame stays whole)."""
-    from flightsw.logs.frames import frame_table
+    from ground.logs.frames import frame_table
 
     data = bytearray(tlog.read_bytes())
     table = frame_table(bytes(data))
@@ -168,7 +168,7 @@ def test_replay_of_a_log_with_a_damaged_timestamp_ends_with_the_mission(run_dir,
 
 
 def test_a_damaged_timestamp_between_two_of_one_time_is_placed_there(run_dir, tmp_path, capsys):
-    from flightsw.logs.frames import frame_table
+    from ground.logs.frames import frame_table
 
     stamps = frame_table((run_dir / "flight.tlog").read_bytes()).timestamp_us
     inside = next(i for i in range(100, len(stamps) - 1) if stamps[i - 1] == stamps[i + 1])

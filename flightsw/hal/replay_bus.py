@@ -8,7 +8,7 @@ SimBus and SerialBus decode theirs: the software sees the same objects, and
 its recorder writes the same bytes again.
 
 The bus knows nothing of files: it takes (mission time us, raw frame) pairs in
-time order (see sim/replay.py for reading them from a .tlog).
+time order (see ground/replay.py for reading them from a .tlog).
 """
 
 from collections.abc import Callable, Iterable

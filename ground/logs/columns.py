@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from flightsw.logs.layout import Catalogue, MessageLayout, icd_catalogue
-from flightsw.logs.scan import (
+from ground.logs.layout import Catalogue, MessageLayout, icd_catalogue
+from ground.logs.scan import (
     DEFAULT_CHUNK_BYTES,
     HEADER_V2_BYTES,
     MARGIN_BYTES,
@@ -33,7 +33,7 @@ from flightsw.logs.scan import (
     scan,
     source_label,
 )
-from flightsw.logs.stamps import DEFAULT_GAP_LIMIT_US, trusted_stamps
+from ground.logs.stamps import DEFAULT_GAP_LIMIT_US, trusted_stamps
 
 # Header byte positions after the magic: MAVLink 2, MAVLink 1
 _SEQ, _SYSTEM, _COMPONENT = (4, 2), (5, 3), (6, 4)
@@ -74,7 +74,7 @@ class MessageColumns:
 
     @property
     def stamp_ok(self) -> np.ndarray:
-        """Bool per row: its timestamp can be trusted (see flightsw.logs.stamps)."""
+        """Bool per row: its timestamp can be trusted (see ground.logs.stamps)."""
         if self.timestamp_ok is None:
             return np.ones(len(self.data), dtype=bool)
         return self.timestamp_ok

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flightsw.icd import mavlink, new_codec
-from flightsw.logs.columns import ColumnLog, MessageColumns
+from ground.logs.columns import ColumnLog, MessageColumns
 
 _CODEC = new_codec(0, 0)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flightsw.logs.columns import ColumnLog, MessageColumns
+from ground.logs.columns import ColumnLog, MessageColumns
 
 HEADER_COLUMNS = ("timestamp_us", "src_system", "src_component", "seq")
 CSV_ROWS_PER_WRITE = 50_000

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from flightsw.logs.layout import Catalogue, icd_catalogue
-from flightsw.logs.scan import (
+from ground.logs.layout import Catalogue, icd_catalogue
+from ground.logs.scan import (
     DEFAULT_CHUNK_BYTES,
     HEADER_V2_BYTES,
     TIMESTAMP_BYTES,
@@ -28,7 +28,7 @@ from flightsw.logs.scan import (
     scan,
     source_label,
 )
-from flightsw.logs.stamps import DEFAULT_GAP_LIMIT_US, trusted_stamps
+from ground.logs.stamps import DEFAULT_GAP_LIMIT_US, trusted_stamps
 
 
 class Frame(NamedTuple):

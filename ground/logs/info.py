@@ -1,6 +1,6 @@
 """What is in a log: time span, messages per type with rates and sources, gaps, damage.
 
-Times come from trusted timestamps only (flightsw.logs.stamps): a damaged stamp
+Times come from trusted timestamps only (ground.logs.stamps): a damaged stamp
 is counted as damage, and its message still counts for its type.
 """
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from flightsw.logs.columns import ColumnLog
+from ground.logs.columns import ColumnLog
 
 GAP_MIN_S = 1.0          # a silence shorter than this is not reported as a gap
 GAPS_LISTED = 5

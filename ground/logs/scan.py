@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from flightsw.logs.crc import x25_frames
-from flightsw.logs.layout import Catalogue
+from ground.logs.crc import x25_frames
+from ground.logs.layout import Catalogue
 
 TIMESTAMP_BYTES = 8
 MAGIC_V1, MAGIC_V2 = 0xFE, 0xFD

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sim.run_dir import MARKER, RunDirError, check_out_dir, claim, kinds_in, prepare_out_dir
+from flightsw.run_dir import MARKER, RunDirError, check_out_dir, claim, kinds_in, prepare_out_dir
 from sim.runner import prepare_run_dir
 
 

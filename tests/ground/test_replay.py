@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.replay import ReplayError, load_recording, param_overrides, replay
-from sim.run_dir import claim
+from flightsw.run_dir import claim
+from ground.replay import ReplayError, load_recording, param_overrides, replay
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 
@@ -112,3 +112,14 @@ def test_output_directory_is_not_overwritten(run_dir, tmp_path):
     claim(run_dir, "run")
     replay(rec, run_dir, force=True, progress=False)
     assert (run_dir / "flight.tlog").read_bytes() == before
+
+
+def test_a_log_recorded_before_an_enum_value_changed_is_refused(run_dir, monkeypatch):
+    """PROBE_MODE_HOVER moved from 2 to 9: messages would decode alike, modes would not."""
+    from flightsw.icd import mavlink
+
+    enums = {name: dict(entries) for name, entries in mavlink.enums.items()}
+    enums["PROBE_MODE"][9] = enums["PROBE_MODE"].pop(2)
+    monkeypatch.setattr(mavlink, "enums", enums)
+    with pytest.raises(ReplayError, match="recorded with ICD"):
+        load_recording(run_dir)

@@ -9,7 +9,7 @@ from pymavlink import mavutil
 
 from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import mavlink, new_codec
-from flightsw.logs.frames import FrameReader
+from ground.logs.frames import FrameReader
 
 EPOCH_US = 1_603_152_000_000_000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flightsw.logs.frames import FrameReader
+from ground.logs.frames import FrameReader
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent.parent

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from flightsw.icd import mavlink, new_codec
-from flightsw.logs.columns import read_columns
-from flightsw.logs.frames import FrameReader, frame_table
-from flightsw.logs.layout import icd_catalogue
-from flightsw.logs.scan import LogFileError
+from ground.logs.columns import read_columns
+from ground.logs.frames import FrameReader, frame_table
+from ground.logs.layout import icd_catalogue
+from ground.logs.scan import LogFileError
 
 GOLDEN = Path(__file__).parent.parent.parent / "golden"
 EPOCH_US = 1_603_152_000_000_000

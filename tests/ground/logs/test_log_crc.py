@@ -3,7 +3,7 @@
 import numpy as np
 from pymavlink.generator.mavcrc import x25crc
 
-from flightsw.logs.crc import MAX_ROW_BYTES, x25_bytes, x25_frames
+from ground.logs.crc import MAX_ROW_BYTES, x25_bytes, x25_frames
 
 
 def _check(buf, margin, first, length, extra):

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from logmaker import logs
 
 from flightsw.icd import new_codec
-from flightsw.logs.columns import read_columns
-from flightsw.logs.frames import FrameReader
+from ground.logs.columns import read_columns
+from ground.logs.frames import FrameReader
 
 SETTINGS = settings(max_examples=300, derandomize=True, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

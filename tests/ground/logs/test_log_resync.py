@@ -5,8 +5,8 @@ import struct
 from logmaker import EPOCH_US, build_log
 
 from flightsw.icd import mavlink, new_codec
-from flightsw.logs.frames import FrameReader
-from flightsw.logs.scan import ReadReport
+from ground.logs.frames import FrameReader
+from ground.logs.scan import ReadReport
 
 
 def _heartbeat(custom_mode):

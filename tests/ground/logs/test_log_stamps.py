@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from logmaker import EPOCH_US, build_log
 
 from flightsw.icd import mavlink
-from flightsw.logs.columns import read_columns
-from flightsw.logs.frames import frame_table
-from flightsw.logs.info import log_info
-from flightsw.logs.stamps import ISLAND_RECORDS, trusted_stamps
+from ground.logs.columns import read_columns
+from ground.logs.frames import frame_table
+from ground.logs.info import log_info
+from ground.logs.stamps import ISLAND_RECORDS, trusted_stamps
 
 SECOND_US = 1_000_000
 

@@ -1,0 +1,1 @@
+"""Readers of flight logs (.tlog): scan, columns, frames, info, export, compare."""
