@@ -69,6 +69,34 @@ def test_fingerprint_is_stable_and_32_bit():
     assert 0 <= icd_fingerprint() < 2 ** 32
 
 
+def _with_entry_moved(enums, enum_name, old_value, new_value):
+    """A copy of `enums` with one entry of one enum given another value."""
+    out = {name: dict(entries) for name, entries in enums.items()}
+    out[enum_name][new_value] = out[enum_name].pop(old_value)
+    return out
+
+
+def test_fingerprint_changes_with_an_enum_value(monkeypatch):
+    before = icd_fingerprint()
+    assert mavlink.enums["PROBE_MODE"][2].name == "PROBE_MODE_HOVER"
+    monkeypatch.setattr(mavlink, "enums", _with_entry_moved(mavlink.enums, "PROBE_MODE", 2, 9))
+    assert icd_fingerprint() != before
+
+
+def test_fingerprint_changes_with_a_field_unit_or_type_not_with_a_description(monkeypatch):
+    cls = mavlink.MAVLink_probe_thruster_cmd_message
+    before = icd_fingerprint()
+    monkeypatch.setattr(cls, "fieldunits_by_name", dict(cls.fieldunits_by_name, cycle_s="ms"))
+    assert icd_fingerprint() != before
+    monkeypatch.undo()
+    monkeypatch.setattr(cls, "fieldtypes", ["uint64_t", "float", "double"])
+    assert icd_fingerprint() != before
+    monkeypatch.undo()
+    entry = mavlink.enums["PROBE_MODE"][2]
+    monkeypatch.setattr(entry, "description", "another text")
+    assert icd_fingerprint() == before
+
+
 def _f32(x: float) -> float:
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
