@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import reference_physics as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +20,9 @@ from flightsw.core.clock import SimClock
 from flightsw.core.events import EventLog
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
-from flightsw.gnc.guidance import HoverGuidance
+from flightsw.gnc.guidance import HoverGuidance, attitude_with_boresight
 from flightsw.hal.bus import BusPort
-from flightsw.hal.drivers import Instruments
+from flightsw.hal.drivers import Instruments, SpectrumSample
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.prospect.campaign import DONE, IDLE, NO_SITE, SCANNING, TO_SITE, SurveyCampaign
@@ -36,6 +37,7 @@ SUN_I = (1.0, 0.0, 0.0)
 SCAN_S = 5.0
 ARM_M = 3.35
 RESOURCE_SIGMA = 0.01  # every spectrum's: the scores then order as the values do
+LAMP_SIGNAL_E = 20000.0  # the calibration lamp's design signal per channel (datasheet)
 
 
 def _centroid(k):
@@ -308,3 +310,80 @@ def test_start_goes_to_the_station_first():
     assert np.linalg.norm(np.asarray(camp.reference_fn(end + 1.0).pos_i_m) - station) < 1e-6
     assert np.linalg.norm(np.asarray(camp.reference_fn(0.0).pos_i_m) -
                           np.asarray(hover(0.0).pos_i_m)) < 1e-6
+
+
+# -- spectra through the pipeline into the map -----------------------------------------------
+
+def _science_counts(refl, cos_i, cos_e, phase_deg, temp_k, rng, saturate=False):
+    """One science spectrum of a surface of standard reflectance refl, from the datasheet
+    instrument of reference_physics.py (nominal gain)."""
+    i_over_f = refl * ref.reflectance_to_i_over_f(cos_i, cos_e, phase_deg, ref.WAVELENGTH_UM)[0]
+    radiance = i_over_f * ref.sun(ref.WAVELENGTH_UM, 1.1) / math.pi + 0.9 * ref.planck(
+        ref.WAVELENGTH_UM, temp_k)
+    return _frame(radiance, rng, saturate)
+
+
+def _frame(radiance, rng, saturate=False):
+    electrons = ref.responsivity() * radiance * ref.INTEGRATION_S + ref.dark_e_per_s(20.0)
+    e = rng.poisson(electrons) + rng.normal(0.0, ref.READ_NOISE_E, electrons.shape)
+    counts = np.clip(np.round(ref.BIAS_DN + e / ref.E_PER_DN), 0, ref.FULL_SCALE_DN)
+    if saturate:
+        counts[100] = ref.FULL_SCALE_DN
+    return tuple(int(c) for c in counts)
+
+
+def test_spectra_go_through_the_pipeline_into_the_map_and_the_telemetry():
+    """Dark and lamp frames calibrate; science spectra of the site under the boresight are
+    placed with the pose of their own time, processed every PRS_BATCH_S, mapped and
+    reported (PROBE_SPECTRUM_RESULT); a saturated one is rejected, reported with no site
+    and taken back from the planner's count."""
+    t = _campaign()
+    camp = t.camp
+    sun0 = camp.sun_bf(0.0)
+    site = max(POOL, key=lambda k: _normal(k) @ sun0)  # the best lit of the pool at t = 0
+    n = _normal(site)
+    pos_bf = _centroid(site) + 700.0 * n
+    camp.start_on_station(0, 60.0)
+
+    def pose_at(t_us):  # hovering 700 m above the site, looking straight down at it
+        t_s = t_us * 1e-6
+        down_i = t.body.bf_to_i(t_s, tuple(-n))
+        return (t.body.bf_to_i(t_s, tuple(pos_bf)),
+                attitude_with_boresight(down_i, t.body.pole_i))
+
+    rng = np.random.default_rng(5)
+    lamp = LAMP_SIGNAL_E / (ref.responsivity() * ref.INTEGRATION_S)
+    frames = [SpectrumSample(0, k, 1.0, mavlink.PROBE_SPECTRUM_KIND_DARK, 20.0,
+                             _frame(np.zeros(ref.N_CHANNELS), rng)) for k in range(4)]
+    frames += [SpectrumSample(0, 4 + k, 1.0, mavlink.PROBE_SPECTRUM_KIND_CALIBRATION, 20.0,
+                              _frame(lamp, rng)) for k in range(4)]
+    oh = np.exp(-0.5 * ((ref.WAVELENGTH_UM - 2.74) / 0.04) ** 2)
+    refl = 0.045 * (1.0 + 0.05 * (ref.WAVELENGTH_UM - 0.55)) * (1.0 - 0.1 * oh)
+    sent_science = []
+    for k in range(8):
+        t_us = (k + 1) * 1_000_000
+        got, cos_i, cos_e, phase = camp.geometry(pos_bf, -n, camp.sun_bf(t_us * 1e-6))
+        assert got == site and cos_i > 0.5
+        temp = 390.0 * cos_i ** 0.25
+        frames.append(SpectrumSample(t_us, 100 + k, 1.0, mavlink.PROBE_SPECTRUM_KIND_SCIENCE,
+                                     20.0, _science_counts(refl, cos_i, cos_e, phase, temp, rng,
+                                                           saturate=(k == 3))))
+        sent_science.append(100 + k)
+    for k in range(13):
+        batch = [f for f in frames if f.t_us // 1_000_000 == k]
+        camp.step(k * 1_000_000, pose_at, batch, [], None)
+    results = [m for m in t.sent if m.get_type() == "PROBE_SPECTRUM_RESULT"]
+    assert [m.spectrum_id for m in results] == sent_science
+    assert [m.reject_reason for m in results] == [0, 0, 0, 2, 0, 0, 0, 0]  # 2: saturated
+    assert [m.site_id for m in results] == [site] * 3 + [NO_SITE] + [site] * 4
+    assert camp.spectra_processed == 8
+    assert camp.resource.n_spectra[site] == 7
+    # The hydration index is the OH band depth: 0.1 here, within the map's sigma.
+    assert abs(camp.resource.value[site] - 0.1) <= 3.0 * camp.resource.sigma[site] + 0.005
+    assert camp.planner.good_spectra[site] == 7  # the rejected one taken back
+    statuses = [m for m in t.sent if m.get_type() == "PROBE_SURVEY_STATUS"]
+    assert len(statuses) == 13 and all(m.state == SCANNING for m in statuses)
+    assert statuses[-1].spectra_processed == 8 and statuses[-1].rejected[2] == 1
+    # A tile of the resource map every 10 s while scanning, the next tile each time.
+    tiles = [m.first_site for m in t.sent if m.get_type() == "PROBE_RESOURCE_MAP"]
+    assert tiles == [0, 24]
