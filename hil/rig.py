@@ -54,15 +54,20 @@ from hil.cpu_latency import CpuLatencyHold
 from hil.firmware_build import FirmwareBuildError, build_firmware
 from hil.ground import GroundStation
 from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
+from sim.history import History
 from sim.runner import (
-    History,
     RunConfigError,
-    _summary,
+    contact_speed_mps,
+    event_writer,
     flight_config_from_scenario,
+    host_figures,
     parameter_overrides,
     prepare_run_dir,
 )
+from sim.scoring import mission_figures
 from sim.site import SiteError
+from sim.telemetry import FlightTelemetry
+from sim.truth_record import TruthRecord
 from sim.uplink import ground_message, time_tagged_uplink
 from sim.world import World
 
@@ -320,10 +325,19 @@ class _Rig:
             # Everything above is done before the clock starts: in real time the
             # scheduler's first frame is released when the flight software is built.
             self.clock = SimClock() if self.lockstep else WallClock()
-            self.fsw = FlightSoftware(config, self.flight_bus, self.clock, self.recorder.record)
+            n_sites = len(self.world.prospect.faces) if self.world.prospect is not None else 0
+            self.tele = FlightTelemetry(n_sites)
+            record, tap = self.recorder.record, self.tele.on_record
+
+            def record_and_decode(t_us: int, raw: bytes) -> None:
+                record(t_us, raw)
+                tap(t_us, raw)
+
+            # Flight events reach events.log as the ground receives them (downlink).
+            self.events_lines = event_writer(self.tele, ev)
+            self.fsw = FlightSoftware(config, self.flight_bus, self.clock, record_and_decode)
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
-            self.fsw.events.add_sink(self._write_event)
             try:
                 if self.lockstep:
                     self._fly_lockstep()
@@ -356,15 +370,6 @@ class _Rig:
                      "link_monitor": "flightsw.hal.link_health.LinkMonitor (fastest group)",
                      "scheduler_start_us": scheduler_start_us}},
             indent=2) + "\n")
-
-    def _write_event(self, event) -> None:
-        line = f"{event.time_us / 1e6:12.3f} {event.severity.name:<9} {event.source}: {event.text}"
-        if self._event_file is not None:
-            self._event_file.write(line + "\n")
-        if event.severity <= Severity.WARNING and len(self.events_lines) < 200:
-            self.events_lines.append({"time_s": event.time_us / 1e6,
-                                      "severity": event.severity.name,
-                                      "source": event.source, "text": event.text})
 
     def _progress(self):
         import sys
@@ -423,7 +428,7 @@ class _Rig:
                 degraded = False
                 self.rig_event(t_us, Severity.NOTICE, "lockstep resumed")
             if frame % self.base_hz == 0:
-                self.history.sample(t_us * 1e-6, world, fsw)
+                self.history.sample(t_us * 1e-6, world, self.tele)
             if frame == self.n_frames:
                 break
             world.step(self.frame_us * 1e-6)
@@ -503,7 +508,7 @@ class _Rig:
                 if release == t_us and (latest is None or latest.t_us != t_us):
                     self.stale_frames += 1
             if frame % self.base_hz == 0:
-                self.history.sample(world.state.t_s, world, fsw)
+                self.history.sample(world.state.t_s, world, self.tele)
             if bar is not None and frame % 100 == 0:
                 bar.update(100)
 
@@ -523,8 +528,12 @@ class _Rig:
         wall_s = time.perf_counter() - wall_start
         hist = self.history.trimmed()
         sim_s = self.clock.now_us() / 1e6
-        summary = _summary(self.sc, hist, fsw, self.recorder, wall_s, sim_s, self.events_lines,
-                           self.world)
+        truth = TruthRecord.from_world(self.world)
+        truth.save(out_dir)
+        summary = mission_figures(self.sc, hist, self.tele, truth, self.world,
+                                  contact_speed_mps(self.overrides), sim_s)
+        summary |= host_figures(sim_s, wall_s, self.recorder, fsw.scheduler.stats())
+        summary["events"] = self.events_lines
         hil = self._hil_summary(aborted)
         summary["hil"] = hil
         np.savez_compressed(out_dir / "history.npz", **hist)

@@ -18,7 +18,7 @@ Left out: the transfers, the thrusters, wheels and navigation filter, and the
 descent.  Closed-loop runs of the same scenarios (`prospector run`) check that
 the choice they make matches; `bench/RESULTS.md` has both.
 
-Per seed the figures are those of summary.json (sim.runner._prospect_summary);
+Per seed the figures are those of summary.json (sim.scoring.prospect_summary);
 the aggregate counts how often the choice is the best safe site by truth, the
 worst rank, unsafe choices, and the spread of coverage and band errors.
 """
@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -41,16 +40,15 @@ from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import q_from_rotvec, q_mul, q_rotate, q_to_rotvec
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, ScanLidar, Spectrometer
+from flightsw.icd import FLIGHT_COMPONENT_ID, FLIGHT_SYSTEM_ID, new_codec
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.prospect.campaign import DONE, TO_SITE, SurveyCampaign
-from sim.runner import (
-    _percentile,
-    _prospect_summary,
-    flight_config_from_scenario,
-    parameter_overrides,
-)
+from sim.runner import flight_config_from_scenario, parameter_overrides
 from sim.scenario import load_scenario
+from sim.scoring import percentile, prospect_summary
 from sim.simbus import SimBus
+from sim.telemetry import FlightTelemetry
+from sim.truth_record import TruthRecord
 from sim.world import SUN_DIR_I, World
 
 STEP_US = 1_000_000  # kinematic step: the instruments run at <= 1 Hz, the slew at 0.01 rad/s
@@ -84,12 +82,20 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
     bus = SimBus()
     port = BusPort(bus, clock.now_us)
     spectrometer, scan_lidar = Spectrometer(port), ScanLidar(port)
-    camp = SurveyCampaign(cfg.prospect, body, params, EventLog(clock), lambda m: None,
+    pw = world.prospect
+    # The campaign's downlink, framed as the flight software frames it and decoded by
+    # the judge: the sweep is scored from telemetry, as a run is.
+    tele = FlightTelemetry(len(pw.faces))
+    codec = new_codec(FLIGHT_SYSTEM_ID, FLIGHT_COMPONENT_ID)
+
+    def downlink(msg) -> None:
+        tele.on_record(clock.now_us(), bytes(msg.pack(codec)))
+
+    camp = SurveyCampaign(cfg.prospect, body, params, EventLog(clock, downlink), downlink,
                           Instruments(port), cfg.vehicle.arm_length_m)
     station_i = camp.start_on_station(0, params.get("PRS_MAX_SCAN_S"))
     slew = params.get("ATT_SLEW_RADPS")
     q = camp.reference_fn(0.0).q_i_to_sc
-    pw = world.prospect
     t_us = 0
     step_s = STEP_US * 1e-6
     limit_us = int((params.get("PRS_MAX_SCAN_S") + 60.0) * 1e6)
@@ -119,20 +125,22 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
             err = tuple(e * slew * step_s / size for e in err)
         q = q_mul(q, q_from_rotvec(err))
         t_us += STEP_US
-    summary = _prospect_summary(world, SimpleNamespace(survey=SimpleNamespace(campaign=camp)))
+    summary = prospect_summary(pw, tele, TruthRecord.from_world(world))
     summary.update(seed=seed, scenario=sc.scenario.name, scan_s=t_us * 1e-6,
                    wall_s=round(time.perf_counter() - wall0, 2),
-                   site_resource_error_p95=_site_resource_error(camp, pw))
+                   site_resource_error_p95=_site_resource_error(
+                       tele, pw, params.get("PRS_MIN_SPEC")))
     return summary
 
 
-def _site_resource_error(camp, pw) -> float | None:
-    """p95 over mapped sites of |resource estimate - truth| (the map's own accuracy)."""
-    v = camp.resource.value
-    ok = np.isfinite(v) & (camp.resource.n_spectra >= camp.params.get("PRS_MIN_SPEC"))
+def _site_resource_error(tele, pw, min_spectra: int) -> float | None:
+    """p95 over mapped sites of |downlinked resource estimate - truth| (the map's own
+    accuracy)."""
+    v = tele.resource_value
+    ok = np.isfinite(v) & (tele.resource_n >= min_spectra)
     if not ok.any():
         return None
-    return _percentile(np.abs(v[ok] - pw.surface.resource_truth[ok]), 95)
+    return percentile(np.abs(v[ok] - pw.surface.resource_truth[ok]), 95)
 
 
 def _one(job):

@@ -352,6 +352,10 @@ class Scheduler:
 
     # -- statistics and telemetry ----------------------------------------------
 
+    def tasks_by_group(self) -> list[tuple[str, float, Task]]:
+        """(group name, group rate in Hz, task) of every task, in run order."""
+        return [(g.name, float(g.rate), s.task) for g in self._groups for s in g.tasks]
+
     def stats(self) -> dict:
         """Plain-dict statistics: {"tasks": {name: {...}}, "groups": {name: {...}}, ...}."""
         tasks = {}

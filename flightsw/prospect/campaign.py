@@ -231,6 +231,9 @@ class SurveyCampaign:
         self.site_bands = self.site_spectra.analyse(
             np.flatnonzero(self.site_spectra.n_spectra), self.params.get("PRS_MIN_SPEC"))
         self._send_map(t_us, everything=True)
+        # The whole band map goes down once: the ground scores and maps every site's
+        # co-added spectrum, not only the candidates'.
+        self._send_site_bands(t_us, self.site_bands["site"])
         if not self.candidates:
             self.events.emit(Severity.WARNING, "survey",
                              "no safe site with a resource estimate: holding")
@@ -348,7 +351,7 @@ class SurveyCampaign:
                 int(bits[k]), [float(x) for x in res.depth[k]],
                 [float(x) for x in res.depth_sigma[k]], [float(x) for x in res.centre_um[k]],
                 float(res.hydration_index[k]), float(res.metal_index[k]),
-                float(res.surface_temp_k[k])))
+                float(res.surface_temp_k[k]), float(weight[k])))
             if reason == 0 and res.reflectance is not None and len(self.examples) < 12 and \
                     self.spectra_processed % 97 == 0:
                 self.examples.append((sp.spectrum_id, sk, res.reflectance[k].copy()))

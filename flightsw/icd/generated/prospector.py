@@ -7163,22 +7163,22 @@ class MAVLink_probe_spectrum_result_message(MAVLink_message):
 
     id = MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT
     msgname = "PROBE_SPECTRUM_RESULT"
-    fieldnames = ["time_usec", "spectrum_id", "site_id", "reject_reason", "detected", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k"]
-    ordered_fieldnames = ["time_usec", "spectrum_id", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k", "site_id", "reject_reason", "detected"]
-    fieldtypes = ["uint64_t", "uint32_t", "uint16_t", "uint8_t", "uint8_t", "float", "float", "float", "float", "float", "float"]
+    fieldnames = ["time_usec", "spectrum_id", "site_id", "reject_reason", "detected", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k", "coadd_weight"]
+    ordered_fieldnames = ["time_usec", "spectrum_id", "depth", "depth_sigma", "centre_um", "hydration_index", "metal_index", "surface_temp_k", "site_id", "reject_reason", "detected", "coadd_weight"]
+    fieldtypes = ["uint64_t", "uint32_t", "uint16_t", "uint8_t", "uint8_t", "float", "float", "float", "float", "float", "float", "float"]
     fielddisplays_by_name: Dict[str, str] = {}
     fieldenums_by_name: Dict[str, str] = {"reject_reason": "PROBE_REJECT_REASON"}
     fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "centre_um": "um", "surface_temp_k": "K"}
-    native_format = bytearray(b"<QIffffffHBB")
-    orders = [0, 1, 8, 9, 10, 2, 3, 4, 5, 6, 7]
-    lengths = [1, 1, 5, 5, 5, 1, 1, 1, 1, 1, 1]
-    array_lengths = [0, 0, 5, 5, 5, 0, 0, 0, 0, 0, 0]
+    native_format = bytearray(b"<QIffffffHBBf")
+    orders = [0, 1, 8, 9, 10, 2, 3, 4, 5, 6, 7, 11]
+    lengths = [1, 1, 5, 5, 5, 1, 1, 1, 1, 1, 1, 1]
+    array_lengths = [0, 0, 5, 5, 5, 0, 0, 0, 0, 0, 0, 0]
     crc_extra = 150
-    unpacker = struct.Struct("<QI5f5f5ffffHBB")
+    unpacker = struct.Struct("<QI5f5f5ffffHBBf")
     instance_field = None
     instance_offset = -1
 
-    def __init__(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float):
+    def __init__(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float, coadd_weight: float = 0):
         MAVLink_message.__init__(self, MAVLink_probe_spectrum_result_message.id, MAVLink_probe_spectrum_result_message.msgname)
         self._fieldnames = MAVLink_probe_spectrum_result_message.fieldnames
         self._instance_field = MAVLink_probe_spectrum_result_message.instance_field
@@ -7194,9 +7194,10 @@ class MAVLink_probe_spectrum_result_message(MAVLink_message):
         self.hydration_index = hydration_index
         self.metal_index = metal_index
         self.surface_temp_k = surface_temp_k
+        self.coadd_weight = coadd_weight
 
     def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
-        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.depth[0], self.depth[1], self.depth[2], self.depth[3], self.depth[4], self.depth_sigma[0], self.depth_sigma[1], self.depth_sigma[2], self.depth_sigma[3], self.depth_sigma[4], self.centre_um[0], self.centre_um[1], self.centre_um[2], self.centre_um[3], self.centre_um[4], self.hydration_index, self.metal_index, self.surface_temp_k, self.site_id, self.reject_reason, self.detected), force_mavlink1=force_mavlink1)
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.depth[0], self.depth[1], self.depth[2], self.depth[3], self.depth[4], self.depth_sigma[0], self.depth_sigma[1], self.depth_sigma[2], self.depth_sigma[3], self.depth_sigma[4], self.centre_um[0], self.centre_um[1], self.centre_um[2], self.centre_um[3], self.centre_um[4], self.hydration_index, self.metal_index, self.surface_temp_k, self.site_id, self.reject_reason, self.detected, self.coadd_weight), force_mavlink1=force_mavlink1)
 
 
 # Define name on the class for backwards compatibility (it is now msgname).
@@ -7688,8 +7689,9 @@ class MAVLink_probe_site_bands_message(MAVLink_message):
     """
     Band analysis of one site's co-added spectrum (the weighted mean
     of the standard reflectance of every accepted spectrum of the
-    site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
-    candidate when the sites are ranked.
+    site; band order as PROBE_SPECTRUM_RESULT).  Sent for every site
+    with spectra when the survey ends, and again for each candidate
+    when the sites are ranked.
     """
 
     id = MAVLINK_MSG_ID_PROBE_SITE_BANDS
@@ -18742,7 +18744,7 @@ class MAVLink(object):
         """
         self.send(self.probe_instrument_cmd_encode(time_usec, instrument, enable, rate_hz), force_mavlink1=force_mavlink1)
 
-    def probe_spectrum_result_encode(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float) -> MAVLink_probe_spectrum_result_message:
+    def probe_spectrum_result_encode(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float, coadd_weight: float = 0) -> MAVLink_probe_spectrum_result_message:
         """
         The prospecting pipeline's result for one spectrum (band order:
         PHYLLO_07, PYX_09, OL_105, PYX_19, OH_27).
@@ -18758,11 +18760,12 @@ class MAVLink(object):
         hydration_index           : Hydration index. (type:float)
         metal_index               : Metal index. (type:float)
         surface_temp_k            : Temperature of the fitted thermal tail. [K] (type:float)
+        coadd_weight              : Weight of the spectrum in its site's co-added spectrum (1 / mean reflectance variance); 0 when rejected.  Lets the ground rebuild what each co-added spectrum saw. (type:float)
 
         """
-        return MAVLink_probe_spectrum_result_message(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k)
+        return MAVLink_probe_spectrum_result_message(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k, coadd_weight)
 
-    def probe_spectrum_result_send(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float, force_mavlink1: bool = False) -> None:
+    def probe_spectrum_result_send(self, time_usec: int, spectrum_id: int, site_id: int, reject_reason: int, detected: int, depth: Sequence[float], depth_sigma: Sequence[float], centre_um: Sequence[float], hydration_index: float, metal_index: float, surface_temp_k: float, coadd_weight: float = 0, force_mavlink1: bool = False) -> None:
         """
         The prospecting pipeline's result for one spectrum (band order:
         PHYLLO_07, PYX_09, OL_105, PYX_19, OH_27).
@@ -18778,9 +18781,10 @@ class MAVLink(object):
         hydration_index           : Hydration index. (type:float)
         metal_index               : Metal index. (type:float)
         surface_temp_k            : Temperature of the fitted thermal tail. [K] (type:float)
+        coadd_weight              : Weight of the spectrum in its site's co-added spectrum (1 / mean reflectance variance); 0 when rejected.  Lets the ground rebuild what each co-added spectrum saw. (type:float)
 
         """
-        self.send(self.probe_spectrum_result_encode(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k), force_mavlink1=force_mavlink1)
+        self.send(self.probe_spectrum_result_encode(time_usec, spectrum_id, site_id, reject_reason, detected, depth, depth_sigma, centre_um, hydration_index, metal_index, surface_temp_k, coadd_weight), force_mavlink1=force_mavlink1)
 
     def probe_sampler_status_encode(self, time_usec: int, contact_force_n: float, arm_angle_rad: float, arm_deployed: int, contact: int, gas_bottles_left: int) -> MAVLink_probe_sampler_status_message:
         """
@@ -19108,7 +19112,8 @@ class MAVLink(object):
         """
         Band analysis of one site's co-added spectrum (the weighted mean of
         the standard reflectance of every accepted spectrum of the
-        site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
+        site; band order as PROBE_SPECTRUM_RESULT).  Sent for every
+        site with spectra when the survey ends, and again for each
         candidate when the sites are ranked.
 
         time_usec                 : Mission time of the ranking. [us] (type:uint64_t)
@@ -19127,7 +19132,8 @@ class MAVLink(object):
         """
         Band analysis of one site's co-added spectrum (the weighted mean of
         the standard reflectance of every accepted spectrum of the
-        site; band order as PROBE_SPECTRUM_RESULT).  Sent for each
+        site; band order as PROBE_SPECTRUM_RESULT).  Sent for every
+        site with spectra when the survey ends, and again for each
         candidate when the sites are ranked.
 
         time_usec                 : Mission time of the ranking. [us] (type:uint64_t)

@@ -1,0 +1,221 @@
+"""What the flight software told the ground, decoded from the Bus traffic it sent.
+
+The simulator scores a run from this and its own truth, never from the flight
+software's objects: a judge that reads the judged's memory cannot catch it
+misreporting.  The same decoder runs live (fed every recorded frame as it is
+logged) and after the fact (fed the frames of flight.tlog), so a finished run can
+be scored again from its log alone.
+
+Kept: the latest mode, hover target and navigation estimate (what the 1 Hz
+history samples), every event (STATUSTEXT, long ones reassembled), the
+touch-and-go event times and wave-off reasons read from those events, the mass
+estimates, and the survey's downlink (status, per-spectrum results, the resource
+map, ranked candidates, co-added site band analysis).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from flightsw.icd import FLIGHT_SYSTEM_ID, mavlink, new_codec
+
+_MAGIC_V2 = 0xFD
+STATUSTEXT_LEN = 50
+NO_SITE = 65535
+
+# Touch-and-go event texts (source "tag") and the sequence event each marks.
+_TAG_EVENT_PREFIXES = (
+    ("descent started", "descent"),
+    ("checkpoint burn", "checkpoint"),
+    ("matchpoint burn", "matchpoint"),
+    ("contact at head height", "contact"),
+    ("back-away burn", "backaway"),
+    ("wave-off: ", "backaway"),
+)
+_CONTACT_PLAN_PREFIX = "contact timed for t = "
+
+
+@dataclass(frozen=True, slots=True)
+class FlightEvent:
+    """An event as the ground receives it: mission time, severity, source, text."""
+
+    time_us: int
+    severity: int
+    source: str
+    text: str
+
+
+_WANTED = frozenset({
+    mavlink.MAVLINK_MSG_ID_HEARTBEAT, mavlink.MAVLINK_MSG_ID_STATUSTEXT,
+    mavlink.MAVLINK_MSG_ID_PROBE_NAV_STATE, mavlink.MAVLINK_MSG_ID_PROBE_GUIDANCE_STATUS,
+    mavlink.MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE, mavlink.MAVLINK_MSG_ID_PROBE_SURVEY_STATUS,
+    mavlink.MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT, mavlink.MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE,
+    mavlink.MAVLINK_MSG_ID_PROBE_SITE_BANDS, mavlink.MAVLINK_MSG_ID_PROBE_RESOURCE_MAP,
+})
+
+
+class FlightTelemetry:
+    """The ground's picture of the flight, built message by message.
+
+    `on_record(t_us, raw)` takes every frame that crossed the Bus (both ways, as the
+    recorder sees them) and keeps what the flight software (FLIGHT_SYSTEM_ID) sent;
+    `on_message(t_us, msg)` takes one already decoded.  `event_sinks` are called with
+    each complete FlightEvent.
+    """
+
+    def __init__(self, n_sites: int = 0):
+        self._codec = new_codec(0, 0)
+        self._chunks: dict[int, list[str]] = {}
+        self.event_sinks: list = []
+        self.mode: int | None = None
+        self.hover_target_bf_m: tuple | None = None
+        self.nav_pos_i_m: tuple | None = None
+        self.nav_pos_sigma_m: tuple | None = None
+        self.events_total = 0
+        self.waveoffs: list[str] = []
+        self.tag_event_times: dict[str, float] = {}
+        self.mass_estimates: dict[int, tuple[float, float, float, float]] = {}
+        self.contact_planned_t_s: float | None = None
+        self.survey_status = None
+        self.spectrum_results: list[tuple] = []
+        self.candidates: list = []
+        self._candidates_t_us = None
+        self.site_bands: dict[int, object] = {}
+        self.resource_value = np.full(n_sites, math.nan)
+        self.resource_sigma = np.full(n_sites, math.nan)
+        self.resource_n = np.zeros(n_sites, dtype=np.int64)
+
+    # -- input -------------------------------------------------------------------------
+    def on_record(self, t_us: int, raw: bytes) -> None:
+        if len(raw) < 12 or raw[0] != _MAGIC_V2 or raw[5] != FLIGHT_SYSTEM_ID:
+            return
+        if (raw[7] | raw[8] << 8 | raw[9] << 16) not in _WANTED:
+            return
+        msg = self._codec.decode(bytearray(raw))
+        if msg is not None:
+            self.on_message(t_us, msg)
+
+    def on_message(self, t_us: int, msg) -> None:
+        handler = _HANDLERS.get(msg.get_type())
+        if handler is not None:
+            handler(self, t_us, msg)
+
+    # -- per message -------------------------------------------------------------------
+    def _heartbeat(self, t_us, m) -> None:
+        self.mode = int(m.custom_mode)
+
+    def _guidance(self, t_us, m) -> None:
+        self.hover_target_bf_m = tuple(float(x) for x in m.target_bf_m)
+
+    def _nav(self, t_us, m) -> None:
+        self.nav_pos_i_m = tuple(float(x) for x in m.pos_i_m)
+        self.nav_pos_sigma_m = tuple(float(x) for x in m.pos_sigma_m)
+
+    def _statustext(self, t_us, m) -> None:
+        text = m.text
+        if m.id == 0:
+            self._event(t_us, m.severity, text)
+            return
+        parts = self._chunks.setdefault(m.id, [])
+        parts.append(text)
+        if len(text.encode("ascii", "replace")) < STATUSTEXT_LEN:
+            del self._chunks[m.id]
+            self._event(t_us, m.severity, "".join(parts))
+
+    def _event(self, t_us: int, severity: int, full: str) -> None:
+        source, _, text = full.partition(": ")
+        event = FlightEvent(t_us, int(severity), source, text)
+        self.events_total += 1
+        if source == "tag":
+            self._tag_event(t_us * 1e-6, text)
+        elif source == "survey" and text.startswith(_CONTACT_PLAN_PREFIX):
+            number = text[len(_CONTACT_PLAN_PREFIX):].split(" ", 1)[0]
+            self.contact_planned_t_s = float(number)
+        for sink in self.event_sinks:
+            sink(event)
+
+    def _tag_event(self, t_s: float, text: str) -> None:
+        if text.startswith("wave-off: "):
+            self.waveoffs.append(text[len("wave-off: "):])
+        for prefix, name in _TAG_EVENT_PREFIXES:
+            if text.startswith(prefix):
+                if name == "backaway":
+                    self.tag_event_times.setdefault(name, t_s)
+                else:
+                    self.tag_event_times[name] = t_s
+                return
+
+    def _mass(self, t_us, m) -> None:
+        self.mass_estimates[int(m.which)] = (m.inertia_kgm2, m.inertia_sigma_kgm2,
+                                             m.sample_mass_kg, m.sample_mass_sigma_kg)
+
+    def _survey_status(self, t_us, m) -> None:
+        self.survey_status = m
+
+    def _spectrum(self, t_us, m) -> None:
+        self.spectrum_results.append((int(m.spectrum_id), int(m.site_id), int(m.reject_reason),
+                                      int(m.detected), tuple(m.depth), tuple(m.centre_um),
+                                      float(m.coadd_weight)))
+
+    def _candidate(self, t_us, m) -> None:
+        if self._candidates_t_us != t_us:  # a new ranking replaces the last one
+            self.candidates, self._candidates_t_us = [], t_us
+        self.candidates.append(m)
+
+    def _site_bands(self, t_us, m) -> None:
+        self.site_bands[int(m.site_id)] = m
+
+    def _resource_map(self, t_us, m) -> None:
+        first, n = int(m.first_site), int(m.n_sites)
+        end = min(first + n, self.resource_value.size)
+        k = end - first
+        if k <= 0:
+            return
+        self.resource_value[first:end] = m.value[:k]
+        self.resource_sigma[first:end] = m.sigma[:k]
+        self.resource_n[first:end] = m.n_spectra[:k]
+
+    # -- read-outs ----------------------------------------------------------------------
+    @property
+    def chosen(self):
+        """The candidate handed to touch-and-go (its PROBE_SITE_CANDIDATE), or None."""
+        for c in self.candidates:
+            if c.chosen:
+                return c
+        return None
+
+    def sample_mass(self) -> tuple[float, float] | None:
+        """(mass, sigma) of the after-sampling spin test, None before it reported."""
+        after = self.mass_estimates.get(1)
+        return None if after is None else (after[2], after[3])
+
+    def site_band_table(self) -> dict | None:
+        """Every downlinked site band analysis as arrays (sites in order of id)."""
+        if not self.site_bands:
+            return None
+        sites = sorted(self.site_bands)
+        rows = [self.site_bands[s] for s in sites]
+        nb = len(rows[0].depth)
+        bits = np.array([r.detected for r in rows], dtype=np.int64)
+        return {"site": np.array(sites, dtype=np.int64),
+                "n_spectra": np.array([r.n_spectra for r in rows], dtype=np.int64),
+                "detected": (bits[:, None] >> np.arange(nb)) & 1 == 1,
+                "depth": np.array([r.depth for r in rows], dtype=float),
+                "centre_um": np.array([r.centre_um for r in rows], dtype=float)}
+
+
+_HANDLERS = {
+    "HEARTBEAT": FlightTelemetry._heartbeat,
+    "STATUSTEXT": FlightTelemetry._statustext,
+    "PROBE_GUIDANCE_STATUS": FlightTelemetry._guidance,
+    "PROBE_NAV_STATE": FlightTelemetry._nav,
+    "PROBE_MASS_ESTIMATE": FlightTelemetry._mass,
+    "PROBE_SURVEY_STATUS": FlightTelemetry._survey_status,
+    "PROBE_SPECTRUM_RESULT": FlightTelemetry._spectrum,
+    "PROBE_SITE_CANDIDATE": FlightTelemetry._candidate,
+    "PROBE_SITE_BANDS": FlightTelemetry._site_bands,
+    "PROBE_RESOURCE_MAP": FlightTelemetry._resource_map,
+}
