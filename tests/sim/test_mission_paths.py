@@ -248,3 +248,33 @@ def test_sample_mass_after_touch_and_go_is_the_mass_collected(tag_mass_run):
     # Issue 3's requirement (sim/report_requirements.py TAG_REQUIREMENTS): 3 sigma <= 30 g.
     assert 3.0 * after.sample_mass_sigma_kg <= 0.03 * KG
     assert summary["sample_mass_est_kg"] == pytest.approx(after.sample_mass_kg, rel=1e-6)
+
+
+# -- a new hover point ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_new_hover_point_from_the_ground_is_reached_and_held(tmp_path):
+    """SET_HOVER_POINT 5 m from where the probe hovers: the guidance target moves at once
+    and the probe holds the new point within the hover requirement (1 m p99 position,
+    0.1 deg pointing: sim/report_requirements.py) by the time the figures are taken."""
+    new_point = [1082.5, 5.0, 625.0]
+    sc = load_scenario("bennu-hover", {
+        "scenario.seed": 2, "scenario.duration_s": 900.0,
+        "commands": [
+            {"t_s": 0.0, "name": "SET_MODE", "args": ["STANDBY"]},
+            {"t_s": 5.0, "name": "SET_MODE", "args": ["HOVER"]},
+            {"t_s": 300.0, "name": "SET_HOVER_POINT", "args": new_point},
+        ]})
+    summary = run_scenario(sc, tmp_path / "run", write_report=False, progress=False)
+    assert _acks(tmp_path / "run", mavlink.PROBE_CMD_SET_HOVER_POINT) == [
+        (300.0, CommandResult.ACCEPTED)]
+    status = _messages(tmp_path / "run", "PROBE_GUIDANCE_STATUS")
+    before = [m for m in status if m.time_usec < 300_000_000]
+    after = [m for m in status if m.time_usec >= 300_000_000]
+    assert all(list(m.target_bf_m) == [1082.5, 0.0, 625.0] for m in before)
+    assert all(math.dist(m.target_bf_m, new_point) < 1e-3 for m in after)
+    assert math.hypot(*after[0].pos_err_bf_m) == pytest.approx(5.0, abs=0.2)
+    assert summary["metrics_from_s"] >= 300.0
+    assert summary["hover_error_m_p99"] <= 1.0 * METRE
+    assert summary["attitude_error_deg_p99"] <= 0.1
+    assert summary["final_mode"] == "HOVER"
