@@ -17,18 +17,18 @@ SOLAR_CONSTANT_WM2 = 1361.0  # at 1 AU
 SUN_RADIUS_M = 6.957e8
 AU_M = 1.495978707e11
 
-_C1 = 2.0 * H_PLANCK * C_LIGHT ** 2  # W m^2 / sr
-_C2 = H_PLANCK * C_LIGHT / K_BOLTZMANN  # m K
+PLANCK_C1_WM2_SR = 2.0 * H_PLANCK * C_LIGHT ** 2  # W m^2 / sr
+PLANCK_C2_MK = H_PLANCK * C_LIGHT / K_BOLTZMANN  # m K
 
 
 def planck_radiance_wm2srum(wavelength_um, temp_k):
     """Black-body spectral radiance, W m^-2 sr^-1 um^-1 (broadcasts over both)."""
     lam_m = np.asarray(wavelength_um, dtype=float) * 1e-6
     t = np.asarray(temp_k, dtype=float)
-    x = _C2 / (lam_m * t)
+    x = PLANCK_C2_MK / (lam_m * t)
     # expm1 keeps precision at long wavelength; large x underflows to 0 cleanly.
     with np.errstate(over="ignore"):
-        return _C1 / lam_m ** 5 / np.expm1(x) * 1e-6
+        return PLANCK_C1_WM2_SR / lam_m ** 5 / np.expm1(x) * 1e-6
 
 
 def solar_irradiance_wm2um(wavelength_um, distance_au: float = 1.0):

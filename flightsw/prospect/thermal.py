@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flightsw.prospect.solar import _C1, _C2, planck_radiance_wm2srum
+from flightsw.prospect.solar import PLANCK_C1_WM2_SR, PLANCK_C2_MK, planck_radiance_wm2srum
 
 CONT_WINDOW_UM = (2.20, 2.55)
 FIT_FROM_UM = 3.0
@@ -47,7 +47,8 @@ def brightness_temperature(wavelength_um, radiance, emissivity=EMISSIVITY):
     lam = np.asarray(wavelength_um, dtype=float) * 1e-6
     rad = np.asarray(radiance, dtype=float) * 1e6 / emissivity  # per metre
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _C2 / (lam * np.log1p(_C1 / (lam ** 5 * np.where(rad > 0, rad, np.nan))))
+        positive = np.where(rad > 0, rad, np.nan)
+        return PLANCK_C2_MK / (lam * np.log1p(PLANCK_C1_WM2_SR / (lam ** 5 * positive)))
 
 
 def fit_thermal(wavelength_um, radiance, sigma, refl_to_radiance, emissivity=EMISSIVITY):
@@ -80,7 +81,7 @@ def fit_thermal(wavelength_um, radiance, sigma, refl_to_radiance, emissivity=EMI
         target = L[:, fi] - (a[:, None] + b[:, None] * xf) * bf  # thermal part above 3 um
         for _ in range(GN_ITERATIONS):
             bt = emissivity * planck_radiance_wm2srum(xf, temp[:, None])
-            x = _C2 / (lam_f * temp[:, None])
+            x = PLANCK_C2_MK / (lam_f * temp[:, None])
             with np.errstate(over="ignore", invalid="ignore"):
                 dbdt = bt * x / (-np.expm1(-x)) / temp[:, None]
             dbdt = np.nan_to_num(dbdt)
