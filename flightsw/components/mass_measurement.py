@@ -7,14 +7,14 @@ import math
 from flightsw.components.devices import Devices
 from flightsw.components.guidance_control import GuidanceControl
 from flightsw.components.navigation import NavigationComponent
-from flightsw.components.tag_sequence import TAG_PHASE_DONE, TagSequence
+from flightsw.components.tag_sequence import TagSequence
 from flightsw.config import FlightConfig
 from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
-from flightsw.gnc.mass_measure import DONE as SPIN_DONE
-from flightsw.gnc.mass_measure import SpinInertiaMeasurement, sample_mass_kg
+from flightsw.gnc.mass_measure import SpinInertiaMeasurement, SpinState, sample_mass_kg
+from flightsw.gnc.tag import TagPhase
 from flightsw.icd import mavlink
 
 BASELINE, AFTER_SAMPLING = 0, 1
@@ -71,7 +71,7 @@ class MassMeasurement:
 
     def _second_test_due(self, t_us: int) -> bool:
         prm = self.params
-        return (self.modes.current == Mode.HOVER and self.tag_sequence.phase == TAG_PHASE_DONE
+        return (self.modes.current == Mode.HOVER and self.tag_sequence.phase == TagPhase.DONE
                 and AFTER_SAMPLING not in self.inertia_results
                 and BASELINE in self.inertia_results and bool(prm.get("TAG_AUTO_MASS"))
                 and t_us - self.modes.entered_us >= prm.get("TAG_MASS_WAIT_S") * 1e6)
@@ -88,18 +88,19 @@ class MassMeasurement:
 
     def _spin_step(self, t_us: int) -> None:
         att = self.navigation.nav.attitude
-        att.bias_frozen = self.spin.state in ("spin_up", "measure", "spin_down")
+        att.bias_frozen = self.spin.state in (SpinState.SPIN_UP, SpinState.MEASURE,
+                                             SpinState.SPIN_DOWN)
         tach = self.devices.wheels.take()
         h_sc = self.control.wheel_h_sc() if tach is not None else None
         change = self.spin.step(t_us * 1e-6, att.rate_sc_radps, h_sc, att.q_i_to_sc,
                                 self.config.vehicle.inertia_kgm2)
         if change is None:
-            if self.spin.state == SPIN_DONE and \
+            if self.spin.state == SpinState.DONE and \
                     self.control.pointing_err_rad < POINTING_RESTORED_RAD:
                 self.modes.request(Mode.HOVER, "spin test done, pointing restored")
             return
         self.events.emit(Severity.INFO, "mass", f"spin test: {change}")
-        if change == SPIN_DONE:
+        if change == SpinState.DONE:
             self._finish(t_us)
 
     def _finish(self, t_us: int) -> None:

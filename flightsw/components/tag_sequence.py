@@ -13,14 +13,7 @@ from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import dot, norm
-from flightsw.gnc.tag import (
-    PHASE_FINAL,
-    PHASE_IDLE,
-    PHASE_TO_MATCHPOINT,
-    TagGuidance,
-    TagProfile,
-    hazard_clearance_m,
-)
+from flightsw.gnc.tag import TagGuidance, TagPhase, TagProfile, hazard_clearance_m
 from flightsw.icd import mavlink
 
 BACKAWAY_SLOT = 6  # thruster slot of the back-away thruster (along -z spacecraft)
@@ -28,11 +21,6 @@ THRUSTER_SLOTS = 7
 TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
 MAX_LATERAL_OFFSET_M = 20.0  # the descent starts only from above the target
 
-# Touch-and-go sequence phases beyond the descent guidance's own (ICD PROBE_TAG_PHASE).
-TAG_PHASE_CONTACT = mavlink.PROBE_TAG_PHASE_CONTACT
-TAG_PHASE_BURN = mavlink.PROBE_TAG_PHASE_BACKAWAY_BURN
-TAG_PHASE_CLIMB = mavlink.PROBE_TAG_PHASE_CLIMB
-TAG_PHASE_DONE = mavlink.PROBE_TAG_PHASE_DONE
 
 
 class TagSequence:
@@ -56,7 +44,7 @@ class TagSequence:
         self.guidance = None  # TagGuidance of the target, None until one is on board
         self.site = None  # (target_bf_m, normal_bf) of the touch-and-go target
         self.hazards = ()
-        self.phase = PHASE_IDLE
+        self.phase = TagPhase.IDLE
         self.waveoffs: list[str] = []
         self.event_times: dict[str, float] = {}  # for telemetry and the report
         self.t_contact_us = None
@@ -127,7 +115,7 @@ class TagSequence:
         self.event_times.setdefault("backaway", self.clock.now_us() * 1e-6)
         self.modes.request(Mode.BACKAWAY, "back away")
         self.guidance.stop()
-        self.phase = TAG_PHASE_BURN
+        self.phase = TagPhase.BACKAWAY_BURN
         v = self.config.vehicle
         if v.backaway_force_n > 0.0:
             burn_s = self.params.get("TAG_BACKAWAY_DV") * v.mass_kg / v.backaway_force_n
@@ -179,15 +167,15 @@ class TagSequence:
             self.t_contact_us = t_us
             self.event_times["contact"] = t_s
             self.modes.request(Mode.TAG, "contact")
-            self.phase = TAG_PHASE_CONTACT
+            self.phase = TagPhase.CONTACT
             self.events.emit(Severity.NOTICE, "tag",
                              f"contact at head height estimate {head_h:.2f} m")
             return
         margin_m = prm.get("TAG_HAZ_MARGIN_M")
-        if tag.phase >= PHASE_TO_MATCHPOINT and head_h > prm.get("TAG_HAZ_CHECK_M") and \
+        if tag.phase >= TagPhase.TO_MATCHPOINT and head_h > prm.get("TAG_HAZ_CHECK_M") and \
                 self.hazard_clearance_m < margin_m:
             self.wave_off(self._hazard_waveoff_reason(margin_m))
-        elif tag.phase == PHASE_FINAL and min(head_h, tag.h_ref_m) < -prm.get(
+        elif tag.phase == TagPhase.FINAL and min(head_h, tag.h_ref_m) < -prm.get(
                 "TAG_CONTACT_WIN"):
             # The estimate alone would not do: regolith that stops the probe without
             # the contact being sensed keeps the head near 0 while the reference
@@ -208,16 +196,16 @@ class TagSequence:
     def _back_away(self, t_us: int, vel_bf: tuple, head_h: float) -> None:
         """Burn, then coast up to the safe height, then hover there."""
         tag = self.guidance
-        if self.phase == TAG_PHASE_BURN and self.burn_cycles_left <= 0:
-            self.phase = TAG_PHASE_CLIMB
-        if self.phase != TAG_PHASE_CLIMB:
+        if self.phase == TagPhase.BACKAWAY_BURN and self.burn_cycles_left <= 0:
+            self.phase = TagPhase.CLIMB
+        if self.phase != TagPhase.CLIMB:
             return
         safe = self.params.get("TAG_SAFE_ALT_M")
         # Brake into the hover point once the thrusters can stop us near it.
         if head_h >= safe - 40.0 or dot(tag.normal_bf, vel_bf) <= 0.0:
             self.hover_guidance.set_target(tag.home_point_bf(max(safe, head_h)))
             self.modes.request(Mode.HOVER, "climb done")
-            self.phase = TAG_PHASE_DONE
+            self.phase = TagPhase.DONE
             self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_STOW)
             self.events.emit(Severity.NOTICE, "tag",
                              f"climb done at head height {head_h:.1f} m; hovering")

@@ -24,14 +24,19 @@ caught in the head, arm_length_m out along +z, adds m * L^2 to I_xx, so
 """
 
 import math
+from enum import StrEnum
 
 from flightsw.geometry.quat import q_rotate, q_rotate_inv
 
-PRE = "pre"
-SPIN_UP = "spin_up"
-MEASURE = "measure"
-SPIN_DOWN = "spin_down"
-DONE = "done"
+
+class SpinState(StrEnum):
+    """Step of a spin test; the values are the words the events say."""
+
+    PRE = "pre"
+    SPIN_UP = "spin_up"
+    MEASURE = "measure"
+    SPIN_DOWN = "spin_down"
+    DONE = "done"
 
 
 class SpinInertiaMeasurement:
@@ -48,7 +53,7 @@ class SpinInertiaMeasurement:
         self.measure_s = measure_s
         self.settle_s = settle_s
         self.pre_s = pre_s
-        self.state = DONE
+        self.state = SpinState.DONE
         self._t_state_s = 0.0
         self._h_i_samples: list[tuple] = []
         self._h_i = (0.0, 0.0, 0.0)
@@ -61,11 +66,11 @@ class SpinInertiaMeasurement:
     def start(self, t_s: float) -> None:
         self._h_i_samples = []
         self._samples = []
-        self.state, self._t_state_s = PRE, t_s
+        self.state, self._t_state_s = SpinState.PRE, t_s
 
     def rate_command_x(self) -> float:
         """Spin rate the attitude loop should hold about x (rad/s)."""
-        return self.spin_rate_radps if self.state in (SPIN_UP, MEASURE) else 0.0
+        return self.spin_rate_radps if self.state in (SpinState.SPIN_UP, SpinState.MEASURE) else 0.0
 
     def rate_controlled(self) -> bool:
         """True while the attitude loop should follow rate_command_x (rates only).
@@ -74,7 +79,8 @@ class SpinInertiaMeasurement:
         I * w term of the momentum reference vanishes, so the nominal inertia used
         there (which lacks the sample) cannot bias the result.
         """
-        return self.state in (PRE, SPIN_UP, MEASURE, SPIN_DOWN)
+        return self.state in (SpinState.PRE, SpinState.SPIN_UP, SpinState.MEASURE,
+                              SpinState.SPIN_DOWN)
 
     def step(self, t_s: float, rate_sc, wheel_h_sc, q_i_to_sc, inertia_nominal) -> str | None:
         """Advance; returns the new state name when it changes.
@@ -89,7 +95,7 @@ class SpinInertiaMeasurement:
         if last is not None:
             rate_sc = tuple(rate_sc[k] + 0.5 * (rate_sc[k] - last[k]) for k in range(3))
         rate_x = rate_sc[0]
-        if self.state == PRE:
+        if self.state == SpinState.PRE:
             # First settle into the inertial hold, then average the reference.
             if wheel_h_sc is not None and t_s - self._t_state_s >= self.settle_s:
                 body_h = tuple(inertia_nominal[k] * rate_sc[k] + wheel_h_sc[k] for k in range(3))
@@ -101,16 +107,16 @@ class SpinInertiaMeasurement:
                 var = sum(sum((h[k] - self._h_i[k]) ** 2 for k in range(3))
                           for h in self._h_i_samples) / (3 * (n - 1))
                 self._h_i_sigma = math.sqrt(var / n)
-                self.state, self._t_state_s = SPIN_UP, t_s
-                return SPIN_UP
-        elif self.state == SPIN_UP:
+                self.state, self._t_state_s = SpinState.SPIN_UP, t_s
+                return SpinState.SPIN_UP
+        elif self.state == SpinState.SPIN_UP:
             # Steady: on the commanded rate to 0.1% and no wobble across the axis.
             close = abs(rate_x - self.spin_rate_radps) < 1e-3 * self.spin_rate_radps
             still = abs(rate_sc[1]) < 1e-5 and abs(rate_sc[2]) < 1e-5
             if close and still and t_s - self._t_state_s > self.settle_s:
-                self.state, self._t_state_s = MEASURE, t_s
-                return MEASURE
-        elif self.state == MEASURE:
+                self.state, self._t_state_s = SpinState.MEASURE, t_s
+                return SpinState.MEASURE
+        elif self.state == SpinState.MEASURE:
             if wheel_h_sc is not None and abs(rate_x) > 1e-6:
                 h_sc_x = q_rotate_inv(q_i_to_sc, self._h_i)[0]
                 self._samples.append((h_sc_x - wheel_h_sc[0]) / rate_x)
@@ -126,12 +132,12 @@ class SpinInertiaMeasurement:
                 sem2 = max(var / n, _batch_means_var(self._samples))
                 self.inertia_sigma_kgm2 = math.sqrt(
                     sem2 + (self._h_i_sigma / self.spin_rate_radps) ** 2)
-                self.state, self._t_state_s = SPIN_DOWN, t_s
-                return SPIN_DOWN
-        elif self.state == SPIN_DOWN:
+                self.state, self._t_state_s = SpinState.SPIN_DOWN, t_s
+                return SpinState.SPIN_DOWN
+        elif self.state == SpinState.SPIN_DOWN:
             if abs(rate_x) < 0.05 * self.spin_rate_radps:
-                self.state = DONE
-                return DONE
+                self.state = SpinState.DONE
+                return SpinState.DONE
         return None
 
 

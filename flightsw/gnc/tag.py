@@ -16,15 +16,26 @@ the position loop closes on the navigation estimate all the way down.
 
 import math
 from dataclasses import dataclass
+from enum import IntEnum
 
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import Vec3, add, cross, dot, q_rotate_inv, scale, sub
 from flightsw.gnc.guidance import HoverReference, attitude_with_boresight
+from flightsw.icd import mavlink
 
-PHASE_IDLE = 0
-PHASE_TO_CHECKPOINT = 1
-PHASE_TO_MATCHPOINT = 2
-PHASE_FINAL = 3
+
+class TagPhase(IntEnum):
+    """Phase of the touch-and-go sequence; its values travel as the ICD's PROBE_TAG_PHASE.
+    The descent guidance here runs IDLE to FINAL; the sequence adds the rest."""
+
+    IDLE = mavlink.PROBE_TAG_PHASE_IDLE
+    TO_CHECKPOINT = mavlink.PROBE_TAG_PHASE_TO_CHECKPOINT
+    TO_MATCHPOINT = mavlink.PROBE_TAG_PHASE_TO_MATCHPOINT
+    FINAL = mavlink.PROBE_TAG_PHASE_FINAL
+    CONTACT = mavlink.PROBE_TAG_PHASE_CONTACT
+    BACKAWAY_BURN = mavlink.PROBE_TAG_PHASE_BACKAWAY_BURN
+    CLIMB = mavlink.PROBE_TAG_PHASE_CLIMB
+    DONE = mavlink.PROBE_TAG_PHASE_DONE
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class TagGuidance:
         self.target_bf_m = target_bf_m
         self.normal_bf = normal_bf
         self.arm_length_m = arm_length_m
-        self.phase = PHASE_IDLE
+        self.phase = TagPhase.IDLE
         self.h_ref_m = 0.0
         self.hdot_ref_mps = 0.0
         self.hddot_ref_mps2 = 0.0
@@ -74,39 +85,39 @@ class TagGuidance:
 
     # -- the sequence ----------------------------------------------------------------
     def start(self, t_s: float, head_height_m: float) -> None:
-        self.phase = PHASE_TO_CHECKPOINT
+        self.phase = TagPhase.TO_CHECKPOINT
         self.h_ref_m = head_height_m
         self.hdot_ref_mps = 0.0
         self.hddot_ref_mps2 = 0.0
         self._t_last_s = t_s
 
     def stop(self) -> None:
-        self.phase = PHASE_IDLE
+        self.phase = TagPhase.IDLE
         self._t_last_s = None
 
     def commanded_rate_mps(self, profile: TagProfile) -> float:
-        if self.phase == PHASE_TO_CHECKPOINT:
+        if self.phase == TagPhase.TO_CHECKPOINT:
             return -profile.descent_speed_mps
-        if self.phase == PHASE_TO_MATCHPOINT:
+        if self.phase == TagPhase.TO_MATCHPOINT:
             drop = profile.checkpoint_height_m - profile.matchpoint_height_m
             return -drop / profile.checkpoint_to_matchpoint_s
-        if self.phase == PHASE_FINAL:
+        if self.phase == TagPhase.FINAL:
             return -profile.contact_speed_mps
         return 0.0
 
     def advance(self, t_s: float, profile: TagProfile) -> str | None:
         """Integrate the height reference to t_s; returns 'checkpoint'/'matchpoint' on a burn."""
-        if self.phase == PHASE_IDLE or self._t_last_s is None:
+        if self.phase == TagPhase.IDLE or self._t_last_s is None:
             return None
         dt = t_s - self._t_last_s
         self._t_last_s = t_s
         if dt <= 0.0:
             return None
         event = None
-        if self.phase == PHASE_TO_CHECKPOINT and self.h_ref_m <= profile.checkpoint_height_m:
-            self.phase, event = PHASE_TO_MATCHPOINT, "checkpoint"
-        elif self.phase == PHASE_TO_MATCHPOINT and self.h_ref_m <= profile.matchpoint_height_m:
-            self.phase, event = PHASE_FINAL, "matchpoint"
+        if self.phase == TagPhase.TO_CHECKPOINT and self.h_ref_m <= profile.checkpoint_height_m:
+            self.phase, event = TagPhase.TO_MATCHPOINT, "checkpoint"
+        elif self.phase == TagPhase.TO_MATCHPOINT and self.h_ref_m <= profile.matchpoint_height_m:
+            self.phase, event = TagPhase.FINAL, "matchpoint"
         target_rate = self.commanded_rate_mps(profile)
         lim = profile.accel_limit_mps2
         # Braking curve: never faster than what can still slow to the contact speed by

@@ -8,15 +8,8 @@ from hypothesis import strategies as st
 
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import IDENTITY
-from flightsw.gnc.mass_measure import DONE, SpinInertiaMeasurement, sample_mass_kg
-from flightsw.gnc.tag import (
-    PHASE_FINAL,
-    PHASE_TO_CHECKPOINT,
-    PHASE_TO_MATCHPOINT,
-    TagGuidance,
-    TagProfile,
-    hazard_clearance_m,
-)
+from flightsw.gnc.mass_measure import SpinInertiaMeasurement, SpinState, sample_mass_kg
+from flightsw.gnc.tag import TagGuidance, TagPhase, TagProfile, hazard_clearance_m
 
 BODY = SpinningBody(85.65, -60.17, 4.296057 * 3600.0)
 TARGET = (0.0, -248.3, 37.3)
@@ -44,8 +37,8 @@ def test_default_profile_burns_at_checkpoint_and_matchpoint_and_lands_at_10_cm_s
     assert events["checkpoint"][1] == pytest.approx(125.0, abs=0.5)  # metres
     assert events["matchpoint"][1] == pytest.approx(54.0, abs=0.5)
     assert rate == pytest.approx(-0.10, abs=1e-6)  # m/s at contact
-    assert phases[0] == PHASE_TO_CHECKPOINT and phases[-1] == PHASE_FINAL
-    assert PHASE_TO_MATCHPOINT in phases
+    assert phases[0] == TagPhase.TO_CHECKPOINT and phases[-1] == TagPhase.FINAL
+    assert TagPhase.TO_MATCHPOINT in phases
 
 
 @settings(max_examples=40, deadline=None)
@@ -113,7 +106,7 @@ def _spin_test(inertia_x: float, steps: int = 6000, dt: float = 0.1, tach_noise:
         tach = (h + rng.gauss(0.0, tach_noise), 0.0, 0.0) if k % 10 == 0 else None
         gyro_mean = 0.5 * (w_before + w)  # a gyro integrates over its sample period
         m.step(t, (gyro_mean, 0.0, 0.0), tach, IDENTITY, (2400.0, 2100.0, 1700.0))
-        if m.state == DONE:
+        if m.state == SpinState.DONE:
             return m
     raise AssertionError("spin test did not finish")
 
