@@ -5,7 +5,10 @@ the runner builds these from a scenario, the HIL rig from a board file.
 Tunable values live in the parameter table instead (flightsw.params_table).
 """
 
+import math
 from dataclasses import asdict, dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -80,29 +83,180 @@ def flight_config_to_dict(config: FlightConfig) -> dict:
     return asdict(config)
 
 
+class FlightConfigError(ValueError):
+    """A flight_config.json value out of range or of the wrong kind; one line naming its key."""
+
+
 def flight_config_from_dict(data: dict) -> FlightConfig:
-    """Inverse of flight_config_to_dict; KeyError/TypeError name what is missing or wrong."""
-    vehicle = dict(data["vehicle"])
-    vehicle["inertia_kgm2"] = tuple(vehicle["inertia_kgm2"])
+    """Inverse of flight_config_to_dict, with every value checked (the file comes from a
+    run directory a user may have edited or that damage may have reached: base_rate_hz = 0
+    or mass_kg = 1e308 must be refused, not flown).  FlightConfigError names the key."""
+    top = _table(data, "flight_config")
+    _known(top, "", ("vehicle", "body", "hover_point_bf_m", "base_rate_hz", "timing_telemetry",
+                     "landmarks_bf_m", "tag", "prospect"))
+    v = _table(top.get("vehicle"), "vehicle")
+    _known(v, "vehicle.", tuple(VehicleConfig.__dataclass_fields__))
+    vehicle = VehicleConfig(
+        mass_kg=_number(v, "vehicle.mass_kg", 0.0, 1e5, low_open=True),
+        inertia_kgm2=_vector(v, "vehicle.inertia_kgm2", 3, 0.0, 1e7, low_open=True),
+        wheel_count=_number(v, "vehicle.wheel_count", 3, 4, integer=True),
+        wheel_inertia_kgm2=_number(v, "vehicle.wheel_inertia_kgm2", 0.0, 1e3, low_open=True),
+        wheel_max_torque_nm=_number(v, "vehicle.wheel_max_torque_nm", 0.0, 1e3, low_open=True),
+        thrust_n=_number(v, "vehicle.thrust_n", 0.0, 1e4, low_open=True),
+        min_impulse_bit_ns=_number(v, "vehicle.min_impulse_bit_ns", 0.0, 1e3),
+        backaway_force_n=_number(v, "vehicle.backaway_force_n", 0.0, 1e4, default=0.0),
+        arm_length_m=_number(v, "vehicle.arm_length_m", 0.0, 20.0, low_open=True, default=3.35),
+    )
+    b = _table(top.get("body"), "body")
+    _known(b, "body.", tuple(BodyModel.__dataclass_fields__))
+    body = BodyModel(
+        gm_m3s2=_number(b, "body.gm_m3s2", 0.0, 1e12, low_open=True),
+        pole_ra_deg=_number(b, "body.pole_ra_deg", 0.0, 360.0),
+        pole_dec_deg=_number(b, "body.pole_dec_deg", -90.0, 90.0),
+        rotation_period_s=_number(b, "body.rotation_period_s", 0.0, 3.6e7, low_open=True),
+        w0_deg=_number(b, "body.w0_deg", -360.0, 360.0, default=0.0),
+    )
     tag = None
-    if data.get("tag") is not None:
-        t = data["tag"]
-        tag = TagSite(tuple(t["target_bf_m"]), tuple(t["normal_bf"]),
-                      tuple((tuple(c), float(r)) for c, r in t["hazards"]))
+    if top.get("tag") is not None:
+        t = _table(top["tag"], "tag")
+        _known(t, "tag.", ("target_bf_m", "normal_bf", "hazards"))
+        hazards = _list(t.get("hazards", []), "tag.hazards")
+        tag = TagSite(_vector(t, "tag.target_bf_m", 3, -_FAR_M, _FAR_M),
+                      _unit(t, "tag.normal_bf"),
+                      tuple(_hazard(h, f"tag.hazards.{i}") for i, h in enumerate(hazards)))
     prospect = None
-    if data.get("prospect") is not None:
-        p = data["prospect"]
-        prospect = ProspectConfig(tuple(tuple(v) for v in p["vertices_m"]),
-                                  tuple(tuple(f) for f in p["faces"]),
-                                  tuple(tuple(d) for d in p["down_bf"]), tuple(p["sun_dir_i"]),
-                                  float(p["sun_distance_au"]))
+    if top.get("prospect") is not None:
+        prospect = _prospect(_table(top["prospect"], "prospect"))
     return FlightConfig(
-        vehicle=VehicleConfig(**vehicle),
-        body=BodyModel(**data["body"]),
-        hover_point_bf_m=tuple(data["hover_point_bf_m"]),
-        base_rate_hz=int(data["base_rate_hz"]),
-        timing_telemetry=bool(data["timing_telemetry"]),
-        landmarks_bf_m=tuple(tuple(p) for p in data.get("landmarks_bf_m", ())),
+        vehicle=vehicle,
+        body=body,
+        hover_point_bf_m=_vector(top, "hover_point_bf_m", 3, -_FAR_M, _FAR_M),
+        base_rate_hz=_number(top, "base_rate_hz", 1, 1000, integer=True),
+        timing_telemetry=_flag(top, "timing_telemetry"),
+        landmarks_bf_m=_points(top.get("landmarks_bf_m", []), "landmarks_bf_m", _FAR_M),
         tag=tag,
         prospect=prospect,
     )
+
+
+# --------------------------------------------------------------------------- checking
+_FAR_M = 1e6  # no position the flight software is told of lies farther from the body
+_UNIT_TOLERANCE = 1e-3
+
+
+def _fail(key: str, expected: str, value) -> FlightConfigError:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return FlightConfigError(f"{key}: expected {expected}, got {shown}")
+
+
+def _table(value, key: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(key, "a table (JSON object)", value)
+    return value
+
+
+def _list(value, key: str) -> list:
+    if not isinstance(value, list):
+        raise _fail(key, "a list", value)
+    return value
+
+
+def _known(table: dict, prefix: str, names: tuple[str, ...]) -> None:
+    unknown = sorted(str(k) for k in table if k not in names)
+    if unknown:
+        raise FlightConfigError(f"{prefix}{unknown[0]}: unknown key (known: {', '.join(names)})")
+
+
+def _flag(table: dict, key: str) -> bool:
+    value = table.get(key.rsplit(".", 1)[-1], None)
+    if not isinstance(value, bool):
+        raise _fail(key, "true or false", value)
+    return value
+
+
+_MISSING = object()
+
+
+def _number(table: dict, key: str, low, high, *, low_open: bool = False,
+            integer: bool = False, default=_MISSING):
+    name = key.rsplit(".", 1)[-1]
+    if name not in table and default is not _MISSING:
+        return default
+    return _check_number(table.get(name, _MISSING), key, low, high, low_open, integer)
+
+
+def _check_number(value, key: str, low, high, low_open: bool = False, integer: bool = False):
+    kind = "an integer" if integer else "a number"
+    expected = f"{kind} {'>' if low_open else '>='} {low:g} and <= {high:g}"
+    if value is _MISSING:
+        raise FlightConfigError(f"{key}: missing (expected {expected})")
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or not math.isfinite(value):
+        raise _fail(key, expected, value)
+    if value < low or value > high or (low_open and value == low):
+        raise _fail(key, expected, value)
+    return value
+
+
+def _vector(table: dict, key: str, n: int, low: float, high: float,
+            low_open: bool = False) -> tuple:
+    value = table.get(key.rsplit(".", 1)[-1], _MISSING)
+    if not isinstance(value, list) or len(value) != n:
+        raise _fail(key, f"a list of {n} numbers", value if value is not _MISSING else None)
+    return tuple(_check_number(x, f"{key}.{i}", low, high, low_open)
+                 for i, x in enumerate(value))
+
+
+def _unit(table: dict, key: str) -> tuple:
+    vector = _vector(table, key, 3, -2.0, 2.0)
+    norm = math.sqrt(sum(c * c for c in vector))
+    if abs(norm - 1.0) > _UNIT_TOLERANCE:
+        raise _fail(key, f"a unit vector (norm within {_UNIT_TOLERANCE:g} of 1)", list(vector))
+    return vector
+
+
+def _hazard(value, key: str) -> tuple:
+    if not isinstance(value, list) or len(value) != 2:
+        raise _fail(key, "[centre_bf_m (3 numbers), radius_m]", value)
+    centre = _vector({"c": value[0]}, f"{key}.0", 3, -_FAR_M, _FAR_M)
+    return centre, float(_check_number(value[1], f"{key}.1", 0.0, 1e3, low_open=True))
+
+
+def _rows(value, key: str, width: int, integer: bool = False) -> np.ndarray:
+    """A list of equal rows of numbers as an array, or FlightConfigError."""
+    rows = _list(value, key)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width or any(
+                isinstance(x, bool) or not isinstance(x, int if integer else (int, float))
+                for x in row):
+            raise _fail(f"{key}.{i}", f"a list of {width} {'integers' if integer else 'numbers'}",
+                        row)
+    return np.array(rows, dtype=np.int64 if integer else np.float64).reshape(-1, width)
+
+
+def _points(value, key: str, bound: float) -> tuple:
+    array = _rows(value, key, 3)
+    bad = np.flatnonzero(~np.all(np.isfinite(array) & (np.abs(array) <= bound), axis=1))
+    if len(bad):
+        raise _fail(f"{key}.{bad[0]}", f"3 finite numbers within {bound:g}",
+                    value[int(bad[0])])
+    return tuple(tuple(p) for p in value)
+
+
+def _prospect(p: dict) -> ProspectConfig:
+    _known(p, "prospect.", tuple(ProspectConfig.__dataclass_fields__))
+    vertices = _points(p.get("vertices_m"), "prospect.vertices_m", _FAR_M)
+    faces = _rows(p.get("faces"), "prospect.faces", 3, integer=True)
+    bad = np.flatnonzero(~np.all((faces >= 0) & (faces < len(vertices)), axis=1))
+    if len(bad):
+        raise _fail(f"prospect.faces.{bad[0]}", f"3 vertex indices from 0 to "
+                    f"{len(vertices) - 1}", p["faces"][int(bad[0])])
+    down = _points(p.get("down_bf"), "prospect.down_bf", 2.0)
+    if len(down) != len(faces):
+        raise FlightConfigError(f"prospect.down_bf: expected one direction per face "
+                                f"({len(faces)}), got {len(down)}")
+    return ProspectConfig(vertices, tuple(tuple(f) for f in p["faces"]), down,
+                          _unit(p, "prospect.sun_dir_i"),
+                          _number(p, "prospect.sun_distance_au", 0.0, 100.0, low_open=True))

@@ -34,12 +34,13 @@ import numpy as np
 
 from flightsw import run_dir
 from flightsw.app import FlightSoftware
-from flightsw.config import FlightConfig, flight_config_from_dict
+from flightsw.config import FlightConfig, FlightConfigError, flight_config_from_dict
 from flightsw.core.clock import SimClock
 from flightsw.core.params import ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.hal.replay_bus import ReplayBus
 from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink, new_codec
+from flightsw.input_file import InputFileError, read_input
 from flightsw.params_table import FLIGHT_PARAMS
 from ground.logs.columns import read_columns
 from ground.logs.compare import (
@@ -60,6 +61,9 @@ EVENT_LINES = 6
 # ours, a few stamps more than this far from all the others are damaged, not a pause.
 REPLAY_GAP_LIMIT_US = 10_000_000
 MAX_REPLAY_US = 30 * 86400 * 1_000_000  # the longest scenario the simulator flies
+MAX_EPOCH_UNIX_US = (1 << 53) - MAX_REPLAY_US  # stamps are trusted below 2**53 us
+MAX_LOG_BYTES = 1 << 36       # replay holds the log in memory; 64 GiB is past any run
+MAX_CONFIG_BYTES = 1 << 28    # the shape model of a fine mesh is a few MB
 
 
 class ReplayError(Exception):
@@ -113,28 +117,33 @@ def load_recording(log: str | Path, config_path: str | Path | None = None) -> Re
     if log.is_dir():
         log = log / LOG_NAME
     cfg_path = Path(config_path) if config_path is not None else log.parent / CONFIG_NAME
-    try:
-        blob = log.read_bytes()
-    except FileNotFoundError:
-        raise ReplayError(f"{log}: no such file (expected a .tlog or a run directory)") from None
-    except IsADirectoryError:
-        raise ReplayError(f"{log}: is a directory, expected a .tlog") from None
-    except OSError as exc:
-        raise ReplayError(f"{log}: cannot read: {exc.strerror}") from None
-    try:
-        data = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not log.exists():
+        raise ReplayError(f"{log}: no such file (expected a .tlog or a run directory)")
+    if not cfg_path.exists():
         raise ReplayError(f"{cfg_path}: not found; replay needs the flight configuration the "
-                          "log was flown with (a run directory has it; or pass --config)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+                          "log was flown with (a run directory has it; or pass --config)")
+    try:
+        # Never blocks: a FIFO or a device is refused before it is read (input_file.py).
+        blob = read_input(log, MAX_LOG_BYTES, ".tlog")
+        data = json.loads(read_input(cfg_path, MAX_CONFIG_BYTES, "flight_config.json"))
+    except InputFileError as exc:
+        raise ReplayError(str(exc)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ReplayError(f"{cfg_path}: not a flight_config.json ({_one_line(exc)})") from None
     try:
-        recorded_icd = str(data["icd_fingerprint"])
-        epoch_us = int(data["epoch_unix_us"])
-        config = flight_config_from_dict(data["flight_config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ReplayError(f"{cfg_path}: not a flight_config.json (missing or bad "
-                          f"{_one_line(exc)})") from None
+        if not isinstance(data, dict):
+            raise FlightConfigError(f"expected a JSON object, got {type(data).__name__}")
+        recorded_icd = data.get("icd_fingerprint")
+        if not isinstance(recorded_icd, str):
+            raise FlightConfigError(f"icd_fingerprint: expected a string, got {recorded_icd!r}")
+        epoch_us = data.get("epoch_unix_us")
+        if isinstance(epoch_us, bool) or not isinstance(epoch_us, int) or not (
+                0 <= epoch_us <= MAX_EPOCH_UNIX_US):
+            raise FlightConfigError(f"epoch_unix_us: expected an integer from 0 to "
+                                    f"{MAX_EPOCH_UNIX_US}, got {_one_line(repr(epoch_us))[:40]}")
+        config = flight_config_from_dict(data.get("flight_config"))
+    except FlightConfigError as exc:
+        raise ReplayError(f"{cfg_path}: {_one_line(exc)}") from None
     ours = f"{icd_fingerprint():08x}"
     if recorded_icd != ours:
         raise ReplayError(f"{log}: recorded with ICD {recorded_icd}, this build has ICD {ours}: "

@@ -10,6 +10,7 @@ line on stderr, never a traceback).
 
 import argparse
 import json
+import stat
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -36,13 +37,17 @@ def _read(path: Path, types=None):
     from ground.logs.scan import LogFileError
 
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return None, _fail(f"{path}: no such file")
     except OSError as exc:
         return None, _fail(f"{path}: cannot read: {exc.strerror}")
+    size = info.st_size
     if path.is_dir():
         return None, _fail(f"{path}: is a directory without a flight.tlog")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader, a device never end
+        return None, _fail(f"{path}: not a regular file (a FIFO, a device or a socket); "
+                           "expected a .tlog")
     if size == 0:
         return None, _fail(f"{path}: empty file, expected a .tlog")
     bar = _bytes_bar(size, f"read {path.name}")

@@ -42,9 +42,16 @@ from flightsw.icd.ground_commands import (
     HOVER_POINT_MIN_M,
     GroundCommand,
 )
+from flightsw.input_file import InputFileError, read_input
 
 MAX_DURATION_S = 30 * 86400.0
+# Seeds go to numpy's SeedSequence and into summary.json; keep them to what a signed 64-bit
+# integer (TOML's own integer range) holds.
+MAX_SEED = 2**63 - 1
+# .tlog stamps are microseconds since 1970 that readers trust below 2**53 us (2255).
+MAX_EPOCH_UNIX_S = 2**53 / 1e6 - MAX_DURATION_S
 MAX_SIM_RATE_HZ = 1000.0
+MAX_SCENARIO_BYTES = 16 << 20  # the largest packaged scenario is 5 kB
 # A hover point must be outside the body (Bennu's longest half-axis is 283 m) and close
 # enough that the scenario still is a proximity-operations scenario.
 HOVER_RADIUS_MIN_M = HOVER_POINT_MIN_M
@@ -462,8 +469,11 @@ class _Flag:
 
 _BOOL = _Flag()
 _ANY = _Number()
-_POSITIVE = _Number(gt=0.0)
-_SIGMA = _Number(ge=0.0)
+# Every number is bounded on both sides: a value past the bound (mass_kg = 1e308) is a typo
+# or hostile, and would be flown into overflow.  The bounds are generous, in units.
+_SIGMA_M = _Number(ge=0.0, le=1e4)
+_SIGMA_MPS2 = _Number(ge=0.0, le=10.0)
+_SIGMA_RADPS = _Number(ge=0.0, le=10.0)
 _PROB = _Number(ge=0.0, le=1.0)
 # Rates are also checked against scenario.sim_rate_hz once that is known.
 _RATE = _Number(gt=0.0, le=MAX_SIM_RATE_HZ)
@@ -472,68 +482,69 @@ _SCENARIO_SCHEMA: dict[str, Any] = {
     "name": _Text(nonempty=True),
     "description": _Text(),
     "duration_s": _Number(gt=0.0, le=MAX_DURATION_S, note="30 days"),
-    "seed": _Number(ge=0, integer=True),
-    # .tlog timestamps are unsigned microseconds since 1970.
-    "epoch_unix_s": _Number(ge=0.0),
+    "seed": _Number(ge=0, le=MAX_SEED, integer=True),
+    # .tlog timestamps are unsigned microseconds since 1970, trusted up to 2255.
+    "epoch_unix_s": _Number(ge=0.0, le=MAX_EPOCH_UNIX_S),
     "sim_rate_hz": _Number(ge=1.0, le=MAX_SIM_RATE_HZ),
 }
 _BODY_NAME = _Text(choices=tuple(BODIES), what="a known body name")
 _BODY_SCHEMA: dict[str, Any] = {
     "name": _BODY_NAME,
-    "gm_m3s2": _POSITIVE,
-    "rotation_period_h": _POSITIVE,
+    "gm_m3s2": _Number(gt=0.0, le=1e12, note="Ceres is 6.3e10"),
+    "rotation_period_h": _Number(gt=0.0, le=1e4),
     "pole_ra_deg": _Number(ge=0.0, lt=360.0),
     "pole_dec_deg": _Number(ge=-90.0, le=90.0),
-    "extent_m": _Vector(3, _POSITIVE),
+    "extent_m": _Vector(3, _Number(gt=0.0, le=1e6)),
     "shape_subdivisions": _Number(ge=1, le=6, integer=True),
 }
 _SPACECRAFT_SCHEMA: dict[str, Any] = {
-    "mass_kg": _POSITIVE,
-    "inertia_kgm2": _Vector(3, _POSITIVE),
-    "instrument_boresight_sc": _Vector(3),
+    "mass_kg": _Number(gt=0.0, le=1e5),
+    "inertia_kgm2": _Vector(3, _Number(gt=0.0, le=1e7)),
+    "instrument_boresight_sc": _Vector(3, _Number(ge=-2.0, le=2.0)),  # then normalised
     "arm_length_m": _Number(gt=0.0, le=20.0),
     "thrusters": {
-        "force_n": _POSITIVE,
-        "backaway_force_n": _SIGMA,
-        "min_impulse_bit_ns": _SIGMA,
+        "force_n": _Number(gt=0.0, le=1e4),
+        "backaway_force_n": _Number(ge=0.0, le=1e4),
+        "min_impulse_bit_ns": _Number(ge=0.0, le=1e3),
         "magnitude_sigma_frac": _Number(ge=0.0, lt=0.5),
         "misalignment_sigma_deg": _Number(ge=0.0, lt=10.0),
         "impulse_noise_frac": _Number(ge=0.0, lt=0.5),
     },
     "wheels": {
         "count": _Number(integer=True, choices=(3, 4)),
-        "inertia_kgm2": _POSITIVE,
-        "max_torque_nm": _POSITIVE,
-        "max_speed_radps": _POSITIVE,
+        "inertia_kgm2": _Number(gt=0.0, le=1e3),
+        "max_torque_nm": _Number(gt=0.0, le=1e3),
+        "max_speed_radps": _Number(gt=0.0, le=1e4),
         "initial_speed_radps": _ANY,  # |.| <= max_speed_radps, checked afterwards
     },
 }
 _INITIAL_SCHEMA: dict[str, Any] = {
     "hover_point_bf_m": _Vector(3),  # radius checked afterwards
-    "position_sigma_m": _SIGMA,
-    "velocity_sigma_mps": _SIGMA,
-    "attitude_sigma_deg": _SIGMA,
-    "rate_sigma_degps": _SIGMA,
+    "position_sigma_m": _SIGMA_M,
+    "velocity_sigma_mps": _Number(ge=0.0, le=100.0),
+    "attitude_sigma_deg": _Number(ge=0.0, le=180.0),
+    "rate_sigma_degps": _Number(ge=0.0, le=100.0),
 }
 _SENSORS_SCHEMA: dict[str, Any] = {
     "imu": {
         "rate_hz": _RATE,
-        "accel_noise_mps2": _SIGMA,
-        "accel_bias_sigma_mps2": _SIGMA,
-        "gyro_noise_radps": _SIGMA,
-        "gyro_bias_sigma_radps": _SIGMA,
+        "accel_noise_mps2": _SIGMA_MPS2,
+        "accel_bias_sigma_mps2": _SIGMA_MPS2,
+        "gyro_noise_radps": _SIGMA_RADPS,
+        "gyro_bias_sigma_radps": _SIGMA_RADPS,
         "dropout_prob": _PROB,
     },
-    "star_tracker": {"rate_hz": _RATE, "sigma_arcsec": _SIGMA, "dropout_prob": _PROB},
-    "lidar": {"rate_hz": _RATE, "sigma_m": _SIGMA, "max_range_m": _POSITIVE,
+    "star_tracker": {"rate_hz": _RATE, "sigma_arcsec": _Number(ge=0.0, le=3600.0),
+                     "dropout_prob": _PROB},
+    "lidar": {"rate_hz": _RATE, "sigma_m": _SIGMA_M, "max_range_m": _Number(gt=0.0, le=1e6),
               "dropout_prob": _PROB},
-    "navcam": {"rate_hz": _RATE, "sigma_m": _SIGMA, "dropout_prob": _PROB,
+    "navcam": {"rate_hz": _RATE, "sigma_m": _SIGMA_M, "dropout_prob": _PROB,
                "landmark_sigma_rad": _Number(gt=0.0, le=0.1),
                "fov_half_deg": _Number(gt=0.0, lt=90.0),
                "max_landmarks": _Number(ge=1, le=64, integer=True),
-               "catalogue_sigma_m": _SIGMA},
+               "catalogue_sigma_m": _SIGMA_M},
     "sampler": {"rate_hz": _RATE},
-    "wheel_tach": {"rate_hz": _RATE, "sigma_radps": _SIGMA},
+    "wheel_tach": {"rate_hz": _RATE, "sigma_radps": _SIGMA_RADPS},
     "power": {"rate_hz": _RATE},
 }
 _TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params",
@@ -545,7 +556,7 @@ _PROSPECT_SCHEMA: dict[str, Any] = {
     "boulder_radius_m": _Vector(2, _Number(gt=0.0, le=50.0)),
     "boulder_height_m": _Vector(2, _Number(gt=0.0, le=50.0)),
     "landmark_spacing_m": _Number(ge=1.0, le=100.0),
-    "scan_lidar_sigma_m": _SIGMA,
+    "scan_lidar_sigma_m": _SIGMA_M,
     "scan_lidar_fov_rad": _Number(gt=0.0, le=0.5),
     "spectrometer_fault_prob": _PROB,
 }
@@ -557,8 +568,8 @@ _TAG_SCHEMA: dict[str, Any] = {
     "regolith_density_kgm3": _Vector(2, _Number(ge=100.0, le=3000.0)),
     "fine_fraction": _Vector(2, _Number(ge=0.0, le=1.0)),
     "sampler_capacity_kg": _Number(gt=0.0, le=10.0),
-    "regolith_stiffness_npm": _SIGMA,
-    "regolith_damping_nspm": _SIGMA,
+    "regolith_stiffness_npm": _Number(ge=0.0, le=1e9),
+    "regolith_damping_nspm": _Number(ge=0.0, le=1e9),
     "friction": _Number(ge=0.0, le=2.0),
     "contact_switch_failed": _BOOL,
 }
@@ -568,7 +579,7 @@ _HAZARD_SCHEMA: dict[str, Any] = {
     "height_m": _Number(gt=0.0, le=50.0),
 }
 _COMMAND_KEYS = ("t_s", "name", "args")
-_COMMAND_T = _Number(ge=0.0)
+_COMMAND_T = _Number(ge=0.0, le=MAX_DURATION_S)
 _COMMAND_NAME = _Text(choices=COMMAND_NAMES, what="a command name")
 _MODE_NAME = _Text(choices=MODE_NAMES, what="a mode name")
 _PARAM_NAME_RE = re.compile(rf"[!-~]{{1,{PARAM_NAME_MAX_CHARS}}}")  # printable ASCII
@@ -637,11 +648,10 @@ def _read(name_or_path: str | os.PathLike[str]) -> tuple[str | None, str, bytes]
     else:
         raise TypeError(f"name_or_path must be a str or a path, got {type(name_or_path)}")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise ScenarioError(path, None,
-                            f"cannot read scenario file: {err.strerror or err}") from None
+        data = read_input(path, MAX_SCENARIO_BYTES, "scenario file")
+    except InputFileError as err:
+        problem = str(err).removeprefix(f"{path}: ")
+        raise ScenarioError(path, None, f"cannot read scenario file: {problem}") from None
     return path, os.path.abspath(path), data
 
 

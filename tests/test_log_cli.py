@@ -177,3 +177,45 @@ def test_a_damaged_timestamp_between_two_of_one_time_is_placed_there(run_dir, tm
     assert "IDENTICAL" in capsys.readouterr().out
     summary = json.loads((tmp_path / "r" / "replay_summary.json").read_text())
     assert any("1 message(s) placed" in w for w in summary["warnings"])
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("base_rate_hz", 0, "base_rate_hz: expected an integer"),
+    ("vehicle", {"mass_kg": 1e308}, "vehicle.mass_kg: expected"),
+])
+def test_replay_of_a_config_with_a_bad_number_is_one_line(run_dir, tmp_path, capsys, key,
+                                                          value, expected):
+    path = run_dir / "flight_config.json"
+    data = json.loads(path.read_text())
+    if isinstance(value, dict):
+        data["flight_config"][key].update(value)
+    else:
+        data["flight_config"][key] = value
+    path.write_text(json.dumps(data))
+    status = main(["replay", str(run_dir), "--out", str(tmp_path / "r")])
+    _one_line_error(capsys, status, expected)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("which", ["log", "config"])
+def test_replay_refuses_a_fifo_at_once(run_dir, tmp_path, capsys, which):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    args = ["replay", str(run_dir), "--out", str(tmp_path / "r")]
+    if which == "log":
+        args[1] = str(fifo)
+        args += ["--config", str(run_dir / "flight_config.json")]
+    else:
+        args += ["--config", str(fifo)]
+    _one_line_error(capsys, main(args), "FIFO")
+
+
+def test_log_info_refuses_a_fifo_and_a_device(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        _one_line_error(capsys, main(["log", "info", str(path)]), "not a regular file")

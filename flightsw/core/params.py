@@ -286,9 +286,14 @@ class ParamTable:
         Path(path).write_text(self.dumps(), encoding="utf-8")
 
     def load(self, path: str | Path) -> None:
+        from flightsw.input_file import InputFileError, read_input  # host side only
+
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_input(path, 1 << 20, "parameter file").decode("utf-8")
+        except InputFileError as exc:
+            problem = str(exc).removeprefix(f"{path}: ")
+            raise ParamFileError(f"{path}: cannot read: {_one_line(problem)}") from None
+        except UnicodeDecodeError as exc:
             raise ParamFileError(f"{path}: cannot read: {_one_line(exc)}") from None
         self.loads(text, source=str(path))
 

@@ -628,3 +628,76 @@ def test_a_shorter_duration_keeps_later_commands_unsent_rather_than_failing():
     sc = load_scenario("bennu-hover", overrides={"scenario.duration_s": 2.0})
     assert sc.scenario.duration_s == 2.0
     assert any(c.t_s > 2.0 for c in sc.commands)
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+
+def test_a_fifo_is_refused_at_once_not_read_for_ever(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            load_scenario(str(fifo))
+        except ScenarioError as err:
+            outcome.append(err)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=5.0)
+    if reader.is_alive():  # blocked in open(): let it go before failing
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join()
+        pytest.fail("load_scenario blocked on a FIFO")
+    assert "a FIFO" in assert_one_line_error(outcome[0], fifo, None)
+
+
+@pytest.mark.parametrize(("path", "value", "key"), [
+    (("scenario", "seed"), 10**26, "scenario.seed"),
+    (("spacecraft", "mass_kg"), 1e308, "spacecraft.mass_kg"),
+    (("scenario", "epoch_unix_s"), 1e300, "scenario.epoch_unix_s"),
+    (("body", "gm_m3s2"), 1e300, "body.gm_m3s2"),
+    (("body", "rotation_period_h"), 1e300, "body.rotation_period_h"),
+    (("spacecraft", "inertia_kgm2"), [1e300, 1e300, 1e300], "spacecraft.inertia_kgm2[0]"),
+    (("spacecraft", "thrusters", "force_n"), 1e30, "spacecraft.thrusters.force_n"),
+    (("spacecraft", "wheels", "max_speed_radps"), 1e30, "spacecraft.wheels.max_speed_radps"),
+    (("initial", "position_sigma_m"), 1e30, "initial.position_sigma_m"),
+    (("sensors", "imu", "accel_noise_mps2"), 1e30, "sensors.imu.accel_noise_mps2"),
+    (("sensors", "lidar", "max_range_m"), 1e30, "sensors.lidar.max_range_m"),
+    (("commands", 0, "t_s"), 1e300, "commands[0].t_s"),
+])
+def test_every_number_has_an_upper_bound(tmp_path, path, value, key):
+    file = write(tmp_path, mutate(GOOD, path, value))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(str(file))
+    assert "expected" in assert_one_line_error(info.value, file, key)
+
+
+def test_every_number_of_the_schema_is_bounded_above():
+    """No number of the schema is open-ended (a huge value would be flown)."""
+    from sim import scenario as schema
+
+    def numbers(table, path=""):
+        for name, spec in table.items():
+            key = f"{path}.{name}" if path else name
+            if isinstance(spec, dict):
+                yield from numbers(spec, key)
+            elif isinstance(spec, schema._Vector):
+                yield key, spec.element
+            elif isinstance(spec, schema._Number):
+                yield key, spec
+    tables = {"scenario": schema._SCENARIO_SCHEMA, "body": schema._BODY_SCHEMA,
+              "spacecraft": schema._SPACECRAFT_SCHEMA, "initial": schema._INITIAL_SCHEMA,
+              "sensors": schema._SENSORS_SCHEMA, "tag": schema._TAG_SCHEMA,
+              "hazard": schema._HAZARD_SCHEMA, "prospect": schema._PROSPECT_SCHEMA,
+              "dispersions": schema._DISPERSIONS_SCHEMA}
+    open_ended = [key for key, spec in numbers(tables)
+                  if spec.choices is None and spec.lt is None and spec.le is None
+                  and key != "spacecraft.wheels.initial_speed_radps"  # within +-max_speed
+                  and key != "initial.hover_point_bf_m"]  # radius checked separately
+    assert open_ended == []
