@@ -123,14 +123,3 @@ def test_a_log_recorded_before_an_enum_value_changed_is_refused(run_dir, monkeyp
     monkeypatch.setattr(mavlink, "enums", enums)
     with pytest.raises(ReplayError, match="recorded with ICD"):
         load_recording(run_dir)
-
-
-def test_a_log_recorded_before_an_enum_value_changed_is_refused(run_dir, monkeypatch):
-    """PROBE_MODE_HOVER moved from 2 to 9: messages would decode alike, modes would not."""
-    from flightsw.icd import mavlink
-
-    enums = {name: dict(entries) for name, entries in mavlink.enums.items()}
-    enums["PROBE_MODE"][9] = enums["PROBE_MODE"].pop(2)
-    monkeypatch.setattr(mavlink, "enums", enums)
-    with pytest.raises(ReplayError, match="recorded with ICD"):
-        load_recording(run_dir)
