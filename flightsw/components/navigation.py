@@ -97,14 +97,21 @@ class NavigationComponent:
         imu = dev.imu.take()
         cycle_us = round(self.cycle_s * 1e6)
         if imu is not None:
-            # dt from the last propagation, not the last sample: a gap was already
-            # bridged frame by frame below (found in HIL link outages).
+            # The estimate stands at last_prop_us.  dt from there, not from the last
+            # sample: a gap was already bridged frame by frame below (found in HIL link
+            # outages).  A sample of that time or older (a board back from an outage
+            # delivers the samples it held, up to a second late) has no new time to add,
+            # and must not take the estimate's time back: the span it bridged would then
+            # be integrated twice, and the attitude come out further from the star
+            # tracker than its gate lets through.
             last_us = self.last_prop_us
-            dt = self.cycle_s if last_us is None else max(0, imu.t_us - last_us) * 1e-6
-            self.last_imu = imu
-            self.last_prop_us = imu.t_us
-            if dt > 0.0:
-                nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
+            if self.last_imu is None or imu.t_us >= self.last_imu.t_us:
+                self.last_imu = imu  # the newest rate and acceleration measured
+            if last_us is None or imu.t_us >= last_us:
+                dt = self.cycle_s if last_us is None else (imu.t_us - last_us) * 1e-6
+                self.last_prop_us = imu.t_us
+                if dt > 0.0:
+                    nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
         elif self.last_imu is not None:
             # A dropped IMU sample: carry the last one across the gap.
             last = self.last_imu

@@ -228,6 +228,42 @@ def test_an_imu_gap_is_bridged_once_not_twice(flight):
     assert angle == pytest.approx(rate * 3.9, rel=1e-3)  # 39 propagated steps of 0.1 s
 
 
+def test_samples_held_through_a_link_outage_do_not_turn_the_attitude_twice(flight):
+    """A link outage, as the HIL rig's killed board gives it: one second with no samples
+    (navigation bridges it with the last rate), then the board delivers the samples it
+    held, up to 0.7 s old, one a frame, before fresh ones.
+
+    Pins: the estimate's time never goes back to a late sample's time, so the bridged
+    second is integrated once; the attitude stays the star tracker's, its updates pass
+    the gate again as soon as fresh samples come, and fault protection does not find it
+    lost 10 s later and force SAFE (the navigation issue after HIL link recovery)."""
+    fsw, bus, clock, _ = flight
+    rate = 0.01  # rad/s about z, steady: the true attitude at t is a turn of rate x t
+
+    def sense(t_us):
+        half = 0.5 * rate * t_us * 1e-6
+        bus.push(mavlink.MAVLink_probe_star_tracker_message(
+            t_us, [math.cos(half), 0.0, 0.0, math.sin(half)], 1e-5, 1))
+        bus.push(mavlink.MAVLink_highres_imu_message(t_us, 0, 0, 0, 0, 0, rate,
+                                                     *([0.0] * 7), 0b111111, 0))
+
+    bus.push(command(mavlink.MAV_CMD_DO_SET_MODE, 1.0, float(Mode.STANDBY)))
+    held = iter((13, 15, 17, 19))  # frames whose samples come out late
+    last = 160
+    for frame in range(last):
+        if frame < 10 or frame >= 24:
+            sense(clock.now_us())
+        elif frame >= 20:
+            sense(next(held) * 100_000)
+        fsw.run_frame()
+        clock.advance_by_us(100_000)
+    q = fsw.navigation.nav.attitude.q_i_to_sc
+    angle = 2.0 * math.atan2(q[3], q[0])
+    assert angle == pytest.approx(rate * (last - 1) * 0.1, rel=1e-6)
+    assert fsw.navigation.last_star_tracker_us == (last - 1) * 100_000
+    assert fsw.modes.current == Mode.STANDBY, "fault protection forced SAFE"
+
+
 def test_scan_lidar_scans_queue_in_order_until_read(flight):
     fsw, bus, clock, _ = flight
     for k in range(5):

@@ -106,8 +106,15 @@ def test_garbage_on_the_flight_line_changes_nothing(lockstep_runs, tmp_path):
 
 
 def test_board_killed_mid_run_goes_safe_and_comes_back(firmware_elf, tmp_path):
+    """The board killed at 2 s: SAFE for the link, the board restarted, the ground brings
+    the probe back to HOVER, and it stays there to the end, 2 s past the star tracker
+    timeout (FP_ST_TMO_S, 10 s) counted from the outage.  Navigation once let the late
+    samples a restarted board delivers take its time back, integrated part of the
+    bridged gap twice, gated out the star tracker updates after it, and fault protection
+    forced SAFE again ("star tracker lost").  Whether late samples come, and how many,
+    depends on the emulator's timing: test_app.py pins navigation's part without it."""
     out = tmp_path / "loss"
-    summary = run_hil(_scenario(11.0), out,
+    summary = run_hil(_scenario(14.0), out,
                       HilOptions(write_report=False, faults=(Fault("kill-board", 2.0),)),
                       progress=False)
     hil = summary["hil"]
@@ -125,9 +132,10 @@ def test_board_killed_mid_run_goes_safe_and_comes_back(firmware_elf, tmp_path):
     # The ground's procedure starts it; HOVER comes from it or from the scenario's own
     # command at 5 s, depending on when the board was back.
     assert hil["ground_recovery_commands"][0][1] == "SET_MODE STANDBY"
-    # Not asserted: the final mode.  After the 2 s gap the flight software's attitude
-    # filter rejects star tracker updates and fault protection goes SAFE again 10 s later
-    # (a navigation issue found by this test, reported; not the link's).
+    # SAFE once, for the link; after the recovery the probe holds HOVER to the end.
+    safe_entries = [line for line in events if "-> SAFE" in line]
+    assert len(safe_entries) == 1 and "link to board lost" in safe_entries[0], safe_entries
+    assert summary["final_mode"] == "HOVER"
     for name in ("flight.tlog", "summary.json", "events.log", "history.npz", "link_stats.json"):
         assert (out / name).stat().st_size > 0, name
 
