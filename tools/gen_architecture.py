@@ -9,7 +9,6 @@ so they cannot drift from the code.  The prose around them is docs/architecture.
     python tools/gen_architecture.py --check    # exit 1 if it is out of date
 """
 
-import argparse
 import inspect
 import re
 import sys
@@ -17,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from generated_doc import write_or_check  # noqa: E402
 
 from flightsw.app import FlightSoftware  # noqa: E402
 from flightsw.config import BodyModel, FlightConfig, VehicleConfig  # noqa: E402
@@ -96,18 +98,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    opts = parser.parse_args()
-    text = render()
-    if opts.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)}: out of date; run python tools/gen_architecture.py")
-            return 1
-        return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(__doc__.splitlines()[0], OUT, ROOT, render, "gen_architecture.py")
 
 
 if __name__ == "__main__":

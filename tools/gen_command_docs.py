@@ -4,12 +4,14 @@
     python tools/gen_command_docs.py --check    # exit 1 if the file is out of date
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from generated_doc import write_or_check  # noqa: E402
 
 from flightsw.icd import mavlink  # noqa: E402
 from flightsw.icd.ground_commands import GROUND_COMMANDS, Arg  # noqa: E402
@@ -54,18 +56,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    opts = parser.parse_args()
-    text = render()
-    if opts.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)}: out of date; run python tools/gen_command_docs.py")
-            return 1
-        return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(__doc__.splitlines()[0], OUT, ROOT, render, "gen_command_docs.py")
 
 
 if __name__ == "__main__":
