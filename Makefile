@@ -81,3 +81,11 @@ golden: $(STAMP)
 
 bench-logs: $(STAMP)
 	$(PY) bench/bench_logs.py
+
+# Structure-aware fuzzing of the log readers, replay, the link, scenarios and run configs
+# (tests/fuzz/fuzzing.py).  Failures are saved in tests/fuzz/cases/, which make test replays;
+# make test also runs a bounded number of fresh cases.  Figures appended to bench/RESULTS.md.
+.PHONY: fuzz
+FUZZ_INPUTS ?= 1000000
+fuzz: $(STAMP)
+	$(PY) tools/fuzz.py --inputs $(FUZZ_INPUTS) --results bench/RESULTS.md
