@@ -60,6 +60,7 @@ from sim.runner import (
     contact_speed_mps,
     event_writer,
     flight_config_from_scenario,
+    flown_parameters,
     host_figures,
     parameter_overrides,
     prepare_run_dir,
@@ -537,7 +538,7 @@ class _Rig:
         hil = self._hil_summary(aborted)
         summary["hil"] = hil
         np.savez_compressed(out_dir / "history.npz", **hist)
-        fsw.params.save(out_dir / "params.txt")
+        flown_parameters(self.tele).save(out_dir / "params.txt")
         (out_dir / "link_stats.json").write_text(json.dumps(hil, indent=2, sort_keys=True) + "\n")
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         if self.opts.write_report and len(hist["t_s"]) >= 2:

@@ -117,18 +117,14 @@ def surface_map_history(world) -> dict:
             "hazards_mapped": np.array([h.mapped for h in hz], dtype=bool)}
 
 
-def prospect_history(world, tele, coadded_spectra, examples) -> dict:
-    """Per-site map arrays and example spectra for the report (history.npz 'prospect_*').
-
-    The map, the candidates and their band analysis are the downlinked ones.  The
-    spectra themselves (`coadded_spectra(sites) -> (refl, sigma)` and `examples`, a list
-    of (spectrum id, site, reflectance)) are not downlinked yet: the runner hands them
-    over from the campaign for the plots only; no figure is scored from them.
-    """
+def prospect_history(world, tele) -> dict:
+    """Per-site map arrays and example spectra for the report (history.npz 'prospect_*'):
+    the downlinked map, candidates, band analysis and spectra beside the truth."""
     from flightsw.prospect.instrument import WAVELENGTH_UM
     from sim.scoring import facet_lat_lon_deg
 
     pw = world.prospect
+    examples = sorted(tele.examples, key=lambda e: e[0])
     lat, lon = facet_lat_lon_deg(pw.vertices_m, pw.faces)
     out = {"prospect_lat_deg": lat, "prospect_lon_deg": lon,
            "prospect_value": tele.resource_value.copy(),
@@ -148,7 +144,7 @@ def prospect_history(world, tele, coadded_spectra, examples) -> dict:
     ids += [s for s in candidates if s not in ids]
     ids = [s for s in ids if s in tele.site_bands]
     sites = np.array(ids, dtype=np.int64)
-    refl, sigma = coadded_spectra(sites)
+    refl, sigma = tele.site_coadds(sites, WAVELENGTH_UM.size)
     rows = [tele.site_bands[s] for s in ids]
     nb = 5
     bits = np.array([r.detected for r in rows], dtype=np.int64).reshape(-1)

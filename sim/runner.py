@@ -201,8 +201,7 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     truth.save(out_dir)
     hist = history.trimmed()
     if world.prospect is not None and tele.survey_status is not None:
-        camp = fsw.survey.campaign  # report plots only: spectra are not downlinked yet
-        hist.update(prospect_history(world, tele, camp.site_spectra.mean, camp.examples or []))
+        hist.update(prospect_history(world, tele))
     if world.site is not None:
         hist.update(surface_map_history(world))
     summary = mission_figures(sc, hist, tele, truth, world, contact_speed_mps(overrides),
@@ -210,8 +209,8 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     summary |= host_figures(n_frames / base_hz, wall_s, recorder, fsw.scheduler.stats())
     summary["events"] = events_lines
     np.savez_compressed(out_dir / "history.npz", **hist)
-    # The table as flown, loadable again with --params.
-    fsw.params.save(out_dir / "params.txt")
+    # The table as flown (as the probe reported it), loadable again with --params.
+    flown_parameters(tele).save(out_dir / "params.txt")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if write_report:
         from sim.report import write_report as _write_report
@@ -234,6 +233,17 @@ def event_writer(tele: FlightTelemetry, ev_file) -> list:
 
     tele.event_sinks.append(write_event)
     return lines
+
+
+def flown_parameters(tele: FlightTelemetry) -> ParamTable:
+    """The parameter table as the probe reported it in PARAM_VALUE: defaults, then every
+    value it confirmed (overrides at t = 0 and later PARAM_SETs)."""
+    table = ParamTable(FLIGHT_PARAMS)
+    for name, value in tele.param_values.items():
+        if name in table:
+            spec = PARAM_SPECS[name]
+            table.set(name, int(value) if spec.kind is int else value)
+    return table
 
 
 def contact_speed_mps(overrides: dict) -> float:

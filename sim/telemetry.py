@@ -9,8 +9,9 @@ be scored again from its log alone.
 Kept: the latest mode, hover target and navigation estimate (what the 1 Hz
 history samples), every event (STATUSTEXT, long ones reassembled), the
 touch-and-go event times and wave-off reasons read from those events, the mass
-estimates, and the survey's downlink (status, per-spectrum results, the resource
-map, ranked candidates, co-added site band analysis).
+estimates, the parameter values the probe reported (PARAM_VALUE), and the
+survey's downlink (status, per-spectrum results, the resource map, ranked
+candidates, co-added site band analysis, example and co-added spectra).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ _WANTED = frozenset({
     mavlink.MAVLINK_MSG_ID_PROBE_MASS_ESTIMATE, mavlink.MAVLINK_MSG_ID_PROBE_SURVEY_STATUS,
     mavlink.MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT, mavlink.MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE,
     mavlink.MAVLINK_MSG_ID_PROBE_SITE_BANDS, mavlink.MAVLINK_MSG_ID_PROBE_RESOURCE_MAP,
+    mavlink.MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT, mavlink.MAVLINK_MSG_ID_PARAM_VALUE,
 })
+EXAMPLE_SPECTRUM, SITE_COADD = 0, 1  # PROBE_SPECTRUM_PRODUCT kinds
 
 
 class FlightTelemetry:
@@ -87,6 +90,9 @@ class FlightTelemetry:
         self.resource_value = np.full(n_sites, math.nan)
         self.resource_sigma = np.full(n_sites, math.nan)
         self.resource_n = np.zeros(n_sites, dtype=np.int64)
+        # Calibrated spectra, as their slices arrive: (kind, id, site) -> (refl, sigma).
+        self._spectra: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.param_values: dict[str, float] = {}  # PARAM_VALUE: the table as flown
 
     # -- input -------------------------------------------------------------------------
     def on_record(self, t_us: int, raw: bytes) -> None:
@@ -178,7 +184,39 @@ class FlightTelemetry:
         self.resource_sigma[first:end] = m.sigma[:k]
         self.resource_n[first:end] = m.n_spectra[:k]
 
+    def _spectrum_product(self, t_us, m) -> None:
+        n = int(m.n_channels)
+        key = (int(m.kind), int(m.spectrum_id) if m.kind == EXAMPLE_SPECTRUM else 0,
+               int(m.site_id))
+        if key not in self._spectra or len(self._spectra[key][0]) != n:
+            self._spectra[key] = (np.full(n, math.nan), np.full(n, math.nan))
+        first = int(m.first_channel)
+        k = max(0, min(len(m.reflectance), n - first))
+        refl, sigma = self._spectra[key]
+        refl[first:first + k] = m.reflectance[:k]
+        sigma[first:first + k] = m.sigma[:k]
+
+    def _param_value(self, t_us, m) -> None:
+        self.param_values[m.param_id] = float(m.param_value)
+
     # -- read-outs ----------------------------------------------------------------------
+    @property
+    def examples(self) -> list[tuple[int, int, np.ndarray]]:
+        """(spectrum id, site, reflectance) of the downlinked example spectra."""
+        return [(ident, site, refl) for (kind, ident, site), (refl, _) in self._spectra.items()
+                if kind == EXAMPLE_SPECTRUM]
+
+    def site_coadds(self, sites, n_channels: int) -> tuple[np.ndarray, np.ndarray]:
+        """(reflectance, sigma) rows of the downlinked co-added spectra of `sites`
+        (NaN rows for a site whose co-add did not come down)."""
+        refl = np.full((len(sites), n_channels), math.nan)
+        sigma = np.full((len(sites), n_channels), math.nan)
+        for j, site in enumerate(sites):
+            got = self._spectra.get((SITE_COADD, 0, int(site)))
+            if got is not None and len(got[0]) == n_channels:
+                refl[j], sigma[j] = got
+        return refl, sigma
+
     @property
     def chosen(self):
         """The candidate handed to touch-and-go (its PROBE_SITE_CANDIDATE), or None."""
@@ -218,4 +256,6 @@ _HANDLERS = {
     "PROBE_SITE_CANDIDATE": FlightTelemetry._candidate,
     "PROBE_SITE_BANDS": FlightTelemetry._site_bands,
     "PROBE_RESOURCE_MAP": FlightTelemetry._resource_map,
+    "PROBE_SPECTRUM_PRODUCT": FlightTelemetry._spectrum_product,
+    "PARAM_VALUE": FlightTelemetry._param_value,
 }

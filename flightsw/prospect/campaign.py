@@ -46,6 +46,8 @@ TO_SITE = mavlink.PROBE_SURVEY_STATE_TO_SITE
 DONE = mavlink.PROBE_SURVEY_STATE_DONE
 NO_SITE = 65535
 MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
+SPECTRUM_SLICE = 24  # PROBE_SPECTRUM_PRODUCT channels per message
+EXAMPLE_SPECTRUM, SITE_COADD = 0, 1  # PROBE_SPECTRUM_PRODUCT kinds
 
 
 class SurveyCampaign:
@@ -355,6 +357,8 @@ class SurveyCampaign:
             if reason == 0 and res.reflectance is not None and len(self.examples) < 12 and \
                     self.spectra_processed % 97 == 0:
                 self.examples.append((sp.spectrum_id, sk, res.reflectance[k].copy()))
+                self._send_spectrum(sp.t_us, EXAMPLE_SPECTRUM, sp.spectrum_id, sk,
+                                    res.reflectance[k], None)
 
     def geometry(self, pos_bf, boresight_bf, sun_bf) -> tuple:
         """Site under the boresight and its incidence, emission and phase (from navigation)."""
@@ -407,6 +411,24 @@ class SurveyCampaign:
                 float(c.resource_sigma), float(c.slope_deg), float(c.roughness_m),
                 float(c.score), 1 if c is self.chosen else 0))
         self._send_site_bands(t_us, [c.site_id for c in self.candidates])
+        sites = np.array([c.site_id for c in self.candidates], dtype=np.int64)
+        refl, sigma = self.site_spectra.mean(sites)
+        for j, site in enumerate(sites.tolist()):
+            self._send_spectrum(t_us, SITE_COADD, int(self.site_spectra.n_spectra[site]), site,
+                                refl[j], sigma[j])
+
+    def _send_spectrum(self, t_us: int, kind: int, ident: int, site: int, refl,
+                       sigma) -> None:
+        """A calibrated spectrum down in PROBE_SPECTRUM_PRODUCT slices."""
+        n = len(refl)
+        for first in range(0, n, SPECTRUM_SLICE):
+            part = [float(x) for x in refl[first:first + SPECTRUM_SLICE]]
+            sig = [math.nan] * len(part) if sigma is None else \
+                [float(x) for x in sigma[first:first + SPECTRUM_SLICE]]
+            pad = SPECTRUM_SLICE - len(part)
+            self.send(mavlink.MAVLink_probe_spectrum_product_message(
+                t_us, kind, min(int(ident), 2 ** 32 - 1), int(site), first, n,
+                part + [math.nan] * pad, sig + [math.nan] * pad))
 
     def _send_site_bands(self, t_us: int, sites) -> None:
         sb = self.site_bands

@@ -84,6 +84,11 @@ def test_a_finished_run_scored_from_its_log_gives_the_live_summary(case, tmp_pat
         assert live["outcome"] == "sampled" and live["sample_mass_est_kg"] is not None
     if name == "bennu":
         assert live["site_chosen"] is not None and live["band_errors_per_site"]
+        with np.load(out / "history.npz") as hist:
+            # The report's spectra came down too: the chosen site's co-add, in full.
+            assert hist["prospect_site_ids"][0] == live["site_chosen"]["id"]
+            assert np.isfinite(hist["prospect_site_refl"][0]).all()
+            assert len(hist["prospect_example_refl"]) > 0
 
 
 # The simulator's truth modules may import from flightsw only these (pure mathematics,
@@ -92,7 +97,8 @@ SIM_MAY_IMPORT = ("flightsw.app", "flightsw.icd", "flightsw.hal", "flightsw.conf
                   "flightsw.params_table", "flightsw.vehicle", "flightsw.geometry",
                   "flightsw.core.clock", "flightsw.core.events", "flightsw.core.modes",
                   "flightsw.core.commands", "flightsw.core.command_result",
-                  "flightsw.core.params", "flightsw.core.recorder", "flightsw.run_dir")
+                  "flightsw.core.params", "flightsw.core.recorder", "flightsw.run_dir",
+                  "flightsw.input_file")
 # Not yet independent (another issue replaces the simulated spectra and the survey sweep
 # drives the flight campaign itself, as the flight software would): named so that a new
 # dependence cannot slip in unseen.

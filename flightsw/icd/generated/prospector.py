@@ -6522,6 +6522,7 @@ MAVLINK_MSG_ID_PROBE_SURVEY_STATUS = 53054
 MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE = 53055
 MAVLINK_MSG_ID_PROBE_RESOURCE_MAP = 53056
 MAVLINK_MSG_ID_PROBE_SITE_BANDS = 53057
+MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT = 53059
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
@@ -7732,6 +7733,55 @@ class MAVLink_probe_site_bands_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_site_bands_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_spectrum_product_message(MAVLink_message):
+    """
+    A slice of a calibrated reflectance spectrum the pipeline made: an
+    example science spectrum (kind 0) or a site's co-added spectrum
+    (kind 1, sent for each candidate when the sites are ranked).  A
+    spectrum of N channels goes down as ceil(N / 24) slices (a MAVLink
+    payload holds at most 255 bytes).
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT
+    msgname = "PROBE_SPECTRUM_PRODUCT"
+    fieldnames = ["time_usec", "kind", "spectrum_id", "site_id", "first_channel", "n_channels", "reflectance", "sigma"]
+    ordered_fieldnames = ["time_usec", "spectrum_id", "reflectance", "sigma", "site_id", "first_channel", "n_channels", "kind"]
+    fieldtypes = ["uint64_t", "uint8_t", "uint32_t", "uint16_t", "uint16_t", "uint16_t", "float", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us"}
+    native_format = bytearray(b"<QIffHHHB")
+    orders = [0, 7, 1, 4, 5, 6, 2, 3]
+    lengths = [1, 1, 24, 24, 1, 1, 1, 1]
+    array_lengths = [0, 0, 24, 24, 0, 0, 0, 0]
+    crc_extra = 106
+    unpacker = struct.Struct("<QI24f24fHHHB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, kind: int, spectrum_id: int, site_id: int, first_channel: int, n_channels: int, reflectance: Sequence[float], sigma: Sequence[float]):
+        MAVLink_message.__init__(self, MAVLink_probe_spectrum_product_message.id, MAVLink_probe_spectrum_product_message.msgname)
+        self._fieldnames = MAVLink_probe_spectrum_product_message.fieldnames
+        self._instance_field = MAVLink_probe_spectrum_product_message.instance_field
+        self._instance_offset = MAVLink_probe_spectrum_product_message.instance_offset
+        self.time_usec = time_usec
+        self.kind = kind
+        self.spectrum_id = spectrum_id
+        self.site_id = site_id
+        self.first_channel = first_channel
+        self.n_channels = n_channels
+        self.reflectance = reflectance
+        self.sigma = sigma
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.spectrum_id, self.reflectance[0], self.reflectance[1], self.reflectance[2], self.reflectance[3], self.reflectance[4], self.reflectance[5], self.reflectance[6], self.reflectance[7], self.reflectance[8], self.reflectance[9], self.reflectance[10], self.reflectance[11], self.reflectance[12], self.reflectance[13], self.reflectance[14], self.reflectance[15], self.reflectance[16], self.reflectance[17], self.reflectance[18], self.reflectance[19], self.reflectance[20], self.reflectance[21], self.reflectance[22], self.reflectance[23], self.sigma[0], self.sigma[1], self.sigma[2], self.sigma[3], self.sigma[4], self.sigma[5], self.sigma[6], self.sigma[7], self.sigma[8], self.sigma[9], self.sigma[10], self.sigma[11], self.sigma[12], self.sigma[13], self.sigma[14], self.sigma[15], self.sigma[16], self.sigma[17], self.sigma[18], self.sigma[19], self.sigma[20], self.sigma[21], self.sigma[22], self.sigma[23], self.site_id, self.first_channel, self.n_channels, self.kind), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_spectrum_product_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_probe_task_stats_message(MAVLink_message):
@@ -17877,6 +17927,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE: MAVLink_probe_site_candidate_message,
     MAVLINK_MSG_ID_PROBE_RESOURCE_MAP: MAVLink_probe_resource_map_message,
     MAVLINK_MSG_ID_PROBE_SITE_BANDS: MAVLink_probe_site_bands_message,
+    MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT: MAVLink_probe_spectrum_product_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
@@ -19147,6 +19198,46 @@ class MAVLink(object):
 
         """
         self.send(self.probe_site_bands_encode(time_usec, site_id, n_spectra, detected, depth, depth_sigma, centre_um, centre_sigma_um), force_mavlink1=force_mavlink1)
+
+    def probe_spectrum_product_encode(self, time_usec: int, kind: int, spectrum_id: int, site_id: int, first_channel: int, n_channels: int, reflectance: Sequence[float], sigma: Sequence[float]) -> MAVLink_probe_spectrum_product_message:
+        """
+        A slice of a calibrated reflectance spectrum the pipeline made: an
+        example science spectrum (kind 0) or a site's co-added
+        spectrum (kind 1, sent for each candidate when the sites are
+        ranked).  A spectrum of N channels goes down as ceil(N / 24)
+        slices (a MAVLink payload holds at most 255 bytes).
+
+        time_usec                 : Mission time it was made. [us] (type:uint64_t)
+        kind                      : 0 = example science spectrum, 1 = site co-add. (type:uint8_t)
+        spectrum_id               : Spectrum id (kind 0) or number of spectra co-added (kind 1). (type:uint32_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        first_channel             : Channel index of reflectance[0]. (type:uint16_t)
+        n_channels                : Channels in the whole spectrum. (type:uint16_t)
+        reflectance               : Standard-geometry reflectance. (type:float)
+        sigma                     : Its one-sigma uncertainty (NaN for an example). (type:float)
+
+        """
+        return MAVLink_probe_spectrum_product_message(time_usec, kind, spectrum_id, site_id, first_channel, n_channels, reflectance, sigma)
+
+    def probe_spectrum_product_send(self, time_usec: int, kind: int, spectrum_id: int, site_id: int, first_channel: int, n_channels: int, reflectance: Sequence[float], sigma: Sequence[float], force_mavlink1: bool = False) -> None:
+        """
+        A slice of a calibrated reflectance spectrum the pipeline made: an
+        example science spectrum (kind 0) or a site's co-added
+        spectrum (kind 1, sent for each candidate when the sites are
+        ranked).  A spectrum of N channels goes down as ceil(N / 24)
+        slices (a MAVLink payload holds at most 255 bytes).
+
+        time_usec                 : Mission time it was made. [us] (type:uint64_t)
+        kind                      : 0 = example science spectrum, 1 = site co-add. (type:uint8_t)
+        spectrum_id               : Spectrum id (kind 0) or number of spectra co-added (kind 1). (type:uint32_t)
+        site_id                   : Site (facet) id. (type:uint16_t)
+        first_channel             : Channel index of reflectance[0]. (type:uint16_t)
+        n_channels                : Channels in the whole spectrum. (type:uint16_t)
+        reflectance               : Standard-geometry reflectance. (type:float)
+        sigma                     : Its one-sigma uncertainty (NaN for an example). (type:float)
+
+        """
+        self.send(self.probe_spectrum_product_encode(time_usec, kind, spectrum_id, site_id, first_channel, n_channels, reflectance, sigma), force_mavlink1=force_mavlink1)
 
     def probe_task_stats_encode(self, time_usec: int, task: bytes, group_hz: float, runs: int, overruns: int, budget_us: int, max_exec_us: int, p99_exec_us: int, group_slips: int) -> MAVLink_probe_task_stats_message:
         """

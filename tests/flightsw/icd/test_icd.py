@@ -149,3 +149,11 @@ def test_every_probe_message_round_trips_through_mavlink2_framing(case):
             assert got == _f32(value) or (math.isnan(got) and math.isnan(value))
         else:
             assert got == value
+
+
+def test_every_message_fits_a_mavlink_payload():
+    """A MAVLink 2 payload is at most 255 bytes: a larger message cannot be packed at all
+    (the header's length byte overflows), and the task sending it raises in flight."""
+    too_big = {cls.msgname: cls.unpacker.size for cls in mavlink.mavlink_map.values()
+               if cls.unpacker.size > 255}
+    assert not too_big, too_big
