@@ -1,0 +1,73 @@
+"""Every default of a scenario, in one place: the DEFAULTS table and the bodies' constants.
+
+Validation fills a missing key from here, and the value objects of `sim.scenario_values`
+take their field defaults from here, so a default is written once.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+# Physical constants per body, the defaults of the [body] keys other than `name`
+# (see /work/shared/reference/FACTS.md for the sources).
+BODIES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "bennu": MappingProxyType({
+        "gm_m3s2": 4.892,  # Scheeres et al. 2019
+        "rotation_period_h": 4.296057,
+        "pole_ra_deg": 85.65,  # J2000
+        "pole_dec_deg": -60.17,
+        "extent_m": (565.0, 535.0, 508.0),
+    }),
+    "ryugu": MappingProxyType({
+        "gm_m3s2": 30.0,
+        "rotation_period_h": 7.63262,
+        "pole_ra_deg": 96.40,
+        "pole_dec_deg": -66.40,
+        "extent_m": (1004.0, 1004.0, 876.0),  # top shape, mean radius 448 m (FACTS.md)
+    }),
+})
+
+# Every default of the schema, by dotted key (`commands[].args` is the default of each
+# [[commands]] entry's `args`). Keys not here, and not body constants, are required.
+DEFAULTS: Mapping[str, Any] = MappingProxyType({
+    "scenario.description": "",
+    "scenario.epoch_unix_s": 1603152000.0,  # 2020-10-20T00:00:00Z, mission time zero
+    "scenario.sim_rate_hz": 10.0,
+    "body.shape_subdivisions": 3,
+    "spacecraft.instrument_boresight_sc": (0.0, 0.0, 1.0),
+    "spacecraft.wheels.count": 4,
+    "spacecraft.wheels.initial_speed_radps": 0.0,
+    "commands": (),
+    "commands[].args": (),
+    "params": MappingProxyType({}),
+    "spacecraft.arm_length_m": 3.35,
+    "spacecraft.thrusters.backaway_force_n": 0.0,
+    "spacecraft.thrusters.impulse_noise_frac": 0.01,
+    "sensors.navcam.landmark_sigma_rad": 1e-4,
+    "sensors.navcam.fov_half_deg": 20.0,
+    "sensors.navcam.max_landmarks": 8,
+    "sensors.navcam.catalogue_sigma_m": 0.0,
+    "sensors.sampler": {"rate_hz": 10.0},
+    "dispersions": {"gm_sigma_frac": 0.0},
+    "tag": None,
+    "tag.safe_home_height_m": 1000.0,
+    "tag.slope_limit_deg": 15.0,
+    "tag.hazards": (),
+    "tag.regolith_density_kgm3": (500.0, 700.0),
+    "tag.fine_fraction": (0.3, 0.9),
+    "tag.sampler_capacity_kg": 0.4,
+    "tag.regolith_stiffness_npm": 20.0,
+    "tag.regolith_damping_nspm": 230.0,
+    "tag.friction": 0.4,
+    "tag.contact_switch_failed": False,
+    "tag.target_latlon_deg": (0.0, 0.0),  # unused when [prospect] chooses the site
+    "prospect": None,
+    "prospect.sun_distance_au": 1.1,
+    "prospect.boulder_facet_fraction": 0.15,
+    "prospect.boulder_radius_m": (3.0, 8.0),
+    "prospect.boulder_height_m": (0.6, 3.0),
+    "prospect.landmark_spacing_m": 6.0,
+    "prospect.scan_lidar_sigma_m": 0.05,
+    "prospect.scan_lidar_fov_rad": 0.02,
+    "prospect.spectrometer_fault_prob": 0.0,
+})
