@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +51,8 @@ from hil.board import BoardError, EmulatedBoard
 from hil.cpu_latency import CpuLatencyHold
 from hil.firmware_build import FirmwareBuildError, build_firmware
 from hil.ground import GroundStation
+from hil.link_summary import link_summary
+from hil.options import FAULT_KINDS, MODES, Fault, HilOptions, HilRunError  # noqa: F401
 from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
 from sim.history import History
 from sim.runner import (
@@ -72,74 +72,14 @@ from sim.truth_record import TruthRecord
 from sim.uplink import ground_message, time_tagged_uplink
 from sim.world import World
 
-MODES = ("lockstep", "realtime")
-FAULT_KINDS = ("kill-board", "reset-board", "noise")
 TIMESYNC_EVERY_FRAMES = 10  # real time: a round-trip probe on the flight link
 IDLE_MARGIN_US = 1000  # real time: stop receiving this long before a deadline
 
 
-class HilRunError(Exception):
-    """The rig could not start or run (one line, naming the port or tool)."""
+DEFAULT_OPTIONS = HilOptions()
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A fault injected at mission time t_s: kill-board, reset-board, noise (arg bytes/10 ms)."""
-
-    kind: str
-    t_s: float
-    arg: float = 0.0
-
-    @staticmethod
-    def parse(text: str) -> Fault:
-        """'kill-board@20', 'reset-board@35', 'noise@10:64' (64 bytes every 10 ms; 0 stops)."""
-        kind, sep, rest = text.partition("@")
-        if not sep or kind not in FAULT_KINDS:
-            raise ValueError(f"fault {text!r}: expected KIND@T_S with KIND one of "
-                             f"{', '.join(FAULT_KINDS)}")
-        t_text, _, arg_text = rest.partition(":")
-        try:
-            t_s = float(t_text)
-            arg = float(arg_text) if arg_text else (64.0 if kind == "noise" else 0.0)
-        except ValueError:
-            raise ValueError(f"fault {text!r}: time and argument must be numbers") from None
-        if not (math.isfinite(t_s) and t_s >= 0):
-            raise ValueError(f"fault {text!r}: time must be >= 0 s")
-        if kind == "noise" and not 0 <= arg <= 255:
-            raise ValueError(f"fault {text!r}: noise is 0-255 bytes per 10 ms")
-        return Fault(kind, t_s, arg)
-
-
-@dataclass(frozen=True)
-class HilOptions:
-    mode: str = "lockstep"
-    emulate: bool = True
-    flight_port: str | None = None
-    stim_port: str | None = None
-    transport: str = "pty"
-    baudrate: int = 115200
-    stall_timeout_s: float = 0.25
-    lead_us: int | None = None
-    restart_board: bool = True
-    restart_delay_s: float = 1.0
-    ground_recovery: bool = True
-    faults: tuple[Fault, ...] = ()
-    timing_telemetry: bool | None = None
-    rt_priority: int = 10  # real time: SCHED_FIFO priority of the rig's process when allowed; 0 off
-    write_report: bool = True
-    extra: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
-        if not self.emulate and not (self.flight_port and self.stim_port):
-            raise ValueError("a real board needs both a flight port and a stimulus port")
-        for fault in self.faults:
-            if fault.kind == "kill-board" and not self.emulate:
-                raise ValueError("kill-board needs the emulated board (unplug a real one by hand)")
-
-
-def run_hil(sc, out_dir: Path, options: HilOptions = HilOptions(), *, force: bool = False,
+def run_hil(sc, out_dir: Path, options: HilOptions = DEFAULT_OPTIONS, *, force: bool = False,
             params_file: Path | None = None, progress: bool | None = None) -> dict:
     """Fly scenario `sc` over the (emulated) board; return the summary (also in out_dir)."""
     overrides = parameter_overrides(sc, params_file)
@@ -154,14 +94,6 @@ def run_hil(sc, out_dir: Path, options: HilOptions = HilOptions(), *, force: boo
         return rig.fly()
     finally:
         rig.disconnect()
-
-
-def _percentiles(values, scale: float = 1.0) -> dict:
-    a = np.asarray(values, dtype=float) * scale
-    if a.size == 0:
-        return {"n": 0}
-    return {"n": int(a.size), "p50": round(float(np.percentile(a, 50)), 3),
-            "p99": round(float(np.percentile(a, 99)), 3), "max": round(float(a.max()), 3)}
 
 
 class _Rig:
@@ -535,7 +467,7 @@ class _Rig:
                                   contact_speed_mps(self.overrides), sim_s)
         summary |= host_figures(sim_s, wall_s, self.recorder, fsw.scheduler.stats())
         summary["events"] = self.events_lines
-        hil = self._hil_summary(aborted)
+        hil = link_summary(self, aborted)
         summary["hil"] = hil
         np.savez_compressed(out_dir / "history.npz", **hist)
         flown_parameters(self.tele).save(out_dir / "params.txt")
@@ -545,42 +477,6 @@ class _Rig:
             from sim.report import write_report
             write_report(out_dir, hist, summary)
         self.summary = summary
-
-    def _hil_summary(self, aborted: str | None) -> dict:
-        sched = self.fsw.scheduler.stats()
-        flight = self.flight_bus.stats()
-        hil = {
-            "mode": self.opts.mode,
-            "emulated_board": self.board is not None,
-            "transport": self.opts.transport if self.board is not None else "serial",
-            "flight_port": self.flight_bus.port,
-            "stim_port": self.stim_bus.port,
-            "rate_hz": self.base_hz,
-            "aborted": aborted,
-            "cycle_slips": sum(g["slips"] for g in sched.get("groups", {}).values()),
-            "frames_skipped": sched.get("frames_skipped", 0),
-            "link_monitor": self.monitor.summary(),
-            "flight_link": flight,
-            "stim_link": self.stim_bus.stats(),
-            "round_trip_ms": _percentiles(self.flight_bus.rtt_ns, 1e-6),
-            "rig_events": self.rig_events,
-            "ground_recovery_commands": self.ground.commands_sent,
-            "faults": [f"{f.kind}@{f.t_s:g}" + (f":{f.arg:g}" if f.kind == "noise" else "")
-                       for f in self.opts.faults],
-        }
-        if self.lockstep:
-            hil["lockstep_stalls"] = self.stalls
-            hil["degraded_frames"] = self.degraded_frames
-        else:
-            hil["wakeup_lateness_us"] = _percentiles(self.lateness_us)
-            hil["scheduling"] = getattr(self, "priority", "off")
-            hil["stale_sensor_frames"] = self.stale_frames
-            hil["late_command_frames"] = self.late_command_frames
-        if self.board is not None:
-            hil["board_starts"] = self.board.starts
-            hil["board_pids"] = list(self.board.pids)
-        return hil
-
 
 def _fastest_group(scheduler) -> str:
     groups = scheduler.stats()["groups"]
