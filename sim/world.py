@@ -22,8 +22,8 @@ from flightsw.geometry.quat import (
     q_to_rotvec,
     unit,
 )
-from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 from flightsw.gnc.guidance import pointing_attitude
+from flightsw.vehicle_geometry import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity

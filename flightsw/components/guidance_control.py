@@ -12,10 +12,10 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
-from flightsw.gnc.allocation import wheel_axes_sc
 from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance
 from flightsw.icd import mavlink
+from flightsw.vehicle_geometry import wheel_axes_sc
 
 CONTROL_PARAMS = ("HOV_BW_RADPS", "HOV_ZETA", "ATT_BW_RADPS", "ATT_ZETA", "ATT_SLEW_RADPS",
                   "HOV_VMAX_MPS")

@@ -1,33 +1,8 @@
-"""Actuator geometry and allocation: wheel torques and thruster on-times.
+"""Actuator allocation: wheel motor torques for a desired body torque.
 
-The spacecraft carries 6 thrusters firing along +x, -x, +y, -y, +z, -z of the
-spacecraft frame (slots 0..5 of PROBE_THRUSTER_CMD) and 3 or 4 reaction wheels
-(4 in a pyramid about +z, any 3 of them give full authority).
+The wheel axes and thruster directions are vehicle configuration
+(flightsw.vehicle_geometry).
 """
-
-import math
-
-THRUSTER_DIRECTIONS_SC = (
-    (1.0, 0.0, 0.0), (-1.0, 0.0, 0.0),
-    (0.0, 1.0, 0.0), (0.0, -1.0, 0.0),
-    (0.0, 0.0, 1.0), (0.0, 0.0, -1.0),
-)
-
-
-def wheel_axes_sc(count: int) -> list[tuple[float, float, float]]:
-    """Spin axes of the wheels in the spacecraft frame."""
-    if count == 3:
-        return [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
-    if count == 4:
-        # Pyramid: cant angle acos(1/sqrt(3)) gives equal authority on all axes.
-        s = math.sqrt(2.0 / 3.0)
-        c = math.sqrt(1.0 / 3.0)
-        axes = []
-        for k in range(4):
-            az = math.radians(45.0 + 90.0 * k)
-            axes.append((s * math.cos(az), s * math.sin(az), c))
-        return axes
-    raise ValueError(f"wheel count must be 3 or 4, got {count}")
 
 
 def wheel_torque_allocation(axes: list[tuple[float, float, float]]) -> list[tuple[float, ...]]:

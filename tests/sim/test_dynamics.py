@@ -8,7 +8,7 @@ from scipy.spatial.transform import Rotation
 
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import q_rotate
-from flightsw.gnc.allocation import wheel_axes_sc
+from flightsw.vehicle_geometry import wheel_axes_sc
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 
 # Conservation over 1000 s of 0.1 s RK4 steps with |w| dt ~ 4e-3: the local error

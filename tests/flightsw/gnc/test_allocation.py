@@ -5,7 +5,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from flightsw.gnc.allocation import THRUSTER_DIRECTIONS_SC, wheel_axes_sc, wheel_torque_allocation
+from flightsw.gnc.allocation import wheel_torque_allocation
+from flightsw.vehicle_geometry import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 
 # Torques up to ~1 N m; allocation rounding is ~1e-15 relative.
 TORQUE_TOL_NM = 1e-12

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
 from flightsw.geometry.frames import SpinningBody
-from flightsw.gnc.allocation import wheel_axes_sc
 from flightsw.gnc.control import AttitudeController, TranslationController
+from flightsw.vehicle_geometry import wheel_axes_sc
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 
 # Rounding of sums of a few hundred impulses of up to ~10 N s.
