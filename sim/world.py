@@ -11,9 +11,6 @@ import numpy as np
 
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import (
-    cross,
-    dot,
-    norm,
     q_conj,
     q_from_rotvec,
     q_mul,
@@ -22,11 +19,11 @@ from flightsw.geometry.quat import (
     q_to_rotvec,
     unit,
 )
-from flightsw.gnc.guidance import pointing_attitude
 from flightsw.vehicle_geometry import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
 from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
 from sim.gravity import CachedGravity, PolyhedronGravity
+from sim.nadir import nadir_attitude, pointing_error_rad
 from sim.noise import NoiseStream
 from sim.prospect_world import ProspectWorld
 from sim.sensors import (
@@ -150,7 +147,7 @@ class World:
                w[0] * r_i[1] - w[1] * r_i[0])
         dp = noise.gauss3(init.position_sigma_m)
         dv = noise.gauss3(init.velocity_sigma_mps)
-        q0 = pointing_attitude(r_i, self.body.pole_i)
+        q0 = nadir_attitude(r_i, self.body.pole_i)
         dq = q_from_rotvec(noise.gauss3(math.radians(init.attitude_sigma_deg)))
         rate0 = q_rotate_inv(q0, w)
         dw = noise.gauss3(math.radians(init.rate_sigma_degps))
@@ -447,11 +444,8 @@ class World:
         return self.ray_caster.altitude_m(self.position_bf())
 
     def pointing_error_rad(self) -> float:
-        q_ref = pointing_attitude(self.state.pos_i_m, self.body.pole_i)
-        b_true = q_rotate(self.state.q_i_to_sc, self.boresight_sc)
-        b_ref = q_rotate(q_ref, (0.0, 0.0, 1.0))
-        # atan2(|a x b|, a . b): exact for the tiny angles a good controller leaves.
-        return math.atan2(norm(cross(b_true, b_ref)), dot(b_true, b_ref))
+        """Truth: the boresight's angle from the body's centre (sim.nadir)."""
+        return pointing_error_rad(self.state.q_i_to_sc, self.boresight_sc, self.state.pos_i_m)
 
     def wheel_speeds_radps(self) -> tuple:
         return tuple(h / self.wheel_inertia for h in self.state.wheel_momentum_nms)
