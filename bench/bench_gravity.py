@@ -18,8 +18,9 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flightsw.geometry.mesh import TriangleMesh  # noqa: E402
 from sim.gravity import CachedGravity, PointMassGravity, PolyhedronGravity  # noqa: E402
-from sim.shape import MeshRayCaster, bennu_top_shape  # noqa: E402
+from sim.shape import bennu_top_shape  # noqa: E402
 
 GM_BENNU_M3S2 = 4.892
 
@@ -43,7 +44,7 @@ def hover_path_m(center_m: np.ndarray, duration_s: float, rate_hz: float) -> np.
     return center_m + circle
 
 
-def descent_path_m(direction, caster: MeshRayCaster, top_m: float, bottom_m: float,
+def descent_path_m(direction, caster: TriangleMesh, top_m: float, bottom_m: float,
                    speed_mps: float, rate_hz: float) -> np.ndarray:
     u = np.asarray(direction, float) / np.linalg.norm(direction)
     r_surface = caster.surface_radius_m(u)
@@ -82,7 +83,7 @@ def main() -> None:
         v, f = bennu_top_shape(subdivisions)
         g = PolyhedronGravity(v, f, GM_BENNU_M3S2)
         models[subdivisions] = g
-        caster = MeshRayCaster(v, f)
+        caster = TriangleMesh(v, f)
         hover = np.array([caster.surface_radius_m([1, 0, 0]) + 1000.0, 0.0, 0.0])
         pts = [(hover + 0.1 * k,) for k in range(50)]
         batch = np.array([hover + 0.1 * k for k in range(256)])
@@ -96,7 +97,7 @@ def main() -> None:
     g3, exact3_us = models[3]
     rate_hz = 40.0
     print(f"\nCachedGravity (1280 faces), paths sampled at {rate_hz:g} Hz:")
-    caster = MeshRayCaster(g3.vertices_m, g3.faces)
+    caster = TriangleMesh(g3.vertices_m, g3.faces)
     hover = np.array([caster.surface_radius_m([1, 0, 0]) + 1000.0, 0.0, 0.0])
     paths = {
         "hover 1 km altitude, 1 m circle, 1 h": hover_path_m(hover, 3600.0, rate_hz),

@@ -9,6 +9,8 @@ spin) at each facet centroid: the probe's reference for slopes.
 
 import numpy as np
 
+from flightsw.geometry.frames import effective_gravity_bf
+
 
 def facet_landmarks(vertices_m, faces, spacing_m: float) -> np.ndarray:
     """Points inside every facet, about spacing_m apart (body-fixed, m)."""
@@ -26,18 +28,12 @@ def facet_landmarks(vertices_m, faces, spacing_m: float) -> np.ndarray:
     return np.vstack(out)
 
 
-def facet_down_bf(vertices_m, faces, gravity_fn, spin_rate_radps: float) -> np.ndarray:
-    """Unit effective-gravity direction at each facet centroid (lifted 1 cm off the face)."""
-    v = np.asarray(vertices_m, dtype=float)
-    f = np.asarray(faces)
-    tri = v[f]
-    centroids = tri.mean(axis=1)
-    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals /= np.linalg.norm(normals, axis=1)[:, None]
-    down = np.empty_like(centroids)
-    w2 = spin_rate_radps ** 2
-    for k, (p, n) in enumerate(zip(centroids, normals, strict=True)):
+def facet_down_bf(mesh, gravity_fn, spin_rate_radps: float) -> np.ndarray:
+    """Unit effective-gravity direction at each facet centroid (lifted 1 cm off the face) of
+    a flightsw.geometry.mesh.TriangleMesh."""
+    down = np.empty_like(mesh.centroids)
+    for k, (p, n) in enumerate(zip(mesh.centroids, mesh.normals, strict=True)):
         q = p + 0.01 * n
-        g = np.asarray(gravity_fn(*q)) + w2 * np.array([q[0], q[1], 0.0])
+        g = np.asarray(effective_gravity_bf(gravity_fn(*q), q, spin_rate_radps))
         down[k] = g / np.linalg.norm(g)
     return down

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from sim.shape import MeshRayCaster, circumscribing_radius_m, mesh_signed_volume_m3
+from flightsw.geometry.mesh import TriangleMesh, circumscribing_radius_m, mesh_signed_volume_m3
 
 __all__ = [
     "CachedGravity",
@@ -95,7 +95,7 @@ class PolyhedronGravity:
         self.g_rho_s2 = self.gm_m3s2 / self.volume_m3  # G·ρ, 1/s²
         self.density_kgpm3 = self.g_rho_s2 / G_SI
         self.circumscribing_radius_m = circumscribing_radius_m(v)
-        self._caster = MeshRayCaster(v, f)
+        self._mesh = TriangleMesh(v, f)
 
         p0, p1, p2 = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
         normal = np.cross(p1 - p0, p2 - p0)
@@ -263,7 +263,7 @@ class PolyhedronGravity:
 
     def distance_to_surface_m(self, r_bf_m) -> float:
         """Shortest distance from a point (3,) to the surface, metres (unsigned)."""
-        return self._caster.distance_to_surface_m(r_bf_m)
+        return self._mesh.distance_to_surface_m(r_bf_m)
 
     def _solid_angle_sum(self, r: np.ndarray) -> np.ndarray:
         return np.concatenate(

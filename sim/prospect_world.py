@@ -4,55 +4,53 @@ Ground truth (composition, boulders, slopes), the survey instruments (point
 spectrometer, flash lidar) switched by the flight software's
 PROBE_INSTRUMENT_CMD, the on-board knowledge the ground would uplink (shape
 model, local 'down' per facet, landmarks on every facet), and the truth the
-summary needs (per-spectrum band truth, the truth ranking of the chosen site).
+summary needs (per-spectrum band truth, which sites are safe and deliverable,
+the truth ranking of the chosen site: sim.site_truth, with the scenario's
+site requirements).
 """
-
-from types import SimpleNamespace
 
 import numpy as np
 
 from flightsw.config import ProspectConfig
 from flightsw.icd import mavlink
-from flightsw.params_table import FLIGHT_PARAMS
-from flightsw.prospect.shape_model import ShapeModel
-from flightsw.prospect.sites import deliverable_mask, truth_rank
 from sim.facet_geometry import facet_down_bf, facet_landmarks
 from sim.noise import NoiseStream
 from sim.relief import BoulderField, FlashLidarModel
+from sim.scenario import DEFAULTS
 from sim.site import SiteError
+from sim.site_truth import SiteRequirements, SiteTruth
 from sim.spectral import SpectralObserver, SpectralSurface
 from sim.spectrometer import SpectrometerModel, SpectrometerParams
 
-_DEFAULT_PARAMS = {p.name: p.default for p in FLIGHT_PARAMS}
 MAX_TRUTH_RECORDS = 200_000
 PEAK_ATTEMPTS = 20  # faces tried for the best site before the world gives up
 SURFACE_DRAWS = 4  # patch fields tried, PEAK_ATTEMPTS faces each
 
 
 class ProspectWorld:
-    def __init__(self, sc, vertices_m, faces, ray_caster, gravity_fn, spin_rate_radps: float,
-                 sun_dir_i, seed: int, sun_bf_any=None):
+    def __init__(self, sc, mesh, gravity_fn, spin_rate_radps: float, sun_dir_i, seed: int,
+                 sun_bf_any=None):
         cfg = sc.prospect
         self.cfg = cfg
-        self.vertices_m = np.asarray(vertices_m, dtype=float)
-        self.faces = np.asarray(faces)
+        self.mesh = mesh
+        self.vertices_m, self.faces = mesh.vertices_m, mesh.faces
         self.sun_dir_i = tuple(float(x) for x in sun_dir_i)
         # The Sun in bf at any moment: deliverability needs only its declination.
         self.sun_bf_any = np.asarray(sun_bf_any if sun_bf_any is not None else sun_dir_i,
                                      dtype=float)
-        params = dict(_DEFAULT_PARAMS)
-        params.update(sc.params)
-        self.params = params
-        self.down_bf = facet_down_bf(self.vertices_m, self.faces, gravity_fn, spin_rate_radps)
-        self.boulders = BoulderField(self.vertices_m, self.faces, seed,
-                                     cfg.boulder_facet_fraction, tuple(cfg.boulder_radius_m),
-                                     tuple(cfg.boulder_height_m))
-        # Truth geometry with the true local 'down': the same ShapeModel the probe flies.
-        self.shape = ShapeModel(self.vertices_m, self.faces, self.down_bf)
-        self.slope_deg = self.shape.slope_deg
-        self.safe = (self.slope_deg <= params["PRS_SLOPE_MAX"]) & \
-            (self.boulders.max_height_m <= params["PRS_BOULDER_M"])
-        self._deliverable = None
+        self.down_bf = facet_down_bf(mesh, gravity_fn, spin_rate_radps)
+        self.boulders = BoulderField(mesh, seed, cfg.boulder_facet_fraction,
+                                     tuple(cfg.boulder_radius_m), tuple(cfg.boulder_height_m))
+        home_m = (sc.tag.safe_home_height_m if sc.tag is not None
+                  else DEFAULTS["tag.safe_home_height_m"])
+        self.site_truth = SiteTruth(mesh, self.down_bf, self.boulders.max_height_m,
+                                    SiteRequirements(cfg.site_slope_max_deg,
+                                                     cfg.site_relief_max_m,
+                                                     cfg.site_lat_max_deg,
+                                                     cfg.site_incidence_max_deg, home_m),
+                                    self.sun_bf_any)
+        self.slope_deg = self.site_truth.slope_deg
+        self.safe = self.site_truth.safe
         drawn = self._draw_surface(cfg.composition, seed)
         if drawn is None:
             raise SiteError(
@@ -60,12 +58,11 @@ class ProspectWorld:
                 f"{seed}: no site stands out as the best by the required margin in "
                 f"{SURFACE_DRAWS} draws of the surface; choose another seed")
         self.surface_draw, self.surface = drawn
-        self.observer = SpectralObserver(self.surface, ray_caster, self.vertices_m, self.faces,
-                                         cfg.sun_distance_au)
+        self.observer = SpectralObserver(self.surface, mesh, cfg.sun_distance_au)
         fault = cfg.spectrometer_fault_prob
         self.spectrometer = SpectrometerModel(seed, SpectrometerParams(
             p_drop_chunk=fault, p_saturate=fault, p_zero_channel=fault))
-        self.lidar = FlashLidarModel(NoiseStream(seed, "scan-lidar"), ray_caster, self.boulders,
+        self.lidar = FlashLidarModel(NoiseStream(seed, "scan-lidar"), mesh, self.boulders,
                                      7, cfg.scan_lidar_fov_rad, cfg.scan_lidar_sigma_m, 5000.0)
         self.lidar_on = False
         self.lidar_period_us = 1_000_000
@@ -96,26 +93,21 @@ class ProspectWorld:
 
     def _pick_peak_face(self, noise: NoiseStream) -> int:
         """A safe, deliverable, low-latitude facet (a mission worth flying has one)."""
-        lat = self.shape.lat_deg
-        pool = self.safe & self.deliverable_truth()
-        for ok in (pool & (np.abs(lat) <= 0.6 * self.params["PRS_LAT_MAX"]), pool, self.safe):
+        truth = self.site_truth
+        lat_max = 0.6 * truth.requirements.lat_max_deg
+        pool = truth.eligible
+        for ok in (pool & (np.abs(truth.lat_deg) <= lat_max), pool, self.safe):
             ids = np.flatnonzero(ok)
             if ids.size:
                 return int(ids[min(ids.size - 1, int(noise.uniform() * ids.size))])
         return 0
 
     def deliverable_truth(self) -> np.ndarray:
-        """The flight's deliverability rule (flightsw.prospect.sites), applied to truth."""
-        if self._deliverable is None:
-            p = self.params
-            rules = SimpleNamespace(lat_max_deg=p["PRS_LAT_MAX"], home_height_m=p["PRS_HOME_M"],
-                                    max_incidence_deg=p["PRS_MAX_INC_DEG"])
-            self._deliverable = deliverable_mask(self.shape, rules, self.sun_bf_any)
-        return self._deliverable
+        """Per site: can a descent truly deliver the sampler there (sim.site_truth)."""
+        return self.site_truth.deliverable
 
     def site_truth_rank(self, site_id: int) -> int:
-        return truth_rank(self.surface.resource_truth, self.safe, self.deliverable_truth(),
-                          site_id)
+        return self.site_truth.rank(self.surface.resource_truth, site_id)
 
     # -- what the probe is told before flight ------------------------------------------------
     def prospect_config(self) -> ProspectConfig:

@@ -70,4 +70,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "prospect.scan_lidar_sigma_m": 0.05,
     "prospect.scan_lidar_fov_rad": 0.02,
     "prospect.spectrometer_fault_prob": 0.0,
+    # The mission's site requirements, against which the world judges the sites (the
+    # truth; the flight software has its own PRS_* parameters).
+    "prospect.site_slope_max_deg": 15.0,
+    "prospect.site_relief_max_m": 0.5,
+    "prospect.site_lat_max_deg": 60.0,
+    "prospect.site_incidence_max_deg": 70.0,
 })

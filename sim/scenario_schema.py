@@ -187,6 +187,10 @@ PROSPECT_SCHEMA: dict[str, Any] = {
     "scan_lidar_sigma_m": _SIGMA_M,
     "scan_lidar_fov_rad": NumberRule(gt=0.0, le=0.5),
     "spectrometer_fault_prob": _PROB,
+    "site_slope_max_deg": NumberRule(gt=0.0, lt=90.0),
+    "site_relief_max_m": NumberRule(gt=0.0, le=50.0),
+    "site_lat_max_deg": NumberRule(gt=0.0, le=90.0),
+    "site_incidence_max_deg": NumberRule(gt=0.0, lt=90.0),
 }
 DISPERSIONS_SCHEMA: dict[str, Any] = {"gm_sigma_frac": NumberRule(ge=0.0, lt=0.5)}
 TAG_SCHEMA: dict[str, Any] = {

@@ -231,6 +231,11 @@ class ProspectConfig:
     scan_lidar_sigma_m: float
     scan_lidar_fov_rad: float
     spectrometer_fault_prob: float  # per readout: a dropped frame, saturation, a dead channel
+    # Site requirements the world judges by (sim.site_truth): safe and deliverable sites.
+    site_slope_max_deg: float  # steepest safe slope against the true local 'down'
+    site_relief_max_m: float  # tallest safe boulder
+    site_lat_max_deg: float  # highest latitude a descent reaches
+    site_incidence_max_deg: float  # the site's best light of a rotation must be this good
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flightsw.geometry.frames import effective_gravity_bf
+from flightsw.geometry.mesh import spherical_cap_height_m
+
 
 class SiteError(ValueError):
     """A target or hazard that cannot be flown to (one-line message)."""
@@ -48,28 +51,23 @@ class TargetSite:
             along = d[0] * n[0] + d[1] * n[1] + d[2] * n[2]
             lateral2 = (d[0] - along * n[0]) ** 2 + (d[1] - along * n[1]) ** 2 + (
                 d[2] - along * n[2]) ** 2
-            if lateral2 < hz.radius_m ** 2:
-                # A spherical cap of base radius a and height h.
-                a, h = hz.radius_m, hz.height_m
-                big_r = (a * a + h * h) / (2.0 * h)
-                top = max(top, math.sqrt(big_r * big_r - lateral2) - (big_r - h))
+            top = max(top, spherical_cap_height_m(hz.radius_m, hz.height_m, lateral2))
         return top
 
 
-def surface_point_bf(caster, lat_deg: float, lon_deg: float) -> tuple[np.ndarray, int]:
+def surface_point_bf(mesh, lat_deg: float, lon_deg: float) -> tuple[np.ndarray, int]:
     lat, lon = math.radians(lat_deg), math.radians(lon_deg)
     direction = (math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat))
-    r = caster.distance_m((0.0, 0.0, 0.0), direction)
-    return np.array(direction) * r, caster.last_face
+    r, face = mesh.nearest_hit((0.0, 0.0, 0.0), direction)
+    return np.array(direction) * r, face
 
 
-def locate_site(caster, gravity_bf, spin_rate_radps: float, lat_deg: float, lon_deg: float,
+def locate_site(mesh, gravity_bf, spin_rate_radps: float, lat_deg: float, lon_deg: float,
                 hazards_latlon, slope_limit_deg: float, source: str) -> TargetSite:
     """The target at (lat, lon) on the mesh; SiteError if the slope is beyond the limit."""
-    point, face = surface_point_bf(caster, lat_deg, lon_deg)
-    normal = caster.face_normal(face)
-    g = np.asarray(gravity_bf(*(point + normal * 0.01)))
-    g = g + spin_rate_radps ** 2 * np.array([point[0], point[1], 0.0])
+    point, face = surface_point_bf(mesh, lat_deg, lon_deg)
+    normal = mesh.normals[face]
+    g = effective_gravity_bf(gravity_bf(*(point + normal * 0.01)), point, spin_rate_radps)
     # Dot products as Python sums, not BLAS: the same bits on every machine.
     g_n = -(g[0] * normal[0] + g[1] * normal[1] + g[2] * normal[2])
     g_len = math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2])
@@ -80,7 +78,7 @@ def locate_site(caster, gravity_bf, spin_rate_radps: float, lat_deg: float, lon_
                         f"{lat_deg:g}, {lon_deg:g}")
     hazards = []
     for k, (hz_lat, hz_lon, radius, height, mapped) in enumerate(hazards_latlon):
-        p, _ = surface_point_bf(caster, hz_lat, hz_lon)
+        p, _ = surface_point_bf(mesh, hz_lat, hz_lon)
         # Put the hazard on the target's plane (it is within a face of the target).
         d = p - point
         p = p - normal * float(d[0] * normal[0] + d[1] * normal[1] + d[2] * normal[2])

@@ -13,7 +13,7 @@ Three layers, each usable on its own:
   linear (areal) mixing, and the ground truth per facet (band depths and centres, hydration
   and metal indices, ``resource_truth``) computed here from the noise-free spectra on a 1 nm
   grid.  Each surface has one best site, ``peak_face``, standing out by ``PEAK_MARGINS``.
-* **Observation** -- ``SpectralObserver(surface, ray_caster, vertices_m, faces, distance_au)``
+* **Observation** -- ``SpectralObserver(surface, mesh, distance_au)``
   and its ``observe(sc_pos_bf_m, boresight_bf, sun_bf)`` return the at-sensor radiance on
   ``instrument.WAVELENGTH_UM`` (W m^-2 sr^-1 um^-1) and an ``ObservationTruth``.
 
@@ -459,68 +459,6 @@ class ObservationTruth:
         return self._truth["resource_index"]
 
 
-class _BatchCaster:
-    """Möller-Trumbore for a few rays at once against every face (rays x faces arrays):
-    one numpy pass instead of one per ray, ~4x cheaper than MeshRayCaster per ray here."""
-
-    def __init__(self, vertices_m: np.ndarray, faces: np.ndarray):
-        tri = vertices_m[faces]  # (M, 3, 3)
-        self._a = np.ascontiguousarray(tri[:, 0].T)  # (3, M)
-        self._e1 = np.ascontiguousarray((tri[:, 1] - tri[:, 0]).T)
-        self._e2 = np.ascontiguousarray((tri[:, 2] - tri[:, 0]).T)
-        e1, e2 = self._e1, self._e2
-        self._det_scale = (e1 * e1).sum(axis=0) * np.sqrt((e2 * e2).sum(axis=0))
-        # Bounding spheres (centroid, radius) for culling faces far from the ray bundle.
-        self._centroid = np.ascontiguousarray(tri.mean(axis=1).T)
-        self._radius = np.sqrt(((tri - tri.mean(axis=1)[:, None, :]) ** 2).sum(axis=2)).max(1)
-
-    def _candidates(self, origins: np.ndarray, dirs: np.ndarray) -> np.ndarray:
-        """Faces whose bounding sphere may meet a ray of the bundle: the rays stay within
-        ``|o_k - o_0| + s |d_k - d_0|`` of ray 0 at distance s along it (plus a margin)."""
-        o0, d0 = origins[0], dirs[0]
-        c = self._centroid
-        vx, vy, vz = c[0] - o0[0], c[1] - o0[1], c[2] - o0[2]
-        along = vx * d0[0] + vy * d0[1] + vz * d0[2]
-        perp2 = vx * vx + vy * vy + vz * vz - along * along
-        off_m = float(np.sqrt(((origins - o0) ** 2).sum(axis=1)).max())
-        off_rad = float(np.sqrt(((dirs - d0) ** 2).sum(axis=1)).max())
-        reach = self._radius + 1.05 * (off_m + off_rad * np.maximum(along, 0.0)) + 1e-3
-        keep = (along > -self._radius) & (perp2 <= reach * reach)
-        return np.flatnonzero(keep)
-
-    def cast(self, origins: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(K, 3) origins and unit directions -> (distance (K,) inf on miss, face (K,) -1)."""
-        cand = self._candidates(origins, dirs)
-        k = len(origins)
-        if len(cand) == 0:
-            return np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
-        a, e1, e2 = self._a[:, cand], self._e1[:, cand], self._e2[:, cand]
-        det_scale = self._det_scale[cand]
-        dx, dy, dz = (dirs[:, i : i + 1] for i in range(3))
-        px = dy * e2[2] - dz * e2[1]
-        py = dz * e2[0] - dx * e2[2]
-        pz = dx * e2[1] - dy * e2[0]
-        det = e1[0] * px + e1[1] * py + e1[2] * pz
-        ok = np.abs(det) > 1e-14 * det_scale
-        inv = np.divide(1.0, det, out=np.zeros_like(det), where=ok)
-        tx = origins[:, 0:1] - a[0]
-        ty = origins[:, 1:2] - a[1]
-        tz = origins[:, 2:3] - a[2]
-        u = (tx * px + ty * py + tz * pz) * inv
-        qx = ty * e1[2] - tz * e1[1]
-        qy = tz * e1[0] - tx * e1[2]
-        qz = tx * e1[1] - ty * e1[0]
-        w = (dx * qx + dy * qy + dz * qz) * inv
-        t = (e2[0] * qx + e2[1] * qy + e2[2] * qz) * inv
-        eps = 1e-10
-        hit = ok & (u >= -eps) & (w >= -eps) & (u + w <= 1.0 + eps) & (t > 0.0)
-        t_hit = np.where(hit, t, np.inf)
-        j = np.argmin(t_hit, axis=1)
-        dist = t_hit[np.arange(k), j]
-        face = np.where(np.isfinite(dist), cand[j], -1)
-        return dist, face
-
-
 def _unit(name: str, v) -> np.ndarray:
     a = np.asarray(v, dtype=float)
     if a.shape != (3,) or not np.all(np.isfinite(a)):
@@ -534,25 +472,24 @@ def _unit(name: str, v) -> np.ndarray:
 class SpectralObserver:
     """At-sensor radiance of a footprint on a ``SpectralSurface``.
 
-    ``ray_caster`` is the world's ``MeshRayCaster``: used for its face normals; the footprint
-    rays are cast in one batch on the same mesh (``vertices_m``, ``faces``) for speed.
+    ``mesh``: the world's ``flightsw.geometry.mesh.TriangleMesh`` of the surface's faces;
+    the footprint rays are cast on it in one batch.
     """
 
-    def __init__(self, surface: SpectralSurface, ray_caster, vertices_m, faces,
-                 distance_au: float, fov_full_rad: float = instrument.FOV_FULL_RAD):
+    def __init__(self, surface: SpectralSurface, mesh, distance_au: float,
+                 fov_full_rad: float = instrument.FOV_FULL_RAD):
         if not 0.1 <= distance_au <= 10.0:
             raise ValueError(f"distance_au must be in [0.1, 10], got {distance_au}")
         if not 0.0 < fov_full_rad < 0.5:
             raise ValueError(f"fov_full_rad must be in (0, 0.5), got {fov_full_rad}")
-        v = np.asarray(vertices_m, dtype=float)
-        f = np.asarray(faces, dtype=np.int64)
-        if len(f) != surface.n_faces:
-            raise ValueError(f"faces ({len(f)}) do not match the surface ({surface.n_faces})")
+        if mesh.n_faces != surface.n_faces:
+            raise ValueError(f"faces ({mesh.n_faces}) do not match the surface "
+                             f"({surface.n_faces})")
         self.surface = surface
         self.distance_au = float(distance_au)
         self.fov_full_rad = float(fov_full_rad)
-        self._caster = _BatchCaster(v, f)
-        self._normals = np.array([ray_caster.face_normal(i) for i in range(len(f))])
+        self._mesh = mesh
+        self._normals = mesh.normals
         self._wl = instrument.WAVELENGTH_UM
         self._sun_over_pi = solar_irradiance_wm2um(self._wl, distance_au) / np.pi
         self.subsolar_temp_k = surface.subsolar_temp_k(distance_au)
@@ -582,7 +519,7 @@ class SpectralObserver:
         sun = _unit("sun_bf", sun_bf)
         dirs = self._ray_directions(bore)
         k = len(dirs)
-        dist, face = self._caster.cast(np.broadcast_to(pos, (k, 3)), dirs)
+        face, dist = self._mesh.cast(np.broadcast_to(pos, (k, 3)), dirs)
         hit = face >= 0
         radiance = np.zeros_like(self._wl)
         if not hit.any():
@@ -598,7 +535,7 @@ class SpectralObserver:
         if lit.any():
             li = np.flatnonzero(lit)
             origins = points[li] + normals[li] * _SHADOW_OFFSET_M
-            _, blocker = self._caster.cast(origins, np.broadcast_to(sun, (len(li), 3)))
+            blocker, _ = self._mesh.cast(origins, np.broadcast_to(sun, (len(li), 3)))
             lit[li[blocker >= 0]] = False
         phase_deg = np.degrees(np.arccos(cos_g))
         temp_k = np.where(lit, self.subsolar_temp_k * np.clip(cos_i, 0.0, 1.0) ** 0.25, 0.0)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.mesh import TriangleMesh
 from flightsw.geometry.quat import (
     q_conj,
     q_from_rotvec,
@@ -36,7 +37,7 @@ from sim.sensors import (
     WheelTachModel,
     boresight_bf,
 )
-from sim.shape import MeshRayCaster, bennu_top_shape
+from sim.shape import bennu_top_shape
 from sim.site import Hazard, TargetSite, landmark_catalogue, locate_site
 
 # Sun direction, inertial: fixed over a run of hours (Bennu moves ~1 deg/day).
@@ -58,7 +59,7 @@ class World:
         extent = vertices.max(axis=0) - vertices.min(axis=0)
         vertices = vertices * (np.asarray(body.extent_m, dtype=float) / extent)
         self.vertices_m, self.faces = vertices, faces
-        self.ray_caster = MeshRayCaster(vertices, faces)
+        self.ray_caster = TriangleMesh(vertices, faces)
         # The probe knows the nominal GM; the truth is dispersed around it.
         gm_noise = NoiseStream(seed, "gm-dispersion")
         self.gm_true_m3s2 = body.gm_m3s2 * (1.0 + gm_noise.gauss(sc.dispersions.gm_sigma_frac))
@@ -68,7 +69,7 @@ class World:
         self.prospect = None
         if sc.prospect is not None:
             self.prospect = ProspectWorld(
-                sc, vertices, faces, self.ray_caster,
+                sc, self.ray_caster,
                 lambda x, y, z: self.gravity_exact.acceleration((x, y, z)),
                 self.body.rate_radps, SUN_DIR_I, seed,
                 sun_bf_any=self.body.i_to_bf(0.0, SUN_DIR_I))
@@ -243,15 +244,13 @@ class World:
         """
         st = self.state
         down = boresight_bf(st.q_i_to_sc, self.boresight_sc, self.body.rotation_bf_to_i(st.t_s))
-        dist = self.ray_caster.distance_m(pos_bf, down)
-        if dist is None or not math.isfinite(dist) or dist > 300.0:
+        dist, face = self.ray_caster.nearest_hit(pos_bf, down)
+        if not math.isfinite(dist) or dist > 300.0:
             return
-        face = self.ray_caster.last_face
         if self.site is not None and self._site_face == face:
             return
-        tri = self.vertices_m[self.faces[face]]
-        centroid = tri.mean(axis=0)
-        normal = self.ray_caster.face_normal(face)
+        centroid = self.ray_caster.centroids[face]
+        normal = self.ray_caster.normals[face]
         hazards = tuple(Hazard(tuple(float(x) for x in c), float(rad), float(h), True)
                         for c, rad, h in self.prospect.boulders.hazards_near(centroid, 60.0))
         self.site = TargetSite(tuple(float(x) for x in centroid), tuple(float(x) for x in normal),

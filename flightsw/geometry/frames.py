@@ -1,4 +1,5 @@
-"""The target body's spin state: body-fixed <-> inertial frame transforms.
+"""The target body's spin state: body-fixed <-> inertial frame transforms, and the
+effective gravity felt on its turning surface.
 
 IAU convention: the body-fixed z axis is the spin pole (right ascension,
 declination in the inertial ICRF axes); the prime meridian is at angle
@@ -61,3 +62,12 @@ class SpinningBody:
         """Angular velocity of the body-fixed frame, inertial axes, rad/s."""
         r = self.rate_radps
         return (self.pole_i[0] * r, self.pole_i[1] * r, self.pole_i[2] * r)
+
+
+def effective_gravity_bf(gravity_bf, point_bf, spin_rate_radps: float) -> Vec3:
+    """Gravity plus the centrifugal acceleration at a point of the body-fixed frame, which
+    turns about its +z axis at spin_rate_radps: what a mass resting on the surface feels
+    (its direction is the local 'down' against which slopes are measured).  m/s^2."""
+    w2 = spin_rate_radps ** 2
+    return (float(gravity_bf[0]) + w2 * float(point_bf[0]),
+            float(gravity_bf[1]) + w2 * float(point_bf[1]), float(gravity_bf[2]))

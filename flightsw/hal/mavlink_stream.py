@@ -42,6 +42,17 @@ def _parser() -> "mavlink.MAVLink":
     return codec
 
 
+_KNOWN_IDS = frozenset(mavlink.mavlink_map)
+_HEADER_LEN = 10
+
+
+def _hopeless(buf, k: int) -> bool:
+    """A MAVLink 2 header at buf[k:k+10] that no valid frame has: flags other than signed,
+    or a message id the dialect does not know (decided without a checksum)."""
+    return bool(buf[k + 2] & 0xFE) or (
+        buf[k + 7] | (buf[k + 8] << 8) | (buf[k + 9] << 16)) not in _KNOWN_IDS
+
+
 def _is_valid(msg) -> bool:
     """A frame the dialect knows, MAVLink 2, checksum verified by the parser."""
     if isinstance(msg, mavlink.MAVLink_bad_data | mavlink.MAVLink_unknown):
@@ -73,6 +84,13 @@ class FrameReader:
         self._window = bytearray()   # fed to the parser, not yet returned by it
         self._pending = bytearray()  # received, not yet fed (work budget, or re-parse)
         self._probed_len = 0         # window length at the last probe (probe once per growth)
+        self._scan_from = 1          # later markers before this are in _waiting or _dead
+        self._waiting: list[tuple[int, int]] = []  # (marker, end of its frame) in _window
+        # Stream offset of _window[0], and the offsets of markers whose candidate frame is
+        # complete and invalid: each is tried once, not again after every restart (garbage
+        # dense in markers would otherwise cost a full re-probe per byte).
+        self._window_at = 0
+        self._dead: set[int] = set()
         self.frames_ok = 0
         self.bytes_in = 0
         self.bytes_skipped = 0
@@ -98,10 +116,25 @@ class FrameReader:
             if excess > 0:
                 del self._pending[:excess]
                 self.bytes_dropped += excess
+                self._dead.clear()  # offsets after the window no longer line up
         out: list = []
         budget = self.max_work_bytes
         while self._pending and budget > 0:
+            pending = self._pending
+            if not self._window and pending[0] == _MARKER_V2 and (
+                    self._window_at in self._dead
+                    or (len(pending) >= _HEADER_LEN and _hopeless(pending, 0))):
+                del pending[:1]  # a candidate already known to fail
+                self._window_at += 1
+                self.bytes_skipped += 1
+                budget -= 1
+                continue
             n = min(len(self._pending), budget, 512)
+            if not self._window and pending[0] != _MARKER_V2:
+                # Garbage up to the next marker alone: that marker then starts a chunk and
+                # its header is checked above before the parser waits on it.
+                k = pending.find(_MARKER_V2, 1, n)
+                n = k if k > 0 else n
             chunk = bytes(self._pending[:n])
             del self._pending[:n]
             budget -= n
@@ -117,6 +150,8 @@ class FrameReader:
         self._window.clear()
         self._pending.clear()
         self._probed_len = 0
+        self._scan_from, self._waiting = 1, []
+        self._dead.clear()
 
     # -- internals --------------------------------------------------------------------------
     def _parse(self, chunk: bytes, out: list) -> None:
@@ -132,12 +167,17 @@ class FrameReader:
         n = len(msg.get_msgbuf())
         if _is_valid(msg):
             del self._window[:n]
+            self._window_at += n
             self._probed_len = 0
+            self._scan_from, self._waiting = 1, []
             self.frames_ok += 1
             out.append(msg)
             return True
         if isinstance(msg, mavlink.MAVLink_bad_data) and msg.reason == _BAD_PREFIX:
             del self._window[:n]  # a run of bytes that are no frame marker
+            self._window_at += n
+            self._probed_len = 0
+            self._scan_from, self._waiting = 1, []
             self.bytes_skipped += n
             return True
         # A failed candidate: give up its marker only, parse again after it.
@@ -150,28 +190,50 @@ class FrameReader:
         rest = self._window[skip:]
         self._codec = self._new_parser()
         self._window = bytearray()
+        self._window_at += skip
         self._probed_len = 0
+        self._scan_from, self._waiting = 1, []
         self._pending[:0] = rest
+        if len(self._dead) > 4 * MAX_FRAME_LEN:  # forget markers behind us
+            self._dead = {at for at in self._dead if at >= self._window_at}
 
     def _probe_later_markers(self) -> int:
         """The parser waits on a candidate: does a valid frame start at a later marker?
 
+        Each later marker is tried once, when its frame is complete (its length is in
+        its header): markers are found as the window grows, not searched again.
         Returns the bytes of work done.  Restarts at that marker if so.
         """
         window = self._window
         if len(window) <= self._probed_len:
             return 0
         self._probed_len = len(window)
-        work = 0
-        start = 1
-        while True:
-            k = window.find(_MARKER_V2, start)
+        k = self._scan_from
+        while True:  # new markers: note where their frame ends
+            k = window.find(_MARKER_V2, max(k, 1))
             if k < 0:
-                return work
-            probe = self._new_parser()
-            first = probe.parse_char(bytes(window[k:]))
-            work += len(window) - k
+                self._scan_from = len(window)
+                break
+            if len(window) - k < _HEADER_LEN:
+                self._scan_from = k  # header not complete: look again at the next growth
+                break
+            if _hopeless(window, k):
+                self._dead.add(self._window_at + k)
+            elif self._window_at + k not in self._dead:
+                # MAVLink 2: 10 header bytes, the payload, 2 of checksum, 13 if signed.
+                size = 12 + window[k + 1] + (13 if window[k + 2] & 0x01 else 0)
+                self._waiting.append((k, k + size))
+            k += 1
+        due = [(k, end) for k, end in self._waiting if end <= len(window)]
+        if not due:
+            return 0
+        self._waiting = [(k, end) for k, end in self._waiting if end > len(window)]
+        work = 0
+        for k, end in sorted(due):
+            first = self._new_parser().parse_char(bytes(window[k:end]))
+            work += end - k
             if first is not None and _is_valid(first):
                 self._restart_after(k)
                 return work
-            start = k + 1
+            self._dead.add(self._window_at + k)
+        return work

@@ -23,9 +23,9 @@ sigmas are small and alike, so the penalty moves neither, and the truly best
 site keeps its place whenever its value leads by more than sigma_penalty times
 the difference of the two sigmas.  Ties: the lower site id first.
 
-`safe_mask` and `deliverable_mask` are the rules; the simulator applies the
-same functions to truth (truth slope and boulder height, n_points = inf, a
-ShapeModel of the truth mesh) and `truth_rank` ranks the chosen site by truth.
+`safe_mask` and `deliverable_mask` are the rules the probe applies to its own
+maps.  The simulator judges the sites by its own truth (sim.site_truth), not
+with these functions.
 """
 
 import math
@@ -177,14 +177,3 @@ def rank_sites(value, sigma, n_spectra, slope_deg, roughness_m, n_points, shape,
                              float(score[k]), True, True))
     return out
 
-
-def truth_rank(resource_truth, safe_truth, deliverable_truth, site_id: int) -> int:
-    """Rank of the chosen site among the truly safe and deliverable sites by true resource
-    (1 = the best such site); -1 when the chosen site is not truly safe and deliverable."""
-    truth = np.asarray(resource_truth, dtype=float)
-    pool = np.asarray(safe_truth, dtype=bool) & np.asarray(deliverable_truth, dtype=bool)
-    if not 0 <= site_id < truth.size:
-        raise ValueError(f"truth_rank: site_id must be in 0..{truth.size - 1}, got {site_id}")
-    if not pool[site_id]:
-        return -1
-    return 1 + int(np.count_nonzero(pool & (truth > truth[site_id])))

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flightsw.geometry.mesh import TriangleMesh, mesh_signed_volume_m3
 from sim.gravity import (
     G_SI,
     CachedGravity,
@@ -17,7 +18,7 @@ from sim.gravity import (
     PolyhedronGravity,
     point_mass_acceleration_mps2,
 )
-from sim.shape import MeshRayCaster, bennu_top_shape, mesh_signed_volume_m3
+from sim.shape import bennu_top_shape
 
 GM_BENNU_M3S2 = 4.892  # Scheeres et al. 2019
 METER = 1.0
@@ -33,9 +34,9 @@ def _model(subdivisions: int = 3) -> PolyhedronGravity:
 
 
 @cache
-def _caster() -> MeshRayCaster:
+def _caster() -> TriangleMesh:
     g = _model()
-    return MeshRayCaster(g.vertices_m, g.faces)
+    return TriangleMesh(g.vertices_m, g.faces)
 
 
 def _unit(vec) -> np.ndarray:

@@ -1,9 +1,9 @@
 """The simulator's side of prospecting (sim/prospect_world.py): truth and instruments.
 
 The truth the summary scores against is recomputed here by rules written out in the test:
-safety from slope and boulder height, deliverability by ray casts on the simulator's mesh
-(the world applies the flight's deliverability function to truth, so an independent
-check of that function belongs here), the truth rank by counting.
+safety from slope and boulder height, deliverability by ray casts on the simulator's mesh,
+the truth rank by counting; the limits are the scenario's site requirements, never the
+flight software's parameters.
 """
 
 import math
@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
+from flightsw.geometry.mesh import TriangleMesh
 from flightsw.icd import mavlink
 from sim.prospect_world import ProspectWorld
 from sim.scenario import load_scenario
-from sim.shape import MeshRayCaster
 from sim.world import SUN_DIR_I, World
 
 DEG = 1.0
@@ -33,25 +33,28 @@ def _facets(pw):
     return c, n
 
 
-def test_safe_is_slope_and_boulder_height_within_the_flight_limits(world):
+def test_safe_is_slope_and_boulder_height_within_the_site_requirements(world):
     pw = world.prospect
     c, n = _facets(pw)
     slope = np.degrees(np.arccos(np.clip(-(n * pw.down_bf).sum(axis=1), -1.0, 1.0)))
     assert np.allclose(slope, pw.slope_deg, atol=1e-9 * DEG)
-    want = (slope <= pw.params["PRS_SLOPE_MAX"]) & \
-        (pw.boulders.max_height_m <= pw.params["PRS_BOULDER_M"])
+    want = (slope <= pw.cfg.site_slope_max_deg) & \
+        (pw.boulders.max_height_m <= pw.cfg.site_relief_max_m)
     assert np.array_equal(pw.safe, want)
     assert 0 < pw.safe.sum() < len(pw.faces)
 
 
-def test_scenario_parameters_set_the_truth_rules(world):
-    sc = load_scenario("bennu", {"scenario.seed": 1, "params.PRS_SLOPE_MAX": 5.0,
-                                 "params.PRS_LAT_MAX": 20.0})
-    strict = ProspectWorld(sc, world.prospect.vertices_m, world.prospect.faces,
-                           world.ray_caster,
-                           lambda x, y, z: world.gravity_exact.acceleration((x, y, z)),
-                           world.body.rate_radps, SUN_DIR_I, 1,
-                           sun_bf_any=world.body.i_to_bf(0.0, SUN_DIR_I))
+def _prospect_world(world, overrides, seed=1):
+    sc = load_scenario("bennu", {"scenario.seed": 1, **overrides})
+    return ProspectWorld(sc, world.ray_caster,
+                         lambda x, y, z: world.gravity_exact.acceleration((x, y, z)),
+                         world.body.rate_radps, SUN_DIR_I, seed,
+                         sun_bf_any=world.body.i_to_bf(0.0, SUN_DIR_I))
+
+
+def test_the_scenarios_site_requirements_set_the_truth_rules(world):
+    strict = _prospect_world(world, {"prospect.site_slope_max_deg": 5.0,
+                                     "prospect.site_lat_max_deg": 20.0})
     assert np.array_equal(strict.safe, world.prospect.safe & (world.prospect.slope_deg <= 5.0))
     lat = np.degrees(np.arcsin(_facets(strict)[0][:, 2] /
                                np.linalg.norm(_facets(strict)[0], axis=1)))
@@ -59,28 +62,39 @@ def test_scenario_parameters_set_the_truth_rules(world):
     assert strict.deliverable_truth().sum() < world.prospect.deliverable_truth().sum()
 
 
+def test_flight_parameters_do_not_move_the_truth(world):
+    """The flight software's limits are what it believes; the truth is the scenario's."""
+    other = _prospect_world(world, {"params.PRS_SLOPE_MAX": 5.0, "params.PRS_LAT_MAX": 20.0,
+                                    "params.PRS_BOULDER_M": 5.0, "params.PRS_HOME_M": 300.0,
+                                    "params.PRS_MAX_INC_DEG": 30.0})
+    assert np.array_equal(other.safe, world.prospect.safe)
+    assert np.array_equal(other.deliverable_truth(), world.prospect.deliverable_truth())
+
+
 def test_deliverable_truth_against_ray_casts_on_the_truth_mesh(world):
-    """Latitude within PRS_LAT_MAX, lit at the site's noon within PRS_MAX_INC_DEG and not
-    shadowed, the back-away path up the normal to safe-home (PRS_HOME_M) clear."""
+    """Latitude within site_lat_max_deg, lit at the site's noon within
+    site_incidence_max_deg and not shadowed, the back-away path up the normal to safe-home
+    (tag.safe_home_height_m) clear."""
     pw = world.prospect
-    caster = MeshRayCaster(pw.vertices_m, pw.faces)
+    caster = TriangleMesh(pw.vertices_m, pw.faces)
     c, n = _facets(pw)
     sun = pw.sun_bf_any / np.linalg.norm(pw.sun_bf_any)
     dec = math.asin(sun[2])
-    p = pw.params
+    lat_max, inc_max = pw.cfg.site_lat_max_deg, pw.cfg.site_incidence_max_deg
+    home_m = world.scenario.tag.safe_home_height_m
     want = np.zeros(len(c), dtype=bool)
     for k in range(len(c)):
         lat = math.degrees(math.asin(c[k][2] / np.linalg.norm(c[k])))
-        if abs(lat) > p["PRS_LAT_MAX"]:
+        if abs(lat) > lat_max:
             continue
         h = math.hypot(n[k][0], n[k][1])
         az = (n[k][0] / h, n[k][1] / h) if h > 1e-9 else (1.0, 0.0)
         noon = np.array([math.cos(dec) * az[0], math.cos(dec) * az[1], math.sin(dec)])
-        if n[k] @ noon < math.cos(math.radians(p["PRS_MAX_INC_DEG"])):
+        if n[k] @ noon < math.cos(math.radians(inc_max)):
             continue
         if math.isfinite(caster.distance_m(tuple(c[k] + 0.01 * n[k]), tuple(noon))):
             continue
-        if caster.distance_m(tuple(c[k] + 0.5 * n[k]), tuple(n[k])) < p["PRS_HOME_M"] - 0.5:
+        if caster.distance_m(tuple(c[k] + 0.5 * n[k]), tuple(n[k])) < home_m - 0.5:
             continue
         want[k] = True
     got = pw.deliverable_truth()
@@ -104,14 +118,8 @@ def test_the_best_site_is_safe_deliverable_and_ranks_first(world):
 
 
 def test_the_surface_is_deterministic_in_the_seed(world):
-    sc = load_scenario("bennu", {"scenario.seed": 1})
-
     def build(seed):
-        return ProspectWorld(sc, world.prospect.vertices_m, world.prospect.faces,
-                             world.ray_caster,
-                             lambda x, y, z: world.gravity_exact.acceleration((x, y, z)),
-                             world.body.rate_radps, SUN_DIR_I, seed,
-                             sun_bf_any=world.body.i_to_bf(0.0, SUN_DIR_I))
+        return _prospect_world(world, {}, seed)
 
     again, other = build(1), build(2)
     pw = world.prospect

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.shape import MeshRayCaster, icosphere
+from flightsw.geometry.mesh import TriangleMesh
+from sim.shape import icosphere
 from sim.site import Hazard, SiteError, TargetSite, landmark_catalogue, locate_site
 
 METRE = 1.0
@@ -21,7 +22,7 @@ RADIUS_M = 250.0
 GM = 4.892
 V, F = icosphere(3)
 V = V * RADIUS_M
-CASTER = MeshRayCaster(V, F)
+CASTER = TriangleMesh(V, F)
 
 
 def _basis(n):

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flightsw.geometry.mesh import TriangleMesh
 from flightsw.prospect import instrument
 from flightsw.prospect.band_catalogue import BAND_INDEX, BANDS
 from flightsw.prospect.photometry import photometric_factor
 from flightsw.prospect.solar import planck_radiance_wm2srum, solar_irradiance_wm2um
-from sim.shape import MeshRayCaster, bennu_top_shape, icosphere
+from sim.shape import bennu_top_shape, icosphere
 from sim.spectral import (
     ENDMEMBERS,
     FINE_WAVELENGTH_UM,
@@ -20,7 +21,6 @@ from sim.spectral import (
     PEAK_MARGINS,
     SpectralObserver,
     SpectralSurface,
-    _BatchCaster,
     band_truth,
     endmember_reflectance,
     metal_index,
@@ -49,7 +49,7 @@ def surface(kind, seed=1, peak_face=None):
 @cache
 def observer(kind="bennu", seed=1):
     v, f = mesh()
-    return SpectralObserver(surface(kind, seed), MeshRayCaster(v, f), v, f, 1.1)
+    return SpectralObserver(surface(kind, seed), TriangleMesh(v, f), 1.1)
 
 
 # ----------------------------------------------------------------------------- endmembers
@@ -193,30 +193,9 @@ def test_bad_surface_arguments_are_rejected():
 
 def _look_at_face(face, altitude_m=300.0):
     v, f = mesh()
-    caster = MeshRayCaster(v, f)
     centroid = v[f[face]].mean(axis=0)
-    normal = caster.face_normal(face)
+    normal = TriangleMesh(v, f).normals[face]
     return centroid + altitude_m * normal, -normal, normal
-
-
-def test_batch_caster_agrees_with_mesh_ray_caster():
-    v, f = mesh()
-    caster, batch = MeshRayCaster(v, f), _BatchCaster(v, f)
-    rng = np.random.default_rng(3)
-    for _ in range(60):
-        origin = rng.normal(size=3) * 800.0
-        target = rng.normal(size=3) * 150.0
-        d = target - origin
-        d /= np.linalg.norm(d)
-        dirs = np.array([d, d + 0.002 * rng.normal(size=3)])
-        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        dist, face = batch.cast(np.array([origin, origin]), dirs)
-        for k in range(2):
-            ref = caster.distance_m(origin, dirs[k])
-            if math.isinf(ref):
-                assert face[k] == -1
-            else:
-                assert dist[k] == pytest.approx(ref, abs=1e-6)
 
 
 def test_single_facet_observation_recovers_its_reflectance_and_truth():
@@ -269,12 +248,11 @@ def test_cast_shadow_returns_no_reflected_signal():
     v = np.vstack([v0, sv * 60.0 + [600.0, 0.0, 0.0]])
     f = np.vstack([f0, sf + len(v0)])
     s = SpectralSurface("bennu", v, f, 2)
-    caster = MeshRayCaster(v, f)
-    r = caster.distance_m((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
-    face = caster.last_face
+    caster = TriangleMesh(v, f)
+    r, face = caster.nearest_hit((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
     sat = np.array([r, 0.0, 0.0]) + 200.0 * np.array([0.0, 0.0, 1.0])
     bore = (np.array([r, 0.0, 0.0]) - sat) / 200.0
-    obs = SpectralObserver(s, caster, v, f, 1.1)
+    obs = SpectralObserver(s, caster, 1.1)
     _, lit_truth = obs.observe(sat, bore, (1.0, 0.0, 1.0))  # sun high: misses the moon
     assert lit_truth.lit
     L, truth = obs.observe(sat, bore, (1.0, 0.0, 0.0))

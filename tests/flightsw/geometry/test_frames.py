@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.frames import SpinningBody, effective_gravity_bf
 
 # Matrix entries are direction cosines: an error of e in an entry is ~e rad of attitude.
 MATRIX_TOL_RAD = 1e-12
@@ -126,3 +126,14 @@ def test_spin_rate_from_period(ra, dec, period):
 def test_non_positive_period_rejected(bad_period_s):
     with pytest.raises(ValueError, match="period"):
         SpinningBody(0.0, 90.0, bad_period_s)
+
+
+@given(g=st.tuples(*[st.floats(-1e-3, 1e-3) for _ in range(3)]),
+       p=st.tuples(*[st.floats(-1e3, 1e3) for _ in range(3)]),
+       rate=st.floats(0.0, 1e-2))
+def test_effective_gravity_adds_the_centrifugal_term_of_the_spin_about_z(g, p, rate):
+    """Oracle: g - w x (w x r) with w = (0, 0, rate), by numpy's cross product."""
+    w = np.array([0.0, 0.0, rate])
+    want = np.asarray(g) - np.cross(w, np.cross(w, np.asarray(p)))
+    got = effective_gravity_bf(g, p, rate)
+    np.testing.assert_allclose(got, want, rtol=0.0, atol=1e-15)

@@ -1,7 +1,7 @@
 """The survey campaign (flightsw/prospect/campaign.py) on its own, through its public API.
 
 A small Bennu-like shape model; the maps the scan would fill are filled directly: lidar
-scans of chosen facets made with the simulator's ray caster (sim.shape, its own code),
+scans of chosen facets made with the shared mesh's single-ray cast (flightsw.geometry.mesh),
 one with a boulder in it, and resource values per facet.  The campaign then ends its scan,
 ranks, chooses, sends its telemetry and hands over; choose() takes the ground's choice.
 """
@@ -20,6 +20,7 @@ from flightsw.core.clock import SimClock
 from flightsw.core.events import EventLog
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.mesh import TriangleMesh
 from flightsw.gnc.guidance import HoverGuidance, attitude_with_boresight
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, SpectrumSample
@@ -27,12 +28,12 @@ from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.prospect.campaign import DONE, IDLE, NO_SITE, SCANNING, TO_SITE, SurveyCampaign
 from flightsw.prospect.sites import deliverable_mask
-from sim.shape import MeshRayCaster, bennu_top_shape
+from sim.shape import bennu_top_shape
 
 METRE = 1.0
 V, F = bennu_top_shape(3)
 V = V * (np.array([565.0, 535.0, 508.0]) / (V.max(axis=0) - V.min(axis=0)))
-CASTER = MeshRayCaster(V, F)
+CASTER = TriangleMesh(V, F)
 SUN_I = (1.0, 0.0, 0.0)
 SCAN_S = 5.0
 ARM_M = 3.35

@@ -1,9 +1,10 @@
 """Site ranking (flightsw/prospect/sites.py) against brute-force oracles.
 
-Deliverability is recomputed site by site with the simulator's ray caster (sim.shape, its
-own triangle tests), from the rule as sites.py's docstring states it; the ranking is a
-plain loop over sites with the score written out.  Hypothesis draws the maps, including
-the NaN and infinite entries the flight maps hold for unmeasured sites.
+Deliverability is recomputed site by site with one ray at a time (the shared mesh's
+single-ray cast, not the shape model's batched one), from the rule as sites.py's
+docstring states it; the ranking is a plain loop over sites with the score written
+out.  Hypothesis draws the maps, including the NaN and infinite entries the flight maps
+hold for unmeasured sites.
 """
 
 import math
@@ -13,14 +14,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flightsw.geometry.mesh import TriangleMesh
 from flightsw.prospect.shape_model import ShapeModel
 from flightsw.prospect.sites import SIGMA_PENALTY, deliverable_mask, rank_sites, safe_mask
-from sim.shape import MeshRayCaster, bennu_top_shape
+from sim.shape import bennu_top_shape
 
 V, F = bennu_top_shape(3)
 V = V * (np.array([565.0, 535.0, 508.0]) / (V.max(axis=0) - V.min(axis=0)))
 SHAPE = ShapeModel(V, F)
-CASTER = MeshRayCaster(V, F)
+CASTER = TriangleMesh(V, F)
 N = len(F)
 
 
