@@ -1,8 +1,8 @@
 """The lidar hazard map: slope and relief per site from flash-lidar scans.
 
-Scan geometry, THE convention (sim.relief.FlashLidarModel uses `scan_directions`
-from here, so both sides share it): a PROBE_LIDAR_SCAN holds an n x n grid,
-row-major (index k = r * n + c); cell (r, c) looks along
+Scan geometry, as the ICD defines PROBE_LIDAR_SCAN (the simulator reads the same
+definition with its own code, sim.relief): an n x n grid, row-major (index
+k = r * n + c); cell (r, c) looks along
 
     unit(z_sc + tan(a_r) x_sc + tan(a_c) y_sc),  a_k = (k - (n - 1) / 2) * fov / (n - 1)
 

@@ -6909,8 +6909,11 @@ setattr(MAVLink_probe_navcam_landmarks_message, "name", mavlink_msg_deprecated_n
 
 class MAVLink_probe_lidar_scan_message(MAVLink_message):
     """
-    Flash lidar: a square grid of ranges about the boresight (row-
-    major, +x_sc rows, +y_sc columns).
+    Flash lidar: a square grid of ranges about the boresight +z_sc,
+    row-major (entry r * grid_n + c), rows along +x_sc, columns along
+    +y_sc, equally spaced in angle on each axis: cell (r, c) looks
+    along z_sc + tan(a_r) x_sc + tan(a_c) y_sc, with a_k = (k -
+    (grid_n - 1) / 2) * fov_full_rad / (grid_n - 1).
     """
 
     id = MAVLINK_MSG_ID_PROBE_LIDAR_SCAN
@@ -18647,8 +18650,11 @@ class MAVLink(object):
 
     def probe_lidar_scan_encode(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float]) -> MAVLink_probe_lidar_scan_message:
         """
-        Flash lidar: a square grid of ranges about the boresight (row-major,
-        +x_sc rows, +y_sc columns).
+        Flash lidar: a square grid of ranges about the boresight +z_sc, row-
+        major (entry r * grid_n + c), rows along +x_sc, columns along
+        +y_sc, equally spaced in angle on each axis: cell (r, c) looks
+        along z_sc + tan(a_r) x_sc + tan(a_c) y_sc, with a_k = (k -
+        (grid_n - 1) / 2) * fov_full_rad / (grid_n - 1).
 
         time_usec                 : Mission time. [us] (type:uint64_t)
         fov_full_rad              : Full field of view across the grid (centre to centre of the outer cells). [rad] (type:float)
@@ -18660,8 +18666,11 @@ class MAVLink(object):
 
     def probe_lidar_scan_send(self, time_usec: int, fov_full_rad: float, grid_n: int, ranges_m: Sequence[float], force_mavlink1: bool = False) -> None:
         """
-        Flash lidar: a square grid of ranges about the boresight (row-major,
-        +x_sc rows, +y_sc columns).
+        Flash lidar: a square grid of ranges about the boresight +z_sc, row-
+        major (entry r * grid_n + c), rows along +x_sc, columns along
+        +y_sc, equally spaced in angle on each axis: cell (r, c) looks
+        along z_sc + tan(a_r) x_sc + tan(a_c) y_sc, with a_k = (k -
+        (grid_n - 1) / 2) * fov_full_rad / (grid_n - 1).
 
         time_usec                 : Mission time. [us] (type:uint64_t)
         fov_full_rad              : Full field of view across the grid (centre to centre of the outer cells). [rad] (type:float)
