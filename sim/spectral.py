@@ -519,7 +519,7 @@ class SpectralObserver:
         sun = _unit("sun_bf", sun_bf)
         dirs = self._ray_directions(bore)
         k = len(dirs)
-        face, dist = self._mesh.cast(np.broadcast_to(pos, (k, 3)), dirs)
+        face, dist = self._mesh.cast_unit(np.broadcast_to(pos, (k, 3)), dirs)
         hit = face >= 0
         radiance = np.zeros_like(self._wl)
         if not hit.any():
@@ -535,7 +535,7 @@ class SpectralObserver:
         if lit.any():
             li = np.flatnonzero(lit)
             origins = points[li] + normals[li] * _SHADOW_OFFSET_M
-            blocker, _ = self._mesh.cast(origins, np.broadcast_to(sun, (len(li), 3)))
+            blocker, _ = self._mesh.cast_unit(origins, np.broadcast_to(sun, (len(li), 3)))
             lit[li[blocker >= 0]] = False
         phase_deg = np.degrees(np.arccos(cos_g))
         temp_k = np.where(lit, self.subsolar_temp_k * np.clip(cos_i, 0.0, 1.0) ** 0.25, 0.0)

@@ -362,6 +362,13 @@ class TriangleMesh:
         a miss).  origins_m and directions (any length, normalised here) are (n, 3);
         candidates: the face indices to test (default all)."""
         o, d = _rays(origins_m, directions)
+        return self.cast_unit(o, d, candidates, t_min_m)
+
+    def cast_unit(self, origins_m: np.ndarray, unit_dirs: np.ndarray, candidates=None,
+                  t_min_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``cast`` for rays already checked: finite (n, 3) origins and unit directions (not
+        normalised here), as a caller that built them itself has them."""
+        o, d = origins_m, unit_dirs
         faces = np.full(len(o), -1, dtype=np.int64)
         dist = np.full(len(o), np.inf)
         idx = None if candidates is None else np.unique(np.asarray(candidates, dtype=np.int64))

@@ -262,6 +262,10 @@ def test_one_ray_and_many_rays_give_the_same_bits(bundle):
     for k in range(len(origins)):
         assert mesh.nearest_hit(origins[k], unit[k], t_min) == (float(dist[k]),
                                                                 int(faces[k]))
+    # cast is cast_unit (no checks, no normalising) of the directions it normalises.
+    again = unit / np.sqrt((unit * unit).sum(axis=1))[:, None]
+    unit_faces, unit_dist = mesh.cast_unit(origins, again, t_min_m=t_min)
+    assert np.array_equal(unit_faces, faces) and np.array_equal(unit_dist, dist)
 
 
 @given(bundle=st.one_of(ray_bundles(), coherent_bundles()), reach_m=st.floats(1.0, 3000.0))
