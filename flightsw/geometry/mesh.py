@@ -334,15 +334,18 @@ class TriangleMesh:
         it of at least -reach.  (The spreads are bounded by the diagonals of the boxes
         round the origins and the directions.)
         """
-        spread = math.hypot(*np.ptp(d, axis=0).tolist())
-        spread_m = math.hypot(*np.ptp(o, axis=0).tolist())
         ox, oy, oz = o[0].tolist()
         dx, dy, dz = d[0].tolist()
         # A bundle wider than half the body where it meets it keeps about every face: the
         # per-ray cull alone is cheaper then (the occlusion rays of a whole hemisphere).
-        if spread_m + spread * (math.sqrt(ox * ox + oy * oy + oz * oz) + self.radius_max_m) \
-                > 0.5 * self.radius_max_m:
-            return candidates
+        # The first and last rays tell most such blocks at once; then the whole block.
+        far_m = math.sqrt(ox * ox + oy * oy + oz * oz) + self.radius_max_m
+        for spread_m, spread in ((math.dist(o[0].tolist(), o[-1].tolist()),
+                                  math.dist(d[0].tolist(), d[-1].tolist())),
+                                 (math.hypot(*np.ptp(o, axis=0).tolist()),
+                                  math.hypot(*np.ptp(d, axis=0).tolist()))):
+            if spread_m + spread * far_m > 0.5 * self.radius_max_m:
+                return candidates
         if candidates is None:
             (cx, cy, cz), r = self._c_rows, self._sphere_r
         else:
