@@ -44,7 +44,13 @@ def fuzz_target(name: str, inputs: int, tally: "fuzzing.Tally", progress: bool) 
 
     start = time.perf_counter()
     while tally.inputs < inputs:
-        batch(min(BATCH, inputs - tally.inputs))
+        try:
+            batch(min(BATCH, inputs - tally.inputs))
+        except Exception as exc:  # the generator itself failed: say so, go on
+            tally.harness_errors += 1
+            print(f"  {name}: harness error while generating: {exc!r}", file=sys.stderr)
+            if tally.harness_errors > 10:
+                raise
         if progress:
             rate = tally.inputs / (time.perf_counter() - start)
             print(f"  {name}: {tally.inputs}/{inputs} inputs, {tally.tracebacks} tracebacks, "

@@ -141,6 +141,8 @@ class FrameReader:
             self._parse(chunk, out)
             if not self._pending and self._window:
                 budget -= self._probe_later_markers()
+        if len(self._dead) > 4 * MAX_FRAME_LEN:  # forget markers behind us (long clean runs)
+            self._dead = {at for at in self._dead if at >= self._window_at}
         return out
 
     def reset(self) -> None:

@@ -177,6 +177,9 @@ def _mutate_tree(draw, tree, big_lists_ok: bool):
     """Replace, delete or add 1 to 4 entries anywhere in a parsed document."""
     import copy
 
+    def extreme():  # a fresh copy: a shared list or table could end up inside itself
+        return copy.deepcopy(draw(st.sampled_from(EXTREMES)))
+
     tree = copy.deepcopy(tree)
     paths = _leaf_paths(tree)
     for _ in range(draw(st.integers(1, 4))):
@@ -192,7 +195,7 @@ def _mutate_tree(draw, tree, big_lists_ok: bool):
         key = path[-1]
         try:
             if action == "extreme":
-                parent[key] = draw(st.sampled_from(EXTREMES))
+                parent[key] = extreme()
             elif action == "scale" and isinstance(parent[key], (int, float)) \
                     and not isinstance(parent[key], bool):
                 parent[key] = parent[key] * draw(st.sampled_from([-1, 0, 1e3, 1e-3, 1e30]))
@@ -200,7 +203,7 @@ def _mutate_tree(draw, tree, big_lists_ok: bool):
                 del parent[key]
             elif action == "add" and isinstance(parent, dict):
                 parent[draw(st.sampled_from(["extra", "mass_kg", "seed", "rate_hz"]))] = \
-                    draw(st.sampled_from(EXTREMES))
+                    extreme()
         except (KeyError, IndexError, TypeError):
             continue
     return tree
@@ -401,6 +404,7 @@ class Tally:
     inputs: int = 0
     tracebacks: int = 0
     hangs: int = 0
+    harness_errors: int = 0  # the generator failed (a bug of the harness, not of the target)
     seconds: float = 0.0
     saved: list[str] = field(default_factory=list)
 
