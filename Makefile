@@ -89,3 +89,16 @@ bench-logs: $(STAMP)
 FUZZ_INPUTS ?= 1000000
 fuzz: $(STAMP)
 	$(PY) tools/fuzz.py --inputs $(FUZZ_INPUTS) --results bench/RESULTS.md
+
+# Mutation testing of the mission-critical modules (docs/testing.md): mutmut, one mutant at
+# a time, in a copy of the tree under .cache/mutants (the working tree is never mutated);
+# prints the score per module and every surviving mutant that docs/testing.md does not
+# explain as equivalent.  Not part of make test: it takes the better part of an hour.
+.PHONY: mutants
+MUTANTS_STAMP := $(VENV)/.mutants-installed
+$(MUTANTS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e '.[test,mutants]'
+	@touch $@
+
+mutants: $(MUTANTS_STAMP)
+	$(PY) tools/mutants.py
