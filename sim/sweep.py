@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from flightsw.run_dir import check_out_dir
-from sim.runner import RunDirError, prepare_run_dir, run_scenario
+from sim.runner import prepare_run_dir, run_scenario
 from sim.scenario import load_scenario
 
 PERCENTILES = (1, 5, 50, 95, 99)
@@ -48,16 +48,17 @@ def parse_seeds(text: str) -> list[int]:
         except ValueError:
             raise SeedSpecError(f"--seeds: expected seeds like 1-50 or 1,3,7 (non-negative "
                                 f"integers), got {text!r}") from None
-    if not seeds:
-        raise SeedSpecError(f"--seeds: no seeds in {text!r}")
-    return sorted(seeds)
+    return sorted(seeds)  # never empty: each part adds a seed or raises
 
 
 def _run_one(job: tuple) -> dict:
-    scenario, seed, seed_dir, overrides = job
+    scenario, seed, seed_dir, overrides, force = job
     try:
         sc = load_scenario(scenario, {**overrides, "scenario.seed": seed})
-        summary = run_scenario(sc, Path(seed_dir), write_report=False, progress=False)
+        # force: the seed's directory holds the earlier sweep's run of this seed (run_sweep
+        # checked it is ours and cleared it; the marker left in it must not stop the run).
+        summary = run_scenario(sc, Path(seed_dir), force=force, write_report=False,
+                               progress=False)
     except Exception as exc:  # one broken seed must not end the sweep; it is reported
         return {"seed": seed, "outcome": "error", "error": f"{type(exc).__name__}: {exc}"}
     summary["seed"] = seed
@@ -116,17 +117,17 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
     # Every directory is checked before any is touched (flightsw/run_dir.py).
+    # Without force a sweep directory that holds anything is refused here, so a seed directory
+    # already there means force: each must then be a run of ours.
     check_out_dir(out_dir, force, "sweep")
     existing = [d for d in (out_dir / f"seed-{s:04d}" for s in seeds) if d.exists()]
-    if existing and not force:
-        raise RunDirError(f"{existing[0]}: already holds a run; pass --force to replace it")
     for d in existing:
         check_out_dir(d, force, "run")
     prepare_run_dir(out_dir, force, kind="sweep")
     jobs = jobs or os.cpu_count() or 1
-    work = [(scenario, s, str(out_dir / f"seed-{s:04d}"), overrides) for s in seeds]
+    work = [(scenario, s, str(out_dir / f"seed-{s:04d}"), overrides, force) for s in seeds]
     if force:
-        for _, _, d, _ in work:
+        for _, _, d, _, _ in work:
             prepare_run_dir(Path(d), force=True)
     start = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
