@@ -1,0 +1,230 @@
+"""The touch-and-go pages of the report (sim/report_tag.py): descent profile, ground
+track near the target, the sweep's touchdown scatter and its 99 % ellipse.
+
+Figures are checked through what they draw (line data, patches, labels), on small
+synthetic histories, never by pixels.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.patches import Circle, Ellipse
+from scipy.stats import chi2
+
+from sim import report_kit
+from sim.report import write_report
+from sim.report_tag import (
+    CHI2_2DOF_99,
+    _plane_basis,
+    ellipse_99,
+    plot_descent_profile,
+    plot_ground_track,
+    write_sweep_report,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TARGET_BF_M = np.array([0.0, -250.0, 37.0])
+unit_floats = st.floats(-1.0, 1.0, allow_nan=False)
+
+
+def descent_history(n=600):
+    t = np.arange(n, dtype=float)
+    height = np.maximum(200.0 - 0.5 * t, 0.0)
+    return {"t_s": t, "head_height_m": height, "vert_speed_mps": np.gradient(height)}
+
+
+def test_the_chi_square_quantile_is_the_99_percent_one_for_two_dof():
+    """The 99 % ellipse uses the chi-square 0.99 quantile of 2 degrees of freedom
+    (checked against scipy's, not a copy of the constant)."""
+    assert CHI2_2DOF_99 == pytest.approx(chi2.ppf(0.99, 2), abs=1e-4)
+
+
+def test_ellipse_of_axis_aligned_points_has_the_scaled_standard_deviations():
+    """Semi-axes are sqrt(chi2_99 * variance) along the principal directions, the larger
+    first, and the angle is that of the major axis."""
+    rng = np.random.default_rng(4)
+    pts = np.column_stack([rng.normal(0.0, 1.0, 4000), rng.normal(0.0, 1.0, 4000)])
+    pts = (pts - pts.mean(axis=0)) / pts.std(axis=0, ddof=1) * [0.3, 0.1] + [2.0, -1.0]
+    centre, a, b, angle = ellipse_99(pts)
+    assert centre == pytest.approx([2.0, -1.0], abs=1e-9)
+    assert a == pytest.approx(math.sqrt(CHI2_2DOF_99) * 0.3, rel=0.02)
+    assert b == pytest.approx(math.sqrt(CHI2_2DOF_99) * 0.1, rel=0.02)
+    assert math.sin(angle) == pytest.approx(0.0, abs=0.05)  # major axis along x
+
+
+@settings(max_examples=40, deadline=None)
+@given(theta=st.floats(-math.pi, math.pi), spread=st.floats(0.05, 5.0))
+def test_ellipse_of_points_on_a_line_points_along_the_line(theta, spread):
+    """Points spread along one direction: the major axis is that direction (mod 180 deg),
+    the minor axis is zero."""
+    s = np.linspace(-spread, spread, 25)
+    pts = np.column_stack([s * math.cos(theta), s * math.sin(theta)])
+    _, a, b, angle = ellipse_99(pts)
+    assert a == pytest.approx(math.sqrt(CHI2_2DOF_99 * np.var(s, ddof=1)), rel=1e-6)
+    assert b == pytest.approx(0.0, abs=1e-6 * a)
+    assert abs(math.sin(angle - theta)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_two_points_give_a_tiny_ellipse_not_an_error():
+    """With fewer than three touchdowns there is no covariance: a 1 mm placeholder."""
+    centre, a, b, _ = ellipse_99(np.array([[1.0, 1.0], [3.0, 1.0]]))
+    assert centre == pytest.approx([2.0, 1.0])
+    assert a == pytest.approx(math.sqrt(CHI2_2DOF_99) * 1e-3)
+    assert b == pytest.approx(a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=unit_floats, y=unit_floats, z=unit_floats)
+def test_target_plane_basis_is_orthonormal_and_right_handed(x, y, z):
+    """The close-up and the sweep scatter measure misses in a plane at right angles to the
+    target's direction, with e1 x e2 = n, whatever the direction (poles included)."""
+    n = np.array([x, y, z])
+    if np.linalg.norm(n) < 1e-3:
+        n = np.array([0.0, 0.0, 1.0])
+    n = n / np.linalg.norm(n)
+    e1, e2 = _plane_basis(n)
+    basis = np.array([e1, e2, n])
+    assert basis @ basis.T == pytest.approx(np.eye(3), abs=1e-12)
+    assert np.cross(e1, e2) == pytest.approx(n, abs=1e-12)
+
+
+def test_descent_profile_of_a_run_without_touch_and_go_is_skipped():
+    """No head height (a hover run): the page says why instead of drawing empty axes."""
+    h = report_kit.History({"t_s": np.arange(5.0), "head_height_m": np.full(5, np.nan),
+                            "vert_speed_mps": np.zeros(5)})
+    with pytest.raises(report_kit.Skip, match="not a touch-and-go run"):
+        plot_descent_profile(h, {})
+
+
+def test_descent_profile_marks_each_phase_at_its_time_and_the_contact_speed():
+    """Height in metres and vertical speed in cm/s against minutes; a dashed line at each
+    phase the summary reports (and only those), the 10 cm/s contact line on the speed axis."""
+    h = report_kit.History(descent_history())
+    events = {"descent": 60.0, "checkpoint": 240.0, "contact": 390.0}
+    fig = plot_descent_profile(h, {"tag_events_s": events})
+    ax_height, ax_speed = fig.axes
+    x, y = ax_height.lines[0].get_data()
+    assert x[-1] == pytest.approx(599.0 / 60.0) and y[0] == pytest.approx(200.0)
+    assert ax_speed.lines[0].get_data()[1][10] == pytest.approx(-50.0)  # -0.5 m/s in cm/s
+    dashed = sorted(line.get_xdata()[0] for line in ax_height.lines
+                    if line.get_linestyle() == "--")
+    assert dashed == pytest.approx([1.0, 4.0, 6.5])
+    labels = sorted(t.get_text().strip() for t in ax_height.texts)
+    assert labels == ["checkpoint", "contact", "descent"]
+    contact = [line for line in ax_speed.lines if line.get_linestyle() == ":"]
+    assert len(contact) == 1 and contact[0].get_ydata()[0] == -10.0
+
+
+def test_ground_track_of_a_run_without_a_target_is_skipped():
+    h = report_kit.History({"t_s": np.arange(3.0), "pos_bf_m": np.ones((3, 3)) * 400.0})
+    with pytest.raises(report_kit.Skip, match="no target"):
+        plot_ground_track(h, {})
+
+
+def test_touchdown_is_drawn_at_its_offset_in_the_target_plane():
+    """The red dot sits where the head came down relative to the target, in the target's
+    plane: its distance from the cross is the tangential miss."""
+    e1, e2 = _plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
+    touchdown = TARGET_BF_M + 0.3 * e1 - 0.4 * e2
+    h = report_kit.History({"t_s": np.arange(5.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (5, 1))})
+    fig = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M),
+                                "touchdown_bf_m": list(touchdown), "touchdown_miss_m": 0.5})
+    near = next(ax for ax in fig.axes if ax.get_title() == "Near the target")
+    dot = next(line for line in near.lines if line.get_marker() == "o")
+    assert (dot.get_xdata()[0], dot.get_ydata()[0]) == pytest.approx((0.3, -0.4))
+    assert "miss 0.50 m" in dot.get_label()
+
+
+@pytest.mark.parametrize("bad", [
+    {"surface_radius_m": np.ones((3, 3))},  # not (lat, lon)
+    {"surface_radius_m": None},  # not numeric
+])
+def test_an_unusable_surface_map_is_left_out_not_fatal(bad):
+    """An older or damaged history: the track is drawn without the map underneath."""
+    lat, lon = np.arange(-80.0, 90.0, 20.0), np.arange(-170.0, 180.0, 20.0)
+    data = {"t_s": np.arange(4.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (4, 1)),
+            "surface_lat_deg": lat, "surface_lon_deg": lon,
+            "surface_radius_m": np.full((lat.size, lon.size), 250.0), **bad}
+    fig = plot_ground_track(report_kit.History(data), {"target_bf_m": list(TARGET_BF_M)})
+    assert len(fig.axes) == 2  # no colour bar: no map
+    assert not fig.axes[0].collections
+
+
+def test_hazard_lists_of_different_lengths_are_not_drawn():
+    """Centres, radii and mapped flags that do not pair up are dropped, not mismatched."""
+    data = {"t_s": np.arange(4.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (4, 1)),
+            "hazards_center_bf_m": np.array([TARGET_BF_M, TARGET_BF_M]),
+            "hazards_radius_m": np.array([1.5]), "hazards_mapped": np.array([True, False])}
+    fig = plot_ground_track(report_kit.History(data), {"target_bf_m": list(TARGET_BF_M)})
+    near = fig.axes[1]
+    assert [p.get_radius() for p in near.patches if isinstance(p, Circle)] == [1.0]
+
+
+def _summary(seed, miss_e1=None, miss_e2=0.0):
+    s = {"seed": seed, "outcome": "sampled", "touchdown_miss_m": 0.1 * seed}
+    if miss_e1 is not None:
+        e1, e2 = _plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
+        s["target_bf_m"] = list(TARGET_BF_M)
+        s["touchdown_bf_m"] = list(TARGET_BF_M + miss_e1 * e1 + miss_e2 * e2)
+    return s
+
+
+def _agg(scenario, runs):
+    fig = {"n": runs, "min": 0.1, "max": 0.3, "mean": 0.2, "p50": 0.2, "p99": 0.29}
+    return {"scenario": scenario, "runs": runs, "outcomes": {"sampled": runs},
+            "waveoff_reasons": {"hazard": 1}, "figures": {"touchdown_miss_m": fig}}
+
+
+def test_sweep_page_tabulates_every_figure_and_links_the_scatter(tmp_path):
+    """sweep.html: one row per aggregated figure (p50, p99, min, max, n), the outcomes and
+    the wave-off reasons, and the scatter PNG next to it."""
+    summaries = [_summary(k, 0.1 * k, -0.05 * k) for k in (1, 2, 3)]
+    page = write_sweep_report(tmp_path, summaries, _agg("bennu-tag", 3))
+    text = page.read_text(encoding="utf-8")
+    assert page == tmp_path / "sweep.html"
+    assert "<td>touchdown_miss_m</td><td>0.2</td><td>0.29</td><td>0.1</td><td>0.3</td>" \
+           "<td>3</td>" in text
+    assert "3 runs" in text and "&quot;hazard&quot;: 1" in text
+    assert "src='sweep_touchdowns.png'" in text
+    assert (tmp_path / "sweep_touchdowns.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_sweep_page_escapes_the_scenario_name(tmp_path):
+    """A scenario name is user text: it cannot inject markup into the page."""
+    text = write_sweep_report(tmp_path, [_summary(1)], _agg("<b>x</b>", 1)).read_text()
+    assert "<b>x</b>" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
+
+
+def test_sweep_scatter_draws_the_99_percent_ellipse_from_three_touchdowns(tmp_path,
+                                                                        monkeypatch):
+    """Fewer than three touchdowns: points only; three or more: the 99 % ellipse of them,
+    its size in the legend; runs without a touchdown are not plotted."""
+    drawn = []
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig",
+                        lambda fig, *a, **k: drawn.append(fig))
+    write_sweep_report(tmp_path, [_summary(1, 0.2), _summary(2, -0.1), _summary(3)],
+                       _agg("s", 3))
+    write_sweep_report(tmp_path, [_summary(k, 0.1 * k, 0.02 * k * k) for k in (1, 2, 3, 4)],
+                       _agg("s", 4))
+    write_sweep_report(tmp_path, [_summary(1), _summary(2)], _agg("s", 2))
+    two, four, none = (fig.axes[0] for fig in drawn)
+    assert not [p for p in two.patches if type(p) is Ellipse]
+    assert next(line for line in two.lines if line.get_marker() == "o").get_xdata().size == 2
+    ellipses = [p for p in four.patches if type(p) is Ellipse]
+    assert len(ellipses) == 1 and "99% ellipse" in ellipses[0].get_label()
+    assert [t.get_text() for t in none.texts] == ["no touchdowns"]
+
+
+def test_report_of_a_touch_and_go_run_has_its_two_pages(tmp_path):
+    """A summary with an outcome is a touch-and-go run: the report adds the descent
+    profile and the ground track to the common plots."""
+    history = descent_history(120)
+    history["pos_bf_m"] = np.tile(TARGET_BF_M * 1.5, (120, 1))
+    out = write_report(tmp_path, history, {"outcome": "sampled",
+                                           "target_bf_m": list(TARGET_BF_M)})
+    for name in ("08_descent_profile.png", "09_ground_track.png"):
+        assert (tmp_path / "report" / name).read_bytes().startswith(PNG_MAGIC), name
+        assert f'<img src="report/{name}"' in out.read_text(encoding="utf-8"), name
