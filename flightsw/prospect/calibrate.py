@@ -15,9 +15,10 @@ instrument's own frames:
   frames and (by default) smoothed across channels with a low-order polynomial
   so that one frame's shot noise is not frozen into every spectrum.
 
-Then radiance (with per-channel sigma from shot, dark and read noise) and, given
-navigation's geometry, I/F = pi L d^2 / F_sun(1 AU) and standard reflectance
-(I/F / photometric_factor).  Everything is vectorised over N spectra; pure numpy.
+Then radiance (with per-channel sigma from shot, dark and read noise); the
+pipeline's photometry stage (pipeline.py) takes it on to I/F = pi L d^2 / F_sun(1 AU)
+with solar_over_pi below, and to standard reflectance (I/F / photometric_factor).
+Everything is vectorised over N spectra; pure numpy.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from collections import deque
 import numpy as np
 
 from flightsw.prospect import instrument as ins
-from flightsw.prospect.photometry import photometric_factor
 from flightsw.prospect.solar import solar_irradiance_wm2um
 
 REFERENCE_TEMP_C = 20.0
@@ -126,11 +126,3 @@ def solar_over_pi(wavelength_um, distance_au):
     """F_sun / pi at each spectrum's distance: (N, C)."""
     d = np.asarray(distance_au, dtype=float)[..., None]
     return solar_irradiance_wm2um(np.asarray(wavelength_um), 1.0) / np.pi / d ** 2
-
-
-def radiance_to_reflectance(radiance, sigma, wavelength_um, cos_i, cos_e, phase_deg,
-                            distance_au):
-    """Radiance (thermal already removed) -> standard reflectance and sigma, (N, C)."""
-    denom = solar_over_pi(wavelength_um, distance_au) * photometric_factor(
-        cos_i, cos_e, phase_deg, wavelength_um)
-    return radiance / denom, sigma / np.abs(denom)
