@@ -34,15 +34,6 @@ class SurveyError(ValueError):
     """A survey planner argument that cannot be used (one-line message)."""
 
 
-def aim_boresight_bf(pos_bf, site_centroid_bf) -> np.ndarray:
-    """Unit boresight direction (bf) from the spacecraft at pos_bf to a site's centroid."""
-    d = np.asarray(site_centroid_bf, dtype=float) - np.asarray(pos_bf, dtype=float)
-    n = float(np.linalg.norm(d))
-    if n == 0.0 or not math.isfinite(n):
-        raise SurveyError("aim_boresight_bf: the spacecraft is at the site (or not finite)")
-    return d / n
-
-
 class SurveyPlanner:
     def __init__(self, shape, max_incidence_deg: float, max_emission_deg: float,
                  spectra_per_site: int, urgency_window_deg: float = 10.0,
