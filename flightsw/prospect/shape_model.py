@@ -33,7 +33,10 @@ class ShapeModelError(ValueError):
 
 
 def _vec3(value, name: str) -> np.ndarray:
-    a = np.asarray(value, dtype=float)
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):  # not numbers at all: the same one-line refusal
+        raise ShapeModelError(f"{name} must be a finite 3-vector, got {value!r}") from None
     if a.shape != (3,) or not np.all(np.isfinite(a)):
         raise ShapeModelError(f"{name} must be a finite 3-vector, got {a!r}")
     return a
@@ -88,10 +91,6 @@ class ShapeModel:
             return self.mesh.cast(origins_bf, dirs_bf, candidates, t_min_m=_T_MIN_M)
         except MeshError as e:
             raise ShapeModelError(str(e)) from None
-
-    def faces_near(self, point_bf, radius_m: float) -> np.ndarray:
-        """Facets whose centroid lies within radius_m of a point."""
-        return self.mesh.faces_near(_vec3(point_bf, "point_bf"), radius_m)
 
     def contains(self, points_bf) -> np.ndarray:
         """Inside the closed mesh? (n,) bool, by the parity of crossings of a radial ray."""
@@ -163,7 +162,3 @@ class ShapeModel:
         """Facets seen within max_emission_deg from pos_bf with the centroid unoccluded."""
         lim = math.cos(math.radians(max_emission_deg))
         return (self.cos_emission(pos_bf) >= lim) & ~self.hidden(pos_bf)
-
-    def lat_lon_deg(self) -> tuple[np.ndarray, np.ndarray]:
-        """Planetocentric latitude and east longitude of each centroid, degrees."""
-        return self.lat_deg, self.lon_deg
