@@ -220,7 +220,7 @@ def _unit(table: dict, key: str) -> tuple:
 def _hazard(value, key: str) -> tuple:
     if not isinstance(value, list) or len(value) != 2:
         raise _fail(key, "[centre_bf_m (3 numbers), radius_m]", value)
-    centre = _vector({"c": value[0]}, f"{key}.0", 3, -_FAR_M, _FAR_M)
+    centre = _vector({"0": value[0]}, f"{key}.0", 3, -_FAR_M, _FAR_M)  # looked up as "0"
     return centre, float(_check_number(value[1], f"{key}.1", 0.0, 1e3, low_open=True))
 
 
