@@ -293,14 +293,31 @@ def test_the_hover_wait_follows_tag_mass_wait_s():
 
 
 def test_the_sample_mass_event_gives_grams_and_three_sigma():
-    """Inertia 2400.000 +- 0.03 then 2403.367 +- 0.04 kg m^2, arm 3.35 m: 300.0 g with a
-    sigma of 0.05 / 3.35^2 kg (4.46 g), so a 3-sigma of 13.4 g."""
+    """Inertia 2400.000 then 2403.367 kg m^2, arm 3.35 m: 300.0 g; the two sigmas
+    (0.6 and 0.8 x 0.05 L^2) make a sample-mass sigma of 0.05 kg, a 3-sigma of 150.0 g.
+    The estimate goes down stamped with the cycle's time."""
     rig = Rig()
-    rig.mm.inertia_results[BASELINE] = (2400.0, 0.03)
+    l2 = ARM_M ** 2
+    rig.mm.inertia_results[BASELINE] = (2400.0, 0.6 * 0.05 * l2)
     rig.mm.which = AFTER_SAMPLING
-    rig.mm.spin = SimpleNamespace(inertia_kgm2=2403.367, inertia_sigma_kgm2=0.04)
+    rig.mm.spin = SimpleNamespace(inertia_kgm2=2403.367, inertia_sigma_kgm2=0.8 * 0.05 * l2)
     rig.mm._finish(rig.clock.now_us())
-    assert rig.texts(Severity.NOTICE) == ["sample mass 300.0 g, 3-sigma 13.4 g"]
+    assert rig.texts(Severity.NOTICE) == ["sample mass 300.0 g, 3-sigma 150.0 g"]
     (est,) = rig.estimates()
-    assert est.sample_mass_kg == pytest.approx(3.367 / ARM_M ** 2, rel=1e-6)
-    assert est.sample_mass_sigma_kg == pytest.approx(0.05 / ARM_M ** 2, rel=1e-6)
+    assert est.time_usec == rig.clock.now_us() and est.which == AFTER_SAMPLING
+    assert est.sample_mass_kg == pytest.approx(3.367 / l2, rel=1e-6)
+    assert est.sample_mass_sigma_kg == pytest.approx(0.05, rel=1e-6)
+
+
+def test_the_spin_test_runs_on_mission_time():
+    """Pre-spin hold of 60 s from the command (the estimator's default reference time),
+    and the estimate stamped with the time the test ended."""
+    rig = Rig()
+    measure(rig, BASELINE)
+    assert rig.modes.history[-1].reason == "spin-method mass measurement"
+    rig.fly_spin_test()
+    spin_up = [e for e in rig.events.recent if e.text == "spin test: spin_up"]
+    assert spin_up[0].time_us - T0_US == pytest.approx(60 * S, abs=0.1 * S)
+    done = [e for e in rig.events.recent if e.text == "spin test: done"]
+    (est,) = rig.estimates()
+    assert est.time_usec == done[0].time_us

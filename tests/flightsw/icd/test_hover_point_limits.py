@@ -2,7 +2,8 @@
 
 Pinned here: the hover point's distance from the body's centre, in any direction, must
 lie in [HOVER_POINT_MIN_M, HOVER_POINT_MAX_M], both ends included; the refusal names the
-radius.  The oracle is numpy's norm.
+radius.  The oracle is numpy's norm.  Also the other end of the table's argument checks:
+an argument's upper limit is included (CHOOSE_SITE's rank 1..MAX_SITE_RANK).
 """
 
 import math
@@ -46,3 +47,12 @@ def test_a_point_of_mixed_components_inside_the_limits():
     assert CHECK((300.0, 300.0, 300.0)) is None
     assert CHECK((200.0, 150.0, 100.0)) == \
         f"hover point radius {math.sqrt(200**2 + 150**2 + 100**2):.1f} m outside [300, 100000] m"
+
+
+@pytest.mark.parametrize(("rank", "ok"), [(1.0, True), (10.0, True), (0.0, False),
+                                          (11.0, False), (9.5, False)])
+def test_choose_site_rank_limits_are_both_included(rank, ok):
+    reason = BY_NAME["CHOOSE_SITE"].validate((rank,))
+    assert (reason is None) == ok
+    if not ok:
+        assert reason == f"rank must be an integer 1..10, got {rank}"
