@@ -338,14 +338,16 @@ class TriangleMesh:
         dx, dy, dz = d[0].tolist()
         # A bundle wider than half the body where it meets it keeps about every face: the
         # per-ray cull alone is cheaper then (the occlusion rays of a whole hemisphere).
-        # The first and last rays tell most such blocks at once; then the whole block.
+        # A few rays tell most such blocks at once; then the whole block.
         far_m = math.sqrt(ox * ox + oy * oy + oz * oz) + self.radius_max_m
-        for spread_m, spread in ((math.dist(o[0].tolist(), o[-1].tolist()),
-                                  math.dist(d[0].tolist(), d[-1].tolist())),
-                                 (math.hypot(*np.ptp(o, axis=0).tolist()),
-                                  math.hypot(*np.ptp(d, axis=0).tolist()))):
-            if spread_m + spread * far_m > 0.5 * self.radius_max_m:
+        for k in (len(o) // 2, len(o) - 1):
+            if math.dist((ox, oy, oz), o[k].tolist()) + \
+                    math.dist((dx, dy, dz), d[k].tolist()) * far_m > 0.5 * self.radius_max_m:
                 return candidates
+        spread_m = math.hypot(*np.ptp(o, axis=0).tolist())
+        spread = math.hypot(*np.ptp(d, axis=0).tolist())
+        if spread_m + spread * far_m > 0.5 * self.radius_max_m:
+            return candidates
         if candidates is None:
             (cx, cy, cz), r = self._c_rows, self._sphere_r
         else:
