@@ -154,3 +154,87 @@ def test_expected_duration_is_the_three_constant_rate_legs():
     assert profile.expected_duration_s(100.0) == pytest.approx(600.0 + 540.0)
     other = TagProfile(130.0, 50.0, 0.25, 400.0, 0.125, 1.5e-3)
     assert other.expected_duration_s(230.0) == pytest.approx(400.0 + 400.0 + 400.0)
+
+
+# -- the burns ------------------------------------------------------------------------------
+
+PROFILE = TagProfile(125.0, 54.0, 0.2, 600.0, 0.1, 1.5e-3)
+
+
+def test_the_checkpoint_burn_is_at_exactly_its_height():
+    g = guidance(0.0, 0.0, 0.0)
+    g.start(100.0, 125.5)
+    assert g.advance(101.0, PROFILE) is None  # no burn: None, not an empty event
+    g.h_ref_m = 125.0
+    assert g.advance(102.0, PROFILE) == "checkpoint"
+
+
+def test_no_burn_and_no_change_without_time_passing():
+    """Started below Checkpoint: the burn comes with the first step of time, not at once."""
+    g = guidance(0.0, 0.0, 0.0)
+    g.start(100.0, 100.0)
+    assert g.advance(100.0, PROFILE) is None
+    assert g.phase == 1 and g.hddot_ref_mps2 == 0.0 and g.h_ref_m == 100.0
+    assert g.advance(100.1, PROFILE) == "checkpoint"
+
+
+def test_an_idle_guidance_commands_no_descent():
+    assert guidance(0.0, 0.0, 0.0).commanded_rate_mps(PROFILE) == 0.0
+
+
+def corotating(t_s, h_m):
+    """Inertial position, velocity and acceleration of the point h_m above the target
+    that turns with the body (no motion along the normal)."""
+    w = np.array(BODY.spin_vector_i())
+    r = np.array(BODY.bf_to_i(t_s, tuple(np.array(TARGET_BF_M)
+                                         + np.array(NORMAL_BF) * (h_m + ARM_M))))
+    return r, np.cross(w, r), np.cross(w, np.cross(w, r))
+
+
+def test_a_new_guidance_is_idle_and_at_rest_on_the_surface():
+    g = TagGuidance(BODY, TARGET_BF_M, NORMAL_BF, ARM_M)
+    assert g.phase == 0  # TagPhase.IDLE
+    ref = g.reference(500.0, BODY.pole_i)
+    r, v, a = corotating(500.0, 0.0)
+    assert np.allclose(ref.pos_i_m, r, atol=1e-9) and np.allclose(ref.vel_i_mps, v, atol=1e-12)
+    assert np.allclose(ref.acc_i_mps2, a, atol=1e-15)
+
+
+def test_a_started_descent_holds_its_height_until_the_first_step():
+    """START_TAG's own cycle runs the reference before any time has passed: it must be
+    the co-rotating hover at the start height, not a push along the normal."""
+    g = TagGuidance(BODY, TARGET_BF_M, NORMAL_BF, ARM_M)
+    g.hdot_ref_mps, g.hddot_ref_mps2 = 0.3, 0.01  # left over from an earlier descent
+    g.start(500.0, 150.0)
+    g.advance(500.0, PROFILE)
+    ref = g.reference(500.0, BODY.pole_i)
+    r, v, a = corotating(500.0, 150.0)
+    assert np.allclose(ref.vel_i_mps, v, atol=1e-12)
+    assert np.allclose(ref.acc_i_mps2, a, atol=1e-15)
+
+
+def test_the_rate_changes_at_the_acceleration_limit_and_lands_on_the_command():
+    """From rest toward 0.2 m/s: 1.5e-3 m/s^2 x 0.1 s per step; once within one step of
+    the command the reference takes it exactly; hddot reports the acceleration used."""
+    g = TagGuidance(BODY, TARGET_BF_M, NORMAL_BF, ARM_M)
+    g.start(0.0, 300.0)
+    g.advance(0.1, PROFILE)
+    assert g.hdot_ref_mps == pytest.approx(-1.5e-4, rel=1e-9)
+    assert g.hddot_ref_mps2 == pytest.approx(-1.5e-3, rel=1e-9)
+    g.hdot_ref_mps = -0.2 + 0.5 * 1.5e-4  # half a step's change from the command
+    g.advance(0.2, PROFILE)
+    assert g.hdot_ref_mps == pytest.approx(-0.2, abs=1e-12)
+    assert g.hddot_ref_mps2 == pytest.approx(-0.75e-3, rel=1e-6)
+    g.reference(0.2, BODY.pole_i)  # usable after a step
+
+
+def test_the_braking_curve_holds_below_one_metre():
+    """Half a metre above the surface, the Checkpoint-to-Matchpoint leg (71 m in 600 s,
+    0.118 m/s; a descent started there burns Checkpoint at once) is capped at
+    sqrt(v_c^2 + 1.6 a h) = 0.1058 m/s: a reference already at that rate keeps it."""
+    g = TagGuidance(BODY, TARGET_BF_M, NORMAL_BF, ARM_M)
+    g.start(0.0, 0.5)
+    cap = math.sqrt(0.1 ** 2 + 1.6 * 1.5e-3 * 0.5)
+    g.hdot_ref_mps = -cap
+    assert g.advance(1e-3, PROFILE) == "checkpoint"
+    assert g.hddot_ref_mps2 == pytest.approx(0.0, abs=1e-9)

@@ -193,3 +193,10 @@ def test_no_grid_point_beyond_one_rotation(step_deg, window_deg):
 
     t, inc = contact_time_s(StandInShape(), 0, sun_at, RATE, 0.0, 70.0, step_deg=step_deg)
     assert t == 0.0 and inc == pytest.approx(80.0, abs=1e-9)
+
+
+def test_a_site_never_lit_gets_t_min_and_180_degrees():
+    """The Sun below the site's horizon all rotation long: nothing better than the start."""
+    t, inc = contact_time_s(StandInShape(), 0, sun_from(120.0, per_degree_of_spin=0.0), RATE,
+                            50.0, 70.0)
+    assert t == 50.0 and inc == 180.0
