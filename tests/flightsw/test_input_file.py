@@ -80,3 +80,24 @@ def test_is_regular_file_follows_links_and_never_raises(tmp_path):
     assert is_regular_file(f) and is_regular_file(tmp_path / "link")
     for path in (tmp_path, tmp_path / "dangling", tmp_path / "gone", "bad\0name"):
         assert not is_regular_file(path)
+
+
+def test_a_regular_file_that_fails_to_read_gives_the_systems_reason():
+    """/proc/self/mem is a regular file whose first page cannot be read (EIO)."""
+    assert refusal("/proc/self/mem") == f"/proc/self/mem: cannot read: {os.strerror(5)}"
+
+
+def test_a_file_still_growing_is_read_as_it_was_when_opened(tmp_path, monkeypatch):
+    """Bytes written after the size was taken are not returned: the limit was checked on
+    that size, so what comes back is never more than what was checked."""
+    path = tmp_path / "growing.tlog"
+    path.write_bytes(b"0123456789")
+    real_fstat = os.fstat
+
+    def fstat_before_the_last_write(fd):
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid,
+                               st.st_gid, 6, st.st_atime, st.st_mtime, st.st_ctime))
+
+    monkeypatch.setattr(os, "fstat", fstat_before_the_last_write)
+    assert read_input(path, 6) == b"012345"
