@@ -34,6 +34,7 @@ WORK = ROOT / ".cache" / "mutants"
 TREE = WORK / "tree"
 EQUIVALENTS_DOC = ROOT / "docs" / "testing.md"
 REQUIRED_SCORE = 0.90
+MAX_DIFFS = 40
 
 # mutmut's exit-code vocabulary (mutmut.stats.status_by_exit_code, 3.8.1).
 KILLED_CODES = {1, 3}
@@ -110,7 +111,7 @@ def mutant_diff(name: str) -> str:
     return "\n".join(line for line in res.stdout.splitlines() if not line.startswith("# "))
 
 
-def report(results, equivalents, wall_s: float | None, show_diffs: bool) -> int:
+def report(results, equivalents, wall_s: float | None, all_diffs: bool) -> int:
     rows, total = [], dict(killed=0, timeout=0, survived=0, equivalent=0, no_tests=0, other=0)
     unexplained, stale = [], []
     for module, codes in results.items():
@@ -150,10 +151,14 @@ def report(results, equivalents, wall_s: float | None, show_diffs: bool) -> int:
     if unexplained:
         print(f"\n{len(unexplained)} surviving mutants, neither killed nor listed as equivalent "
               "in docs/testing.md:")
+        # A diff costs a mutmut start (about a second): all of them only for a short list.
+        diffs = all_diffs or len(unexplained) <= MAX_DIFFS
         for name, status in unexplained:
-            print(f"\n--- {name} ({status})")
-            if show_diffs:
+            print(f"\n--- {name} ({status})" if diffs else f"  {name} ({status})")
+            if diffs:
                 print(mutant_diff(name))
+        if not diffs:
+            print(f"(diffs: `mutmut show NAME` in {TREE.relative_to(ROOT)}, or --diffs)")
     if stale:
         print("\nListed as equivalent in docs/testing.md but killed now (remove the rows):")
         for name in stale:
@@ -171,7 +176,8 @@ def main(argv=None) -> int:
     ap.add_argument("--retest", action="store_true",
                     help="re-run the last run's survivors against the working tree's tests")
     ap.add_argument("--report-only", action="store_true", help="score the last run only")
-    ap.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
+    ap.add_argument("--diffs", action="store_true",
+                    help=f"print every survivor's diff (by default only up to {MAX_DIFFS})")
     args = ap.parse_args(argv)
     wall_s = None
     if args.retest:
@@ -198,7 +204,7 @@ def main(argv=None) -> int:
         if rc != 0:
             print(f"mutmut run failed (exit status {rc})", file=sys.stderr)
             return rc
-    return report(load_results(), load_equivalents(), wall_s, not args.no_diffs)
+    return report(load_results(), load_equivalents(), wall_s, args.diffs)
 
 
 if __name__ == "__main__":

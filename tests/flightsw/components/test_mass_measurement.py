@@ -123,6 +123,7 @@ def measure(rig, which):
 
 def test_no_after_sampling_test_without_a_baseline():
     rig = Rig()
+    assert rig.mm.sample_mass_estimate is None  # no estimate before the second test
     assert measure(rig, AFTER_SAMPLING) == CommandResult.FAILED
     assert rig.texts(Severity.WARNING) == ["no baseline measurement yet"]
     assert rig.modes.current == Mode.HOVER and rig.mm.spin.state == SpinState.DONE

@@ -72,11 +72,13 @@ def test_the_defaults_the_component_uses_settle_20_s_and_reference_60_s():
     m = SpinInertiaMeasurement(SPIN, 60.0)
     m.start(T0)
     step(m, T0 + 19.9, wheel_x=5.0)  # before the settle time: not a reference sample
-    for k in range(20, 60):
+    assert step(m, T0 + 20.0, wheel_x=H_REF + 0.41) is None  # the first sample
+    for k in range(21, 60):
         assert step(m, T0 + k, wheel_x=H_REF) is None
     assert m.state == SpinState.PRE
     assert step(m, T0 + 60.0, wheel_x=H_REF) == SpinState.SPIN_UP
-    assert m._h_i == (H_REF, 0.0, 0.0)  # the unsettled 5.0 left out
+    # 41 samples, 20 s to 60 s: the unsettled 5.0 left out, the one at 20 s kept
+    assert m._h_i == pytest.approx((H_REF + 0.41 / 41, 0.0, 0.0), abs=1e-12)
 
 
 def test_the_reference_needs_pre_s_and_three_samples():

@@ -89,3 +89,27 @@ def test_a_ceiling_in_the_suns_way_shadows_the_site():
     shape = Plain(2, {1: (20.0, 3.0, 20.0)})
     assert list(lit_at_noon(shape, SUN_45, 60.0)) == [True, False]
     assert list(deliverable_mask(shape, params(), SUN_45)) == [True, False]
+
+
+def test_the_noon_sun_of_a_pole_facing_site_is_at_the_suns_declination():
+    """A normal with no horizontal part (or 1e-9 of it, the limit) has no azimuth of its
+    own: noon is taken toward +x, a unit vector at the Sun's declination; only the Sun's
+    direction counts, not the length it is given with."""
+    from flightsw.prospect.sites import noon_sun_bf
+
+    shape = Plain(2)
+    shape.normals = np.array([[0.0, 0.0, 1.0], [1e-9, 0.0, 1.0]])
+    want = np.array([math.sqrt(0.5), 0.0, math.sqrt(0.5)])
+    for sun in (SUN_45, 3.0 * SUN_45, [0.2 * math.sqrt(0.5), 0.0, 0.2 * math.sqrt(0.5)]):
+        noon = noon_sun_bf(shape, sun)
+        assert np.allclose(noon, [want, want], rtol=0, atol=1e-15)
+    assert list(lit_at_noon(Plain(2, {1: (20.0, 3.0, 20.0)}), 5.0 * SUN_45, 60.0)) == \
+        [True, False]
+
+
+def test_safety_takes_plain_lists_with_none_for_unknown():
+    from flightsw.prospect.sites import safe_mask
+
+    p = SimpleNamespace(slope_max_deg=15.0, boulder_max_m=0.5, min_lidar_points=30)
+    got = safe_mask([0, None, 10, 5], [0.1, 0.1, None, 0], [100, 100, 100, 100], p)
+    assert list(got) == [True, False, False, True]
