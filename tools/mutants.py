@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/mutants.py [--max-children 1] [--report-only]
     .venv/bin/python tools/mutants.py --retest     # after adding tests: survivors only
+    .venv/bin/python tools/mutants.py --retest flightsw.prospect.sites   # of one module
 
 Copies the working tree's files (tracked and untracked, not ignored) to
 .cache/mutants/tree, runs mutmut there (configuration: [tool.mutmut] in
@@ -173,17 +174,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-children", type=int, default=1,
                     help="mutants tested at once (default 1: the machine is shared)")
-    ap.add_argument("--retest", action="store_true",
-                    help="re-run the last run's survivors against the working tree's tests")
+    ap.add_argument("--retest", nargs="*", metavar="MODULE",
+                    help="re-run the last run's survivors against the working tree's tests "
+                         "(only those of the modules named, e.g. flightsw.prospect.sites)")
     ap.add_argument("--report-only", action="store_true", help="score the last run only")
     ap.add_argument("--diffs", action="store_true",
                     help=f"print every survivor's diff (by default only up to {MAX_DIFFS})")
     args = ap.parse_args(argv)
     wall_s = None
-    if args.retest:
+    if args.retest is not None:
         start = time.monotonic()
         survivors = [name for codes in load_results().values() for name, code in codes.items()
-                     if classify(code) in ("survived", "no tests", "not checked", "other")]
+                     if classify(code) in ("survived", "no tests", "not checked", "other")
+                     and (not args.retest or any(name.startswith(m + ".")
+                                                 for m in args.retest))]
         shutil.rmtree(TREE / "tests")
         shutil.copytree(ROOT / "tests", TREE / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
