@@ -51,7 +51,7 @@ def parse_seeds(text: str) -> list[int]:
     return sorted(seeds)  # never empty: each part adds a seed or raises
 
 
-def _run_one(job: tuple) -> dict:
+def run_one_seed(job: tuple) -> dict:
     scenario, seed, seed_dir, overrides, force = job
     try:
         sc = load_scenario(scenario, {**overrides, "scenario.seed": seed})
@@ -65,7 +65,7 @@ def _run_one(job: tuple) -> dict:
     return summary
 
 
-def _numeric_leaves(summary: dict) -> dict[str, float]:
+def numeric_leaves(summary: dict) -> dict[str, float]:
     out = {}
     for key, value in summary.items():
         if key in ("seed", "pid"):
@@ -82,7 +82,7 @@ def _numeric_leaves(summary: dict) -> dict[str, float]:
 def aggregate(summaries: list[dict]) -> dict:
     values: dict[str, list[float]] = {}
     for s in summaries:
-        for key, v in _numeric_leaves(s).items():
+        for key, v in numeric_leaves(s).items():
             values.setdefault(key, []).append(v)
     figures = {}
     for key, vals in sorted(values.items()):
@@ -139,7 +139,7 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     # spawn: each worker starts clean (no inherited state from the parent process).
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes=min(jobs, len(work))) as pool:
-        for summary in pool.imap_unordered(_run_one, work):
+        for summary in pool.imap_unordered(run_one_seed, work):
             summaries.append(summary)
             if bar is not None:
                 bar.update(1)

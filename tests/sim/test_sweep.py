@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flightsw.run_dir import RunDirError
 from sim.runner import RunConfigError
 from sim.scenario import ScenarioError
-from sim.sweep import _numeric_leaves, _run_one, parse_seeds, run_sweep
+from sim.sweep import numeric_leaves, run_one_seed, parse_seeds, run_sweep
 
 SHORT = {"scenario.duration_s": 2.0}
 
@@ -71,7 +71,7 @@ def test_a_target_the_simulator_refuses_stops_the_sweep_before_any_process(tmp_p
 def test_a_seed_that_fails_is_reported_and_does_not_end_the_sweep(tmp_path):
     """One broken seed comes back as an 'error' outcome with a one-line reason; the other
     seeds' results stand (aggregate counts it under errors)."""
-    result = _run_one(("no-such-scenario", 5, str(tmp_path / "seed-0005"), {}, False))
+    result = run_one_seed(("no-such-scenario", 5, str(tmp_path / "seed-0005"), {}, False))
     assert result["seed"] == 5 and result["outcome"] == "error"
     assert result["error"].startswith(f"{ScenarioError.__name__}: ")
     assert "no-such-scenario" in result["error"] and "\n" not in result["error"]
@@ -80,7 +80,7 @@ def test_a_seed_that_fails_is_reported_and_does_not_end_the_sweep(tmp_path):
 def test_only_finite_numbers_are_aggregated():
     """Flags (booleans), the seed and the process id, texts and non-finite values are not
     figures; the wave-off record counts as its number of wave-offs."""
-    leaves = _numeric_leaves({"seed": 3, "pid": 77, "sampled": True, "outcome": "sampled",
+    leaves = numeric_leaves({"seed": 3, "pid": 77, "sampled": True, "outcome": "sampled",
                               "miss_m": 0.25, "nan_m": float("nan"), "n": 4,
                               "waveoffs": {"count": 2, "reasons": ["hazard"]}})
     assert leaves == {"miss_m": 0.25, "n": 4.0, "waveoffs_count": 2.0}
