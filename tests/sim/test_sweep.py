@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flightsw.run_dir import RunDirError
 from sim.runner import RunConfigError
 from sim.scenario import ScenarioError
-from sim.sweep import numeric_leaves, run_one_seed, parse_seeds, run_sweep
+from sim.sweep import numeric_leaves, parse_seeds, run_one_seed, run_sweep
 
 SHORT = {"scenario.duration_s": 2.0}
 
