@@ -24,6 +24,13 @@ class VehicleConfig:
     # spacecraft: away from the surface while the boresight looks down).
     backaway_force_n: float = 0.0
     arm_length_m: float = 3.35  # sampler head offset along +z from the centre of mass
+    wheel_max_speed_radps: float = 600.0  # the wheels' rating: momentum management keeps below it
+    # Attitude-control thruster couples (PROBE_THRUSTER_CMD.acs_on_time_s): the torque of
+    # one couple, N m (0: the vehicle has none and cannot unload its wheels).
+    acs_torque_nm: float = 0.0
+    # 2: a redundant branch B of the six translation thrusters (on_time_b_s) behind its own
+    # latch valve; 1: branch A only.
+    thruster_branches: int = 1
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,10 @@ def flight_config_from_dict(data: dict) -> FlightConfig:
         min_impulse_bit_ns=_number(v, "vehicle.min_impulse_bit_ns", 0.0, 1e3),
         backaway_force_n=_number(v, "vehicle.backaway_force_n", 0.0, 1e4, default=0.0),
         arm_length_m=_number(v, "vehicle.arm_length_m", 0.0, 20.0, low_open=True, default=3.35),
+        wheel_max_speed_radps=_number(v, "vehicle.wheel_max_speed_radps", 0.0, 1e4,
+                                      low_open=True, default=600.0),
+        acs_torque_nm=_number(v, "vehicle.acs_torque_nm", 0.0, 1e3, default=0.0),
+        thruster_branches=_number(v, "vehicle.thruster_branches", 1, 2, integer=True, default=1),
     )
     b = _table(top.get("body"), "body")
     _known(b, "body.", tuple(BodyModel.__dataclass_fields__))

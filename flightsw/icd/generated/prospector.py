@@ -472,6 +472,62 @@ enums["PROBE_SAMPLER_ACTION"][2] = EnumEntry("PROBE_SAMPLER_FIRE_GAS", """""")
 PROBE_SAMPLER_ACTION_ENUM_END = 3
 enums["PROBE_SAMPLER_ACTION"][3] = EnumEntry("PROBE_SAMPLER_ACTION_ENUM_END", """""")
 
+# PROBE_MONITOR
+enums["PROBE_MONITOR"] = Enum()
+enums["PROBE_MONITOR"].bitmask = False
+PROBE_MONITOR_STAR_TRACKER = 0
+enums["PROBE_MONITOR"][0] = EnumEntry("PROBE_MONITOR_STAR_TRACKER", """Star tracker quaternions stale.""")
+PROBE_MONITOR_IMU = 1
+enums["PROBE_MONITOR"][1] = EnumEntry("PROBE_MONITOR_IMU", """IMU samples stale.""")
+PROBE_MONITOR_NAVCAM = 2
+enums["PROBE_MONITOR"][2] = EnumEntry("PROBE_MONITOR_NAVCAM", """Navigation camera fixes or landmarks stale.""")
+PROBE_MONITOR_LIDAR = 3
+enums["PROBE_MONITOR"][3] = EnumEntry("PROBE_MONITOR_LIDAR", """Altimeter ranges stale.""")
+PROBE_MONITOR_NAV_COVARIANCE = 4
+enums["PROBE_MONITOR"][4] = EnumEntry("PROBE_MONITOR_NAV_COVARIANCE", """Position uncertainty above the mode's limit.""")
+PROBE_MONITOR_ATTITUDE_ERROR = 5
+enums["PROBE_MONITOR"][5] = EnumEntry("PROBE_MONITOR_ATTITUDE_ERROR", """Pointing error above its limit.""")
+PROBE_MONITOR_THRUSTER = 6
+enums["PROBE_MONITOR"][6] = EnumEntry("PROBE_MONITOR_THRUSTER", """Measured acceleration disagrees with the commanded thrust (stuck on or stuck off).""")
+PROBE_MONITOR_WHEEL = 7
+enums["PROBE_MONITOR"][7] = EnumEntry("PROBE_MONITOR_WHEEL", """A wheel does not follow its torque command.""")
+PROBE_MONITOR_MOMENTUM = 8
+enums["PROBE_MONITOR"][8] = EnumEntry("PROBE_MONITOR_MOMENTUM", """Wheel speed near its rating: momentum dump.""")
+PROBE_MONITOR_POWER = 9
+enums["PROBE_MONITOR"][9] = EnumEntry("PROBE_MONITOR_POWER", """Bus voltage below its limit.""")
+PROBE_MONITOR_TASK = 10
+enums["PROBE_MONITOR"][10] = EnumEntry("PROBE_MONITOR_TASK", """A flight task raised or overran.""")
+PROBE_MONITOR_HEALTH = 11
+enums["PROBE_MONITOR"][11] = EnumEntry("PROBE_MONITOR_HEALTH", """A component stopped answering its health ping.""")
+PROBE_MONITOR_SPECTROMETER = 12
+enums["PROBE_MONITOR"][12] = EnumEntry("PROBE_MONITOR_SPECTROMETER", """Spectra stale while the spectrometer is on.""")
+PROBE_MONITOR_SAMPLER = 13
+enums["PROBE_MONITOR"][13] = EnumEntry("PROBE_MONITOR_SAMPLER", """Sampler gas fired without effect.""")
+PROBE_MONITOR_LINK = 14
+enums["PROBE_MONITOR"][14] = EnumEntry("PROBE_MONITOR_LINK", """No ground contact for longer than its limit.""")
+PROBE_MONITOR_GYRO_BIAS = 15
+enums["PROBE_MONITOR"][15] = EnumEntry("PROBE_MONITOR_GYRO_BIAS", """Gyro disagrees with the star tracker (bias jump).""")
+PROBE_MONITOR_ENUM_END = 16
+enums["PROBE_MONITOR"][16] = EnumEntry("PROBE_MONITOR_ENUM_END", """""")
+
+# PROBE_SAFE_PHASE
+enums["PROBE_SAFE_PHASE"] = Enum()
+enums["PROBE_SAFE_PHASE"].bitmask = False
+PROBE_SAFE_PHASE_NONE = 0
+enums["PROBE_SAFE_PHASE"][0] = EnumEntry("PROBE_SAFE_PHASE_NONE", """Not in SAFE.""")
+PROBE_SAFE_PHASE_DAMP = 1
+enums["PROBE_SAFE_PHASE"][1] = EnumEntry("PROBE_SAFE_PHASE_DAMP", """Rates nulled on the wheels, thrusters silent.""")
+PROBE_SAFE_PHASE_CLIMB = 2
+enums["PROBE_SAFE_PHASE"][2] = EnumEntry("PROBE_SAFE_PHASE_CLIMB", """Radial climb to the safe distance.""")
+PROBE_SAFE_PHASE_ORBIT_INSERT = 3
+enums["PROBE_SAFE_PHASE"][3] = EnumEntry("PROBE_SAFE_PHASE_ORBIT_INSERT", """Burn onto a circular terminator-plane orbit.""")
+PROBE_SAFE_PHASE_COAST = 4
+enums["PROBE_SAFE_PHASE"][4] = EnumEntry("PROBE_SAFE_PHASE_COAST", """Coasting on the safe orbit, thrusters silent.""")
+PROBE_SAFE_PHASE_PARKED = 5
+enums["PROBE_SAFE_PHASE"][5] = EnumEntry("PROBE_SAFE_PHASE_PARKED", """Commanded SAFE from the ground before navigation: rates nulled only.""")
+PROBE_SAFE_PHASE_ENUM_END = 6
+enums["PROBE_SAFE_PHASE"][6] = EnumEntry("PROBE_SAFE_PHASE_ENUM_END", """""")
+
 # MAV_CMD
 enums["MAV_CMD"] = Enum()
 enums["MAV_CMD"].bitmask = False
@@ -2811,8 +2867,38 @@ enums["MAV_CMD"][53106].param[4] = """Empty"""
 enums["MAV_CMD"][53106].param[5] = """Empty"""
 enums["MAV_CMD"][53106].param[6] = """Empty"""
 enums["MAV_CMD"][53106].param[7] = """Empty"""
-MAV_CMD_ENUM_END = 53107
-enums["MAV_CMD"][53107] = EnumEntry("MAV_CMD_ENUM_END", """""")
+PROBE_CMD_MONITOR_ENABLE = 53107
+enums["MAV_CMD"][53107] = EnumEntry("PROBE_CMD_MONITOR_ENABLE", """Enable (1) or disable (0) a fault-protection monitor.""")
+enums["MAV_CMD"][53107].param[1] = """PROBE_MONITOR id."""
+enums["MAV_CMD"][53107].label[1] = """monitor"""
+enums["MAV_CMD"][53107].param[2] = """1 = enable."""
+enums["MAV_CMD"][53107].label[2] = """enable"""
+enums["MAV_CMD"][53107].param[3] = """Empty"""
+enums["MAV_CMD"][53107].param[4] = """Empty"""
+enums["MAV_CMD"][53107].param[5] = """Empty"""
+enums["MAV_CMD"][53107].param[6] = """Empty"""
+enums["MAV_CMD"][53107].param[7] = """Empty"""
+PROBE_CMD_MONITOR_RESET = 53108
+enums["MAV_CMD"][53108] = EnumEntry("PROBE_CMD_MONITOR_RESET", """Clear a monitor's persistence count and trip, so it may trip again.""")
+enums["MAV_CMD"][53108].param[1] = """PROBE_MONITOR id."""
+enums["MAV_CMD"][53108].label[1] = """monitor"""
+enums["MAV_CMD"][53108].param[2] = """Empty"""
+enums["MAV_CMD"][53108].param[3] = """Empty"""
+enums["MAV_CMD"][53108].param[4] = """Empty"""
+enums["MAV_CMD"][53108].param[5] = """Empty"""
+enums["MAV_CMD"][53108].param[6] = """Empty"""
+enums["MAV_CMD"][53108].param[7] = """Empty"""
+PROBE_CMD_DUMP_MOMENTUM = 53109
+enums["MAV_CMD"][53109] = EnumEntry("PROBE_CMD_DUMP_MOMENTUM", """Unload the wheels' momentum with the attitude-control thruster couples.""")
+enums["MAV_CMD"][53109].param[1] = """Empty"""
+enums["MAV_CMD"][53109].param[2] = """Empty"""
+enums["MAV_CMD"][53109].param[3] = """Empty"""
+enums["MAV_CMD"][53109].param[4] = """Empty"""
+enums["MAV_CMD"][53109].param[5] = """Empty"""
+enums["MAV_CMD"][53109].param[6] = """Empty"""
+enums["MAV_CMD"][53109].param[7] = """Empty"""
+MAV_CMD_ENUM_END = 53110
+enums["MAV_CMD"][53110] = EnumEntry("MAV_CMD_ENUM_END", """""")
 
 # HL_FAILURE_FLAG
 enums["HL_FAILURE_FLAG"] = Enum()
@@ -6524,6 +6610,7 @@ MAVLINK_MSG_ID_PROBE_RESOURCE_MAP = 53056
 MAVLINK_MSG_ID_PROBE_SITE_BANDS = 53057
 MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT = 53059
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
+MAVLINK_MSG_ID_PROBE_FAULT_STATUS = 53061
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
 MAVLINK_MSG_ID_PING = 4
@@ -6959,22 +7046,22 @@ class MAVLink_probe_thruster_cmd_message(MAVLink_message):
 
     id = MAVLINK_MSG_ID_PROBE_THRUSTER_CMD
     msgname = "PROBE_THRUSTER_CMD"
-    fieldnames = ["time_usec", "on_time_s", "cycle_s"]
-    ordered_fieldnames = ["time_usec", "on_time_s", "cycle_s"]
-    fieldtypes = ["uint64_t", "float", "float"]
+    fieldnames = ["time_usec", "on_time_s", "cycle_s", "on_time_b_s", "acs_on_time_s", "latch_closed"]
+    ordered_fieldnames = ["time_usec", "on_time_s", "cycle_s", "on_time_b_s", "acs_on_time_s", "latch_closed"]
+    fieldtypes = ["uint64_t", "float", "float", "float", "float", "uint8_t"]
     fielddisplays_by_name: Dict[str, str] = {}
     fieldenums_by_name: Dict[str, str] = {}
-    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "on_time_s": "s", "cycle_s": "s"}
-    native_format = bytearray(b"<Qff")
-    orders = [0, 1, 2]
-    lengths = [1, 8, 1]
-    array_lengths = [0, 8, 0]
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "on_time_s": "s", "cycle_s": "s", "on_time_b_s": "s", "acs_on_time_s": "s"}
+    native_format = bytearray(b"<QffffB")
+    orders = [0, 1, 2, 3, 4, 5]
+    lengths = [1, 8, 1, 6, 6, 1]
+    array_lengths = [0, 8, 0, 6, 6, 0]
     crc_extra = 201
-    unpacker = struct.Struct("<Q8ff")
+    unpacker = struct.Struct("<Q8ff6f6fB")
     instance_field = None
     instance_offset = -1
 
-    def __init__(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float):
+    def __init__(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float, on_time_b_s: Sequence[float] = (0, 0, 0, 0, 0, 0), acs_on_time_s: Sequence[float] = (0, 0, 0, 0, 0, 0), latch_closed: int = 0):
         MAVLink_message.__init__(self, MAVLink_probe_thruster_cmd_message.id, MAVLink_probe_thruster_cmd_message.msgname)
         self._fieldnames = MAVLink_probe_thruster_cmd_message.fieldnames
         self._instance_field = MAVLink_probe_thruster_cmd_message.instance_field
@@ -6982,9 +7069,12 @@ class MAVLink_probe_thruster_cmd_message(MAVLink_message):
         self.time_usec = time_usec
         self.on_time_s = on_time_s
         self.cycle_s = cycle_s
+        self.on_time_b_s = on_time_b_s
+        self.acs_on_time_s = acs_on_time_s
+        self.latch_closed = latch_closed
 
     def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
-        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.on_time_s[0], self.on_time_s[1], self.on_time_s[2], self.on_time_s[3], self.on_time_s[4], self.on_time_s[5], self.on_time_s[6], self.on_time_s[7], self.cycle_s), force_mavlink1=force_mavlink1)
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.on_time_s[0], self.on_time_s[1], self.on_time_s[2], self.on_time_s[3], self.on_time_s[4], self.on_time_s[5], self.on_time_s[6], self.on_time_s[7], self.cycle_s, self.on_time_b_s[0], self.on_time_b_s[1], self.on_time_b_s[2], self.on_time_b_s[3], self.on_time_b_s[4], self.on_time_b_s[5], self.acs_on_time_s[0], self.acs_on_time_s[1], self.acs_on_time_s[2], self.acs_on_time_s[3], self.acs_on_time_s[4], self.acs_on_time_s[5], self.latch_closed), force_mavlink1=force_mavlink1)
 
 
 # Define name on the class for backwards compatibility (it is now msgname).
@@ -7832,6 +7922,57 @@ class MAVLink_probe_task_stats_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_task_stats_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_fault_status_message(MAVLink_message):
+    """
+    Fault protection: monitor states, SAFE phase, the actuator
+    configuration and momentum management.  Sent on change and every
+    10 s.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_FAULT_STATUS
+    msgname = "PROBE_FAULT_STATUS"
+    fieldnames = ["time_usec", "enabled", "tripped", "failing", "trips", "health_missing", "safe_phase", "thruster_branch", "wheels_failed", "wheel_speed_max_radps", "dumps", "dump_dv_mps"]
+    ordered_fieldnames = ["time_usec", "enabled", "tripped", "failing", "health_missing", "wheel_speed_max_radps", "dump_dv_mps", "trips", "dumps", "safe_phase", "thruster_branch", "wheels_failed"]
+    fieldtypes = ["uint64_t", "uint32_t", "uint32_t", "uint32_t", "uint16_t", "uint32_t", "uint8_t", "uint8_t", "uint8_t", "float", "uint16_t", "float"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {"safe_phase": "PROBE_SAFE_PHASE"}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "wheel_speed_max_radps": "rad/s", "dump_dv_mps": "m/s"}
+    native_format = bytearray(b"<QIIIIffHHBBB")
+    orders = [0, 1, 2, 3, 7, 4, 9, 10, 11, 5, 8, 6]
+    lengths = [1, 1, 1, 1, 1, 1, 1, 16, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0]
+    crc_extra = 166
+    unpacker = struct.Struct("<QIIIIff16HHBBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, enabled: int, tripped: int, failing: int, trips: Sequence[int], health_missing: int, safe_phase: int, thruster_branch: int, wheels_failed: int, wheel_speed_max_radps: float, dumps: int, dump_dv_mps: float):
+        MAVLink_message.__init__(self, MAVLink_probe_fault_status_message.id, MAVLink_probe_fault_status_message.msgname)
+        self._fieldnames = MAVLink_probe_fault_status_message.fieldnames
+        self._instance_field = MAVLink_probe_fault_status_message.instance_field
+        self._instance_offset = MAVLink_probe_fault_status_message.instance_offset
+        self.time_usec = time_usec
+        self.enabled = enabled
+        self.tripped = tripped
+        self.failing = failing
+        self.trips = trips
+        self.health_missing = health_missing
+        self.safe_phase = safe_phase
+        self.thruster_branch = thruster_branch
+        self.wheels_failed = wheels_failed
+        self.wheel_speed_max_radps = wheel_speed_max_radps
+        self.dumps = dumps
+        self.dump_dv_mps = dump_dv_mps
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.enabled, self.tripped, self.failing, self.health_missing, self.wheel_speed_max_radps, self.dump_dv_mps, self.trips[0], self.trips[1], self.trips[2], self.trips[3], self.trips[4], self.trips[5], self.trips[6], self.trips[7], self.trips[8], self.trips[9], self.trips[10], self.trips[11], self.trips[12], self.trips[13], self.trips[14], self.trips[15], self.dumps, self.safe_phase, self.thruster_branch, self.wheels_failed), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_fault_status_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_sys_status_message(MAVLink_message):
@@ -17932,6 +18073,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_SITE_BANDS: MAVLink_probe_site_bands_message,
     MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT: MAVLink_probe_spectrum_product_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
+    MAVLINK_MSG_ID_PROBE_FAULT_STATUS: MAVLink_probe_fault_status_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
     MAVLINK_MSG_ID_PING: MAVLink_ping_message,
@@ -18680,27 +18822,33 @@ class MAVLink(object):
         """
         self.send(self.probe_lidar_scan_encode(time_usec, fov_full_rad, grid_n, ranges_m), force_mavlink1=force_mavlink1)
 
-    def probe_thruster_cmd_encode(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float) -> MAVLink_probe_thruster_cmd_message:
+    def probe_thruster_cmd_encode(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float, on_time_b_s: Sequence[float] = (0, 0, 0, 0, 0, 0), acs_on_time_s: Sequence[float] = (0, 0, 0, 0, 0, 0), latch_closed: int = 0) -> MAVLink_probe_thruster_cmd_message:
         """
         Thruster on-times for the coming control cycle.
 
         time_usec                 : Mission time the cycle starts. [us] (type:uint64_t)
         on_time_s                 : On-time of each thruster within the cycle. [s] (type:float)
         cycle_s                   : Length of the control cycle. [s] (type:float)
+        on_time_b_s               : On-time of the branch B thrusters (same directions as slots 0-5); zero while branch A flies. [s] (type:float)
+        acs_on_time_s             : On-time of the attitude-control couples about +x, -x, +y, -y, +z, -z of the spacecraft (pure torque, no net force): momentum unloading. [s] (type:float)
+        latch_closed              : Bit 0: branch A latch valve closed; bit 1: branch B.  A closed latch stops its branch whatever its valves do (isolates a valve stuck open). (type:uint8_t)
 
         """
-        return MAVLink_probe_thruster_cmd_message(time_usec, on_time_s, cycle_s)
+        return MAVLink_probe_thruster_cmd_message(time_usec, on_time_s, cycle_s, on_time_b_s, acs_on_time_s, latch_closed)
 
-    def probe_thruster_cmd_send(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float, force_mavlink1: bool = False) -> None:
+    def probe_thruster_cmd_send(self, time_usec: int, on_time_s: Sequence[float], cycle_s: float, on_time_b_s: Sequence[float] = (0, 0, 0, 0, 0, 0), acs_on_time_s: Sequence[float] = (0, 0, 0, 0, 0, 0), latch_closed: int = 0, force_mavlink1: bool = False) -> None:
         """
         Thruster on-times for the coming control cycle.
 
         time_usec                 : Mission time the cycle starts. [us] (type:uint64_t)
         on_time_s                 : On-time of each thruster within the cycle. [s] (type:float)
         cycle_s                   : Length of the control cycle. [s] (type:float)
+        on_time_b_s               : On-time of the branch B thrusters (same directions as slots 0-5); zero while branch A flies. [s] (type:float)
+        acs_on_time_s             : On-time of the attitude-control couples about +x, -x, +y, -y, +z, -z of the spacecraft (pure torque, no net force): momentum unloading. [s] (type:float)
+        latch_closed              : Bit 0: branch A latch valve closed; bit 1: branch B.  A closed latch stops its branch whatever its valves do (isolates a valve stuck open). (type:uint8_t)
 
         """
-        self.send(self.probe_thruster_cmd_encode(time_usec, on_time_s, cycle_s), force_mavlink1=force_mavlink1)
+        self.send(self.probe_thruster_cmd_encode(time_usec, on_time_s, cycle_s, on_time_b_s, acs_on_time_s, latch_closed), force_mavlink1=force_mavlink1)
 
     def probe_wheel_cmd_encode(self, time_usec: int, torque_nm: Sequence[float]) -> MAVLink_probe_wheel_cmd_message:
         """
@@ -19281,6 +19429,50 @@ class MAVLink(object):
 
         """
         self.send(self.probe_task_stats_encode(time_usec, task, group_hz, runs, overruns, budget_us, max_exec_us, p99_exec_us, group_slips), force_mavlink1=force_mavlink1)
+
+    def probe_fault_status_encode(self, time_usec: int, enabled: int, tripped: int, failing: int, trips: Sequence[int], health_missing: int, safe_phase: int, thruster_branch: int, wheels_failed: int, wheel_speed_max_radps: float, dumps: int, dump_dv_mps: float) -> MAVLink_probe_fault_status_message:
+        """
+        Fault protection: monitor states, SAFE phase, the actuator
+        configuration and momentum management.  Sent on change and
+        every 10 s.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        enabled                   : Bit k: monitor k (PROBE_MONITOR) enabled. (type:uint32_t)
+        tripped                   : Bit k: monitor k tripped and not reset. (type:uint32_t)
+        failing                   : Bit k: monitor k's check failing now (counting towards its persistence). (type:uint32_t)
+        trips                     : Trips per monitor since start. (type:uint16_t)
+        health_missing            : Bit k: component k (in wiring order) did not answer its last health ping. (type:uint32_t)
+        safe_phase                : SAFE sequence phase. (type:uint8_t, values:PROBE_SAFE_PHASE)
+        thruster_branch           : Branch flying: 0 = A, 1 = B. (type:uint8_t)
+        wheels_failed             : Bit j: wheel j isolated. (type:uint8_t)
+        wheel_speed_max_radps        : Largest wheel speed magnitude. [rad/s] (type:float)
+        dumps                     : Momentum dumps since start. (type:uint16_t)
+        dump_dv_mps               : Propellant spent on dumps, as delta-v (total impulse over mass). [m/s] (type:float)
+
+        """
+        return MAVLink_probe_fault_status_message(time_usec, enabled, tripped, failing, trips, health_missing, safe_phase, thruster_branch, wheels_failed, wheel_speed_max_radps, dumps, dump_dv_mps)
+
+    def probe_fault_status_send(self, time_usec: int, enabled: int, tripped: int, failing: int, trips: Sequence[int], health_missing: int, safe_phase: int, thruster_branch: int, wheels_failed: int, wheel_speed_max_radps: float, dumps: int, dump_dv_mps: float, force_mavlink1: bool = False) -> None:
+        """
+        Fault protection: monitor states, SAFE phase, the actuator
+        configuration and momentum management.  Sent on change and
+        every 10 s.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        enabled                   : Bit k: monitor k (PROBE_MONITOR) enabled. (type:uint32_t)
+        tripped                   : Bit k: monitor k tripped and not reset. (type:uint32_t)
+        failing                   : Bit k: monitor k's check failing now (counting towards its persistence). (type:uint32_t)
+        trips                     : Trips per monitor since start. (type:uint16_t)
+        health_missing            : Bit k: component k (in wiring order) did not answer its last health ping. (type:uint32_t)
+        safe_phase                : SAFE sequence phase. (type:uint8_t, values:PROBE_SAFE_PHASE)
+        thruster_branch           : Branch flying: 0 = A, 1 = B. (type:uint8_t)
+        wheels_failed             : Bit j: wheel j isolated. (type:uint8_t)
+        wheel_speed_max_radps        : Largest wheel speed magnitude. [rad/s] (type:float)
+        dumps                     : Momentum dumps since start. (type:uint16_t)
+        dump_dv_mps               : Propellant spent on dumps, as delta-v (total impulse over mass). [m/s] (type:float)
+
+        """
+        self.send(self.probe_fault_status_encode(time_usec, enabled, tripped, failing, trips, health_missing, safe_phase, thruster_branch, wheels_failed, wheel_speed_max_radps, dumps, dump_dv_mps), force_mavlink1=force_mavlink1)
 
     def sys_status_encode(self, onboard_control_sensors_present: int, onboard_control_sensors_enabled: int, onboard_control_sensors_health: int, load: int, voltage_battery: int, current_battery: int, battery_remaining: int, drop_rate_comm: int, errors_comm: int, errors_count1: int, errors_count2: int, errors_count3: int, errors_count4: int, onboard_control_sensors_present_extended: int = 0, onboard_control_sensors_enabled_extended: int = 0, onboard_control_sensors_health_extended: int = 0) -> MAVLink_sys_status_message:
         """
