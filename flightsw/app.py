@@ -14,7 +14,10 @@ from flightsw.components.fault_protection import FaultProtection
 from flightsw.components.guidance_control import GuidanceControl
 from flightsw.components.housekeeping import Housekeeping
 from flightsw.components.mass_measurement import MassMeasurement
+from flightsw.components.momentum import MomentumManager
 from flightsw.components.navigation import NavigationComponent
+from flightsw.components.propulsion import Propulsion
+from flightsw.components.safe_mode import SafeMode
 from flightsw.components.survey import Survey
 from flightsw.components.tag_sequence import TagSequence
 from flightsw.config import FlightConfig
@@ -49,6 +52,7 @@ class FlightSoftware:
 
         # The components, each registering its own commands and parameter listeners.
         self.devices = dev = Devices(self.port, config.vehicle.wheel_count)
+        self.propulsion = prop = Propulsion(config, self.port, self.events)
         self.navigation = nav = NavigationComponent(config, body, self.params, dev, send)
         self.control = ctl = GuidanceControl(config, body, *core, dev, nav, send)
         self.housekeeping = Housekeeping(self.modes, self.commands, send)
@@ -56,14 +60,21 @@ class FlightSoftware:
                                               ctl.guidance, send)
         self.survey = Survey(config, body, *core, clock, dev, nav, ctl.guidance, tag, send)
         self.mass = MassMeasurement(config, *core, clock, dev, nav, ctl, tag, send)
-        self.fault_protection = FaultProtection(self.params, self.modes, nav, tag)
+        self.safe_mode = safe = SafeMode(config, body, self.params, self.modes, self.events, nav)
+        self.momentum = momentum = MomentumManager(config, self.params, self.events,
+                                                   self.commands, prop)
+        self.fault_protection = FaultProtection(config, *core[:3], self.commands, dev, nav,
+                                                ctl, tag, prop, safe, momentum, clock, send)
         ctl.attach(tag, self.survey, self.mass)
+        ctl.attach_fault_protection(prop, safe, momentum)
 
         self.port.subscribe("COMMAND_LONG", self.commands.dispatch_command_long)
+        self.port.subscribe("COMMAND_LONG", self.fault_protection.on_ground_message)
         for kind in PARAM_MESSAGES:
             self.port.subscribe(kind, self.param_service.handle)
         self.scheduler = self._make_scheduler(config)
         self.housekeeping.watch(self.scheduler)
+        self.fault_protection.watch(self.scheduler)
 
     def _make_scheduler(self, config: FlightConfig) -> Scheduler:
         fast = RateGroup("fast", config.base_rate_hz, [
@@ -71,6 +82,7 @@ class FlightSoftware:
             Task("nav", self.navigation.task_nav, 2000),
             Task("sequence", self._task_sequence, 500),
             Task("control", self.control.task_control, 1000),
+            Task("fault_fast", self.fault_protection.task_fast, 300),
         ])
         slow = RateGroup("slow", 1, [
             Task("guidance", self.control.task_guidance, 1000),

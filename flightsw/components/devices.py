@@ -1,4 +1,5 @@
-"""The device drivers of the spacecraft, created on one BusPort."""
+"""The device drivers of the spacecraft, created on one BusPort (the thrusters are
+commanded through flightsw.components.propulsion)."""
 
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import (
@@ -11,7 +12,6 @@ from flightsw.hal.drivers import (
     ScanLidar,
     Spectrometer,
     StarTracker,
-    Thrusters,
     Wheels,
 )
 
@@ -30,7 +30,6 @@ class Devices:
         self.navcam = NavCamera(port)
         self.power = Power(port)
         self.wheels = Wheels(port, wheel_count)
-        self.thrusters = Thrusters(port)
         self.spectrometer = Spectrometer(port)
         self.sampler = Sampler(port)
         self.scan_lidar = ScanLidar(port)

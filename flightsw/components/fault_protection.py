@@ -1,59 +1,378 @@
-"""Fault protection: the health checks of today, as their own component.
+"""Fault protection: the monitors of flightsw/fault/monitor_table.py, run, and their
+responses carried out.
 
-At 1 Hz: the star tracker lost; in hover or survey, navigation fixes lost or the
-position uncertainty too large; in descent, landmarks lost or the uncertainty
-above the descent's limit.  A fault in descent waves off (the back-away is the
-safe way out); elsewhere it forces SAFE.  In contact or backing away, finishing
-the sequence is the safe choice, so nothing is checked there.
+Sensor checks run at 10 Hz (a lost sensor is seen within its stale time plus one
+check); the others at 1 Hz.  Responses: BACKUP carries on with what remains (gyro-only
+attitude, IMU propagation; the gyro bias learnt anew; the next gas bottle);
+RECONFIGURE isolates a thruster branch or a wheel; DUMP unloads the wheels; ABORT and
+SAFE wave off a descent (the back-away is the way out, SAFE follows at its end if
+the fault is still there), let a contact or back-away finish, and otherwise force
+SAFE.  With FP_ENABLE off, ABORT and SAFE are logged only.
+
+Health (after F Prime's Health component): every task answers each period by
+running to its end; one whose successful runs stop advancing for FP_HEALTH_S trips
+the health monitor.
 """
 
+import math
+
+from flightsw.components.devices import Devices
+from flightsw.components.guidance_control import GuidanceControl
+from flightsw.components.momentum import MomentumManager
 from flightsw.components.navigation import NavigationComponent
+from flightsw.components.propulsion import AXIS_NAMES, Propulsion
+from flightsw.components.safe_mode import SafeMode
 from flightsw.components.tag_sequence import TagSequence
+from flightsw.config import FlightConfig
+from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
+from flightsw.fault.monitor_bank import SOURCE, MonitorBank
+from flightsw.fault.monitor_table import MonitorId, Response
 from flightsw.geometry.quat import norm
+from flightsw.icd import mavlink
 
-UNCHECKED_MODES = (Mode.SAFE, Mode.TAG, Mode.BACKAWAY)
+M = MonitorId
+TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
+NAV_MODES = (Mode.HOVER, Mode.SURVEY, Mode.MASS_MEASURE, Mode.DESCENT)
+STATUS_PERIOD_S = 10
+WHEEL_WINDOW_S = 10
+GAS_CHECK_S = 2.0
+# Tasks whose loss costs telemetry but not the vehicle: their health trips only log.
+NONVITAL_TASKS = ("telemetry", "guidance")
 
 
 class FaultProtection:
-    def __init__(self, params: ParamTable, modes: ModeManager,
-                 navigation: NavigationComponent, tag_sequence: TagSequence):
+    def __init__(self, config: FlightConfig, params: ParamTable, modes: ModeManager,
+                 events: EventLog, commands, devices: Devices,
+                 navigation: NavigationComponent, control: GuidanceControl,
+                 tag_sequence: TagSequence, propulsion: Propulsion, safe_mode: SafeMode,
+                 momentum: MomentumManager, clock, send):
+        self.clock = clock
         self.params = params
         self.modes = modes
+        self.events = events
+        self.devices = devices
         self.navigation = navigation
+        self.control = control
         self.tag_sequence = tag_sequence
+        self.propulsion = propulsion
+        self.safe_mode = safe_mode
+        self.momentum = momentum
+        self.send = send
+        self.bank = MonitorBank(events, commands)
+        self.cycle_s = 1.0 / config.base_rate_hz
+        self.wheel_inertia = config.vehicle.wheel_inertia_kgm2
+        self.wheel_rating = config.vehicle.wheel_max_speed_radps
+        self.scheduler = None
+        self.safe_after_sequence = None  # reason: SAFE once the touch-and-go is out
+        self._measured_dv_sc = [0.0, 0.0, 0.0]
+        self._last_imu_us = None
+        self._st_seen = (0, 0)  # the attitude filter's (updates, rejected) last seen
+        # Wheels: (speed, commanded speed change since start) each second, 10 s kept.
+        self._wheel_cmd_dw = [0.0] * config.vehicle.wheel_count
+        self._wheel_hist: list = []
+        self._last_tach_us = None
+        self._task_ok: dict[str, tuple[int, int]] = {}  # task -> (successful runs, at us)
+        self._task_faults = 0
+        self._task_period_s = None
+        self.missing: list[str] = []
+        self._spec_seen = None
+        self._healthy_since_us = None
+        self._gas = None  # (fired at us, bottles left before)
+        self._last_ground_us = 0
+        self._last_status_s = -STATUS_PERIOD_S
+        modes.add_listener(self._on_mode_change)
 
-    def fault(self, t_us: int, mode: Mode) -> str | None:
-        """The reason of the first failed check in this mode, None when healthy."""
-        prm, nav = self.params, self.navigation
-        tr = nav.nav.translation
-        if _stale(nav.last_star_tracker_us, t_us, prm.get("FP_ST_TMO_S")):
-            return "star tracker lost"
-        if mode in (Mode.HOVER, Mode.SURVEY):
-            if _stale(nav.last_fix_us, t_us, prm.get("FP_FIX_TMO_S")):
-                return "navigation fixes lost"
-            if norm(tr.pos_sigma_m()) > prm.get("FP_NAV_SIG_M"):
-                return "navigation uncertainty too large"
-        elif mode == Mode.DESCENT:
-            if _stale(nav.last_landmark_us, t_us, prm.get("TAG_LM_TMO_S")):
-                return "landmarks lost"
-            if norm(tr.pos_sigma_m()) > prm.get("TAG_NAV_SIG_M"):
-                return "navigation uncertainty too large"
-        return None
+    def watch(self, scheduler) -> None:
+        self.scheduler = scheduler
 
+    def on_ground_message(self, msg) -> None:
+        self._last_ground_us = self.clock.now_us()
+
+    # -- 10 Hz: sensors, thrust accounting ------------------------------------------
+    def task_fast(self, t_us: int) -> None:
+        prm, nav, bank = self.params, self.navigation, self.bank
+        att = nav.nav.attitude
+        self._accumulate(t_us)
+        if att.initialised:
+            stale = _age_s(nav.last_star_tracker_us, t_us)
+            if bank.check(M.STAR_TRACKER, stale > prm.get("FP_ST_STALE_S"),
+                          f"no star-tracker attitude for {stale:.1f} s"):
+                self.events.emit(Severity.INFO, SOURCE, "attitude on gyros alone")
+            seen = (att.updates, att.rejected)
+            if seen != self._st_seen:
+                self._st_seen = seen
+                innov_deg = math.degrees(att.last_innovation_rad)
+                if bank.check(M.GYRO_BIAS, innov_deg > prm.get("FP_GYRO_INN_DEG"),
+                              f"star-tracker innovation {innov_deg:.3f} deg"):
+                    att.relearn_bias(att.last_innovation_rad * 2.0, 1e-4)
+        if nav.last_prop_us is not None:
+            stale = _age_s(nav.last_imu.t_us if nav.last_imu else None, t_us)
+            if bank.check(M.IMU, stale > prm.get("FP_IMU_STALE_S"),
+                          f"no IMU sample for {stale:.1f} s"):
+                self.respond(M.IMU, Response.SAFE, "IMU lost")
+        mode = self.modes.current
+        if nav.last_fix_us is not None and mode in NAV_MODES + (Mode.SAFE,):
+            stale = _age_s(nav.last_fix_us, t_us)
+            bank.check(M.NAVCAM, stale > prm.get("FP_CAM_STALE_S"),
+                       f"no landmark or fix for {stale:.1f} s")
+        if mode == Mode.DESCENT and nav.lidar_plane_bf is not None:
+            last = self.devices.altimeter.latest
+            stale = _age_s(last.t_us if last else None, t_us)
+            bank.check(M.LIDAR, stale > prm.get("FP_LID_STALE_S"),
+                       f"no altimeter range for {stale:.1f} s")
+
+    def _accumulate(self, t_us: int) -> None:
+        """What the accelerometer felt (bias removed) and what the wheels were told."""
+        imu = self.navigation.last_imu
+        if imu is not None and imu.t_us != self._last_imu_us:
+            self._last_imu_us = imu.t_us
+            bias = self.navigation.nav.translation.accel_bias_sc()
+            for k in range(3):
+                self._measured_dv_sc[k] += (imu.accel_sc_mps2[k] - bias[k]) * self.cycle_s
+        # A tachometer reading reflects the torques commanded before this cycle's: pair
+        # it with the command integral before adding this cycle's.
+        tach = self.devices.wheels.latest
+        if tach is not None and tach.t_us != self._last_tach_us:
+            self._last_tach_us = tach.t_us
+            self._wheel_hist.append((tach.speed_radps, tuple(self._wheel_cmd_dw)))
+            if len(self._wheel_hist) > WHEEL_WINDOW_S + 1:
+                self._wheel_hist.pop(0)
+        torques = self.devices.wheels.last_torque_nm
+        for j, tau in enumerate(torques):
+            self._wheel_cmd_dw[j] += tau * self.cycle_s / self.wheel_inertia
+
+    # -- 1 Hz: the rest ----------------------------------------------------------------
     def task(self, t_us: int) -> None:
         mode = self.modes.current
-        if mode in UNCHECKED_MODES or not self.params.get("FP_ENABLE"):
+        self._check_navigation(t_us, mode)
+        self._check_thrusters(t_us, mode)
+        self._check_wheels(t_us)
+        self._check_power()
+        self._check_tasks(t_us)
+        self._check_sampler(t_us)
+        self._check_instruments(t_us)
+        self._check_safe_exit(t_us, mode)
+        silent = (t_us - self._last_ground_us) * 1e-6
+        self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S"),
+                        f"no ground command for {silent:.0f} s")
+        self._send_status(t_us)
+
+    def _check_navigation(self, t_us: int, mode: Mode) -> None:
+        prm, nav, bank = self.params, self.navigation, self.bank
+        tr = nav.nav.translation
+        if mode in NAV_MODES and tr.initialised:
+            limit = prm.get("TAG_NAV_SIG_M") if mode == Mode.DESCENT else prm.get("FP_NAV_SIG_M")
+            sigma = norm(tr.pos_sigma_m())
+            if bank.check(M.NAV_COVARIANCE, sigma > limit,
+                          f"position sigma {sigma:.2f} m above {limit:.2f} m"):
+                self.respond(M.NAV_COVARIANCE, Response.SAFE, "navigation uncertainty too large")
+        if mode == Mode.HOVER:  # the survey's scan slews are larger by design
+            err_deg = math.degrees(self.control.pointing_err_rad)
+            bank.check(M.ATTITUDE_ERROR, err_deg > prm.get("FP_ATT_ERR_DEG"),
+                       f"pointing error {err_deg:.1f} deg")
+        # Escalations: a backup flown too long is no longer a backup.  A descent does
+        # not go on without its landmarks or its altimeter for TAG_LM_TMO_S (single
+        # misses are normal near the surface, where few landmarks are in view).
+        if mode == Mode.DESCENT:
+            lm_tmo = prm.get("TAG_LM_TMO_S")
+            last_range = self.devices.altimeter.latest
+            if _age_s(nav.last_landmark_us, t_us) > lm_tmo:
+                self.respond(M.NAVCAM, Response.ABORT, "landmarks lost")
+            elif nav.lidar_plane_bf is not None and \
+                    _age_s(last_range.t_us if last_range else None, t_us) > lm_tmo:
+                self.respond(M.LIDAR, Response.ABORT, "altimeter lost")
+        if mode in TAG_MODES or mode == Mode.SAFE or not nav.nav.attitude.initialised:
             return
-        reason = self.fault(t_us, mode)
-        if reason is None:
+        if _age_s(nav.last_star_tracker_us, t_us) > prm.get("FP_ST_TMO_S"):
+            self.respond(M.STAR_TRACKER, Response.SAFE, "star tracker lost")
+        elif mode in (Mode.HOVER, Mode.SURVEY) and nav.last_fix_us is not None and \
+                _age_s(nav.last_fix_us, t_us) > prm.get("FP_FIX_TMO_S"):
+            self.respond(M.NAVCAM, Response.SAFE, "navigation fixes lost")
+
+    def _check_thrusters(self, t_us: int, mode: Mode) -> None:
+        cmd = self.propulsion.take_window_dv()
+        meas, self._measured_dv_sc = self._measured_dv_sc, [0.0, 0.0, 0.0]
+        imu_alive = not self.bank.is_tripped(M.IMU)
+        if mode == Mode.TAG or self.navigation.last_imu is None or not imu_alive:
+            return  # the surface pushes in contact: the accelerometer feels more than thrust
+        resid = [meas[k] - cmd[k] for k in range(3)]
+        size = norm(resid)
+        k = max(range(3), key=lambda i: abs(resid[i]))
+        # A thruster stuck on pushes along its direction; one stuck off fails to push
+        # along its own, which shows as a residual against it.
+        along = AXIS_NAMES[2 * k + (0 if resid[k] > 0 else 1)]
+        against = AXIS_NAMES[2 * k + (1 if resid[k] > 0 else 0)]
+        reason = (f"delta-v {1e3 * size:.2f} mm/s off command over 1 s (a {along} thruster "
+                  f"stuck on or a {against} one stuck off)")
+        if self.bank.check(M.THRUSTER, size > self.params.get("FP_THR_DV_MPS"), reason):
+            if not self.propulsion.isolate_branch(t_us, reason):
+                self.respond(M.THRUSTER, Response.SAFE, "no translation thrusters left")
+
+    def _check_wheels(self, t_us: int) -> None:
+        speeds = self.devices.wheels.latest
+        if speeds is None:
+            return
+        top = max(abs(w) for w in speeds.speed_radps)
+        if self.bank.check(M.MOMENTUM, top > self.params.get("FP_WHL_DUMP_FRAC") *
+                           self.wheel_rating, f"wheel at {top:.0f} rad/s"):
+            self.momentum.start("wheel speed")
+        if len(self._wheel_hist) <= WHEEL_WINDOW_S:
+            return
+        (w0, c0), (w1, c1) = self._wheel_hist[0], self._wheel_hist[-1]
+        worst, err = None, 0.0
+        for j in range(len(w1)):
+            if j in self.control.failed_wheels:
+                continue
+            e = abs((w1[j] - w0[j]) - (c1[j] - c0[j]))
+            if e > err:
+                worst, err = j, e
+        failing = worst is not None and err > self.params.get("FP_WHL_ERR_RADPS")
+        if self.bank.check(M.WHEEL, failing, f"wheel {worst} off its command by "
+                           f"{err:.2f} rad/s over {WHEEL_WINDOW_S} s"):
+            self.control.isolate_wheel(worst)
+            self._wheel_hist.clear()
+            self.bank.reset(M.WHEEL)  # armed again for a second wheel
+
+    def _check_power(self) -> None:
+        power = self.devices.power.latest
+        if power is None:
+            return
+        volts = power.bus_voltage_v
+        if self.bank.check(M.POWER, volts < self.params.get("FP_BUS_MIN_V"),
+                           f"bus at {volts:.1f} V"):
+            self.respond(M.POWER, Response.SAFE, "undervoltage")
+
+    def _check_tasks(self, t_us: int) -> None:
+        if self.scheduler is None:
+            return
+        counts = self.scheduler.task_counts()
+        faults = sum(f for _, f in counts.values())
+        self.bank.check(M.TASK, faults > self._task_faults,
+                        f"{faults - self._task_faults} task fault(s) in the last second")
+        self._task_faults = faults
+        if self._task_period_s is None:
+            self._task_period_s = {task.name: 1.0 / rate
+                                   for _, rate, task in self.scheduler.tasks_by_group()}
+        health_s = self.params.get("FP_HEALTH_S")
+        missing = []
+        for name, (runs, fails) in counts.items():
+            ok = runs - fails
+            prev = self._task_ok.get(name)
+            # A slow task answers once a period: give it two.
+            limit_us = max(health_s, 2.0 * self._task_period_s[name]) * 1e6
+            if prev is None or ok != prev[0]:
+                self._task_ok[name] = (ok, t_us)
+            elif t_us - prev[1] > limit_us:
+                missing.append(name)
+        self.missing = missing
+        if self.bank.check(M.HEALTH, bool(missing), f"task {', '.join(missing)} not "
+                           "answering"):
+            vital = [name for name in missing if name not in NONVITAL_TASKS]
+            if vital:
+                self.respond(M.HEALTH, Response.SAFE, f"task {vital[0]} not answering")
+
+    def _check_sampler(self, t_us: int) -> None:
+        tag, status = self.tag_sequence, self.devices.sampler.latest
+        if status is None:
+            return
+        if tag.gas_fired and self._gas is None:
+            self._gas = (t_us, status.gas_bottles_left)
+        elif not tag.gas_fired:
+            self._gas = None
+        if self._gas is None or (t_us - self._gas[0]) * 1e-6 < GAS_CHECK_S:
+            return
+        if self.bank.check(M.SAMPLER, status.gas_bottles_left >= self._gas[1],
+                           "gas fired but no bottle used") and status.gas_bottles_left > 0:
+            self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_FIRE_GAS)
+            self.events.emit(Severity.WARNING, SOURCE, "firing the next gas bottle")
+            self._gas = (t_us, status.gas_bottles_left)
+
+    def _check_instruments(self, t_us: int) -> None:
+        spec = self.devices.spectrometer
+        on = self.devices.instruments.state.get(mavlink.PROBE_INSTRUMENT_SPECTROMETER)
+        if not on or not on[0]:
+            self._spec_seen = None
+            return
+        seen = self._spec_seen
+        if seen is None or spec.count != seen[0]:
+            self._spec_seen = (spec.count, t_us)
+            stale = 0.0
+        else:
+            stale = (t_us - seen[1]) * 1e-6
+        self.bank.check(M.SPECTROMETER, stale > self.params.get("FP_SPEC_STALE_S"),
+                        f"no spectrum for {stale:.0f} s")
+
+    # -- responses ---------------------------------------------------------------------
+    def respond(self, monitor: MonitorId, response: Response, reason: str) -> None:
+        mode = self.modes.current
+        if response not in (Response.ABORT, Response.SAFE):
+            return
+        if not self.params.get("FP_ENABLE"):
+            self.events.emit(Severity.WARNING, SOURCE, f"{reason}: {response.name} not taken "
+                             "(FP_ENABLE off)")
             return
         if mode == Mode.DESCENT:
-            self.tag_sequence.wave_off(f"navigation degraded: {reason}")
-        else:
+            self.tag_sequence.wave_off(f"fault: {reason}")
+            if response == Response.SAFE:
+                self.safe_after_sequence = reason
+        elif mode in (Mode.TAG, Mode.BACKAWAY):
+            if response == Response.SAFE:
+                self.safe_after_sequence = reason
+        elif mode != Mode.SAFE:
             self.modes.force_safe(reason)
 
+    def _on_mode_change(self, old: Mode, new: Mode) -> None:
+        now = self.clock.now_us()
+        if new == Mode.SAFE:
+            self.safe_mode.enter(now, self.modes.forced)
+        elif old == Mode.SAFE:
+            self.safe_mode.leave()
+        if old in TAG_MODES and new == Mode.HOVER and self.safe_after_sequence is not None:
+            reason, self.safe_after_sequence = self.safe_after_sequence, None
+            if any(self.bank.tripped.values()):
+                self.modes.force_safe(f"{reason} (after the back-away)")
+        self.bank.changed = True
 
-def _stale(last_us: int | None, t_us: int, timeout_s: float) -> bool:
-    return last_us is None or t_us - last_us > timeout_s * 1e6
+    def _check_safe_exit(self, t_us: int, mode: Mode) -> None:
+        if mode != Mode.SAFE or not self.modes.forced or not self.params.get("SAFE_AUTO_EXIT"):
+            self._healthy_since_us = None
+            return
+        if any(self.bank.tripped.values()):
+            self._healthy_since_us = None
+            return
+        since = self._healthy_since_us
+        if since is None:
+            self._healthy_since_us = t_us
+        elif (t_us - since) * 1e-6 >= self.params.get("SAFE_EXIT_S"):
+            self.safe_mode.exit_to_hover("health restored")
+            self._healthy_since_us = None
+
+    # -- telemetry -----------------------------------------------------------------------
+    def _send_status(self, t_us: int) -> None:
+        t_s = t_us // 1_000_000
+        if not self.bank.changed and t_s - self._last_status_s < STATUS_PERIOD_S:
+            return
+        self._last_status_s = t_s
+        self.bank.changed = False
+        enabled, tripped, failing = self.bank.masks()
+        missing_mask = 0
+        if self.scheduler is not None:
+            names = list(self.scheduler.task_counts())
+            for name in self.missing:
+                if names.index(name) < 32:
+                    missing_mask |= 1 << names.index(name)
+        wheels = self.devices.wheels.latest
+        top = max((abs(w) for w in wheels.speed_radps), default=0.0) if wheels else 0.0
+        failed = 0
+        for j in self.control.failed_wheels:
+            failed |= 1 << j
+        self.send(mavlink.MAVLink_probe_fault_status_message(
+            t_us, enabled, tripped, failing, self.bank.trip_counts(), missing_mask,
+            self.safe_mode.phase, self.propulsion.branch, failed, top,
+            min(self.momentum.dumps, 0xFFFF), self.propulsion.acs_dv_mps()))
+
+
+def _age_s(last_us: int | None, t_us: int) -> float:
+    return math.inf if last_us is None else (t_us - last_us) * 1e-6

@@ -6,6 +6,7 @@ import math
 
 from flightsw.components.devices import Devices
 from flightsw.components.navigation import NavigationComponent
+from flightsw.components.safe_mode import SafePhase
 from flightsw.config import FlightConfig
 from flightsw.core.commands import CommandDispatcher, CommandResult
 from flightsw.core.events import EventLog, Severity
@@ -13,7 +14,7 @@ from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.control import AttitudeController, TranslationController
-from flightsw.gnc.guidance import HoverGuidance
+from flightsw.gnc.guidance import HoverGuidance, pointing_attitude
 from flightsw.icd import mavlink
 from flightsw.vehicle_geometry import wheel_axes_sc
 
@@ -60,12 +61,28 @@ class GuidanceControl:
         self.tag_sequence = None
         self.survey = None
         self.mass = None
+        self.propulsion = None
+        self.safe_mode = None
+        self.momentum = None
+        self.failed_wheels: frozenset = frozenset()
         params.on_change(self._on_param_change, CONTROL_PARAMS)
         commands.register_ground_command("SET_HOVER_POINT", self._cmd_set_hover_point)
 
     def attach(self, tag_sequence, survey, mass) -> None:
         """The components whose references this one flies in their modes."""
         self.tag_sequence, self.survey, self.mass = tag_sequence, survey, mass
+
+    def attach_fault_protection(self, propulsion, safe_mode, momentum) -> None:
+        """Thrusters through propulsion (branches, couples), SAFE's sequence, dumps."""
+        self.propulsion, self.safe_mode, self.momentum = propulsion, safe_mode, momentum
+
+    def isolate_wheel(self, index: int) -> None:
+        """Fly on the other wheels (fault protection's reconfiguration)."""
+        self.failed_wheels = self.failed_wheels | {index}
+        self.att_ctrl.isolate_wheels(self.failed_wheels)
+        self.events.emit(Severity.WARNING, "control",
+                         f"wheel {index} isolated; attitude control on "
+                         f"{len(self.wheel_axes) - len(self.failed_wheels)} wheels")
 
     def _cmd_set_hover_point(self, params) -> CommandResult:
         self.guidance.set_target((params[0], params[1], params[2]))
@@ -116,12 +133,13 @@ class GuidanceControl:
         mode = self.modes.current
         t_s = t_us * 1e-6
         att = nav.attitude
-        wheels = self.devices.wheels
         wheel_h = self.wheel_momentum_nms()
+        couples = None
+        if self.momentum is not None and self.devices.wheels.latest is not None:
+            couples = self.momentum.couples(self.wheel_h_sc(),
+                                            self.devices.wheels.latest.speed_radps)
         if mode == Mode.SAFE or not nav.translation.initialised:
-            # Safe: null the rates on the wheels, thrusters silent.
-            torques = self.att_ctrl.rate_torques(att.rate_sc_radps, (0.0, 0.0, 0.0), wheel_h)
-            wheels.command_torque(t_us, torques)
+            self._fly_safe(t_us, couples)
             return
         ref = self._reference(mode, t_s)
         w_ref = self.mass.rate_reference() if mode == Mode.MASS_MEASURE else None
@@ -130,21 +148,60 @@ class GuidanceControl:
         else:
             torques = self.att_ctrl.wheel_torques(att.q_i_to_sc, att.rate_sc_radps,
                                                   ref.q_i_to_sc, ref.rate_sc_radps, wheel_h)
-        wheels.command_torque(t_us, torques)
+        self.devices.wheels.command_torque(t_us, torques)
         err = self.att_ctrl.pointing_error_rad(att.q_i_to_sc, ref.q_i_to_sc)
         self.pointing_err_rad = math.hypot(err[0], err[1])  # boresight is +z: tilt only
+        on_times = None
         if mode in TRANSLATION_MODES:
             tr = nav.translation
             pos, vel = tr.position_i(), tr.velocity_i()
             a_cmd = self.trans_ctrl.accel_command_i(pos, vel, ref.pos_i_m, ref.vel_i_mps,
                                                     ref.acc_i_mps2, tr.gravity_i(pos))
             on_times = self.trans_ctrl.on_times(a_cmd, att.q_i_to_sc, self.cycle_s)
-            if any(on_times):
-                self.devices.thrusters.command_on_times(t_us, on_times, self.cycle_s)
         elif mode == Mode.BACKAWAY:
             on_times = self.tag_sequence.backaway_pulse(self.cycle_s)
-            if on_times is not None:
-                self.devices.thrusters.command_on_times(t_us, on_times, self.cycle_s)
+        self._fire(t_us, on_times, couples)
+
+    def _fire(self, t_us: int, on_times, couples) -> None:
+        if (on_times is not None and any(on_times)) or couples is not None:
+            self.propulsion.fire(t_us, on_times or (), self.cycle_s, couples)
+
+    def _fly_safe(self, t_us: int, couples) -> None:
+        """SAFE: rates nulled while damping (or parked, or without an estimate to fly
+        on); otherwise the boresight at the body and SAFE's climb, orbit burn or coast."""
+        nav = self.navigation.nav
+        att, tr = nav.attitude, nav.translation
+        wheel_h = self.wheel_momentum_nms()
+        safe = self.safe_mode
+        fly = self.modes.current == Mode.SAFE and tr.initialised
+        if safe is not None and fly:
+            safe.update(t_us, self.propulsion.translation_available)
+        phase = SafePhase.PARKED if safe is None or not fly else safe.phase
+        if phase in (SafePhase.NONE, SafePhase.PARKED, SafePhase.DAMP):
+            torques = self.att_ctrl.rate_torques(att.rate_sc_radps, (0.0, 0.0, 0.0), wheel_h)
+            self.devices.wheels.command_torque(t_us, torques)
+            self._fire(t_us, None, couples)
+            return
+        pos, vel = tr.position_i(), tr.velocity_i()
+        q_ref = pointing_attitude(pos, self.body.pole_i)
+        torques = self.att_ctrl.wheel_torques(att.q_i_to_sc, att.rate_sc_radps, q_ref,
+                                              (0.0, 0.0, 0.0), wheel_h)
+        self.devices.wheels.command_torque(t_us, torques)
+        on_times = None
+        if phase == SafePhase.CLIMB:
+            limit = self.trans_ctrl.max_close_mps
+            self.trans_ctrl.max_close_mps = self.params.get("SAFE_CLIMB_MPS")
+            a_cmd = self.trans_ctrl.accel_command_i(pos, vel, safe.climb_target_i,
+                                                    (0.0, 0.0, 0.0), (0.0, 0.0, 0.0),
+                                                    tr.gravity_i(pos))
+            self.trans_ctrl.max_close_mps = limit
+            on_times = self.trans_ctrl.on_times(a_cmd, att.q_i_to_sc, self.cycle_s)
+        elif phase == SafePhase.ORBIT_INSERT:
+            target = safe.orbit_velocity_i
+            kd = self.trans_ctrl.kd
+            a_cmd = tuple(kd * (target[k] - vel[k]) for k in range(3))
+            on_times = self.trans_ctrl.on_times(a_cmd, att.q_i_to_sc, self.cycle_s)
+        self._fire(t_us, on_times, couples)
 
     def task_guidance(self, t_us: int) -> None:
         """PROBE_GUIDANCE_STATUS: the hover target and the estimate's error from it."""

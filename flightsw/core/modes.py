@@ -122,6 +122,11 @@ class ModeManager:
         return list(self._history)
 
     @property
+    def forced(self) -> bool:
+        """True when fault protection forced the current mode (SAFE)."""
+        return self._forced
+
+    @property
     def entered_us(self) -> int:
         """Mission time the current mode was entered (construction for the initial one)."""
         return self._entered_us

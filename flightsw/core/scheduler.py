@@ -40,6 +40,7 @@ every cycle cannot flood the downlink.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from bisect import bisect_right
@@ -220,6 +221,7 @@ class Scheduler:
         self._base = base
         self._groups: list[_Group] = []
         self._tasks: dict[str, _TaskStats] = {}
+        self._unhooked: dict[str, Callable[[int], None]] = {}  # set_task_fault's originals
         # Fastest first; sorted() is stable, so equal rates keep the given order.
         for group, rate in sorted(zip(groups, rates, strict=True), key=lambda gr: -gr[1]):
             if any(g.name == group.name for g in self._groups):
@@ -249,6 +251,26 @@ class Scheduler:
                 self._add(g, task)
                 return
         raise ValueError(f"no rate group named {group_name!r}")
+
+    def set_task_fault(self, name: str, active: Callable[[int], bool] | None) -> None:
+        """Host-side fault injection, not a flight function: while `active(t_frame_us)`
+        is true, task `name` raises RuntimeError instead of running, and the scheduler
+        counts and reports it as it does any task fault.  None takes the hook away."""
+        stats = self._tasks.get(name)
+        if stats is None:
+            raise ValueError(f"no task named {name!r}; tasks: {', '.join(self._tasks)}")
+        original = self._unhooked.pop(name, stats.task.run)
+        if active is None:
+            stats.task = dataclasses.replace(stats.task, run=original)
+            return
+        self._unhooked[name] = original
+
+        def run(t_frame_us: int) -> None:
+            if active(t_frame_us):
+                raise RuntimeError(f"injected fault in task {name}")
+            original(t_frame_us)
+
+        stats.task = dataclasses.replace(stats.task, run=run)
 
     def _add(self, group: _Group, task: Task) -> None:
         if not isinstance(task, Task):
@@ -355,6 +377,11 @@ class Scheduler:
     def tasks_by_group(self) -> list[tuple[str, float, Task]]:
         """(group name, group rate in Hz, task) of every task, in run order."""
         return [(g.name, float(g.rate), s.task) for g in self._groups for s in g.tasks]
+
+    def task_counts(self) -> dict[str, tuple[int, int]]:
+        """{task name: (runs, faults)}, in run order: cheap enough for every second
+        (fault protection's health check)."""
+        return {name: (s.runs, s.faults) for name, s in self._tasks.items()}
 
     def stats(self) -> dict:
         """Plain-dict statistics: {"tasks": {name: {...}}, "groups": {name: {...}}, ...}."""

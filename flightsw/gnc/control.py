@@ -26,6 +26,16 @@ class AttitudeController:
         self.set_gains(bandwidth_radps, damping)
         self.saturated_count = 0
 
+    def isolate_wheels(self, failed: frozenset) -> None:
+        """Allocate over the wheels not in `failed` (indices); those get zero torque.
+        Any three wheels of the pyramid span the three axes."""
+        active = [j for j in range(len(self.wheel_axes)) if j not in failed]
+        rows = wheel_torque_allocation([self.wheel_axes[j] for j in active])
+        alloc = [(0.0, 0.0, 0.0)] * len(self.wheel_axes)
+        for j, row in zip(active, rows, strict=True):
+            alloc[j] = row
+        self.alloc = alloc
+
     def set_gains(self, bandwidth_radps: float, damping: float) -> None:
         self.kp = tuple(i * bandwidth_radps ** 2 for i in self.inertia)
         self.kd = tuple(2.0 * damping * bandwidth_radps * i for i in self.inertia)

@@ -33,6 +33,7 @@ class AttitudeFilter:
         self.initialised = False
         self.updates = 0
         self.rejected = 0
+        self.last_innovation_rad = 0.0  # largest axis of the last star-tracker innovation
         # While spinning fast (the mass test), the per-axis decoupling above no longer
         # holds and the bias estimate drifts; holding it keeps the rate unbiased.
         self.bias_frozen = False
@@ -63,6 +64,7 @@ class AttitudeFilter:
         # Error rotation, spacecraft frame: q_meas = q_est * dq.
         conj = (self.q_i_to_sc[0], -self.q_i_to_sc[1], -self.q_i_to_sc[2], -self.q_i_to_sc[3])
         dtheta = q_to_rotvec(q_mul(conj, q_meas))
+        self.last_innovation_rad = max(abs(dtheta[0]), abs(dtheta[1]), abs(dtheta[2]))
         r = sigma_rad * sigma_rad
         correction_angle = [0.0, 0.0, 0.0]
         for k in range(3):
@@ -84,6 +86,13 @@ class AttitudeFilter:
         self.q_i_to_sc = q_normalize(q_mul(self.q_i_to_sc, q_from_rotvec(tuple(correction_angle))))
         self.updates += 1
         return True
+
+    def relearn_bias(self, angle_sigma_rad: float, bias_sigma_radps: float) -> None:
+        """After a gyro bias jump: widen the attitude and bias uncertainty so that the
+        star tracker is let through again and the bias is learnt anew (fault
+        protection's response; the gate would otherwise reject every measurement)."""
+        for k in range(3):
+            self.cov[k] = [angle_sigma_rad ** 2, 0.0, bias_sigma_radps ** 2]
 
     def bias_sigma_radps(self) -> tuple[float, float, float]:
         """One-sigma of the gyro bias estimate per spacecraft axis."""

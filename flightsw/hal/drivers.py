@@ -168,6 +168,7 @@ class Wheels(_SensorDriver):
         super().__init__()
         self._port = port
         self.count_wheels = count
+        self.last_torque_nm = (0.0,) * count  # the last motor torques commanded
         port.subscribe("PROBE_WHEEL_STATUS", self._on_msg)
 
     def _on_msg(self, m) -> None:
@@ -175,6 +176,7 @@ class Wheels(_SensorDriver):
 
     def command_torque(self, t_us: int, torque_nm: tuple[float, ...]) -> None:
         padded = list(torque_nm) + [0.0] * (4 - len(torque_nm))
+        self.last_torque_nm = tuple(padded[: self.count_wheels])
         self._port.send(mavlink.MAVLink_probe_wheel_cmd_message(t_us, padded))
 
 

@@ -24,6 +24,9 @@ N_COMMAND_PARAMS = 7
 HOVER_POINT_MIN_M = 300.0  # outside Bennu's circumscribing sphere
 HOVER_POINT_MAX_M = 100_000.0  # still proximity operations
 MAX_SITE_RANK = 10
+# The highest PROBE_MONITOR id: an id above it names no monitor (INVALID_PARAM).
+MAX_MONITOR_ID = max(v for k, v in vars(mavlink).items() if k.startswith("PROBE_MONITOR_")
+                     and k != "PROBE_MONITOR_ENUM_END")
 GROUND_SELECTABLE_MODES = ("SAFE", "STANDBY", "HOVER")
 # The ground addresses the probe as target system 1, component 1 (autopilot).
 PROBE_SYSTEM_ID = 1
@@ -129,6 +132,20 @@ GROUND_COMMANDS: tuple[GroundCommand, ...] = (
         (Arg("rank", integer=True, low=1, high=MAX_SITE_RANK,
              rule=f"an integer 1..{MAX_SITE_RANK}"),), ("HOVER", "SURVEY"),
         "Hand the candidate of this rank (1 = best) to touch-and-go guidance."),
+    GroundCommand(
+        "MONITOR_ENABLE", mavlink.PROBE_CMD_MONITOR_ENABLE,
+        (Arg("monitor", integer=True, low=0, high=MAX_MONITOR_ID,
+             rule=f"a monitor id 0..{MAX_MONITOR_ID} (PROBE_MONITOR)"),
+         Arg("enable", integer=True, choices=(0.0, 1.0), rule="0 (disable) or 1 (enable)")),
+        None, "Enable or disable a fault-protection monitor (docs/fault_protection.md)."),
+    GroundCommand(
+        "MONITOR_RESET", mavlink.PROBE_CMD_MONITOR_RESET,
+        (Arg("monitor", integer=True, low=0, high=MAX_MONITOR_ID,
+             rule=f"a monitor id 0..{MAX_MONITOR_ID} (PROBE_MONITOR)"),), None,
+        "Clear a monitor's persistence count and trip so that it may trip again."),
+    GroundCommand(
+        "DUMP_MOMENTUM", mavlink.PROBE_CMD_DUMP_MOMENTUM, _NO_ARGS, None,
+        "Unload the wheels' momentum with the attitude-control thruster couples."),
     GroundCommand(
         "RESET_SCHED_STATS", mavlink.PROBE_CMD_RESET_SCHED_STATS, _NO_ARGS, None,
         "Reset the scheduler's execution-time statistics."),
