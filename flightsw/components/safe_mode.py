@@ -95,6 +95,10 @@ class SafeMode:
             if norm(tr.position_i()) >= norm(self.climb_target_i) - CLIMB_DONE_M:
                 self._start_insert(tr.position_i())
         elif phase == SafePhase.ORBIT_INSERT:
+            # The orbit through where the probe is now: a target fixed at the burn's
+            # start goes stale as gravity bends the path during a burn of minutes.
+            self.orbit_velocity_i = circular_velocity_i(tr.position_i(), self.gm_m3s2,
+                                                        self.sun_i, self.body.pole_i)
             v = tr.velocity_i()
             dv = [self.orbit_velocity_i[k] - v[k] for k in range(3)]
             if norm(dv) < INSERT_DONE_MPS:
