@@ -23,7 +23,7 @@ FLIGHT_PARAMS = (
     ParamSpec("FP_NAV_SIG_M", float, 5.0, 0.1, 1000.0, "m",
               "Position sigma above which hover is abandoned (to SAFE)"),
     ParamSpec("FP_ST_TMO_S", float, 600.0, 0.5, 3600.0, "s",
-              "Star tracker silence that counts as lost"),
+              "Star tracker silence after which SAFE is commanded (gyro-only attitude till then)"),
     ParamSpec("FP_FIX_TMO_S", float, 600.0, 1.0, 3600.0, "s",
               "Navigation-camera silence that counts as lost"),
     ParamSpec("FP_ENABLE", bool, True, None, None, "", "Fault protection may command SAFE"),
