@@ -80,6 +80,9 @@ class Recording:
     table: FrameTable
     mission_us: np.ndarray = None   # int64 per frame: its mission time, where `placed`
     placed: np.ndarray = None       # bool per frame: its time is known (see the module doc)
+    # Faults the simulator injected into tasks (flight_config.json "task_faults"): task
+    # -> [(from_us, until_us or None)], raised again so that the replay flies what flew.
+    task_faults: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.mission_us is None:
@@ -142,6 +145,7 @@ def load_recording(log: str | Path, config_path: str | Path | None = None) -> Re
             raise FlightConfigError(f"epoch_unix_us: expected an integer from 0 to "
                                     f"{MAX_EPOCH_UNIX_US}, got {_one_line(repr(epoch_us))[:40]}")
         config = flight_config_from_dict(data.get("flight_config"))
+        task_faults = _task_faults(data.get("task_faults", []))
     except FlightConfigError as exc:
         raise ReplayError(f"{cfg_path}: {_one_line(exc)}") from None
     ours = f"{icd_fingerprint():08x}"
@@ -155,11 +159,33 @@ def load_recording(log: str | Path, config_path: str | Path | None = None) -> Re
     if not len(table):
         raise ReplayError(f"{log}: no MAVLink frames in {len(blob)} bytes; expected a .tlog "
                           "(8-byte timestamp before each frame)")
-    rec = Recording(log, config, epoch_us, table)
+    rec = Recording(log, config, epoch_us, table, task_faults=task_faults)
     if not rec.placed.any():
         raise ReplayError(f"{log}: no frame has a timestamp within the mission (epoch "
                           f"{epoch_us} us in {cfg_path.name}); nothing to replay")
     return rec
+
+
+def _task_faults(entries) -> dict:
+    """flight_config.json's "task_faults" ([{task, from_us, until_us}]) by task."""
+    if not isinstance(entries, list):
+        raise FlightConfigError(f"task_faults: expected a list, got {type(entries).__name__}")
+    out: dict = {}
+    for i, e in enumerate(entries):
+        ok = isinstance(e, dict) and isinstance(e.get("task"), str) and all(
+            isinstance(e.get(k), int) and not isinstance(e.get(k), bool)
+            for k in ("from_us",) + (("until_us",) if e.get("until_us") is not None else ()))
+        if not ok:
+            raise FlightConfigError(f"task_faults[{i}]: expected {{task, from_us, until_us}}")
+        out.setdefault(e["task"], []).append((e["from_us"], e.get("until_us")))
+    return out
+
+
+def _raising_while(windows):
+    def active(t_frame_us: int) -> bool:
+        return any(start <= t_frame_us and (end is None or t_frame_us < end)
+                   for start, end in windows)
+    return active
 
 
 def param_overrides(pairs: list[str]) -> dict[str, object]:
@@ -391,6 +417,11 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
     with open(out_dir / "replay.tlog", "xb", buffering=1 << 16) as tlog:
         recorder = FlightRecorder(tlog, rec.epoch_unix_us)
         fsw = FlightSoftware(config, bus, clock, recorder.record, params=params)
+        for task, windows in rec.task_faults.items():
+            try:
+                fsw.scheduler.set_task_fault(task, _raising_while(windows))
+            except ValueError as exc:
+                raise ReplayError(f"task_faults: {exc}") from None
         bar = _progress_bar(n_frames, sys.stderr.isatty() if progress is None else progress)
         for frame in range(n_frames + 1):
             t_us = frame * frame_us

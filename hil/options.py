@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 MODES = ("lockstep", "realtime")
 FAULT_KINDS = ("kill-board", "reset-board", "noise")
+# A scenario's [[faults]] kinds of the board (sim/scenario_faults.py) and the rig's names.
+SCENARIO_BOARD_FAULTS = {"kill_board": "kill-board", "reset_board": "reset-board",
+                         "line_noise": "noise"}
 
 
 class HilRunError(Exception):
@@ -72,3 +75,17 @@ class HilOptions:
         for fault in self.faults:
             if fault.kind == "kill-board" and not self.emulate:
                 raise ValueError("kill-board needs the emulated board (unplug a real one by hand)")
+
+
+def scenario_board_faults(sc) -> tuple[Fault, ...]:
+    """The scenario's board faults as the rig injects them; a line_noise with a duration_s
+    is stopped at its end (noise 0 bytes per 10 ms)."""
+    out = []
+    for f in sc.faults:
+        kind = SCENARIO_BOARD_FAULTS.get(f.kind)
+        if kind is None:
+            continue
+        out.append(Fault(kind, f.t_s, f.bytes_per_10ms if kind == "noise" else 0.0))
+        if kind == "noise" and f.duration_s is not None:
+            out.append(Fault(kind, f.end_s, 0.0))
+    return tuple(out)

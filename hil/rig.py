@@ -35,6 +35,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +53,16 @@ from hil.cpu_latency import CpuLatencyHold
 from hil.firmware_build import FirmwareBuildError, build_firmware
 from hil.ground import GroundStation
 from hil.link_summary import link_summary
-from hil.options import FAULT_KINDS, MODES, Fault, HilOptions, HilRunError  # noqa: F401
+from hil.options import (  # noqa: F401
+    FAULT_KINDS,
+    MODES,
+    Fault,
+    HilOptions,
+    HilRunError,
+    scenario_board_faults,
+)
 from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
+from sim.faults import install_task_faults, task_fault_record
 from sim.history import History
 from sim.runner import (
     RunConfigError,
@@ -83,6 +92,10 @@ def run_hil(sc, out_dir: Path, options: HilOptions = DEFAULT_OPTIONS, *, force: 
             params_file: Path | None = None, progress: bool | None = None) -> dict:
     """Fly scenario `sc` over the (emulated) board; return the summary (also in out_dir)."""
     overrides = parameter_overrides(sc, params_file)
+    try:
+        options = replace(options, faults=options.faults + scenario_board_faults(sc))
+    except ValueError as exc:  # e.g. a kill_board with a real board
+        raise HilRunError(f"{sc.source}: faults: {exc}") from None
     try:
         world = World(sc)  # checks the scenario's site before anything starts
     except SiteError as exc:
@@ -269,6 +282,7 @@ class _Rig:
             # Flight events reach events.log as the ground receives them (downlink).
             self.events_lines = event_writer(self.tele, ev)
             self.fsw = FlightSoftware(config, self.flight_bus, self.clock, record_and_decode)
+            install_task_faults(self.fsw.scheduler, sc.faults)
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
             try:
@@ -301,8 +315,8 @@ class _Rig:
              "icd_fingerprint": f"{icd_fingerprint():08x}", "epoch_unix_us": self.epoch_us,
              "hil": {"mode": self.opts.mode,
                      "link_monitor": "flightsw.hal.link_health.LinkMonitor (fastest group)",
-                     "scheduler_start_us": scheduler_start_us}},
-            indent=2) + "\n")
+                     "scheduler_start_us": scheduler_start_us}}
+            | task_fault_record(self.sc.faults), indent=2) + "\n")
 
     def _progress(self):
         import sys

@@ -34,7 +34,9 @@ from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import icd_fingerprint
 from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.run_dir import RunDirError, prepare_out_dir  # noqa: F401 (re-exported)
+from sim.faults import install_task_faults, task_fault_record
 from sim.history import History, prospect_history, surface_map_history
+from sim.scenario_faults import sil_refusal
 from sim.scoring import mission_figures
 from sim.simbus import SimBus
 from sim.site import SiteError
@@ -78,6 +80,9 @@ def flight_config_from_scenario(sc, timing_telemetry: bool = False,
             min_impulse_bit_ns=craft.thrusters.min_impulse_bit_ns,
             backaway_force_n=craft.thrusters.backaway_force_n,
             arm_length_m=craft.arm_length_m,
+            wheel_max_speed_radps=craft.wheels.max_speed_radps,
+            acs_torque_nm=2.0 * craft.thrusters.force_n * craft.thrusters.acs_arm_m,
+            thruster_branches=craft.thrusters.branches,
         ),
         body=BodyModel(
             gm_m3s2=sc.body.gm_m3s2,
@@ -134,6 +139,9 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
                  params_file: Path | None = None) -> dict:
     out_dir = Path(out_dir)
     overrides = parameter_overrides(sc, params_file)
+    refused = sil_refusal(sc)
+    if refused is not None:
+        raise RunConfigError(refused)
     wall_start = time.perf_counter()
     try:
         world = World(sc)  # checks the site before anything is written
@@ -151,7 +159,8 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     (out_dir / "flight_config.json").write_text(
         json.dumps({"flight_config": flight_config_to_dict(config),
                     "icd_fingerprint": f"{icd_fingerprint():08x}",
-                    "epoch_unix_us": epoch_us}, indent=2) + "\n")
+                    "epoch_unix_us": epoch_us} | task_fault_record(sc.faults),
+                   indent=2) + "\n")
     n_sites = len(world.prospect.faces) if world.prospect is not None else 0
     tele = FlightTelemetry(n_sites)
 
@@ -166,6 +175,7 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
 
         events_lines = event_writer(tele, ev_file)
         fsw = FlightSoftware(config, bus, clock, record_and_decode)
+        install_task_faults(fsw.scheduler, sc.faults)
         # Ground uplink: parameter overrides at t=0, then the command sequence.
         uplink = time_tagged_uplink(overrides, sc.commands)
         uplink.sort(key=lambda item: item[0])

@@ -24,6 +24,7 @@ This module is the public face; the work is done, one job each, by
   sim.scenario_errors    ScenarioError and how it shows keys and values
   sim.scenario_schema    limits, vocabularies, the rule objects and the tables of rules
   sim.scenario_validate  checking the parsed tables and building the value objects
+  sim.scenario_faults    the [[faults]] table: fault kinds, their keys, their checks
   sim.scenario_load      finding, reading and parsing files, applying overrides
 (each imports only modules listed above it).
 """
@@ -47,6 +48,7 @@ from sim.scenario_schema import (
 from sim.scenario_values import (
     BodyConfig,
     DispersionsConfig,
+    FaultConfig,
     HazardConfig,
     ImuConfig,
     InitialConfig,
@@ -71,7 +73,7 @@ __all__ = [
     "BODIES", "COMMAND_NAMES", "COMPOSITIONS", "DEFAULTS", "HOVER_RADIUS_MAX_M",
     "HOVER_RADIUS_MIN_M", "MAX_DURATION_S", "MAX_EPOCH_UNIX_S", "MAX_SCENARIO_BYTES", "MAX_SEED",
     "MAX_SIM_RATE_HZ", "MODE_NAMES", "PARAM_NAME_MAX_CHARS", "UNIT_VECTOR_TOLERANCE",
-    "BodyConfig", "DispersionsConfig", "HazardConfig", "ImuConfig", "InitialConfig",
+    "BodyConfig", "DispersionsConfig", "FaultConfig", "HazardConfig", "ImuConfig", "InitialConfig",
     "LidarConfig", "NavCamConfig", "PowerSensorConfig", "ProspectConfig", "RunConfig",
     "SamplerSensorConfig", "Scenario", "ScenarioError", "ScheduledCommand", "SensorsConfig",
     "SpacecraftConfig", "StarTrackerConfig", "TagConfig", "ThrusterConfig", "WheelConfig",

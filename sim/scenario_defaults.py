@@ -39,10 +39,22 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "spacecraft.wheels.initial_speed_radps": 0.0,
     "commands": (),
     "commands[].args": (),
+    "faults": (),
+    "faults[].branch": "A",
+    "faults[].bus_voltage_v": 22.0,
+    "faults[].bytes_per_10ms": 64.0,
     "params": MappingProxyType({}),
     "spacecraft.arm_length_m": 3.35,
     "spacecraft.thrusters.backaway_force_n": 0.0,
     "spacecraft.thrusters.impulse_noise_frac": 0.01,
+    "spacecraft.thrusters.branches": 2,
+    "spacecraft.thrusters.acs_arm_m": 1.0,
+    # Bounding sphere of the bus about the centre of mass (the arm and its head are
+    # judged apart): what the judge's clearance to the surface is measured from.
+    "spacecraft.bounding_radius_m": 1.5,
+    # A failed wheel (motor torque lost) spins down as exp(-t / this) under its
+    # bearings' viscous friction.
+    "spacecraft.wheels.friction_time_constant_s": 300.0,
     "sensors.navcam.landmark_sigma_rad": 1e-4,
     "sensors.navcam.fov_half_deg": 20.0,
     "sensors.navcam.max_landmarks": 8,

@@ -5,6 +5,7 @@ Packaged scenarios are `sim/scenarios/*.toml`, found with importlib.resources so
 load from an installed package as from the source tree.
 """
 
+import dataclasses
 import importlib.resources
 import os
 import tomllib
@@ -13,6 +14,7 @@ from typing import Any
 
 from flightsw.input_file import InputFileError, read_input
 from sim.scenario_errors import ScenarioError, join_key
+from sim.scenario_faults import check_faults
 from sim.scenario_validate import validate
 from sim.scenario_values import Scenario
 
@@ -43,7 +45,11 @@ def load_scenario(name_or_path: str | os.PathLike[str],
     raw = _parse(label, data)
     overridden = _apply_overrides(label, raw, overrides or {})
     try:
-        return validate(label, raw, source)
+        scenario = validate(label, raw, source)
+        if "faults" not in raw:
+            return scenario
+        # Checked once the rest is valid: a fault is judged against the run and the vehicle.
+        return dataclasses.replace(scenario, faults=check_faults(label, raw["faults"], scenario))
     except ScenarioError as err:
         if err.key is not None and any(_is_under(err.key, k) or _is_under(k, err.key)
                                        for k in overridden):

@@ -137,6 +137,8 @@ SPACECRAFT_SCHEMA: dict[str, Any] = {
         "magnitude_sigma_frac": NumberRule(ge=0.0, lt=0.5),
         "misalignment_sigma_deg": NumberRule(ge=0.0, lt=10.0),
         "impulse_noise_frac": NumberRule(ge=0.0, lt=0.5),
+        "branches": NumberRule(integer=True, choices=(1, 2)),
+        "acs_arm_m": NumberRule(ge=0.0, le=20.0),
     },
     "wheels": {
         "count": NumberRule(integer=True, choices=(3, 4)),
@@ -144,7 +146,9 @@ SPACECRAFT_SCHEMA: dict[str, Any] = {
         "max_torque_nm": NumberRule(gt=0.0, le=1e3),
         "max_speed_radps": NumberRule(gt=0.0, le=1e4),
         "initial_speed_radps": ANY_NUMBER,  # |.| <= max_speed_radps, checked afterwards
+        "friction_time_constant_s": NumberRule(gt=0.0, le=1e6),
     },
+    "bounding_radius_m": NumberRule(gt=0.0, le=50.0),
 }
 INITIAL_SCHEMA: dict[str, Any] = {
     "hover_point_bf_m": VectorRule(3),  # radius checked afterwards
@@ -176,7 +180,7 @@ SENSORS_SCHEMA: dict[str, Any] = {
     "power": {"rate_hz": _RATE},
 }
 TOP_KEYS = ("scenario", "body", "spacecraft", "initial", "sensors", "commands", "params",
-             "dispersions", "tag", "prospect")
+            "dispersions", "tag", "prospect", "faults")
 PROSPECT_SCHEMA: dict[str, Any] = {
     "composition": TextRule(choices=COMPOSITIONS, what="a composition"),
     "sun_distance_au": NumberRule(ge=0.5, le=5.0),

@@ -7,6 +7,7 @@ Only `sim.scenario_validate` builds them from a file; optional fields take their
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,11 @@ class ThrusterConfig:
     backaway_force_n: float = DEFAULTS["spacecraft.thrusters.backaway_force_n"]
     # 1-sigma pulse-to-pulse impulse noise, fraction of the impulse
     impulse_noise_frac: float = DEFAULTS["spacecraft.thrusters.impulse_noise_frac"]
+    # 2: a redundant branch B of the six (same directions, own latch valve); 1: A only
+    branches: int = DEFAULTS["spacecraft.thrusters.branches"]
+    # attitude-control couples: two thrusters of force_n this far either side of the
+    # centre of mass, so one couple's torque is 2 * force_n * acs_arm_m (0: none)
+    acs_arm_m: float = DEFAULTS["spacecraft.thrusters.acs_arm_m"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class WheelConfig:
     max_torque_nm: float
     max_speed_radps: float
     initial_speed_radps: float
+    # a failed wheel spins down as exp(-t / this) (viscous bearing friction)
+    friction_time_constant_s: float = DEFAULTS["spacecraft.wheels.friction_time_constant_s"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class SpacecraftConfig:
     wheels: WheelConfig
     # sampler head along +z from the centre of mass
     arm_length_m: float = DEFAULTS["spacecraft.arm_length_m"]
+    # bounding sphere of the bus about the centre of mass (the judge's clearance)
+    bounding_radius_m: float = DEFAULTS["spacecraft.bounding_radius_m"]
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,34 @@ class ScheduledCommand:
 
 
 @dataclass(frozen=True)
+class FaultConfig:
+    """One [[faults]] entry: `kind` injected at the first frame at or after `t_s`, for
+    `duration_s` (None: to the end of the run).  The other fields are the kind's own
+    keys (None where the kind has no such key); `sim.scenario_faults` says which."""
+
+    t_s: float
+    kind: str
+    duration_s: float | None = None
+    index: int | None = None  # thruster slot or wheel
+    branch: str | None = None  # thrusters: "A" or "B"
+    task: str | None = None  # task_exception: the flight scheduler's task name
+    gyro_radps: tuple[float, float, float] | None = None  # imu_bias_jump, added to the bias
+    accel_mps2: tuple[float, float, float] | None = None  # imu_bias_jump, added to the bias
+    bus_voltage_v: float | None = None  # undervoltage: what PROBE_POWER_THERMAL reports
+    bytes_per_10ms: float | None = None  # line_noise (HIL)
+
+    @property
+    def end_s(self) -> float:
+        """When the fault ends (inf: permanent)."""
+        return math.inf if self.duration_s is None else self.t_s + self.duration_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as it would be written in TOML: only the keys it has."""
+        return {f.name: list(v) if isinstance(v, tuple) else v
+                for f in dataclasses.fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+@dataclass(frozen=True)
 class SamplerSensorConfig:
     rate_hz: float
 
@@ -253,6 +291,7 @@ class Scenario:
     dispersions: DispersionsConfig = None
     tag: TagConfig | None = None
     prospect: ProspectConfig | None = None
+    faults: tuple[FaultConfig, ...] = ()  # fault injection (sim/faults.py)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for summary.json); without `source` it is valid input."""
@@ -260,6 +299,10 @@ class Scenario:
         for optional in ("tag", "prospect"):
             if data.get(optional) is None:
                 data.pop(optional, None)  # absent, not null: TOML has no null
+        if self.faults:
+            data["faults"] = [f.to_dict() for f in self.faults]
+        else:
+            data.pop("faults", None)
         return data
 
 

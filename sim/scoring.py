@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from sim.fault_figures import fault_figures
+
 BAND_NAMES = ("PHYLLO_07", "PYX_09", "OL_105", "PYX_19", "OH_27")  # ICD band order
 OUTCOMES = ("sampled", "waved_off", "failed")
 BAND_PRESENT_DEPTH = 0.03  # truth depth above which a band counts as present
@@ -52,7 +54,7 @@ def mission_figures(sc, hist: dict, tele, truth, world, contact_mps: float,
         "final_mode": _mode_name(tele.mode),
         "events_total": tele.events_total,
         "gravity_exact_evaluations": truth.gravity_exact_evaluations,
-    }
+    } | fault_figures(tele, truth)
 
 
 def _mode_name(mode: int | None) -> str | None:

@@ -56,7 +56,9 @@ _WANTED = frozenset({
     mavlink.MAVLINK_MSG_ID_PROBE_SPECTRUM_RESULT, mavlink.MAVLINK_MSG_ID_PROBE_SITE_CANDIDATE,
     mavlink.MAVLINK_MSG_ID_PROBE_SITE_BANDS, mavlink.MAVLINK_MSG_ID_PROBE_RESOURCE_MAP,
     mavlink.MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT, mavlink.MAVLINK_MSG_ID_PARAM_VALUE,
+    mavlink.MAVLINK_MSG_ID_PROBE_FAULT_STATUS,
 })
+FAULT_PROTECTION_SOURCE = "faultprot"  # the event source of monitor trips and clears
 EXAMPLE_SPECTRUM, SITE_COADD = 0, 1  # PROBE_SPECTRUM_PRODUCT kinds
 
 
@@ -93,6 +95,13 @@ class FlightTelemetry:
         # Calibrated spectra, as their slices arrive: (kind, id, site) -> (refl, sigma).
         self._spectra: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.param_values: dict[str, float] = {}  # PARAM_VALUE: the table as flown
+        # Fault protection as the ground sees it: each mode change (HEARTBEAT), each
+        # event of the fault-protection source, each change of the tripped monitors
+        # (PROBE_FAULT_STATUS) and the latest status; read by sim/fault_figures.py.
+        self.mode_changes: list[tuple[int, int]] = []  # (t_us, mode)
+        self.faultprot_events: list[FlightEvent] = []
+        self.tripped_changes: list[tuple[int, int]] = []  # (t_us, tripped bits)
+        self.fault_status = None
 
     # -- input -------------------------------------------------------------------------
     def on_record(self, t_us: int, raw: bytes) -> None:
@@ -112,6 +121,14 @@ class FlightTelemetry:
     # -- per message -------------------------------------------------------------------
     def _heartbeat(self, t_us, m) -> None:
         self.mode = int(m.custom_mode)
+        if not self.mode_changes or self.mode_changes[-1][1] != self.mode:
+            self.mode_changes.append((t_us, self.mode))
+
+    def _fault_status(self, t_us, m) -> None:
+        self.fault_status = m
+        tripped = int(m.tripped)
+        if (self.tripped_changes[-1][1] if self.tripped_changes else 0) != tripped:
+            self.tripped_changes.append((t_us, tripped))
 
     def _guidance(self, t_us, m) -> None:
         self.hover_target_bf_m = tuple(float(x) for x in m.target_bf_m)
@@ -140,6 +157,8 @@ class FlightTelemetry:
         elif source == "survey" and text.startswith(_CONTACT_PLAN_PREFIX):
             number = text[len(_CONTACT_PLAN_PREFIX):].split(" ", 1)[0]
             self.contact_planned_t_s = float(number)
+        elif source == FAULT_PROTECTION_SOURCE:
+            self.faultprot_events.append(event)
         for sink in self.event_sinks:
             sink(event)
 
@@ -258,4 +277,5 @@ _HANDLERS = {
     "PROBE_RESOURCE_MAP": FlightTelemetry._resource_map,
     "PROBE_SPECTRUM_PRODUCT": FlightTelemetry._spectrum_product,
     "PARAM_VALUE": FlightTelemetry._param_value,
+    "PROBE_FAULT_STATUS": FlightTelemetry._fault_status,
 }

@@ -23,6 +23,12 @@ class TruthRecord:
     # spectrum_id -> (depths, centres, resource index, lit, abundances) of the footprint
     spectrum_truth: dict = field(default_factory=dict)
     gravity_exact_evaluations: int | None = None
+    # sim.safety's watch: clearance, contacts, escape (scalars; "clearance" the per-second
+    # minima as arrays); the faults as injected (sim.faults); the thrusters' impulses.
+    safety: dict | None = None
+    clearance: dict | None = None
+    faults: list | None = None
+    actuators: dict | None = None
 
     @classmethod
     def from_world(cls, world) -> TruthRecord:
@@ -35,7 +41,9 @@ class TruthRecord:
                        regolith_density_kgm3=world.regolith["density_kgm3"],
                        gm_true_m3s2=world.gm_true_m3s2)
         spectra = dict(world.prospect.spectrum_truth) if world.prospect is not None else {}
-        return cls(tag, spectra, getattr(world.gravity, "exact_evaluations", None))
+        safety, clearance = world.safety.record(world)
+        return cls(tag, spectra, getattr(world.gravity, "exact_evaluations", None),
+                   safety, clearance, world.faults.record(), world.thrusters.totals())
 
     def save(self, out_dir: Path) -> None:
         ids = np.array(sorted(self.spectrum_truth), dtype=np.int64)
@@ -46,9 +54,11 @@ class TruthRecord:
         def table(k: int, width: int) -> np.ndarray:
             return np.array([r[k] for r in rows], dtype=float).reshape(len(rows), width)
 
-        scalars = {"tag": self.tag, "gravity_exact_evaluations": self.gravity_exact_evaluations}
+        scalars = {"tag": self.tag, "gravity_exact_evaluations": self.gravity_exact_evaluations,
+                   "safety": self.safety, "faults": self.faults, "actuators": self.actuators}
+        clearance = {f"clearance_{k}": v for k, v in (self.clearance or {}).items()}
         np.savez_compressed(
-            Path(out_dir) / TRUTH_FILE, scalars_json=np.array(json.dumps(scalars)),
+            Path(out_dir) / TRUTH_FILE, scalars_json=np.array(json.dumps(scalars)), **clearance,
             spectrum_id=ids,
             depth=table(0, nb), centre_um=table(1, nb),
             resource=np.array([r[2] for r in rows], dtype=float),
@@ -59,6 +69,8 @@ class TruthRecord:
     def load(cls, out_dir: Path) -> TruthRecord:
         with np.load(Path(out_dir) / TRUTH_FILE) as z:
             scalars = json.loads(str(z["scalars_json"]))
+            clearance = {k[len("clearance_"):]: z[k] for k in z.files
+                         if k.startswith("clearance_")} or None
             spectra = {
                 int(i): (tuple(float(x) for x in d), tuple(float(x) for x in c), float(r),
                          bool(lit), tuple(float(x) for x in a))
@@ -68,4 +80,5 @@ class TruthRecord:
         tag = scalars["tag"]
         if tag is not None and tag.get("touchdown_point_bf_m") is not None:
             tag["touchdown_point_bf_m"] = tuple(tag["touchdown_point_bf_m"])
-        return cls(tag, spectra, scalars["gravity_exact_evaluations"])
+        return cls(tag, spectra, scalars["gravity_exact_evaluations"], scalars.get("safety"),
+                   clearance, scalars.get("faults"), scalars.get("actuators"))

@@ -20,13 +20,17 @@ from flightsw.geometry.quat import (
     q_to_rotvec,
     unit,
 )
-from flightsw.vehicle_geometry import THRUSTER_DIRECTIONS_SC, wheel_axes_sc
+from flightsw.icd import mavlink
+from flightsw.vehicle_geometry import wheel_axes_sc
+from sim.actuators import Thrusters, Wheels
 from sim.contact import RegolithContact, SamplerModel
 from sim.dynamics import RigidBodyDynamics, SpacecraftState
+from sim.faults import FaultSchedule
 from sim.gravity import CachedGravity, PolyhedronGravity
 from sim.nadir import nadir_attitude, pointing_error_rad
 from sim.noise import NoiseStream
 from sim.prospect_world import ProspectWorld
+from sim.safety import SafetyWatch
 from sim.sensors import (
     ImuModel,
     LandmarkCameraModel,
@@ -95,30 +99,15 @@ class World:
         self.boresight_sc = tuple(craft.instrument_boresight_sc)
         self.wheel_axes = wheel_axes_sc(craft.wheels.count)
         self.wheel_inertia = craft.wheels.inertia_kgm2
-        self.wheel_max_torque = craft.wheels.max_torque_nm
-        self.wheel_max_speed = craft.wheels.max_speed_radps
+        self.wheels = Wheels(self.wheel_axes, craft.wheels)
         self.dynamics = RigidBodyDynamics(craft.mass_kg, tuple(craft.inertia_kgm2),
                                           self.wheel_axes, self.body,
                                           self.gravity.acceleration_xyz)
         # Thrusters as built: each with its own magnitude error and misalignment.
-        build = NoiseStream(seed, "thruster-build")
-        thr = craft.thrusters
-        self.thrust_n = thr.force_n
-        self.mib_ns = thr.min_impulse_bit_ns
-        self.thruster_force_sc = []
-        for d in THRUSTER_DIRECTIONS_SC:
-            tilt = q_from_rotvec(build.gauss3(math.radians(thr.misalignment_sigma_deg)))
-            mag = thr.force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
-            u = q_rotate(tilt, d)
-            self.thruster_force_sc.append((u[0] * mag, u[1] * mag, u[2] * mag))
-        # Slot 6: the back-away thruster, along -z spacecraft (up, when looking down).
-        ba = thr.backaway_force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
-        self.thruster_force_sc.append((0.0, 0.0, -ba))
-        self.backaway_force_n = thr.backaway_force_n
-        # Pulse-to-pulse impulse scatter (valve timing, chamber pressure): a stream of
-        # its own so that it changes no other draw of the seed.
-        self.impulse_noise_frac = thr.impulse_noise_frac
-        self._impulse_noise = NoiseStream(seed, "thruster-impulse")
+        self.thrusters = Thrusters(craft.thrusters, craft.mass_kg, seed, sc.scenario.sim_rate_hz)
+        self.faults = FaultSchedule(sc.faults)
+        self.safety = SafetyWatch(self.ray_caster, craft.bounding_radius_m, craft.arm_length_m,
+                                  self.gm_true_m3s2)
         self.hover_point_bf_m = tuple(sc.initial.hover_point_bf_m)
         if self.site is not None:
             n, p = self.site.normal_bf, self.site.point_bf_m
@@ -126,13 +115,10 @@ class World:
             self.hover_point_bf_m = (p[0] + h * n[0], p[1] + h * n[1], p[2] + h * n[2])
         self.state = self._initial_state(sc, NoiseStream(seed, "initial-state"))
         self._thrust_accel_sc = (0.0, 0.0, 0.0)
+        self._acs_torque_sc = None  # the couples' torque over the coming step, if any fired
         # What the accelerometer felt over the step that just ended.
         self._imu_specific_force_sc = (0.0, 0.0, 0.0)
         self._imu_mean_rate_sc = self.state.rate_sc_radps
-        self._motor_torque = tuple(0.0 for _ in self.wheel_axes)
-        self.thruster_on_s_total = [0.0] * 8
-        self.impulse_ns_total = 0.0
-        self.backaway_impulse_ns = 0.0
         self._site_face = None
         self._site_check_countdown = 0
         self._make_sensors(sc, seed)
@@ -266,6 +252,11 @@ class World:
 
     # -- one frame -------------------------------------------------------------
     def sensor_messages(self, frame: int, t_us: int) -> list:
+        """The frame's sensor messages (faults begin and end at this boundary)."""
+        self.faults.update(t_us)
+        return self.faults.sensor_stimulus(self._sensor_messages(frame, t_us))
+
+    def _sensor_messages(self, frame: int, t_us: int) -> list:
         st = self.state
         out = []
         d = self.divisors
@@ -302,45 +293,24 @@ class World:
         return out
 
     def apply_commands(self, msgs: list) -> None:
+        faults = self.faults
         for m in msgs:
             kind = m.get_type()
             if kind == "PROBE_THRUSTER_CMD":
-                self._apply_thrusters(m.on_time_s, m.cycle_s)
+                self._thrust_accel_sc, self._acs_torque_sc = self.thrusters.command(
+                    m, faults.stuck_on, faults.stuck_off)
             elif kind == "PROBE_INSTRUMENT_CMD" and self.prospect is not None:
                 self.prospect.apply_command(m)
             elif kind == "PROBE_SAMPLER_CMD":
-                self.sampler.command(m.action)
+                if not (faults.gas_failed and m.action == mavlink.PROBE_SAMPLER_FIRE_GAS):
+                    self.sampler.command(m.action)
             elif kind == "PROBE_WHEEL_CMD":
-                lim = self.wheel_max_torque
-                torques = []
-                for j, tau in enumerate(m.torque_nm[: len(self.wheel_axes)]):
-                    tau = max(-lim, min(lim, tau))
-                    speed = self.state.wheel_momentum_nms[j] / self.wheel_inertia
-                    if abs(speed) >= self.wheel_max_speed and tau * speed > 0.0:
-                        tau = 0.0  # saturated wheel cannot spin faster
-                    torques.append(tau)
-                self._motor_torque = tuple(torques)
+                self.wheels.command(m.torque_nm, self.state.wheel_momentum_nms)
 
     def _apply_thrusters(self, on_time_s, cycle_s: float) -> None:
-        fx = fy = fz = 0.0
-        cycle = cycle_s if cycle_s > 0.0 else 1.0 / self.base_hz
-        for k, f in enumerate(self.thruster_force_sc):
-            on = max(0.0, min(on_time_s[k], cycle))
-            force_n = self.backaway_force_n if k == 6 else self.thrust_n
-            if on * force_n < self.mib_ns:
-                continue  # below the minimum impulse bit the valve does not open
-            if self.impulse_noise_frac:
-                on *= max(0.0, 1.0 + self._impulse_noise.gauss(self.impulse_noise_frac))
-            self.thruster_on_s_total[k] += on
-            if k == 6:
-                self.backaway_impulse_ns += on * self.backaway_force_n
-            else:
-                self.impulse_ns_total += on * self.thrust_n
-            fx += f[0] * on
-            fy += f[1] * on
-            fz += f[2] * on
-        k = 1.0 / (self.mass_kg * cycle)
-        self._thrust_accel_sc = (fx * k, fy * k, fz * k)
+        """Branch A's on-times alone (tests): as a PROBE_THRUSTER_CMD carrying them."""
+        self.apply_commands([mavlink.MAVLink_probe_thruster_cmd_message(
+            0, (list(on_time_s) + [0.0] * 8)[:8], cycle_s)])
 
     def step(self, dt_s: float) -> None:
         st = self.state
@@ -357,12 +327,22 @@ class World:
         if self.contact is not None and (self.in_contact or self._near_site()):
             self._update_contact(dt_s)
         a_sc = self._thrust_accel_sc
+        faults = self.faults
+        if faults.stuck_on:
+            f = self.thrusters.stuck_on_force_sc(dt_s, faults.stuck_on)
+            if f is not None:
+                a_sc = (a_sc[0] + f[0] / self.mass_kg, a_sc[1] + f[1] / self.mass_kg,
+                        a_sc[2] + f[2] / self.mass_kg)
         c_sc = q_rotate_inv(st.q_i_to_sc, self._contact_force_i)
         k = 1.0 / self.mass_kg
         specific = (a_sc[0] + c_sc[0] * k, a_sc[1] + c_sc[1] * k, a_sc[2] + c_sc[2] * k)
         a_i = q_rotate(st.q_i_to_sc, specific)
-        self.state = self.dynamics.step(st, dt_s, a_i, self._motor_torque,
-                                        self._contact_torque_sc)
+        torque = self._contact_torque_sc
+        if self._acs_torque_sc is not None:
+            torque = tuple(a + b for a, b in zip(torque, self._acs_torque_sc, strict=True))
+        self.state = self.dynamics.step(
+            st, dt_s, a_i, self.wheels.torques_for_step(st.wheel_momentum_nms,
+                                                        faults.failed_wheels), torque)
         self._imu_specific_force_sc = specific
         # A gyro integrates: it reports the step's delta-angle over dt (the mean rate),
         # not the rate at the sample instant, which would lag an accelerating spin.
@@ -371,6 +351,8 @@ class World:
         self._imu_mean_rate_sc = (rv[0] / dt_s, rv[1] / dt_s, rv[2] / dt_s)
         # A thruster command covers one cycle; silence means no thrust.
         self._thrust_accel_sc = (0.0, 0.0, 0.0)
+        self._acs_torque_sc = None
+        self.safety.after_step(self, dt_s)
 
     def head_position_bf(self) -> tuple:
         st = self.state
@@ -448,3 +430,16 @@ class World:
 
     def wheel_speeds_radps(self) -> tuple:
         return tuple(h / self.wheel_inertia for h in self.state.wheel_momentum_nms)
+
+    # The thrusters' totals, under the names the history and the truth record read.
+    @property
+    def thruster_on_s_total(self) -> list:
+        return self.thrusters.on_s_total
+
+    @property
+    def impulse_ns_total(self) -> float:
+        return self.thrusters.impulse_ns_total
+
+    @property
+    def backaway_impulse_ns(self) -> float:
+        return self.thrusters.backaway_impulse_ns

@@ -20,7 +20,7 @@ def _world(**overrides):
 def _impulses_x(world, on_s, slot=0):
     """Delivered x acceleration of one thruster per pulse, as fractions of nominal."""
     cycle = 0.1
-    nominal = world.thrust_n * on_s / (world.mass_kg * cycle)
+    nominal = world.thrusters.thrust_n * on_s / (world.mass_kg * cycle)
     out = []
     for _ in range(PULSES):
         on = [0.0] * 7
@@ -47,7 +47,7 @@ def test_no_pulse_noise_when_switched_off():
 
 def test_pulse_below_the_minimum_impulse_bit_does_not_fire():
     w = _world()
-    short_s = 0.5 * w.mib_ns / w.thrust_n
+    short_s = 0.5 * w.thrusters.mib_ns / w.thrusters.thrust_n
     w._apply_thrusters([short_s] + [0.0] * 6, 0.1)
     assert w._thrust_accel_sc == (0.0, 0.0, 0.0)
 
@@ -57,8 +57,9 @@ def test_backaway_thruster_minimum_impulse_uses_its_own_force():
     the same on-time at a small thruster's force would be below the bit."""
     sc = load_scenario("bennu-tag")
     w = World(sc)
-    assert w.backaway_force_n > w.thrust_n
-    on_s = 1.5 * w.mib_ns / w.backaway_force_n * (w.backaway_force_n / w.thrust_n) ** 0.5
-    assert on_s * w.thrust_n < w.mib_ns <= on_s * w.backaway_force_n
+    thr = w.thrusters
+    assert thr.backaway_force_n > thr.thrust_n
+    on_s = 1.5 * thr.mib_ns / thr.backaway_force_n * (thr.backaway_force_n / thr.thrust_n) ** 0.5
+    assert on_s * thr.thrust_n < thr.mib_ns <= on_s * thr.backaway_force_n
     w._apply_thrusters([0.0] * 6 + [on_s], 0.1)
     assert w._thrust_accel_sc[2] < 0.0  # along -z spacecraft
