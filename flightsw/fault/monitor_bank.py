@@ -105,6 +105,6 @@ class MonitorBank:
 def _monitor(value: float) -> MonitorId | None:
     """The monitor a command names; None for an id no monitor has (INVALID_PARAM)."""
     try:
-        return MonitorId(int(value))
-    except ValueError:
+        return MonitorId(int(value)) if value == int(value) else None
+    except (ValueError, OverflowError):
         return None
