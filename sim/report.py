@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from sim.report_faults import faults_table
 from sim.report_format import as_float, esc, fmt, hms, mode_name
 from sim.report_gnc import (
     plot_altitude_mode,
@@ -89,7 +90,10 @@ PLOTS: tuple[PlotSpec, ...] = (
              plot_scheduler),
     PlotSpec("07_altitude_mode.png", "Altitude and mode",
              "Altitude should hold steady in HOVER; any drop into SAFE should line up "
-             "with an entry in the events table below.",
+             "with an entry in the events table below.  Injected faults are marked on the "
+             "mode strip: red dashed where injected, an orange triangle (with the response) "
+             "where detected, a green diamond where the monitor cleared, a grey cross for "
+             "one never detected.",
              plot_altitude_mode),
 )
 
@@ -285,6 +289,8 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     scenario = summary.get("scenario", "unknown scenario")
     meta = [("scenario", scenario), ("seed", summary.get("seed", "—")),
             ("samples", f"{h.n:,}"), ("mission span", hms(h.duration_s) if h.n else "—")]
+    faults_html = (f"<h2>Faults and survival</h2>\n{faults_table(summary)}\n"
+                   if "faults" in summary else "")
     meta_html = " &nbsp;·&nbsp; ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in meta)
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -298,7 +304,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
 {_outcome_table(summary, status)}
 <h2>Plots</h2>
 {plots_html}
-<h2>Scheduler</h2>
+{faults_html}<h2>Scheduler</h2>
 {scheduler_table(summary)}
 <h2>Events (warnings and errors)</h2>
 {_events_table(summary)}

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.report_faults import fault_list, mark_faults
 from sim.report_format import MODE_NAMES, as_float, hms
 from sim.report_kit import (
     COLORS,
@@ -244,7 +245,8 @@ def plot_altitude_mode(h: History, summary: Mapping) -> Figure:
     if alt is None and mode_f is None:
         raise Skip("; ".join(notes))
 
-    fig = new_figure(height=5.5)
+    # Room on the right for the fault timeline's legend.
+    fig = new_figure(height=5.5, right=1.3 if fault_list(summary) else 0.3)
     ax1, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1],
                             gridspec_kw={"hspace": 0.08})
     fig.suptitle("Altitude and flight mode")
@@ -279,4 +281,5 @@ def plot_altitude_mode(h: History, summary: Mapping) -> Figure:
         no_data(ax2, notes[-1])
     ax2.set_ylabel("mode")
     ax2.grid(alpha=0.3, axis="x")
+    mark_faults(ax2, summary, h.t_scale, above=ax1)
     return fig
