@@ -126,9 +126,9 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_survey_sweep(args) -> int:
+    from prospector.survey_sweep import run_survey_sweep
     from sim.runner import RunDirError, prepare_run_dir
     from sim.scenario import ScenarioError
-    from sim.survey_sweep import run_survey_sweep
     from sim.sweep import SeedSpecError, parse_seeds
 
     out = Path(args.out)

@@ -10,6 +10,9 @@ import math
 
 import numpy as np
 
+from flightsw.instrument_config import WAVELENGTH_UM
+from sim.minerals import BANDS
+
 NAN = math.nan
 
 
@@ -120,7 +123,6 @@ def surface_map_history(world) -> dict:
 def prospect_history(world, tele) -> dict:
     """Per-site map arrays and example spectra for the report (history.npz 'prospect_*'):
     the downlinked map, candidates, band analysis and spectra beside the truth."""
-    from flightsw.prospect.instrument import WAVELENGTH_UM
     from sim.scoring import facet_lat_lon_deg
 
     pw = world.prospect
@@ -146,7 +148,7 @@ def prospect_history(world, tele) -> dict:
     sites = np.array(ids, dtype=np.int64)
     refl, sigma = tele.site_coadds(sites, WAVELENGTH_UM.size)
     rows = [tele.site_bands[s] for s in ids]
-    nb = 5
+    nb = len(BANDS)
     bits = np.array([r.detected for r in rows], dtype=np.int64).reshape(-1)
     out.update(prospect_site_ids=sites, prospect_site_refl=refl, prospect_site_sigma=sigma,
                prospect_site_n=np.array([r.n_spectra for r in rows], dtype=np.int64),

@@ -1,9 +1,13 @@
-"""Report plots of a prospecting run: the resource map and example spectra."""
+"""Report plots of a prospecting run: the resource map and example spectra.
+
+Bands are drawn from the simulator's own table (sim.minerals, in the ICD's order, the
+order of the downlinked depths and centres).
+"""
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from flightsw.prospect.band_catalogue import BANDS
+from sim.minerals import BANDS
 from sim.report_kit import PlotSpec, Skip
 
 

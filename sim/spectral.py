@@ -3,11 +3,7 @@ pointed at it receives.
 
 Three layers, each usable on its own:
 
-* **Endmembers** -- ``endmember_reflectance(wavelength_um, ...)`` gives five laboratory-style
-  reflectance spectra (standard geometry, see ``flightsw.prospect.photometry``) in the order
-  of ``ENDMEMBERS``: carbonaceous dark matrix, phyllosilicate, olivine, pyroxene, metal.
-  Absorption bands are Gaussians in energy (1/lambda) applied in log reflectance, the
-  modified-Gaussian style of Sunshine et al. (1990), at the positions of FACTS.md.
+* **Endmembers** -- the minerals' laboratory spectra and their band truth: sim.minerals.
 * **Surface** -- ``SpectralSurface(kind, vertices_m, faces, seed, peak_face=None)`` for
   ``kind`` in ``KINDS``: per-facet abundances (rows sum to 1) varying in smooth patches,
   linear (areal) mixing, and the ground truth per facet (band depths and centres, hydration
@@ -15,7 +11,10 @@ Three layers, each usable on its own:
   grid.  Each surface has one best site, ``peak_face``, standing out by ``PEAK_MARGINS``.
 * **Observation** -- ``SpectralObserver(surface, mesh, distance_au)``
   and its ``observe(sc_pos_bf_m, boresight_bf, sun_bf)`` return the at-sensor radiance on
-  ``instrument.WAVELENGTH_UM`` (W m^-2 sr^-1 um^-1) and an ``ObservationTruth``.
+  the instrument's ``WAVELENGTH_UM`` (W m^-2 sr^-1 um^-1) and an ``ObservationTruth``: the
+  Sun, the photometric law and the thermal emission are the simulator's own
+  (sim.radiometry), the wavelength grid and field of view the instrument's configuration
+  (flightsw.instrument_config).
 
 All randomness comes from ``sim.noise.NoiseStream`` (seeded), so one seed gives one world.
 """
@@ -28,150 +27,41 @@ from functools import cached_property
 
 import numpy as np
 
-from flightsw.prospect import instrument
-from flightsw.prospect.band_catalogue import (
+from flightsw.instrument_config import FOV_FULL_RAD, WAVELENGTH_UM
+from sim.minerals import (
     BAND_INDEX,
     BANDS,
-    SLOPE_BLUE_UM,
-    SLOPE_RED_UM,
-    SLOPE_WINDOW_UM,
+    ENDMEMBERS,
+    FINE_WAVELENGTH_UM,
+    METAL,
+    PHYLLO,
+    band_truth,
+    endmember_reflectance,
+    metal_index,
 )
-from flightsw.prospect.photometry import photometric_factor
-from flightsw.prospect.solar import SIGMA_SB, planck_radiance_wm2srum, solar_irradiance_wm2um
 from sim.noise import NoiseStream
+from sim.radiometry import (
+    black_body_radiance,
+    i_over_f_per_reflectance,
+    subsolar_temperature_k,
+    sun_irradiance,
+)
 
 __all__ = [
-    "ENDMEMBERS",
-    "FINE_WAVELENGTH_UM",
     "KINDS",
+    "NIGHT_FLOOR_K",
     "PEAK_MARGINS",
     "ObservationTruth",
     "SpectralObserver",
     "SpectralSurface",
-    "band_truth",
-    "endmember_reflectance",
-    "metal_index",
-    "modified_gaussian_band",
 ]
 
-ENDMEMBERS = ("dark", "phyllosilicate", "olivine", "pyroxene", "metal")
-DARK, PHYLLO, OLIVINE, PYROXENE, METAL = range(len(ENDMEMBERS))
 KINDS = ("bennu", "ryugu", "psyche")
-
-#: Truth is evaluated on this grid (1 nm): finer than the instrument, so the truth does not
-#: inherit the instrument's sampling.
-FINE_WAVELENGTH_UM = np.round(np.arange(0.400, 3.5005, 0.001), 6)
 
 #: (margin over every facet that is not a neighbour, margin over the neighbours) of the
 #: best facet's resource_truth.  Hydration index is an OH band depth (~0.15-0.20 on Bennu);
 #: the metal index is ~0.02-0.03 on Psyche, so its margins are scaled by that ratio.
 PEAK_MARGINS = {"hydration_index": (0.02, 0.01), "metal_index": (0.0025, 0.00125)}
-
-_FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
-
-
-# ----------------------------------------------------------------------------- endmembers
-
-
-def modified_gaussian_band(wavelength_um, centre_um: float, fwhm_um: float, depth: float):
-    """Multiplicative transmission of one band: exp(ln(1 - depth) * g), g a Gaussian in
-    energy (1/lambda) whose width matches ``fwhm_um`` at the centre.  Depth at the centre
-    over a flat continuum is exactly ``depth``."""
-    if not 0.0 <= depth < 1.0:
-        raise ValueError(f"depth must be in [0, 1), got {depth}")
-    if fwhm_um <= 0.0 or centre_um <= 0.0:
-        raise ValueError("centre_um and fwhm_um must be positive")
-    lam = np.asarray(wavelength_um, dtype=float)
-    sigma_inv_um = fwhm_um / centre_um ** 2 / _FWHM_PER_SIGMA
-    g = np.exp(-0.5 * ((1.0 / lam - 1.0 / centre_um) / sigma_inv_um) ** 2)
-    return np.exp(math.log1p(-depth) * g)
-
-
-def _continuum(lam, r055: float, slope_per_um: float):
-    # Linear in wavelength, relative to the 0.55 um albedo (slope > 0 is red).
-    return r055 * (1.0 + slope_per_um * (lam - 0.55))
-
-
-def endmember_reflectance(wavelength_um, oh_centre_um: float = 2.74,
-                          dark_albedo: float = 0.037) -> np.ndarray:
-    """Standard-geometry reflectance of the five ``ENDMEMBERS``, shape (5, len(wavelength)).
-
-    ``oh_centre_um``: centre of the structural-OH band (2.74 Bennu, 2.72 Ryugu; FACTS.md).
-    ``dark_albedo``: 0.55 um reflectance of the carbonaceous matrix.
-    """
-    lam = np.asarray(wavelength_um, dtype=float)
-    if lam.ndim != 1 or np.any(lam <= 0.0):
-        raise ValueError("wavelength_um must be a 1-D array of positive wavelengths")
-    if not 2.6 <= oh_centre_um <= 2.9:
-        raise ValueError(f"oh_centre_um must be in [2.6, 2.9], got {oh_centre_um}")
-    if not 0.005 <= dark_albedo <= 0.2:
-        raise ValueError(f"dark_albedo must be in [0.005, 0.2], got {dark_albedo}")
-    mg = modified_gaussian_band
-    # Carbonaceous matrix: dark, featureless, slightly blue (B-type).
-    dark = _continuum(lam, dark_albedo, -0.04)
-    # Phyllosilicate (CM-like serpentine in a dark host): Fe2+-Fe3+ charge transfer near
-    # 0.69 um and structural OH; the OH band is deep in the pure endmember so that a
-    # ~45 % areal fraction gives Bennu's ~15-20 % (FACTS.md).
-    phyllo = (_continuum(lam, 0.050, 0.02) * mg(lam, 0.69, 0.20, 0.075)
-              * mg(lam, oh_centre_um, 0.16, 0.42))
-    # Olivine: composite 1.05 um band of three (M1, M2, M1) absorptions, no 2 um band.
-    olivine = (_continuum(lam, 0.15, 0.10) * mg(lam, 0.86, 0.16, 0.08)
-               * mg(lam, 1.035, 0.20, 0.30) * mg(lam, 1.24, 0.32, 0.18))
-    # Pyroxene: band I near 0.92 um, band II near 1.9 um.
-    pyroxene = (_continuum(lam, 0.15, 0.05) * mg(lam, 0.92, 0.20, 0.30)
-                * mg(lam, 1.905, 0.45, 0.20))
-    # Metal: bright, featureless, red; a weak 0.9 um band (~1 %, FACTS.md).
-    metal = _continuum(lam, 0.15, 0.25) * mg(lam, 0.90, 0.20, 0.012)
-    return np.stack([dark, phyllo, olivine, pyroxene, metal])
-
-
-# ----------------------------------------------------------------------------- truth
-
-
-def _grid_index(lam: np.ndarray, x_um: float) -> int:
-    return int(np.argmin(np.abs(lam - x_um)))
-
-
-def band_truth(wavelength_um, reflectance) -> tuple[np.ndarray, np.ndarray]:
-    """Band depth and centre for every band of ``BANDS`` (Clark & Roush 1984).
-
-    Linear continuum between the shoulders; the depth D = 1 - R/R_cont is taken at the
-    minimum of the continuum-removed spectrum inside the band's search window, whose
-    wavelength is the centre.  Without a band D can be slightly negative: it is returned as
-    is.  ``reflectance`` (..., n_wl) -> (depth (..., 5), centre_um (..., 5)).
-    """
-    lam = np.asarray(wavelength_um, dtype=float)
-    r = np.asarray(reflectance, dtype=float)
-    depth = np.empty(r.shape[:-1] + (len(BANDS),))
-    centre = np.empty_like(depth)
-    for k, b in enumerate(BANDS):
-        i_l, i_r = _grid_index(lam, b.left_shoulder_um), _grid_index(lam, b.right_shoulder_um)
-        s_lo, s_hi = _grid_index(lam, b.search_um[0]), _grid_index(lam, b.search_um[1])
-        r_l, r_r = r[..., i_l : i_l + 1], r[..., i_r : i_r + 1]
-        seg = lam[s_lo : s_hi + 1]
-        frac = (seg - lam[i_l]) / (lam[i_r] - lam[i_l])
-        cont = r_l + (r_r - r_l) * frac
-        removed = r[..., s_lo : s_hi + 1] / cont
-        j = np.argmin(removed, axis=-1)
-        depth[..., k] = 1.0 - np.take_along_axis(removed, j[..., None], axis=-1)[..., 0]
-        centre[..., k] = seg[j]
-    return depth, centre
-
-
-def _window_mean(lam, r, centre_um):
-    sel = np.abs(lam - centre_um) <= SLOPE_WINDOW_UM + 1e-9
-    return r[..., sel].mean(axis=-1)
-
-
-def metal_index(wavelength_um, reflectance) -> np.ndarray:
-    """R(0.55) * (R(2.30) - R(0.55)) / (R(0.55) * 1.75 um): albedo times normalised red
-    slope, each R a mean over +-SLOPE_WINDOW_UM.  (..., n_wl) -> (...)."""
-    lam = np.asarray(wavelength_um, dtype=float)
-    r = np.asarray(reflectance, dtype=float)
-    blue = _window_mean(lam, r, SLOPE_BLUE_UM)
-    red = _window_mean(lam, r, SLOPE_RED_UM)
-    slope = (red - blue) / (blue * (SLOPE_RED_UM - SLOPE_BLUE_UM))
-    return blue * slope
 
 
 # ----------------------------------------------------------------------------- surfaces
@@ -248,7 +138,7 @@ class SpectralSurface:
       kind, resource_name ('hydration_index' or 'metal_index'), peak_face (int),
       abundances (n, 5) rows summing to 1 (``ENDMEMBERS`` order),
       reflectance_std (n, 256): noise-free standard-geometry reflectance on
-      ``instrument.WAVELENGTH_UM``,
+      ``WAVELENGTH_UM``,
       band_depth, band_centre_um (n, 5) in ``BANDS`` order, hydration_index (n,),
       metal_index (n,), resource_truth (n,) (the index named by resource_name),
       bond_albedo, emissivity, beaming (thermal model constants of this surface).
@@ -281,7 +171,7 @@ class SpectralSurface:
         self._spec = spec
         self._em_fine = endmember_reflectance(FINE_WAVELENGTH_UM, spec.oh_centre_um,
                                               spec.dark_albedo)
-        self._em_inst = endmember_reflectance(instrument.WAVELENGTH_UM, spec.oh_centre_um,
+        self._em_inst = endmember_reflectance(WAVELENGTH_UM, spec.oh_centre_um,
                                               spec.dark_albedo)
         self.neighbours = _vertex_neighbours(f, len(v))
         dirs = _face_directions(v, f)
@@ -394,9 +284,8 @@ class SpectralSurface:
 
     def subsolar_temp_k(self, distance_au: float) -> float:
         """Equilibrium subsolar temperature: (1-A) S = eta eps sigma T^4."""
-        s = 1361.0 / distance_au ** 2
-        return ((1.0 - self.bond_albedo) * s / (self.beaming * self.emissivity * SIGMA_SB)) \
-            ** 0.25
+        return subsolar_temperature_k(self.bond_albedo, self.emissivity, self.beaming,
+                                      distance_au)
 
 
 # ----------------------------------------------------------------------------- observation
@@ -477,7 +366,7 @@ class SpectralObserver:
     """
 
     def __init__(self, surface: SpectralSurface, mesh, distance_au: float,
-                 fov_full_rad: float = instrument.FOV_FULL_RAD):
+                 fov_full_rad: float = FOV_FULL_RAD):
         if not 0.1 <= distance_au <= 10.0:
             raise ValueError(f"distance_au must be in [0.1, 10], got {distance_au}")
         if not 0.0 < fov_full_rad < 0.5:
@@ -490,8 +379,8 @@ class SpectralObserver:
         self.fov_full_rad = float(fov_full_rad)
         self._mesh = mesh
         self._normals = mesh.normals
-        self._wl = instrument.WAVELENGTH_UM
-        self._sun_over_pi = solar_irradiance_wm2um(self._wl, distance_au) / np.pi
+        self._wl = WAVELENGTH_UM
+        self._sun_over_pi = sun_irradiance(self._wl, distance_au) / np.pi
         self.subsolar_temp_k = surface.subsolar_temp_k(distance_au)
 
     def _ray_directions(self, boresight: np.ndarray) -> np.ndarray:
@@ -507,7 +396,7 @@ class SpectralObserver:
         return dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
 
     def observe(self, sc_pos_bf_m, boresight_bf, sun_bf) -> tuple[np.ndarray, ObservationTruth]:
-        """Radiance (256,) W m^-2 sr^-1 um^-1 on ``instrument.WAVELENGTH_UM`` and its truth.
+        """Radiance (256,) W m^-2 sr^-1 um^-1 on ``WAVELENGTH_UM`` and its truth.
 
         ``sc_pos_bf_m``: spacecraft position, body-fixed, metres; ``boresight_bf`` and
         ``sun_bf``: directions (normalised here), body-fixed.  Space is black.
@@ -540,11 +429,11 @@ class SpectralObserver:
         phase_deg = np.degrees(np.arccos(cos_g))
         temp_k = np.where(lit, self.subsolar_temp_k * np.clip(cos_i, 0.0, 1.0) ** 0.25, 0.0)
         temp_k = np.maximum(temp_k, NIGHT_FLOOR_K)
-        thermal = self.surface.emissivity * planck_radiance_wm2srum(self._wl, temp_k[:, None])
+        thermal = self.surface.emissivity * black_body_radiance(self._wl, temp_k[:, None])
         per_ray = thermal
         if lit.any():
             refl = self.surface.reflectance_std[fh[lit]]
-            phot = photometric_factor(cos_i[lit], cos_e[lit], phase_deg[lit], self._wl)
+            phot = i_over_f_per_reflectance(cos_i[lit], cos_e[lit], phase_deg[lit], self._wl)
             per_ray = per_ray.copy()
             per_ray[lit] += refl * phot * self._sun_over_pi
         radiance = wts @ per_ray

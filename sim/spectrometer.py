@@ -1,13 +1,17 @@
 """The point spectrometer as the simulator knows it: radiance in, raw counts out.
 
+The instrument as built (grid, detector format, datasheet) is configuration,
+``flightsw.instrument_config`` (imported as ``config``); its true response under the
+simulator's own Sun is ``TRUTH_RESPONSIVITY``.
+
 Truth model (what the flight software must measure for itself)::
 
-    electrons = gain(t, T_det) * RESPONSIVITY * L * t_int + dark(T_det) * t_int
+    electrons = gain(t, T_det) * TRUTH_RESPONSIVITY * L * t_int + dark(T_det) * t_int
     counts    = round(electrons_with_noise / E_PER_DN + bias), clipped to [0, 65535]
 
 * gain: 1 + an offset drawn at power-on + a seeded random walk (``gain_walk_per_sqrt_h``)
   + ``gain_temp_coeff_per_c`` * (T_det - temp_mean_c);
-* dark: the nominal ``instrument.dark_rate_e_per_s(T_det)`` times a seeded scale and a
+* dark: the datasheet's ``dark_rate_e_per_s(T_det)`` times a seeded scale and a
   fixed per-channel pattern; bias: BIAS_DN plus a fixed per-channel pattern (dark frames
   measure both together);
 * T_det: a slow sinusoid about ``temp_mean_c``; reported with ``temp_report_sigma_c`` noise;
@@ -28,7 +32,7 @@ API::
 chunk messages (4 normally, fewer if a dropped chunk is injected).  The model schedules its
 own kinds: with ``calibrate_at_start`` it begins with one DARK and one CALIBRATION frame,
 then after every ``calibration_every`` SCIENCE readouts one DARK and one CALIBRATION frame.
-``radiance`` (W m^-2 sr^-1 um^-1 on ``instrument.WAVELENGTH_UM``) is used only for SCIENCE;
+``radiance`` (W m^-2 sr^-1 um^-1 on ``config.WAVELENGTH_UM``) is used only for SCIENCE;
 None means black (nothing in view).  Check ``next_kind`` to skip computing the radiance
 for DARK and CALIBRATION readouts.  ``readout`` does not look at ``enabled``: the integrator
 decides when to call it (``due``).  Calls must come with non-decreasing ``t_us``.
@@ -46,16 +50,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flightsw import instrument_config as config
 from flightsw.icd import mavlink
-from flightsw.prospect import instrument
 from sim.noise import NoiseStream
+from sim.radiometry import black_body_radiance, sun_irradiance
 
-__all__ = ["ReadoutTruth", "SpectrometerModel", "SpectrometerParams", "seeded_generator"]
+__all__ = ["LAMP_RADIANCE", "TRUTH_RESPONSIVITY", "ReadoutTruth", "SpectrometerModel",
+           "SpectrometerParams", "seeded_generator"]
 
 SCIENCE = mavlink.PROBE_SPECTRUM_KIND_SCIENCE
 DARK = mavlink.PROBE_SPECTRUM_KIND_DARK
 CALIBRATION = mavlink.PROBE_SPECTRUM_KIND_CALIBRATION
 _US_PER_H = 3600e6
+
+#: The detector's true response at nominal gain, e-/s per (W m^-2 sr^-1 um^-1) per channel:
+#: the instrument built to its design point (flightsw.instrument_config) under the
+#: simulator's own Sun and Planck's law (sim.radiometry).
+TRUTH_RESPONSIVITY = config.responsivity_e_per_s_per_radiance(
+    config.DESIGN_IF * sun_irradiance(config.WAVELENGTH_UM, config.DESIGN_DISTANCE_AU) / np.pi,
+    black_body_radiance(config.WAVELENGTH_UM, config.TAPER_DESIGN_TEMP_K))
+#: What the calibration lamp puts on the detector, per channel.
+LAMP_RADIANCE = config.lamp_radiance_wm2srum(TRUTH_RESPONSIVITY)
 
 
 def seeded_generator(seed: int, name: str) -> np.random.Generator:
@@ -71,7 +86,7 @@ def seeded_generator(seed: int, name: str) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class SpectrometerParams:
-    integration_s: float = instrument.INTEGRATION_S
+    integration_s: float = config.INTEGRATION_S
     calibration_every: int = 60  # science readouts between DARK + CALIBRATION pairs
     calibrate_at_start: bool = True
     gain_initial_sigma: float = 0.02  # power-on gain offset from nominal (1 sigma)
@@ -136,13 +151,13 @@ class SpectrometerModel:
         self._faults = NoiseStream(seed, "spectrometer-faults")
         self._pixels = seeded_generator(seed, "spectrometer-pixels")
         pattern = seeded_generator(seed, "spectrometer-pattern")
-        n = instrument.N_CHANNELS
+        n = config.N_CHANNELS
         self._gain0 = 1.0 + setup.gauss(p.gain_initial_sigma)
         self._dark_scale = max(0.1, 1.0 + setup.gauss(p.dark_scale_sigma))
         self._temp_phase = 2.0 * math.pi * setup.uniform()
         self._dark_pattern = np.clip(1.0 + p.dark_pattern_sigma * pattern.standard_normal(n),
                                      0.1, None)
-        self._bias_dn = instrument.BIAS_DN + p.bias_pattern_sigma_dn * pattern.standard_normal(n)
+        self._bias_dn = config.BIAS_DN + p.bias_pattern_sigma_dn * pattern.standard_normal(n)
         self._walk = 0.0
         self._walk_t_us: int | None = None
         self._last_t_us: int | None = None
@@ -205,14 +220,14 @@ class SpectrometerModel:
         if self._last_t_us is not None and t_us < self._last_t_us:
             raise ValueError(f"t_us went backwards: {t_us} < {self._last_t_us}")
         kind = self._take_kind()
-        n = instrument.N_CHANNELS
+        n = config.N_CHANNELS
         if kind == SCIENCE and radiance is not None:
             lum = np.asarray(radiance, dtype=float)
             if lum.shape != (n,) or not np.all(np.isfinite(lum)):
                 raise ValueError(f"radiance must be a finite ({n},) array")
             lum = np.maximum(lum, 0.0)
         elif kind == CALIBRATION:
-            lum = instrument.lamp_radiance_wm2srum()
+            lum = LAMP_RADIANCE
         else:
             lum = np.zeros(n)
         counts, truth = self._integrate(t_us, kind, lum)
@@ -237,13 +252,13 @@ class SpectrometerModel:
         t_int = p.integration_s
         gain = self.truth_gain(t_us)
         temp = self.truth_detector_temp_c(t_us)
-        dark = instrument.dark_rate_e_per_s(temp) * self._dark_scale * self._dark_pattern
-        signal_e = gain * instrument.RESPONSIVITY_E_PER_S_PER_RADIANCE * lum * t_int
+        dark = config.dark_rate_e_per_s(temp) * self._dark_scale * self._dark_pattern
+        signal_e = gain * TRUTH_RESPONSIVITY * lum * t_int
         mean_e = signal_e + dark * t_int
-        sigma_e = np.sqrt(mean_e + instrument.READ_NOISE_E ** 2)
+        sigma_e = np.sqrt(mean_e + config.READ_NOISE_E ** 2)
         e = mean_e + sigma_e * self._pixels.standard_normal(len(mean_e))
-        dn = np.rint(e / instrument.E_PER_DN + self._bias_dn)
-        counts = np.clip(dn, 0, instrument.FULL_SCALE_DN).astype(np.int64)
+        dn = np.rint(e / config.E_PER_DN + self._bias_dn)
+        counts = np.clip(dn, 0, config.FULL_SCALE_DN).astype(np.int64)
         faults = self._inject(counts)
         reported = temp + self._scalar.gauss(p.temp_report_sigma_c)
         truth = ReadoutTruth(self._next_id, kind, t_us, gain, temp, reported, dark,
@@ -257,29 +272,29 @@ class SpectrometerModel:
         f = self._faults
         if p.p_saturate and f.uniform() < p.p_saturate:
             start = int(f.uniform() * (len(counts) - SATURATE_BLOCK + 1))
-            counts[start : start + SATURATE_BLOCK] = instrument.FULL_SCALE_DN
+            counts[start : start + SATURATE_BLOCK] = config.FULL_SCALE_DN
             faults.append(f"saturate:{start}-{start + SATURATE_BLOCK - 1}")
         if p.p_zero_channel and f.uniform() < p.p_zero_channel:
             ch = int(f.uniform() * len(counts)) % len(counts)
             counts[ch] = 0
             faults.append(f"zero:{ch}")
         if p.p_drop_chunk and f.uniform() < p.p_drop_chunk:
-            k = int(f.uniform() * instrument.N_CHUNKS) % instrument.N_CHUNKS
+            k = int(f.uniform() * config.N_CHUNKS) % config.N_CHUNKS
             faults.append(f"drop:{k}")
         return faults
 
     def _chunks(self, t_us: int, truth: ReadoutTruth, counts: np.ndarray) -> list:
         dropped = {int(x.split(":")[1]) for x in truth.faults if x.startswith("drop:")}
-        w = instrument.CHUNK_CHANNELS
+        w = config.CHUNK_CHANNELS
         msgs = []
-        for k in range(instrument.N_CHUNKS):
+        for k in range(config.N_CHUNKS):
             if k in dropped:
                 continue
             msgs.append(mavlink.MAVLink_probe_spectrum_chunk_message(
                 time_usec=t_us, spectrum_id=truth.spectrum_id,
                 integration_s=self.params.integration_s, first_channel=k * w,
-                n_channels_total=instrument.N_CHANNELS, chunk_index=k,
-                chunk_count=instrument.N_CHUNKS, n_counts=w, kind=truth.kind,
+                n_channels_total=config.N_CHANNELS, chunk_index=k,
+                chunk_count=config.N_CHUNKS, n_counts=w, kind=truth.kind,
                 detector_temp_c=truth.reported_temp_c,
                 counts=counts[k * w : (k + 1) * w].tolist()))
         return msgs

@@ -15,6 +15,7 @@ the drivers' samples and the navigation estimate, time is the task's argument.
 """
 
 import math
+from enum import IntEnum
 
 import numpy as np
 
@@ -39,11 +40,20 @@ from flightsw.prospect.site_spectra import SiteSpectra, coadd_weight
 from flightsw.prospect.sites import contact_time_s, rank_sites
 from flightsw.prospect.survey import SurveyPlanner
 
-IDLE = mavlink.PROBE_SURVEY_STATE_IDLE
-TO_STATION = mavlink.PROBE_SURVEY_STATE_TO_STATION
-SCANNING = mavlink.PROBE_SURVEY_STATE_SCANNING
-TO_SITE = mavlink.PROBE_SURVEY_STATE_TO_SITE
-DONE = mavlink.PROBE_SURVEY_STATE_DONE
+
+class SurveyState(IntEnum):
+    """State of the campaign; its values travel as the ICD's PROBE_SURVEY_STATE."""
+
+    IDLE = mavlink.PROBE_SURVEY_STATE_IDLE
+    TO_STATION = mavlink.PROBE_SURVEY_STATE_TO_STATION
+    SCANNING = mavlink.PROBE_SURVEY_STATE_SCANNING
+    TO_SITE = mavlink.PROBE_SURVEY_STATE_TO_SITE
+    DONE = mavlink.PROBE_SURVEY_STATE_DONE
+
+
+# Module names of two states, kept while hosts and their tests still import them
+# (flightsw/components/survey.py); new code names SurveyState's members.
+SCANNING, DONE = SurveyState.SCANNING, SurveyState.DONE
 NO_SITE = 65535
 MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
 SPECTRUM_SLICE = 24  # PROBE_SPECTRUM_PRODUCT channels per message
@@ -80,7 +90,7 @@ class SurveyCampaign:
         self.site_bands: dict | None = None  # band analysis of co-added site spectra
         self.hazard = HazardMap(self.shape)
         self.planner = None
-        self.state = IDLE
+        self.state = SurveyState.IDLE
         self.target_site = NO_SITE
         self.candidates: list = []
         self.chosen = None  # the Candidate handed to touch-and-go guidance
@@ -124,7 +134,7 @@ class SurveyCampaign:
                                        prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
         self.reference_fn = BlendedReference(from_ref, self._station_reference, t_s,
                                              duration, self.body.pole_i)
-        self.state = TO_STATION
+        self.state = SurveyState.TO_STATION
         self.events.emit(Severity.INFO, "survey",
                          f"to the survey station, {prm.get('PRS_STATION_M'):.0f} m from the "
                          f"centre, {prm.get('PRS_PHASE_DEG'):.0f} deg phase, in "
@@ -166,11 +176,11 @@ class SurveyCampaign:
         """One 1 Hz cycle.  pose_at(t_us) -> (position_i, q_i_to_sc): navigation's estimate
         when a sample was taken (each spectrum and scan is placed with its own pose)."""
         t_s = t_us * 1e-6
-        if self.state == IDLE or self.state == DONE:
+        if self.state == SurveyState.IDLE or self.state == SurveyState.DONE:
             return
-        if self.state == TO_STATION and self.reference_fn.done(t_s):
+        if self.state == SurveyState.TO_STATION and self.reference_fn.done(t_s):
             self._begin_scan(t_us)
-        if self.state == SCANNING:
+        if self.state == SurveyState.SCANNING:
             self._queue_spectra(spectra, pose_at)
             for scan in scans:
                 pos_bf, axes_bf = self._pose_bf(scan.t_us, pose_at)
@@ -187,8 +197,8 @@ class SurveyCampaign:
             self.target_site = NO_SITE if site is None else int(site)
             if self._scan_finished(t_s):
                 self._finish_scan(t_us, home_ref_fn)
-        elif self.state == TO_SITE and self.reference_fn.done(t_s):
-            self.state = DONE
+        elif self.state == SurveyState.TO_SITE and self.reference_fn.done(t_s):
+            self.state = SurveyState.DONE
             self.events.emit(Severity.INFO, "survey", "at safe-home above the chosen site")
         self._send_status(t_us)
 
@@ -201,7 +211,7 @@ class SurveyCampaign:
         return self.body.i_to_bf(t_s, pos_i), axes_bf
 
     def _begin_scan(self, t_us: int) -> None:
-        self.state = SCANNING
+        self.state = SurveyState.SCANNING
         self.t_scan_start_s = t_us * 1e-6
         self.reference_fn = self._station_reference
         prm = self.params
@@ -239,10 +249,10 @@ class SurveyCampaign:
         if not self.candidates:
             self.events.emit(Severity.WARNING, "survey",
                              "no safe site with a resource estimate: holding")
-            self.state = DONE
+            self.state = SurveyState.DONE
             return
         self.choose(t_s, 1, plan=False)
-        self.state = TO_SITE
+        self.state = SurveyState.TO_SITE
         home = home_ref_fn(self)
         prm = self.params
         # Safe-home turns with the body: size the transfer for where it will be when a
@@ -266,7 +276,7 @@ class SurveyCampaign:
         transfer, the settling and the descent at which it is well lit."""
         prm = self.params
         arrival = t_s
-        if self.state == TO_SITE and isinstance(self.reference_fn, BlendedReference):
+        if self.state == SurveyState.TO_SITE and isinstance(self.reference_fn, BlendedReference):
             arrival = max(t_s, self.reference_fn.t0_s + self.reference_fn.duration_s)
         t_min = arrival + prm.get("PRS_SETTLE_S") + self.descent_s_fn()
         t_contact, inc_deg = contact_time_s(self.shape, self.chosen.site_id, self.sun_bf,
@@ -386,7 +396,7 @@ class SurveyCampaign:
             t_us, self.state, float(p.coverage) if p else 0.0,
             int(p.n_covered) if p else 0, int(p.n_illuminated) if p else 0,
             self.target_site, self.spectra_processed, rejected))
-        if self.state == SCANNING and (t_us // 1_000_000) % 10 == 0:
+        if self.state == SurveyState.SCANNING and (t_us // 1_000_000) % 10 == 0:
             self._send_map(t_us)
 
     def _send_map(self, t_us: int, everything: bool = False) -> None:

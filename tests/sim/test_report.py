@@ -405,8 +405,8 @@ def test_site_spectrum_plot_marks_the_detected_bands_only():
     band's fitted dip is noise)."""
     from types import SimpleNamespace
 
-    from flightsw.prospect.band_catalogue import BANDS
-    from flightsw.prospect.instrument import WAVELENGTH_UM
+    from flightsw.instrument_config import WAVELENGTH_UM
+    from sim.minerals import BANDS
     from sim.report_prospect import plot_site_spectrum
 
     wl = WAVELENGTH_UM

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.instrument import WAVELENGTH_UM
+from flightsw.instrument_config import WAVELENGTH_UM
+from sim.minerals import BANDS
 from sim.report import write_report
 from sim.report_kit import History, Skip
 from sim.report_prospect import plot_example_spectra, plot_resource_map, plot_site_spectrum

@@ -1,31 +1,18 @@
-"""Tests of sim.spectral: endmembers, per-facet truth, the best site, and observations."""
+"""Tests of sim.spectral: per-facet truth, the best site, and observations (the endmembers
+and band truth: test_minerals.py; the light: test_radiometry.py)."""
 
 import math
 from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from flightsw import instrument_config as instrument
 from flightsw.geometry.mesh import TriangleMesh
-from flightsw.prospect import instrument
-from flightsw.prospect.band_catalogue import BAND_INDEX, BANDS
-from flightsw.prospect.photometry import photometric_factor
-from flightsw.prospect.solar import planck_radiance_wm2srum, solar_irradiance_wm2um
+from sim.minerals import BAND_INDEX, ENDMEMBERS
+from sim.radiometry import black_body_radiance, i_over_f_per_reflectance, sun_irradiance
 from sim.shape import bennu_top_shape, icosphere
-from sim.spectral import (
-    ENDMEMBERS,
-    FINE_WAVELENGTH_UM,
-    KINDS,
-    PEAK_MARGINS,
-    SpectralObserver,
-    SpectralSurface,
-    band_truth,
-    endmember_reflectance,
-    metal_index,
-    modified_gaussian_band,
-)
+from sim.spectral import KINDS, PEAK_MARGINS, SpectralObserver, SpectralSurface
 
 MICRON = 1.0
 NM = 1e-3 * MICRON
@@ -50,66 +37,6 @@ def surface(kind, seed=1, peak_face=None):
 def observer(kind="bennu", seed=1):
     v, f = mesh()
     return SpectralObserver(surface(kind, seed), TriangleMesh(v, f), 1.1)
-
-
-# ----------------------------------------------------------------------------- endmembers
-
-
-@pytest.mark.parametrize("grid", ["fine", "instrument"])
-def test_endmember_bands_at_published_positions(grid):
-    wl = FINE_WAVELENGTH_UM if grid == "fine" else instrument.WAVELENGTH_UM
-    tol = CHANNEL_UM if grid == "instrument" else 0.5 * CHANNEL_UM
-    depth, centre = band_truth(wl, endmember_reflectance(wl))
-    ph, ol, px, me = EM["phyllosilicate"], EM["olivine"], EM["pyroxene"], EM["metal"]
-    # FACTS.md: phyllosilicate 0.7 um band centre ~0.69; Bennu OH at 2.74 um.
-    assert centre[ph, PHYLLO_07] == pytest.approx(0.69, abs=tol)
-    assert centre[ph, OH] == pytest.approx(2.74, abs=tol)
-    # Olivine: composite 1.05 um band, no 2 um band.
-    assert centre[ol, BAND_INDEX["OL_105"]] == pytest.approx(1.05, abs=tol)
-    assert depth[ol, BAND_INDEX["OL_105"]] > 0.15
-    assert depth[ol, BAND_INDEX["PYX_19"]] < 0.005
-    # Pyroxene: bands near 0.9 and 1.9 um.
-    assert centre[px, BAND_INDEX["PYX_09"]] == pytest.approx(0.92, abs=tol)
-    assert centre[px, BAND_INDEX["PYX_19"]] == pytest.approx(1.90, abs=2 * tol)
-    assert depth[px, BAND_INDEX["PYX_19"]] > 0.1
-    # Metal: weak ~1 % 0.9 um band, red featureless slope, albedo ~0.15.
-    assert 0.005 < depth[me, BAND_INDEX["PYX_09"]] < 0.02
-    assert depth[me, OH] < 0.005
-    r = endmember_reflectance(wl)
-    i055 = int(np.argmin(abs(wl - 0.55)))
-    assert 0.12 < r[me, i055] < 0.18
-    assert 0.03 <= r[EM["dark"], i055] <= 0.04
-    assert metal_index(wl, r)[me] > 0.03
-
-
-def test_oh_centre_is_a_parameter_for_ryugu():
-    wl = FINE_WAVELENGTH_UM
-    _, centre = band_truth(wl, endmember_reflectance(wl, oh_centre_um=2.72))
-    assert centre[EM["phyllosilicate"], OH] == pytest.approx(2.72, abs=2 * NM)
-
-
-def test_bad_endmember_arguments_are_rejected():
-    with pytest.raises(ValueError, match="oh_centre_um"):
-        endmember_reflectance(FINE_WAVELENGTH_UM, oh_centre_um=3.3)
-    with pytest.raises(ValueError, match="depth"):
-        modified_gaussian_band(FINE_WAVELENGTH_UM, 1.0, 0.1, 1.5)
-
-
-@settings(max_examples=40, deadline=None)
-@given(k=st.integers(0, len(BANDS) - 1), depth=st.floats(0.005, 0.6),
-       slope=st.floats(-0.2, 0.3), offset=st.floats(-0.3, 0.3))
-def test_truth_of_synthetic_single_band_matches_construction(k, depth, slope, offset):
-    band = BANDS[k]
-    lo, hi = band.search_um
-    c = round(0.5 * (lo + hi) + offset * 0.5 * (hi - lo), 3)
-    # Narrow enough to leave the shoulders untouched: then the continuum-removed spectrum
-    # is the band itself.
-    fwhm = 0.25 * min(c - band.left_shoulder_um, band.right_shoulder_um - c)
-    wl = FINE_WAVELENGTH_UM
-    r = 0.05 * (1.0 + slope * (wl - 0.55)) * modified_gaussian_band(wl, c, fwhm, depth)
-    d, centre = band_truth(wl, r)
-    assert d[k] == pytest.approx(depth, abs=1e-4)
-    assert centre[k] == pytest.approx(c, abs=1 * NM)
 
 
 # ----------------------------------------------------------------------------- surfaces
@@ -211,10 +138,10 @@ def test_single_facet_observation_recovers_its_reflectance_and_truth():
     assert truth.emission_deg == pytest.approx(0.0, abs=0.5)
     assert truth.range_m == pytest.approx(300.0, rel=1e-6)
     wl = instrument.WAVELENGTH_UM
-    L = L - obs.surface.emissivity * planck_radiance_wm2srum(wl, truth.surface_temp_k)
-    phot = photometric_factor(math.cos(math.radians(truth.incidence_deg)), 1.0,
+    L = L - obs.surface.emissivity * black_body_radiance(wl, truth.surface_temp_k)
+    phot = i_over_f_per_reflectance(math.cos(math.radians(truth.incidence_deg)), 1.0,
                               truth.phase_deg, wl)
-    refl = L / (solar_irradiance_wm2um(wl, 1.1) / np.pi * phot)
+    refl = L / (sun_irradiance(wl, 1.1) / np.pi * phot)
     np.testing.assert_allclose(refl, s.reflectance_std[face], rtol=1e-4)
 
 
@@ -225,7 +152,7 @@ def test_thermal_dominates_above_3um_for_a_380K_surface():
     L, truth = obs.observe(pos, bore, normal)  # sun at the zenith: hottest
     assert 370.0 <= truth.surface_temp_k <= 395.0
     wl = instrument.WAVELENGTH_UM
-    thermal = obs.surface.emissivity * planck_radiance_wm2srum(wl, truth.surface_temp_k)
+    thermal = obs.surface.emissivity * black_body_radiance(wl, truth.surface_temp_k)
     reflected = L - thermal
     assert np.all(thermal[wl >= 3.0] > reflected[wl >= 3.0])
     assert np.all(thermal[wl <= 2.0] < 0.01 * reflected[wl <= 2.0])

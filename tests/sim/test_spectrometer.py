@@ -3,14 +3,16 @@
 import numpy as np
 import pytest
 
+from flightsw import instrument_config as instrument
 from flightsw.icd import mavlink
-from flightsw.prospect import instrument
-from flightsw.prospect.solar import solar_irradiance_wm2um
+from sim.radiometry import sun_irradiance
 from sim.spectrometer import (
     CALIBRATION,
     DARK,
+    LAMP_RADIANCE,
     SATURATE_BLOCK,
     SCIENCE,
+    TRUTH_RESPONSIVITY,
     SpectrometerModel,
     SpectrometerParams,
 )
@@ -18,7 +20,7 @@ from sim.spectrometer import (
 WL = instrument.WAVELENGTH_UM
 SECOND_US = 1_000_000
 DESIGN_RADIANCE = (instrument.DESIGN_IF
-                   * solar_irradiance_wm2um(WL, instrument.DESIGN_DISTANCE_AU) / np.pi)
+                   * sun_irradiance(WL, instrument.DESIGN_DISTANCE_AU) / np.pi)
 
 
 def _counts(msgs):
@@ -197,3 +199,20 @@ def test_bad_arguments_are_rejected():
     model.readout(SECOND_US, None)
     with pytest.raises(ValueError, match="backwards"):
         model.readout(0, None)
+
+
+def test_the_true_response_is_the_flights_lab_calibration():
+    """Built to one datasheet (flightsw.instrument_config), each side with its own Sun: the
+    detector's truth at nominal gain and the flight software's lab calibration agree, so
+    that what the flight must learn in flight is only the drift, the dark and the noise."""
+    from flightsw.prospect import instrument as lab
+
+    np.testing.assert_allclose(TRUTH_RESPONSIVITY, lab.RESPONSIVITY_E_PER_S_PER_RADIANCE,
+                               rtol=1e-12)
+    np.testing.assert_allclose(LAMP_RADIANCE, lab.lamp_radiance_wm2srum(), rtol=1e-12)
+    # The design surface gives the design signal below the taper, the lamp its own.
+    flat = WL < instrument.TAPER_START_UM
+    np.testing.assert_allclose((TRUTH_RESPONSIVITY * DESIGN_RADIANCE)[flat],
+                               instrument.SIGNAL_3PCT_E, rtol=1e-12)
+    np.testing.assert_allclose(TRUTH_RESPONSIVITY * LAMP_RADIANCE, instrument.LAMP_SIGNAL_E,
+                               rtol=1e-12)

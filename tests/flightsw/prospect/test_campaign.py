@@ -26,7 +26,7 @@ from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, SpectrumSample
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
-from flightsw.prospect.campaign import DONE, IDLE, NO_SITE, SCANNING, TO_SITE, SurveyCampaign
+from flightsw.prospect.campaign import NO_SITE, SurveyCampaign, SurveyState
 from flightsw.prospect.sites import deliverable_mask
 from sim.shape import bennu_top_shape
 
@@ -186,7 +186,7 @@ def test_a_boulder_makes_the_richest_site_unsafe_and_the_best_safe_one_is_chosen
     values[BOULDER_SITE] = 0.5
     homes = _fly_scan(t, values)
     camp = t.camp
-    assert camp.state == TO_SITE
+    assert camp.state == SurveyState.TO_SITE
     assert camp.hazard.roughness_m[BOULDER_SITE] > 1.5 * METRE
     best_safe = max((s for s in POOL if s != BOULDER_SITE), key=values.get)
     assert camp.chosen is camp.candidates[0]
@@ -220,7 +220,7 @@ def test_the_choice_is_the_best_measured_safe_site_by_brute_force(raw):
 def test_no_safe_measured_site_ends_the_survey_without_a_choice():
     t = _campaign()
     homes = _fly_scan(t, {BOULDER_SITE: 0.3})
-    assert t.camp.state == DONE and t.camp.chosen is None and t.camp.candidates == []
+    assert t.camp.state == SurveyState.DONE and t.camp.chosen is None and t.camp.candidates == []
     assert homes == []
     assert any("no safe site" in e for e in t.events)
     assert t.camp.descent_start_s() is None
@@ -258,18 +258,18 @@ def test_the_transfer_to_safe_home_ends_the_survey():
     ref = camp.reference_fn
     end_s = ref.t0_s + ref.duration_s
     k = int(SCAN_S) + 1
-    while camp.state != DONE and k < end_s + 5:
+    while camp.state != SurveyState.DONE and k < end_s + 5:
         camp.step(k * 1_000_000, lambda _t: ((0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0)), [], [],
                   None)
         k += 1
-    assert camp.state == DONE
+    assert camp.state == SurveyState.DONE
     assert end_s <= k <= end_s + 2.0
     # At the end the reference is safe-home, turning with the body.
     pos = np.asarray(ref(k).pos_i_m)
     want = np.asarray(t.body.bf_to_i(k, camp.safe_home_bf()))
     assert np.linalg.norm(pos - want) < 1e-6 * METRE
     statuses = [m for m in t.sent if m.get_type() == "PROBE_SURVEY_STATUS"]
-    assert statuses[-1].state == DONE and statuses[-1].target_site == NO_SITE
+    assert statuses[-1].state == SurveyState.DONE and statuses[-1].target_site == NO_SITE
 
 
 def test_geometry_of_a_view_straight_down_a_facet_normal_under_the_sun():
@@ -294,7 +294,7 @@ def test_geometry_of_a_view_straight_down_a_facet_normal_under_the_sun():
 def test_a_new_campaign_is_idle_and_steps_do_nothing():
     t = _campaign()
     t.camp.step(0, None, [], [], None)
-    assert t.camp.state == IDLE and t.sent == []
+    assert t.camp.state == SurveyState.IDLE and t.sent == []
 
 
 def test_start_goes_to_the_station_first():
@@ -302,7 +302,7 @@ def test_start_goes_to_the_station_first():
     camp = t.camp
     hover = HoverGuidance(t.body, (0.0, -1250.0, 200.0)).reference
     camp.start(0.0, hover, 0.0)
-    assert camp.state != SCANNING and camp.max_scan_s == t.params.get("PRS_MAX_SCAN_S")
+    assert camp.state != SurveyState.SCANNING and camp.max_scan_s == t.params.get("PRS_MAX_SCAN_S")
     assert not [m for m in t.bus.sent if m.get_type() == "PROBE_INSTRUMENT_CMD"]
     station = camp.planner.station_position_i(
         np.asarray(SUN_I), np.asarray(t.body.pole_i), t.params.get("PRS_STATION_M"),
@@ -383,8 +383,17 @@ def test_spectra_go_through_the_pipeline_into_the_map_and_the_telemetry():
     assert abs(camp.resource.value[site] - 0.1) <= 3.0 * camp.resource.sigma[site] + 0.005
     assert camp.planner.good_spectra[site] == 7  # the rejected one taken back
     statuses = [m for m in t.sent if m.get_type() == "PROBE_SURVEY_STATUS"]
-    assert len(statuses) == 13 and all(m.state == SCANNING for m in statuses)
+    assert len(statuses) == 13 and all(m.state == SurveyState.SCANNING for m in statuses)
     assert statuses[-1].spectra_processed == 8 and statuses[-1].rejected[2] == 1
     # A tile of the resource map every 10 s while scanning, the next tile each time.
     tiles = [m.first_site for m in t.sent if m.get_type() == "PROBE_RESOURCE_MAP"]
     assert tiles == [0, 24]
+
+
+def test_survey_states_are_the_icds_probe_survey_state():
+    """SurveyState's values travel as PROBE_SURVEY_STATE: the same names, the same numbers,
+    no member on one side only."""
+    icd = {entry.name.removeprefix("PROBE_SURVEY_STATE_"): value
+           for value, entry in mavlink.enums["PROBE_SURVEY_STATE"].items()
+           if not entry.name.endswith("_ENUM_END")}
+    assert {s.name: s.value for s in SurveyState} == icd

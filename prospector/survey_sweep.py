@@ -18,6 +18,13 @@ Left out: the transfers, the thrusters, wheels and navigation filter, and the
 descent.  Closed-loop runs of the same scenarios (`prospector run`) check that
 the choice they make matches; `bench/RESULTS.md` has both.
 
+It is a rig, not the simulator: it hosts one flight component outside the flight
+software's entry point (flightsw.app), reads the campaign's attitude reference to
+move the probe, so it sits above both, beside the command line, and sim/ keeps to
+the entry point, the ICD and configuration.  The judge is still the simulator's:
+the campaign's downlink is framed, decoded by sim.telemetry and scored with the
+world's truth, and the survey's end is read from the downlinked PROBE_SURVEY_STATUS.
+
 Per seed the figures are those of summary.json (sim.scoring.prospect_summary);
 the aggregate counts how often the choice is the best safe site by truth, the
 worst rank, unsafe choices, and the spread of coverage and band errors.
@@ -40,9 +47,9 @@ from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import q_from_rotvec, q_mul, q_rotate, q_to_rotvec
 from flightsw.hal.bus import BusPort
 from flightsw.hal.drivers import Instruments, ScanLidar, Spectrometer
-from flightsw.icd import FLIGHT_COMPONENT_ID, FLIGHT_SYSTEM_ID, new_codec
+from flightsw.icd import FLIGHT_COMPONENT_ID, FLIGHT_SYSTEM_ID, mavlink, new_codec
 from flightsw.params_table import FLIGHT_PARAMS
-from flightsw.prospect.campaign import DONE, TO_SITE, SurveyCampaign
+from flightsw.prospect.campaign import SurveyCampaign
 from sim.runner import flight_config_from_scenario, parameter_overrides
 from sim.scenario import load_scenario
 from sim.scoring import percentile, prospect_summary
@@ -52,6 +59,8 @@ from sim.truth_record import TruthRecord
 from sim.world import SUN_DIR_I, World
 
 STEP_US = 1_000_000  # kinematic step: the instruments run at <= 1 Hz, the slew at 0.01 rad/s
+# Downlinked survey states that end the sweep: a site is chosen (or none could be).
+SCAN_OVER = (mavlink.PROBE_SURVEY_STATE_TO_SITE, mavlink.PROBE_SURVEY_STATE_DONE)
 
 
 def _conj(q):
@@ -99,7 +108,7 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
     t_us = 0
     step_s = STEP_US * 1e-6
     limit_us = int((params.get("PRS_MAX_SCAN_S") + 60.0) * 1e6)
-    while camp.state not in (TO_SITE, DONE) and t_us <= limit_us:
+    while not _scan_over(tele) and t_us <= limit_us:
         clock.advance_to_us(t_us)
         t_s = t_us * 1e-6
         for m in bus.take_from_flight():
@@ -131,6 +140,13 @@ def fly_survey(scenario: str, seed: int, overrides: dict | None = None) -> dict:
                    site_resource_error_p95=_site_resource_error(
                        tele, pw, params.get("PRS_MIN_SPEC")))
     return summary
+
+
+def _scan_over(tele) -> bool:
+    """The last PROBE_SURVEY_STATUS (sent at the end of every 1 Hz step) says the scan is
+    over."""
+    status = tele.survey_status
+    return status is not None and status.state in SCAN_OVER
 
 
 def _site_resource_error(tele, pw, min_spectra: int) -> float | None:
