@@ -159,7 +159,7 @@ class LandmarkCameraModel:
     def measure(self, t_us: int, pos_bf: tuple, boresight_bf: tuple, q_i_to_sc: tuple,
                 rotation_bf_to_i) -> list:
         if self.dropout_prob and self.noise.uniform() < self.dropout_prob:
-            return []
+            return [self._empty_image(t_us)]
         np = self._np
         cx, cy, cz = self._rows
         px, py, pz = pos_bf
@@ -176,7 +176,7 @@ class LandmarkCameraModel:
         visible = np.flatnonzero((along > self.cos_fov * rng) & (toward < -0.2 * rng)
                                  & (rng > 1.0))
         if visible.size == 0:
-            return []
+            return [self._empty_image(t_us)]
         # A random subset of what is in view, not the ones nearest the boresight: the
         # nearest are the same few, closely spaced landmarks image after image, whose
         # common catalogue errors would then look like a range error.
@@ -204,6 +204,13 @@ class LandmarkCameraModel:
                    m[2][0] * noisy[0] + m[2][1] * noisy[1] + m[2][2] * noisy[2])
             seen.append((k, q_rotate_inv(q_i_to_sc, u_i)))
         return landmark_messages(t_us, seen, self.sigma_rad)
+
+    def _empty_image(self, t_us: int):
+        """An image with no landmark found (a bad frame, nothing in view): the camera
+        still reports, so the flight software can tell it from a dead camera."""
+        return mavlink.MAVLink_probe_navcam_landmarks_message(
+            t_us, 0, [0] * LANDMARKS_PER_MESSAGE, [0.0] * (3 * LANDMARKS_PER_MESSAGE),
+            self.sigma_rad)
 
 
 LANDMARKS_PER_MESSAGE = 8  # PROBE_NAVCAM_LANDMARKS holds up to 8

@@ -38,6 +38,8 @@ NAV_MODES = (Mode.HOVER, Mode.SURVEY, Mode.MASS_MEASURE, Mode.DESCENT)
 STATUS_PERIOD_S = 10
 WHEEL_WINDOW_S = 10
 GAS_CHECK_S = 2.0
+ATT_TREND_S = 10  # the attitude error must shrink by ATT_SHRINK_DEG over this
+ATT_SHRINK_DEG = 0.5
 # Tasks whose loss costs telemetry but not the vehicle: their health trips only log.
 NONVITAL_TASKS = ("telemetry", "guidance")
 
@@ -73,6 +75,7 @@ class FaultProtection:
         self._wheel_cmd_dw = [0.0] * config.vehicle.wheel_count
         self._wheel_hist: list = []
         self._last_tach_us = None
+        self._att_err_hist: list = []
         self._task_ok: dict[str, tuple[int, int]] = {}  # task -> (successful runs, at us)
         self._task_faults = 0
         self._task_period_s = None
@@ -80,6 +83,7 @@ class FaultProtection:
         self._spec_seen = None
         self._healthy_since_us = None
         self._gas = None  # (fired at us, bottles left before)
+        self._bottles_before = 0
         self._last_ground_us = 0
         self._last_status_s = -STATUS_PERIOD_S
         modes.add_listener(self._on_mode_change)
@@ -113,13 +117,15 @@ class FaultProtection:
                           f"no IMU sample for {stale:.1f} s"):
                 self.respond(M.IMU, Response.SAFE, "IMU lost")
         mode = self.modes.current
-        if nav.last_fix_us is not None and mode in NAV_MODES + (Mode.SAFE,):
-            stale = _age_s(nav.last_fix_us, t_us)
+        heard = self.devices.navcam.last_heard_us
+        if heard is not None:
+            # The camera's liveness (an image, whatever it found); how long navigation
+            # can go without landmarks is the escalations' business (FP_FIX_TMO_S).
+            stale = _age_s(heard, t_us)
             bank.check(M.NAVCAM, stale > prm.get("FP_CAM_STALE_S"),
-                       f"no landmark or fix for {stale:.1f} s")
+                       f"no navigation-camera image for {stale:.1f} s")
         if mode == Mode.DESCENT and nav.lidar_plane_bf is not None:
-            last = self.devices.altimeter.latest
-            stale = _age_s(last.t_us if last else None, t_us)
+            stale = _age_s(self.devices.altimeter.last_heard_us, t_us)
             bank.check(M.LIDAR, stale > prm.get("FP_LID_STALE_S"),
                        f"no altimeter range for {stale:.1f} s")
 
@@ -169,9 +175,18 @@ class FaultProtection:
                           f"position sigma {sigma:.2f} m above {limit:.2f} m"):
                 self.respond(M.NAV_COVARIANCE, Response.SAFE, "navigation uncertainty too large")
         if mode == Mode.HOVER:  # the survey's scan slews are larger by design
+            # A slew (after a spin test, a mode change) closes the error at its rate
+            # limit: only an error that is large and not shrinking is a failure.
             err_deg = math.degrees(self.control.pointing_err_rad)
-            bank.check(M.ATTITUDE_ERROR, err_deg > prm.get("FP_ATT_ERR_DEG"),
-                       f"pointing error {err_deg:.1f} deg")
+            self._att_err_hist.append(err_deg)
+            if len(self._att_err_hist) > ATT_TREND_S + 1:
+                self._att_err_hist.pop(0)
+            stuck = len(self._att_err_hist) > ATT_TREND_S and \
+                err_deg > self._att_err_hist[0] - ATT_SHRINK_DEG
+            bank.check(M.ATTITUDE_ERROR, err_deg > prm.get("FP_ATT_ERR_DEG") and stuck,
+                       f"pointing error {err_deg:.1f} deg, not closing")
+        else:
+            self._att_err_hist.clear()
         # Escalations: a backup flown too long is no longer a backup.  A descent does
         # not go on without its landmarks or its altimeter for TAG_LM_TMO_S (single
         # misses are normal near the surface, where few landmarks are in view).
@@ -277,11 +292,15 @@ class FaultProtection:
         tag, status = self.tag_sequence, self.devices.sampler.latest
         if status is None:
             return
-        if tag.gas_fired and self._gas is None:
-            self._gas = (t_us, status.gas_bottles_left)
-        elif not tag.gas_fired:
+        if not tag.gas_fired:
+            # The count before the firing: the status may show the bottle used before
+            # this 1 Hz check first sees that the gas was fired.
             self._gas = None
-        if self._gas is None or (t_us - self._gas[0]) * 1e-6 < GAS_CHECK_S:
+            self._bottles_before = status.gas_bottles_left
+            return
+        if self._gas is None:
+            self._gas = (t_us, self._bottles_before)
+        if (t_us - self._gas[0]) * 1e-6 < GAS_CHECK_S:
             return
         if self.bank.check(M.SAMPLER, status.gas_bottles_left >= self._gas[1],
                            "gas fired but no bottle used") and status.gas_bottles_left > 0:

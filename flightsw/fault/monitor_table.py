@@ -73,13 +73,14 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 R.BACKUP, True, "FP_ST_STALE_S; SAFE after FP_ST_TMO_S"),
     MonitorSpec(M.IMU, "no IMU sample for FP_IMU_STALE_S", 10, 2, R.SAFE, True,
                 "FP_IMU_STALE_S"),
-    MonitorSpec(M.NAVCAM, "no landmark or fix for FP_CAM_STALE_S", 10, 2, R.BACKUP, True,
+    MonitorSpec(M.NAVCAM, "no navigation-camera image for FP_CAM_STALE_S", 10, 2, R.BACKUP, True,
                 "FP_CAM_STALE_S; SAFE after FP_FIX_TMO_S in hover, ABORT in descent"),
     MonitorSpec(M.LIDAR, "no altimeter range for FP_LID_STALE_S while ranges are used", 10, 2,
                 R.BACKUP, True, "FP_LID_STALE_S"),
     MonitorSpec(M.NAV_COVARIANCE, "position sigma above FP_NAV_SIG_M (TAG_NAV_SIG_M in "
                 "descent)", 1, 3, R.SAFE, True, "FP_NAV_SIG_M, TAG_NAV_SIG_M"),
-    MonitorSpec(M.ATTITUDE_ERROR, "pointing error above FP_ATT_ERR_DEG in hover", 1, 60,
+    MonitorSpec(M.ATTITUDE_ERROR, "pointing error above FP_ATT_ERR_DEG in hover and not "
+                "closing by 0.5 deg in 10 s", 1, 60,
                 R.LOG, True, "FP_ATT_ERR_DEG"),
     MonitorSpec(M.THRUSTER, "measured delta-v against commanded over 1 s windows differs "
                 "by more than FP_THR_DV_MPS", 1, 3, R.RECONFIGURE, True, "FP_THR_DV_MPS"),

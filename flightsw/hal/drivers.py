@@ -103,8 +103,10 @@ class Altimeter(_SensorDriver):
     def __init__(self, port: BusPort):
         super().__init__()
         port.subscribe("PROBE_LIDAR_RANGE", self._on_msg)
+        self.last_heard_us = None  # the last reading, with a return or without
 
     def _on_msg(self, m) -> None:
+        self.last_heard_us = m.time_usec
         if not m.valid:
             self.invalid_count += 1
             return
@@ -128,8 +130,10 @@ class NavCamera(_SensorDriver):
         port.subscribe("PROBE_NAVCAM_LANDMARKS", self._on_landmarks)
         self._sightings: list[LandmarkSighting] = []
         self.sightings_count = 0
+        self.last_heard_us = None  # the camera's last image, whatever it found
 
     def _on_landmarks(self, m) -> None:
+        self.last_heard_us = m.time_usec  # an image with no landmark found still counts
         ids, u = m.landmark_id, m.los_sc
         count = min(m.count, len(ids))
         if count != m.count:
