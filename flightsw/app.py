@@ -54,6 +54,7 @@ class FlightSoftware:
         self.devices = dev = Devices(self.port, config.vehicle.wheel_count)
         self.propulsion = prop = Propulsion(config, self.port, self.events)
         self.navigation = nav = NavigationComponent(config, body, self.params, dev, send)
+        nav.propulsion = prop
         self.control = ctl = GuidanceControl(config, body, *core, dev, nav, send)
         self.housekeeping = Housekeeping(self.modes, self.commands, send)
         self.tag_sequence = tag = TagSequence(config, body, *core, clock, dev, nav,
@@ -74,7 +75,9 @@ class FlightSoftware:
             self.port.subscribe(kind, self.param_service.handle)
         self.scheduler = self._make_scheduler(config)
         self.housekeeping.watch(self.scheduler)
-        self.fault_protection.watch(self.scheduler)
+        self.fault_protection.watch(self.scheduler, {
+            "bus_in": lambda t_us: self.port.pump(), "nav": nav.task_nav,
+            "sequence": self._task_sequence, "control": ctl.task_control})
 
     def _make_scheduler(self, config: FlightConfig) -> Scheduler:
         fast = RateGroup("fast", config.base_rate_hz, [

@@ -67,6 +67,7 @@ class FaultProtection:
         self.wheel_inertia = config.vehicle.wheel_inertia_kgm2
         self.wheel_rating = config.vehicle.wheel_max_speed_radps
         self.scheduler = None
+        self.backups: dict = {}
         self.safe_after_sequence = None  # reason: SAFE once the touch-and-go is out
         self._measured_dv_sc = [0.0, 0.0, 0.0]
         self._last_imu_us = None
@@ -88,14 +89,23 @@ class FaultProtection:
         self._last_status_s = -STATUS_PERIOD_S
         modes.add_listener(self._on_mode_change)
 
-    def watch(self, scheduler) -> None:
+    def watch(self, scheduler, backups: dict) -> None:
+        """The scheduler whose tasks' health is watched, and the fast tasks that fault
+        protection runs itself when they stop answering ({task name: run})."""
         self.scheduler = scheduler
+        self.backups = backups
 
     def on_ground_message(self, msg) -> None:
         self._last_ground_us = self.clock.now_us()
 
     # -- 10 Hz: sensors, thrust accounting ------------------------------------------
     def task_fast(self, t_us: int) -> None:
+        # A vital task that stopped answering runs on here, in the fault-protection
+        # task (a restart on another path; a fault in the task's own code would follow).
+        for name in self.missing:
+            backup = self.backups.get(name)
+            if backup is not None:
+                backup(t_us)
         prm, nav, bank = self.params, self.navigation, self.bank
         att = nav.nav.attitude
         self._accumulate(t_us)
@@ -333,7 +343,7 @@ class FaultProtection:
                              "(FP_ENABLE off)")
             return
         if mode == Mode.DESCENT:
-            self.tag_sequence.wave_off(f"fault: {reason}")
+            self.tag_sequence.wave_off(f"fault: {reason}", to_start_height=True)
             if response == Response.SAFE:
                 self.safe_after_sequence = reason
         elif mode in (Mode.TAG, Mode.BACKAWAY):

@@ -8,11 +8,15 @@ from flightsw.components.devices import Devices
 from flightsw.config import FlightConfig
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
-from flightsw.geometry.quat import q_from_rotvec, q_mul
+from flightsw.geometry.quat import q_from_rotvec, q_mul, q_to_rotvec
 from flightsw.gnc.nav_ekf import TranslationEKF
 from flightsw.gnc.navigation import AttitudeFilter, Navigator
 from flightsw.icd import mavlink
 
+# Up to this long a missing IMU sample is bridged with the last one; beyond, the IMU
+# counts as lost and navigation reckons on the star tracker and the commanded thrust.
+IMU_BRIDGE_US = 500_000
+ST_RATE_TAU_S = 2.0
 NAV_PARAMS = ("NAV_ACC_NOISE", "NAV_ACC_WALK", "NAV_GYRO_NOISE", "NAV_GBIAS_WALK")
 
 
@@ -39,6 +43,9 @@ class NavigationComponent:
         self.lidar_plane_bf = None
         self.last_imu = None
         self.last_prop_us = None
+        self.propulsion = None  # set by the wiring: commanded thrust for dead reckoning
+        self._st_prev = None
+        self.st_rate_sc_radps = (0.0, 0.0, 0.0)
         self.last_star_tracker_us = None
         self.last_fix_us = None
         self.last_landmark_us = None
@@ -112,13 +119,21 @@ class NavigationComponent:
                 self.last_prop_us = imu.t_us
                 if dt > 0.0:
                     nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
-        elif self.last_imu is not None:
+        elif self.last_imu is not None and t_us - self.last_imu.t_us <= IMU_BRIDGE_US:
             # A dropped IMU sample: carry the last one across the gap.
             last = self.last_imu
             nav.on_imu(last.accel_sc_mps2, last.rate_sc_radps, self.cycle_s)
             self.last_prop_us += cycle_us
+        elif self.last_imu is not None:
+            # The IMU is lost: dead reckoning.  The rate from the star tracker's
+            # quaternions, the specific force the thrusters were told to give.
+            accel = self.propulsion.commanded_accel_sc(t_us) if self.propulsion else \
+                (0.0, 0.0, 0.0)
+            nav.on_imu(accel, self.st_rate_sc_radps, self.cycle_s)
+            self.last_prop_us += cycle_us
         st = dev.star_tracker.take()
         if st is not None:
+            self._star_tracker_rate(st)
             if nav.attitude.update(st.q_i_to_sc, st.sigma_rad, gate):
                 self.last_star_tracker_us = st.t_us
         if not nav.attitude.initialised:
@@ -129,6 +144,19 @@ class NavigationComponent:
         if tr.initialised:
             self.poses.append((t_us, tr.position_i(), nav.attitude.q_i_to_sc,
                                nav.attitude.rate_sc_radps))
+
+    def _star_tracker_rate(self, st) -> None:
+        """Angular rate from successive star-tracker quaternions, smoothed (the rate
+        source once the gyros are gone; 5 arcsec at 5 Hz is 1.7e-4 rad/s per pair)."""
+        prev, self._st_prev = self._st_prev, (st.t_us, st.q_i_to_sc)
+        if prev is None or st.t_us <= prev[0]:
+            return
+        dt = (st.t_us - prev[0]) * 1e-6
+        conj = (prev[1][0], -prev[1][1], -prev[1][2], -prev[1][3])
+        rv = q_to_rotvec(q_mul(conj, st.q_i_to_sc))
+        k = min(1.0, dt / ST_RATE_TAU_S)
+        self.st_rate_sc_radps = tuple(r + k * (x / dt - r)
+                                      for r, x in zip(self.st_rate_sc_radps, rv, strict=True))
 
     def _absolute_updates(self, q: tuple) -> None:
         """Landmark bearings, position fixes and the lidar range, in that order."""

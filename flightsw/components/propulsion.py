@@ -36,12 +36,23 @@ class Propulsion:
         self.acs_impulse_ns = 0.0
         self.commands_sent = 0
         self.cycle_s = 1.0 / config.base_rate_hz
+        self.cycle_us = round(self.cycle_s * 1e6)
+        self.last_command_us = None
+        self.last_command_dv_sc = (0.0, 0.0, 0.0)
         # Commanded delta-v, spacecraft frame, since the monitor last took it.
         self.window_dv_sc = [0.0, 0.0, 0.0]
 
     @property
     def translation_available(self) -> bool:
         return not self.latch_closed & (1 << self.branch)
+
+    def commanded_accel_sc(self, t_us: int) -> tuple:
+        """The specific force the thrusters were told to give over the cycle that ended
+        at t_us (navigation's dead reckoning when the accelerometer is lost)."""
+        if self.last_command_us is None or t_us - self.last_command_us > self.cycle_us:
+            return (0.0, 0.0, 0.0)
+        dv = self.last_command_dv_sc
+        return (dv[0] / self.cycle_s, dv[1] / self.cycle_s, dv[2] / self.cycle_s)
 
     def fire(self, t_us: int, on_time_s: tuple, cycle_s: float, acs_on_time_s=None) -> None:
         """On-times of slots 0-5 (directions), optionally 6 (back-away), for the cycle."""
@@ -53,12 +64,14 @@ class Propulsion:
             branch_b, slots[:6] = slots[:6], [0.0] * 6
         acs = [0.0] * 6 if acs_on_time_s is None else list(acs_on_time_s)
         self._account(slots, branch_b, acs)
+        self.last_command_us = t_us
         self.port.send(mavlink.MAVLink_probe_thruster_cmd_message(
             t_us, slots, cycle_s, branch_b, acs, self.latch_closed))
         self.commands_sent += 1
 
     def _account(self, slots: list, branch_b: list, acs: list) -> None:
         f, m = self.thrust_n, self.mass_kg
+        before = tuple(self.window_dv_sc)
         dv = self.window_dv_sc
         for k, d in enumerate(THRUSTER_DIRECTIONS_SC):
             on = slots[k] + branch_b[k]
@@ -70,6 +83,7 @@ class Propulsion:
             dv[2] -= self.backaway_force_n * slots[BACKAWAY_SLOT] / m
         # A couple is two thrusters firing opposite ways: no net force, 2 F t of impulse.
         self.acs_impulse_ns += 2.0 * f * sum(acs)
+        self.last_command_dv_sc = (dv[0] - before[0], dv[1] - before[1], dv[2] - before[2])
 
     def take_window_dv(self) -> tuple:
         dv = tuple(self.window_dv_sc)

@@ -53,6 +53,8 @@ class TagSequence:
         self.predicted_contact_bf = (0.0, 0.0, 0.0)
         self.predicted_miss_m = math.nan
         self.hazard_clearance_m = math.inf
+        self.start_head_height_m = 0.0
+        self.climb_floor_m = 0.0  # the climb after a wave-off ends no lower than this
         self.cycle_s = 1.0 / config.base_rate_hz
         site = config.tag
         if site is not None:
@@ -92,7 +94,9 @@ class TagSequence:
         result = self.modes.request(Mode.DESCENT, "start touch-and-go")
         if result != CommandResult.ACCEPTED:
             return result
-        self.guidance.start(t_s, self.guidance.head_height_m(pos_bf))
+        self.start_head_height_m = self.guidance.head_height_m(pos_bf)
+        self.climb_floor_m = 0.0
+        self.guidance.start(t_s, self.start_head_height_m)
         self.event_times["descent"] = t_s
         self.phase = self.guidance.phase
         self.t_contact_us = None
@@ -105,8 +109,11 @@ class TagSequence:
         self.wave_off("commanded by the ground")
         return CommandResult.ACCEPTED
 
-    def wave_off(self, reason: str) -> None:
-        """Abandon the descent: back away, climb, hover (a safe outcome)."""
+    def wave_off(self, reason: str, to_start_height: bool = False) -> None:
+        """Abandon the descent: back away, climb, hover (a safe outcome).  A fault's
+        abort climbs at least back to the height the descent started from (safe-home)."""
+        if to_start_height:
+            self.climb_floor_m = self.start_head_height_m
         self.waveoffs.append(reason)
         self.events.emit(Severity.WARNING, "tag", f"wave-off: {reason}")
         self._enter_backaway()
@@ -200,7 +207,7 @@ class TagSequence:
             self.phase = TagPhase.CLIMB
         if self.phase != TagPhase.CLIMB:
             return
-        safe = self.params.get("TAG_SAFE_ALT_M")
+        safe = max(self.params.get("TAG_SAFE_ALT_M"), self.climb_floor_m)
         # Brake into the hover point once the thrusters can stop us near it.
         if head_h >= safe - 40.0 or dot(tag.normal_bf, vel_bf) <= 0.0:
             self.hover_guidance.set_target(tag.home_point_bf(max(safe, head_h)))
