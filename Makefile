@@ -85,10 +85,13 @@ bench-logs: $(STAMP)
 # Structure-aware fuzzing of the log readers, replay, the link, scenarios and run configs
 # (tests/fuzz/fuzzing.py).  Failures are saved in tests/fuzz/cases/, which make test replays;
 # make test also runs a bounded number of fresh cases.  Figures appended to bench/RESULTS.md.
+# FUZZ_JOBS worker processes (1 by default: a shared machine); FUZZ_SEED makes a run again.
 .PHONY: fuzz
 FUZZ_INPUTS ?= 1000000
+FUZZ_JOBS ?= 1
 fuzz: $(STAMP)
-	$(PY) tools/fuzz.py --inputs $(FUZZ_INPUTS) --results bench/RESULTS.md
+	$(PY) tools/fuzz.py --inputs $(FUZZ_INPUTS) --jobs $(FUZZ_JOBS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --results bench/RESULTS.md
 
 # Line coverage of flightsw and sim (issue 22: each package >= 95 %, no module under 85 %),
 # the whole suite under pytest-cov with every Python subprocess measured too (the prospector

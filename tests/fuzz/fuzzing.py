@@ -1,33 +1,52 @@
 """Structure-aware fuzzing of every reader and entry point (issue 21).
 
-Four targets, each a hypothesis strategy that mutates real input the way damage
-or a hostile user would, and a check that feeds one input to the entry points
-in process:
+Four targets, each a generator that mutates real input the way damage or a
+hostile user would, and a check that feeds one input to the entry points in
+process:
 
-- `tlog`: a slice of a golden flight log with stamps set, bits flipped, bytes
-  inserted or deleted, length bytes corrupted, records duplicated, dropped,
-  swapped or cut -> `read_columns`, `frame_table`, `log info` (text and
-  --json), `log export` (1 case in 10) and `replay` (1 in 25) through the CLI;
-- `stream`: MAVLink frames of that log mixed with garbage (often 0xFD-heavy)
-  -> the link's FrameReader (backlog bounded after every feed) and a SerialBus
-  on a `loop://` port (1 case in 10);
+- `tlog`: a slice of a golden flight log (160 records of hover-60s or of
+  hover-commands-90s) with stamps set, bits flipped, bytes inserted or
+  deleted, length bytes corrupted, records duplicated, dropped, swapped or cut
+  -> `read_columns` (in memory; 1 case in 4 in small chunks, where frames
+  cross chunk boundaries) and `frame_table` (the same frames), the text and
+  the JSON of `log info`, then through the CLI `log info` (text and --json
+  in turn), `log export` (1 case in 10) and `replay` (1 in 25);
+- `stream`: MAVLink frames of those logs and one of every message type the
+  golden logs hold, mixed with garbage (often 0xFD-heavy) -> the link's
+  FrameReader (backlog bounded after every feed) and a SerialBus on a
+  `loop://` port (1 case in 10);
 - `scenario`: a packaged scenario with values swapped for extremes (0, -1,
   1e308, nan, inf, 10**26, text, tables), keys dropped or added, bytes
   flipped -> `load_scenario`;
 - `config`: a golden flight_config.json mutated the same way -> replay's
   `load_recording` (and a short replay, 1 valid case in 20).
 
+A generator asks a `Draw` for its choices: `HypothesisDraw` inside a
+hypothesis test (`make test`: shrinking, derandomized), `RandomDraw` over a
+seeded `random.Random` in the campaign (`make fuzz`: a case costs tens of
+microseconds to make instead of milliseconds; case i of a run is the same
+for the same seed).  Both run the same mutation code.
+
 A failure is a traceback (any exception but the one-line errors each entry
-point promises), a broken invariant, or a hang (a case over its time limit).
-Each failure is saved under tests/fuzz/cases/<target>/ and replayed by
-tests/fuzz/test_fuzz.py; `make fuzz` (tools/fuzz.py) runs as many cases as asked.
+point promises), a broken invariant, or a hang (a case over its time limit,
+caught in process by SIGALRM).  Each failure is saved under
+tests/fuzz/cases/<target>/ and replayed by tests/fuzz/test_fuzz.py; `make
+fuzz` (tools/fuzz.py) runs as many cases as asked.
+
+Everything a case does not change is made once per process: the parsed seeds
+and their leaf paths, the CLI's argument parser, the run folders the CLI
+reads (a `Workspace`, cleared between cases, rebuilt after a failure).
 """
 
 import contextlib
+import copy
 import hashlib
 import io
 import json
 import math
+import os
+import random
+import shutil
 import signal
 import tempfile
 import time
@@ -42,7 +61,11 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 CASES = Path(__file__).resolve().parent / "cases"
-SLICE_RECORDS = 160            # records of hover-60s in a tlog case: about 3 s of flight
+SLICE_RECORDS = 160            # records of a golden log in a tlog case: about 3 s of flight
+TLOG_SEEDS = ("hover-60s", "hover-commands-90s")
+FRAME_POOL_LOGS = ("hover-60s", "hover-commands-90s", "tag-descent-start", "survey-slice")
+CONFIG_SEEDS = ("hover-60s", "hover-60s", "tag-descent-start")
+SCENARIO_SEEDS = ("bennu-hover", "bennu-tag", "psyche", "bennu")
 TIME_LIMIT_S = {"tlog": 30.0, "stream": 10.0, "scenario": 5.0, "config": 30.0}
 EXTREMES = (0, -1, 1, 0.0, -0.0, 1e-320, 1e308, -1e308, math.nan, math.inf, -math.inf,
             10**26, 2**63, -(2**63), 2**64, "", "x" * 300, "1.5", True, False, [], {},
@@ -53,7 +76,61 @@ class Hang(Exception):
     """A case ran past its time limit."""
 
 
-# --------------------------------------------------------------------------- inputs
+# --------------------------------------------------------------------------- choices
+
+
+class RandomDraw:
+    """Choices from a seeded random.Random, a little biased to the ends of each range
+    (as hypothesis is): 1 in 16 the lowest, 1 in 16 the highest."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def int(self, lo: int, hi: int) -> int:
+        u = self.rng.random()
+        if u < 0.0625:
+            return lo
+        if u < 0.125:
+            return hi
+        return self.rng.randint(lo, hi)
+
+    def bool(self) -> bool:
+        return self.rng.random() < 0.5
+
+    def choice(self, seq):
+        return seq[self.rng.randrange(len(seq))]
+
+    def binary(self, min_size: int, max_size: int) -> bytes:
+        return self.rng.randbytes(self.int(min_size, max_size))
+
+    def bytes_from(self, alphabet: tuple, min_size: int, max_size: int) -> bytes:
+        return bytes(self.rng.choices(alphabet, k=self.int(min_size, max_size)))
+
+
+class HypothesisDraw:
+    """The same choices from a hypothesis `draw` (shrinkable)."""
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def int(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def bool(self) -> bool:
+        return self.draw(st.booleans())
+
+    def choice(self, seq):
+        return self.draw(st.sampled_from(seq))
+
+    def binary(self, min_size: int, max_size: int) -> bytes:
+        return self.draw(st.binary(min_size=min_size, max_size=max_size))
+
+    def bytes_from(self, alphabet: tuple, min_size: int, max_size: int) -> bytes:
+        return bytes(self.draw(st.lists(st.sampled_from(alphabet), min_size=min_size,
+                                        max_size=max_size)))
+
+
+# --------------------------------------------------------------------------- seeds
 
 
 def _records(blob: bytes) -> list[bytes]:
@@ -66,45 +143,112 @@ def _records(blob: bytes) -> list[bytes]:
 _BASE: dict = {}
 
 
-def base_tlog_records() -> list[bytes]:
-    if "records" not in _BASE:
-        blob = (GOLDEN / "hover-60s" / "flight.tlog").read_bytes()
-        _BASE["records"] = _records(blob)[:SLICE_RECORDS]
-    return _BASE["records"]
+def _cached(key, make):
+    if key not in _BASE:
+        _BASE[key] = make()
+    return _BASE[key]
+
+
+def base_tlog_records(name: str = "hover-60s") -> list[bytes]:
+    """The first SLICE_RECORDS records of a golden log (timestamp + frame each)."""
+    return _cached(("records", name), lambda: _records(
+        (GOLDEN / name / "flight.tlog").read_bytes())[:SLICE_RECORDS])
+
+
+def frame_pool() -> list[bytes]:
+    """MAVLink frames for streams: the tlog seeds' frames, and the first frame of every
+    message type in the golden logs (spectra, lidar scans, resource maps ...)."""
+    def make():
+        frames = [r[8:] for name in TLOG_SEEDS for r in base_tlog_records(name)]
+        seen = set()
+        for name in FRAME_POOL_LOGS:
+            for rec in _records((GOLDEN / name / "flight.tlog").read_bytes()):
+                msg_id = int.from_bytes(rec[8 + 7:8 + 10], "little")  # MAVLink 2 msgid
+                if rec[8] == 0xFD and msg_id not in seen:
+                    seen.add(msg_id)
+                    frames.append(rec[8:])
+        return frames
+    return _cached("frames", make)
 
 
 def base_config_text(name: str) -> str:
-    key = f"config-{name}"
-    if key not in _BASE:
-        _BASE[key] = (GOLDEN / name / "flight_config.json").read_text()
-    return _BASE[key]
+    return _cached(("config", name),
+                   lambda: (GOLDEN / name / "flight_config.json").read_text())
 
 
-def base_scenario(name: str) -> dict:
-    key = f"scenario-{name}"
-    if key not in _BASE:
-        _BASE[key] = tomllib.loads((ROOT / "sim" / "scenarios" / f"{name}.toml").read_text())
-    return _BASE[key]
+def _leaf_paths(node, path=()) -> list[tuple]:
+    out = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _leaf_paths(value, path + (key,))
+    elif isinstance(node, list) and len(node) <= 8:
+        for k, value in enumerate(node):
+            out += _leaf_paths(value, path + (k,))
+    return out
 
 
-_junk = st.one_of(
-    st.binary(min_size=1, max_size=40),
-    st.lists(st.sampled_from([0xFD, 0xFE, 0x00, 0xFF]), min_size=1, max_size=60).map(bytes),
-    st.builds(lambda n, tail: bytes([0xFD, n]) + tail, st.integers(0, 255),
-              st.binary(max_size=30)),
-)
-_op = st.tuples(
-    st.sampled_from(["stamp_top", "stamp_bytes", "stamp_flip", "flip", "insert", "delete",
-                     "length", "duplicate", "drop", "swap", "truncate"]),
-    st.integers(0, 2**31), st.integers(0, 2**31), _junk)
+def base_config(name: str) -> tuple[dict, list[tuple]]:
+    """(parsed flight_config.json, its leaf paths): never changed, copied where mutated."""
+    def make():
+        tree = json.loads(base_config_text(name))
+        _remember_json(tree)
+        return tree, _leaf_paths(tree)
+    return _cached(("config-tree", name), make)
 
 
-@st.composite
-def tlog_cases(draw) -> bytes:
+_JSON: dict[int, str] = {}  # id of a table or list of a seed (alive in _BASE) -> its JSON
+
+
+def _remember_json(node) -> None:
+    if isinstance(node, (dict, list)):
+        _JSON[id(node)] = json.dumps(node)
+        for value in (node.values() if isinstance(node, dict) else node):
+            _remember_json(value)
+
+
+def to_json(node) -> str:
+    """json.dumps(node), the parts a mutation left as they were in the seed taken as
+    they were written once (the shape model of a config is most of its 40-60 kB)."""
+    text = _JSON.get(id(node))
+    if text is not None:
+        return text
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"{json.dumps(key)}: {to_json(value)}"
+                               for key, value in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(to_json(value) for value in node) + "]"
+    return json.dumps(node)
+
+
+def base_scenario(name: str) -> tuple[dict, list[tuple]]:
+    def make():
+        tree = tomllib.loads((ROOT / "sim" / "scenarios" / f"{name}.toml").read_text())
+        return tree, _leaf_paths(tree)
+    return _cached(("scenario", name), make)
+
+
+# --------------------------------------------------------------------------- generators
+
+JUNK_BYTES = (0xFD, 0xFE, 0x00, 0xFF)
+TLOG_OPS = ("stamp_top", "stamp_bytes", "stamp_flip", "flip", "insert", "delete", "length",
+            "duplicate", "drop", "swap", "truncate")
+
+
+def gen_junk(d) -> bytes:
+    """Garbage: random bytes, a run of marker-like bytes, or a false frame start."""
+    kind = d.int(0, 2)
+    if kind == 0:
+        return d.binary(1, 40)
+    if kind == 1:
+        return d.bytes_from(JUNK_BYTES, 1, 60)
+    return bytes([0xFD, d.int(0, 255)]) + d.binary(0, 30)
+
+
+def gen_tlog(d) -> bytes:
     """A golden log slice with 1 to 5 structure-aware mutations."""
-    records = list(base_tlog_records())
-    ops = draw(st.lists(_op, min_size=1, max_size=5))
-    for kind, a, b, junk in ops:
+    records = list(base_tlog_records(d.choice(TLOG_SEEDS)))
+    for _ in range(d.int(1, 5)):
+        kind, a, b = d.choice(TLOG_OPS), d.int(0, 2**31), d.int(0, 2**31)
         if not records:
             break
         i, j = a % len(records), b % len(records)
@@ -112,7 +256,7 @@ def tlog_cases(draw) -> bytes:
         if kind == "stamp_top":
             rec[0] = b % 256
         elif kind == "stamp_bytes":
-            rec[:8] = (junk * 8)[:8]
+            rec[:8] = (gen_junk(d) * 8)[:8]
         elif kind == "stamp_flip":
             rec[b % 8] ^= 1 << (a % 8)
         elif kind == "flip":
@@ -121,7 +265,7 @@ def tlog_cases(draw) -> bytes:
             rec[9] = b % 256
         elif kind == "insert":
             at = b % (len(rec) + 1)
-            rec[at:at] = junk
+            rec[at:at] = gen_junk(d)
         elif kind == "delete":
             at = b % len(rec)
             del rec[at:at + 1 + a % 24]
@@ -141,96 +285,106 @@ def tlog_cases(draw) -> bytes:
     return b"".join(records)
 
 
-@st.composite
-def stream_cases(draw) -> tuple[bytes, list[int], int]:
-    """(byte stream, read sizes, backlog bound): frames of the log amid garbage."""
-    frames = [r[8:] for r in base_tlog_records()]
+def gen_stream(d) -> tuple[bytes, list[int], int]:
+    """(byte stream, read sizes, backlog bound): frames of the logs amid garbage."""
+    frames = frame_pool()
     parts = []
-    for _ in range(draw(st.integers(1, 30))):
-        if draw(st.booleans()):
-            frame = bytearray(frames[draw(st.integers(0, len(frames) - 1))])
-            if draw(st.integers(0, 4)) == 0:
-                frame[draw(st.integers(0, len(frame) - 1))] ^= 1 << draw(st.integers(0, 7))
+    for _ in range(d.int(1, 30)):
+        if d.bool():
+            frame = bytearray(frames[d.int(0, len(frames) - 1)])
+            if d.int(0, 4) == 0:
+                frame[d.int(0, len(frame) - 1)] ^= 1 << d.int(0, 7)
             parts.append(bytes(frame))
         else:
-            parts.append(draw(_junk))
-    if draw(st.integers(0, 3)) == 0:  # a flood of frame markers
-        parts.insert(draw(st.integers(0, len(parts))),
-                     bytes([0xFD]) * draw(st.integers(100, 4_000)))
-    sizes = draw(st.lists(st.integers(1, 5000), min_size=1, max_size=6))
-    bound = draw(st.sampled_from([8192, 16384, 65536]))
+            parts.append(gen_junk(d))
+    if d.int(0, 3) == 0:  # a flood of frame markers
+        parts.insert(d.int(0, len(parts)), bytes([0xFD]) * d.int(100, 4_000))
+    sizes = [d.int(1, 5000) for _ in range(d.int(1, 6))]
+    bound = d.choice((8192, 16384, 65536))
     return b"".join(parts), sizes, bound
 
 
-def _leaf_paths(node, path=()) -> list[tuple]:
-    out = [path] if path else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out += _leaf_paths(value, path + (key,))
-    elif isinstance(node, list) and len(node) <= 8:
-        for k, value in enumerate(node):
-            out += _leaf_paths(value, path + (k,))
-    return out
+def _fresh(node):
+    """A copy of a dict or list one level deep."""
+    return dict(node) if isinstance(node, dict) else list(node)
 
 
-def _mutate_tree(draw, tree, big_lists_ok: bool):
-    """Replace, delete or add 1 to 4 entries anywhere in a parsed document."""
-    import copy
+def _mutate_tree(d, tree, paths: list[tuple]):
+    """Replace, delete or add 1 to 4 entries anywhere in a parsed document.
 
-    def extreme():  # a fresh copy: a shared list or table could end up inside itself
-        return copy.deepcopy(draw(st.sampled_from(EXTREMES)))
-
-    tree = copy.deepcopy(tree)
-    paths = _leaf_paths(tree)
-    for _ in range(draw(st.integers(1, 4))):
-        path = paths[draw(st.integers(0, len(paths) - 1))]
-        parent = tree
+    `tree` is never changed: the tables and lists on the way to an entry are
+    copied before it is changed (the rest is shared with `tree`), which gives the
+    document a deep copy then the same changes would, without copying 64 kB."""
+    root = _fresh(tree)
+    copied = {id(root)}
+    keep = [root]  # the copies stay alive, so no other object gets their id
+    for _ in range(d.int(1, 4)):
+        path = paths[d.int(0, len(paths) - 1)]
+        parent = root
         try:
             for part in path[:-1]:
-                parent = parent[part]
+                child = parent[part]
+                if isinstance(child, (dict, list)) and id(child) not in copied:
+                    child = _fresh(child)
+                    parent[part] = child
+                    copied.add(id(child))
+                    keep.append(child)
+                parent = child
         except (KeyError, IndexError, TypeError):
             continue
-        action = draw(st.sampled_from(["extreme", "extreme", "extreme", "delete", "add",
-                                       "scale"]))
+        action = d.choice(("extreme", "extreme", "extreme", "delete", "add", "scale"))
         key = path[-1]
         try:
             if action == "extreme":
-                parent[key] = extreme()
+                parent[key] = _extreme(d)
             elif action == "scale" and isinstance(parent[key], (int, float)) \
                     and not isinstance(parent[key], bool):
-                parent[key] = parent[key] * draw(st.sampled_from([-1, 0, 1e3, 1e-3, 1e30]))
+                parent[key] = parent[key] * d.choice((-1, 0, 1e3, 1e-3, 1e30))
             elif action == "delete":
                 del parent[key]
             elif action == "add" and isinstance(parent, dict):
-                parent[draw(st.sampled_from(["extra", "mass_kg", "seed", "rate_hz"]))] = \
-                    extreme()
+                parent[d.choice(("extra", "mass_kg", "seed", "rate_hz"))] = _extreme(d)
         except (KeyError, IndexError, TypeError):
             continue
-    return tree
+    return root
 
 
-def _flip_text(draw, text: str) -> str:
-    if draw(st.integers(0, 4)):
+def _extreme(d):
+    # a fresh copy: a shared list or table could end up inside itself
+    value = d.choice(EXTREMES)
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+
+def _flip_text(d, text: str) -> str:
+    if d.int(0, 4):
         return text
     data = bytearray(text.encode())
-    for _ in range(draw(st.integers(1, 3))):
-        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    for _ in range(d.int(1, 3)):
+        data[d.int(0, len(data) - 1)] = d.int(0, 255)
     return data.decode("utf-8", "replace")
 
 
-@st.composite
-def scenario_cases(draw) -> str:
-    name = draw(st.sampled_from(["bennu-hover", "bennu-tag", "psyche", "bennu"]))
-    tree = _mutate_tree(draw, base_scenario(name), big_lists_ok=True)
-    return _flip_text(draw, to_toml(tree))
+def gen_scenario(d) -> str:
+    tree, paths = base_scenario(d.choice(SCENARIO_SEEDS))
+    return _flip_text(d, to_toml(_mutate_tree(d, tree, paths)))
 
 
-@st.composite
-def config_cases(draw) -> str:
-    name = draw(st.sampled_from(["hover-60s", "hover-60s", "tag-descent-start"]))
-    tree = json.loads(base_config_text(name))
-    tree = _mutate_tree(draw, tree, big_lists_ok=False)
-    return _flip_text(draw, json.dumps(tree))
+def gen_config(d) -> str:
+    tree, paths = base_config(d.choice(CONFIG_SEEDS))
+    return _flip_text(d, to_json(_mutate_tree(d, tree, paths)))
+
+
+def _strategy(gen: Callable):
+    @st.composite
+    def cases(draw):
+        return gen(HypothesisDraw(draw))
+    return cases
+
+
+tlog_cases = _strategy(gen_tlog)
+stream_cases = _strategy(gen_stream)
+scenario_cases = _strategy(gen_scenario)
+config_cases = _strategy(gen_config)
 
 
 # --------------------------------------------------------------------------- TOML out
@@ -274,52 +428,134 @@ def to_toml(tree: dict, path: str = "") -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- workspace
+
+
+class Workspace:
+    """Folders for the cases of one process.
+
+    `run(kind, seed)` is a run folder made once (flight_config.json, flight.tlog
+    and a user's own file, as a case needs them); `scratch` is for what a case's
+    commands write, emptied after every case.  After a failure everything is made
+    again (the failing case may have changed it)."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_memory_dir()))
+        self.scratch = self.root / "scratch"
+        self.scratch.mkdir()
+        self.runs: dict[tuple[str, str], tuple[Path, dict]] = {}
+
+    def run(self, kind: str, seed: str, files: dict) -> tuple[Path, dict]:
+        """(folder, {name: bytes}) holding `files` (made on first use)."""
+        key = (kind, seed)
+        if key not in self.runs:
+            folder = self.root / f"{kind}-{seed}"
+            folder.mkdir()
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+            self.runs[key] = folder, dict(files)
+        return self.runs[key]
+
+    def after_case(self, failed: bool) -> None:
+        if failed:
+            self.reset()
+        elif any(self.scratch.iterdir()):
+            shutil.rmtree(self.scratch)
+            self.scratch.mkdir()
+
+    def reset(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        self.scratch.mkdir()
+        self.runs.clear()
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _memory_dir() -> str | None:
+    """/dev/shm when there is one: rewriting a file on ext4 (/tmp here) waits for the
+    disk on close (auto_da_alloc), 3 ms a case; None: the system's temporary folder."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _contents(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 # --------------------------------------------------------------------------- checks
+
+_PARSER: list = []
 
 
 def _cli(args: list[str]) -> int:
-    """prospector's main in process, output swallowed; exceptions propagate (a traceback)."""
-    from prospector.cli import main
+    """prospector's main in process, output swallowed; exceptions propagate (a traceback).
 
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        status = main(args)
+    The argument parser is built once (argparse takes 4 ms to build it, and
+    parse_args leaves it as it was): main() runs with build_parser answering it."""
+    import prospector.cli as cli
+
+    if not _PARSER:
+        _PARSER.append(cli.build_parser())
+    build = cli.build_parser
+    cli.build_parser = lambda: _PARSER[0]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            status = cli.main(args)
+    finally:
+        cli.build_parser = build
     if status not in (0, 1, 2):
         raise AssertionError(f"exit status {status}")
     return status
 
 
-def _snapshot(folder: Path) -> dict:
-    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+USER_FILE = b"a user's file"
+SMALL_CHUNKS = (1, 2, 3, 8)  # x OVERLAP_BYTES (the least a chunk may be), plus n % 97 bytes
 
 
-def check_tlog(data: bytes, n: int, tmp: Path) -> None:
+def _seed_of(data: bytes) -> str:
+    """The seed log a case was made from (most of its records still in it), for its config."""
+    def kept(name):
+        return sum(rec in data for rec in base_tlog_records(name)[1:SLICE_RECORDS:8])
+    return max(TLOG_SEEDS, key=kept)
+
+
+def check_tlog(data: bytes, n: int, ws: Workspace) -> None:
     from ground.logs.columns import read_columns
     from ground.logs.frames import frame_table
     from ground.logs.info import format_info, log_info
+    from ground.logs.scan import DEFAULT_CHUNK_BYTES, OVERLAP_BYTES
 
-    log = read_columns(data)
-    json.dumps(asdict(log_info(log)))
-    format_info("case", len(data), log_info(log))
+    chunk = DEFAULT_CHUNK_BYTES
+    if n % 4 == 1:  # frames across chunk boundaries: the same frames as frame_table's
+        chunk = SMALL_CHUNKS[(n // 4) % 4] * OVERLAP_BYTES + n % 97
+    log = read_columns(data, chunk_bytes=chunk)
+    info = log_info(log)
+    as_json = asdict(info)
+    as_json["duration_s"] = info.duration_s  # what log info --json adds
+    json.dumps(as_json, indent=2)
+    format_info("case", len(data), info)
     if data:
         table = frame_table(data)
-        assert table.report.frames == log.report.frames
-    run = tmp / "run"
-    run.mkdir()
+        assert table.report.frames == log.report.frames, \
+            f"read_columns in chunks of {chunk} B: {log.report.frames} frames, " \
+            f"frame_table: {table.report.frames}"
+    seed = _seed_of(data)
+    run, files = ws.run("tlog", seed, {
+        "flight_config.json": base_config_text(seed).encode(), "mine.txt": USER_FILE})
     (run / "flight.tlog").write_bytes(data)
-    (run / "flight_config.json").write_text(base_config_text("hover-60s"))
-    (run / "mine.txt").write_text("a user's file")
-    before = _snapshot(run)
-    _cli(["log", "info", str(run)])
-    _cli(["log", "info", str(run), "--json"])
+    _cli(["log", "info", str(run)] + (["--json"] if n % 2 else []))  # both formats made above
     if n % 10 == 0:
-        _cli(["log", "export", str(run), "--format", "npz", "--out", str(tmp / "x.npz")])
+        _cli(["log", "export", str(run), "--format", "npz", "--out", str(ws.scratch / "x.npz")])
     if n % 25 == 0:
-        _cli(["replay", str(run), "--out", str(tmp / "replay")])
+        _cli(["replay", str(run), "--out", str(ws.scratch / "replay")])
         _cli(["replay", str(run), "--out", str(run), "--force"])  # not ours: refused
-    assert _snapshot(run) == before, "a command changed the user's files"
+    assert _contents(run) == {**files, "flight.tlog": data}, \
+        "a command changed the user's files"
 
 
-def check_stream(case, n: int, tmp: Path) -> None:
+def check_stream(case, n: int, ws: Workspace) -> None:
     from flightsw.hal.mavlink_stream import MAX_FRAME_LEN, FrameReader
     from flightsw.hal.serial_bus import SerialBus
 
@@ -352,10 +588,10 @@ def check_stream(case, n: int, tmp: Path) -> None:
             bus.close()
 
 
-def check_scenario(text: str, n: int, tmp: Path) -> None:
+def check_scenario(text: str, n: int, ws: Workspace) -> None:
     from sim.scenario import ScenarioError, load_scenario
 
-    path = tmp / "case.toml"
+    path = ws.scratch / "case.toml"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
     try:
         load_scenario(str(path))
@@ -363,13 +599,11 @@ def check_scenario(text: str, n: int, tmp: Path) -> None:
         assert "\n" not in str(err)
 
 
-def check_config(text: str, n: int, tmp: Path) -> None:
+def check_config(text: str, n: int, ws: Workspace) -> None:
     from ground.replay import ReplayError, load_recording
 
-    run = tmp / "run"
-    run.mkdir()
-    records = base_tlog_records()
-    (run / "flight.tlog").write_bytes(b"".join(records))
+    run, files = ws.run("config", "hover-60s",
+                        {"flight.tlog": b"".join(base_tlog_records("hover-60s"))})
     (run / "flight_config.json").write_text(text, encoding="utf-8", errors="surrogateescape")
     try:
         load_recording(run)
@@ -377,23 +611,33 @@ def check_config(text: str, n: int, tmp: Path) -> None:
         assert "\n" not in str(err)
         return
     if n % 20 == 0:
-        _cli(["replay", str(run), "--out", str(tmp / "replay"), "--until", "1"])
+        _cli(["replay", str(run), "--out", str(ws.scratch / "replay"), "--until", "1"])
+    assert set(_contents(run)) == {"flight.tlog", "flight_config.json"}, \
+        "replay changed the files of the run it read"
 
 
 @dataclass
 class Target:
     name: str
-    strategy: Callable
-    check: Callable
+    generate: Callable  # (Draw) -> case
+    check: Callable     # (case, n, Workspace) -> None, raises on a failure
     suffix: str
+
+    def strategy(self):
+        return _strategy(self.generate)()
 
 
 TARGETS = {
-    "tlog": Target("tlog", tlog_cases, check_tlog, ".tlog"),
-    "stream": Target("stream", stream_cases, check_stream, ".json"),
-    "scenario": Target("scenario", scenario_cases, check_scenario, ".toml"),
-    "config": Target("config", config_cases, check_config, ".json"),
+    "tlog": Target("tlog", gen_tlog, check_tlog, ".tlog"),
+    "stream": Target("stream", gen_stream, check_stream, ".json"),
+    "scenario": Target("scenario", gen_scenario, check_scenario, ".toml"),
+    "config": Target("config", gen_config, check_config, ".json"),
 }
+
+
+def random_case(target: str, seed: int, i: int):
+    """Case i of a campaign with this seed (the same every time)."""
+    return TARGETS[target].generate(RandomDraw(random.Random(f"{seed}/{target}/{i}")))
 
 
 # --------------------------------------------------------------------------- running
@@ -405,16 +649,23 @@ class Tally:
     tracebacks: int = 0
     hangs: int = 0
     harness_errors: int = 0  # the generator failed (a bug of the harness, not of the target)
-    seconds: float = 0.0
+    seconds: float = 0.0     # wall time in cases
+    cpu_seconds: float = 0.0  # CPU time of making and running the cases
     saved: list[str] = field(default_factory=list)
+
+    def add(self, other: "Tally") -> None:
+        for name in ("inputs", "tracebacks", "hangs", "harness_errors", "seconds",
+                     "cpu_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.saved += other.saved
 
 
 def encode(target: str, case) -> bytes:
-    if target == "tlog":
-        return case
     if target == "stream":
         stream, sizes, bound = case
         return json.dumps({"stream": stream.hex(), "sizes": sizes, "bound": bound}).encode()
+    if isinstance(case, bytes):  # tlog
+        return case
     return case.encode("utf-8", "surrogateescape")
 
 
@@ -431,16 +682,42 @@ def _on_alarm(signum, frame):
     raise Hang()
 
 
+_WS: list = []
+
+
+def default_workspace() -> Workspace:
+    if not _WS:
+        _WS.append(Workspace())
+    return _WS[0]
+
+
+def shown(path: Path) -> str:
+    """A path as the project names it (relative to the checkout when inside it)."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def save_case(target: str, case) -> Path:
+    data = encode(target, case)
+    folder = CASES / target
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (hashlib.sha1(data).hexdigest()[:12] + TARGETS[target].suffix)
+    path.write_bytes(data)
+    return path
+
+
 def run_case(target: str, case, n: int, tally: Tally | None = None,
-             save: bool = True) -> str | None:
+             save: bool = True, ws: Workspace | None = None) -> str | None:
     """Feed one case to its entry points; None, or what went wrong (also saved)."""
+    ws = ws if ws is not None else default_workspace()
     problem = None
     start = time.perf_counter()
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S[target])
     try:
-        with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
-            TARGETS[target].check(case, n, Path(tmp))
+        TARGETS[target].check(case, n, ws)
     except Hang:
         problem = f"hang: over {TIME_LIMIT_S[target]:g} s"
     except Exception:  # the point: every exception that escapes is a failure
@@ -448,6 +725,7 @@ def run_case(target: str, case, n: int, tally: Tally | None = None,
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+    ws.after_case(problem is not None)
     if tally is not None:
         tally.inputs += 1
         tally.seconds += time.perf_counter() - start
@@ -457,13 +735,9 @@ def run_case(target: str, case, n: int, tally: Tally | None = None,
             else:
                 tally.tracebacks += 1
     if problem is not None and save:
-        data = encode(target, case)
-        folder = CASES / target
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (hashlib.sha1(data).hexdigest()[:12] + TARGETS[target].suffix)
-        path.write_bytes(data)
+        path = save_case(target, case)
         if tally is not None:
-            tally.saved.append(str(path.relative_to(ROOT)))
+            tally.saved.append(shown(path))
     return problem
 
 
