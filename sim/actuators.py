@@ -214,11 +214,12 @@ class Wheels:
             torques.append(tau)
         self.motor_torque_nm = tuple(torques)
 
-    def torques_for_step(self, momentum_nms, failed) -> tuple:
+    def torques_for_step(self, momentum_nms, failed, dt_s: float) -> tuple:
         """Torque on each wheel over the coming step: the motor's, or on a failed wheel
-        the bearings' viscous friction -h / tau (its reaction turns the spacecraft)."""
+        the bearings' viscous friction (its reaction turns the spacecraft), held over the
+        step at the value that takes the wheel exactly along h0 exp(-t / tau)."""
         if not failed:
             return self.motor_torque_nm
-        tau_s = self.friction_time_constant_s
-        return tuple(-momentum_nms[j] / tau_s if j in failed else t
+        k = -math.expm1(-dt_s / self.friction_time_constant_s) / dt_s
+        return tuple(-momentum_nms[j] * k if j in failed else t
                      for j, t in enumerate(self.motor_torque_nm))

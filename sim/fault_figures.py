@@ -26,8 +26,9 @@ sphere or the sampler head to the surface, leaving out the head while the flight
 reported mode is one of the touch-and-go sequence's (DESCENT, TAG, BACKAWAY: its contact
 is planned there); surface_impacts counts every contact of the bus, and every contact of
 the head that began outside those modes; escaped is true when the probe went beyond
-sim.safety.ESCAPE_RADIUS_M from the body's centre, or ended the run with positive
-two-body energy relative to the body while moving away from it.
+sim.safety.ESCAPE_RADIUS_M from the body's centre, or ended the run receding from it
+faster than the local escape speed (sim/safety.py says why not "positive energy": a
+body-fixed hover has it).
 """
 
 from __future__ import annotations
@@ -187,8 +188,7 @@ def clearance_figures(safety: dict | None, clearance: dict | None, mode_changes)
     out["min_clearance_m"] = least if math.isfinite(least) else None
     out["max_radius_m"] = safety["max_radius_m"]
     out["escaped"] = bool(safety["max_radius_m"] > safety["escape_radius_m"]
-                          or (safety["final_energy_j_per_kg"] > 0.0
-                              and safety["final_radial_speed_mps"] > 0.0))
+                          or safety["final_radial_speed_mps"] > safety["final_escape_speed_mps"])
     return out
 
 

@@ -20,8 +20,16 @@ contact is missed.
 What it keeps: per second of mission time with a check, the smallest clearance of the
 bus and of the head (so that the scorer can leave out the head's planned contact by the
 flight's reported mode); every interval of contact of the bus and of the head; the
-largest distance from the body's centre; and, at the end, the two-body energy and
-radial speed relative to the body (ESCAPE_RADIUS_M and the energy say `escaped`).
+largest distance from the body's centre; and, at the end, the two-body energy, the
+radial speed and the local escape speed sqrt(2 GM / r).
+
+Escape: the probe went beyond ESCAPE_RADIUS_M, or it ends the run receding faster than
+the local escape speed.  Not "positive energy and moving away": a probe holding a
+body-fixed hover point far above the synchronous radius (310 m at Bennu) co-rotates
+faster than the escape speed (0.44 m/s at 1.25 km against 0.09 m/s), so its two-body
+energy is positive while its thrusters hold it.  Receding faster than the escape speed
+makes the energy positive from the radial motion alone, and a coasting probe past
+periapsis with positive energy never comes back.
 """
 
 from __future__ import annotations
@@ -115,6 +123,7 @@ class SafetyWatch:
                    "escape_radius_m": ESCAPE_RADIUS_M,
                    "max_radius_m": self.max_radius_m, "final_radius_m": r,
                    "final_energy_j_per_kg": energy, "final_radial_speed_mps": radial,
+                   "final_escape_speed_mps": math.sqrt(2.0 * self.gm_m3s2 / r),
                    "bus_contacts": [list(c) for c in self.bus_contacts],
                    "head_contacts": [list(c) for c in self.head_contacts],
                    "clearance_checks": self.checks}

@@ -342,7 +342,7 @@ class World:
             torque = tuple(a + b for a, b in zip(torque, self._acs_torque_sc, strict=True))
         self.state = self.dynamics.step(
             st, dt_s, a_i, self.wheels.torques_for_step(st.wheel_momentum_nms,
-                                                        faults.failed_wheels), torque)
+                                                        faults.failed_wheels, dt_s), torque)
         self._imu_specific_force_sc = specific
         # A gyro integrates: it reports the step's delta-angle over dt (the mean rate),
         # not the rate at the sample instant, which would lag an accelerating spin.
