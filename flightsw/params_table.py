@@ -37,8 +37,12 @@ FLIGHT_PARAMS = (
               "Altimeter silence, while its ranges are used, that trips its monitor"),
     ParamSpec("FP_ATT_ERR_DEG", float, 5.0, 0.1, 180.0, "deg",
               "Pointing error that fails the attitude check (not while slewing)"),
-    ParamSpec("FP_THR_DV_MPS", float, 1.5e-3, 1e-5, 1.0, "m/s",
-              "Measured minus commanded delta-v over 1 s that fails the thruster check"),
+    ParamSpec("FP_THR_DV_MPS", float, 2e-4, 1e-5, 1.0, "m/s",
+              "Measured minus commanded delta-v over 1 s that fails the thruster check "
+              "(plus FP_THR_FRAC of the commanded)"),
+    ParamSpec("FP_THR_FRAC", float, 0.05, 0.0, 1.0, "",
+              "Share of the commanded delta-v the thruster check allows on top (impulse "
+              "scatter, misalignment)"),
     ParamSpec("FP_WHL_ERR_RADPS", float, 0.5, 0.01, 100.0, "rad/s",
               "Wheel speed change off its torque command over 10 s that fails the wheel "
               "check"),

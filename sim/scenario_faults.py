@@ -24,8 +24,8 @@ from sim.scenario_values import FaultConfig, Scenario
 
 # The flight scheduler's task names (flightsw/app.py); tests/sim/test_scenario_faults.py
 # checks them against the assembled flight software.
-TASK_NAMES = ("bus_in", "nav", "sequence", "control", "guidance", "telemetry", "fault_prot",
-              "prospect")
+TASK_NAMES = ("bus_in", "nav", "sequence", "control", "fault_fast", "guidance", "telemetry",
+              "fault_prot", "prospect")
 THRUSTER_BRANCHES = ("A", "B")
 BACKAWAY_SLOT = 6  # PROBE_THRUSTER_CMD.on_time_s[6]: the back-away thruster
 

@@ -231,7 +231,8 @@ class FaultProtection:
         against = AXIS_NAMES[2 * k + (1 if resid[k] > 0 else 0)]
         reason = (f"delta-v {1e3 * size:.2f} mm/s off command over 1 s (a {along} thruster "
                   f"stuck on or a {against} one stuck off)")
-        if self.bank.check(M.THRUSTER, size > self.params.get("FP_THR_DV_MPS"), reason):
+        limit = self.params.get("FP_THR_DV_MPS") + self.params.get("FP_THR_FRAC") * norm(cmd)
+        if self.bank.check(M.THRUSTER, size > limit, reason):
             if not self.propulsion.isolate_branch(t_us, reason):
                 self.respond(M.THRUSTER, Response.SAFE, "no translation thrusters left")
 

@@ -83,7 +83,8 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 "closing by 0.5 deg in 10 s", 1, 60,
                 R.LOG, True, "FP_ATT_ERR_DEG"),
     MonitorSpec(M.THRUSTER, "measured delta-v against commanded over 1 s windows differs "
-                "by more than FP_THR_DV_MPS", 1, 3, R.RECONFIGURE, True, "FP_THR_DV_MPS"),
+                "by more than FP_THR_DV_MPS + FP_THR_FRAC of the commanded", 1, 3,
+                R.RECONFIGURE, True, "FP_THR_DV_MPS, FP_THR_FRAC"),
     MonitorSpec(M.WHEEL, "a wheel's speed change differs from its torque command by more "
                 "than FP_WHL_ERR_RADPS over 10 s", 1, 2, R.RECONFIGURE, True,
                 "FP_WHL_ERR_RADPS"),
