@@ -52,7 +52,12 @@ def _cmd_hil(args) -> int:
         return _fail("give either --emulate or --port (with --stim-port)")
     if args.port and not args.stim_port:
         return _fail("--port needs --stim-port (the board's stimulus UART)")
-    overrides = {}
+    from prospector.cli import _parse_sets
+
+    try:
+        overrides = _parse_sets(args.set)
+    except ValueError as exc:
+        return _fail(str(exc))
     if args.seed is not None:
         overrides["scenario.seed"] = args.seed
     if args.duration is not None:
@@ -136,6 +141,11 @@ def register(sub) -> None:
     p.add_argument("--fault", type=_fault, action="append", metavar="KIND@T[:ARG]",
                    help="inject a fault at mission time T s: kill-board, reset-board, "
                         "noise (ARG bytes of garbage every 10 ms on the flight link; 0 stops)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a scenario key (TOML value), e.g. --set 'faults=[{t_s=20.0, "
+                        "kind=\"line_noise\", bytes_per_10ms=64, duration_s=5.0}]'; the "
+                        "scenario's [[faults]] include the board's: kill_board, reset_board, "
+                        "line_noise")
     p.add_argument("--out", required=True, help="run directory to create")
     p.add_argument("--force", action="store_true",
                    help="replace a previous run in --out (otherwise refused)")

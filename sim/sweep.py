@@ -109,11 +109,15 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     # A bad scenario or override fails here, once, before any process starts; so does a
     # target the simulator would refuse.
     from sim.runner import RunConfigError
+    from sim.scenario_faults import sil_refusal
     from sim.site import SiteError
     from sim.world import World
 
+    sc = load_scenario(scenario, overrides)
+    if (refused := sil_refusal(sc)) is not None:
+        raise RunConfigError(refused)
     try:
-        World(load_scenario(scenario, overrides))
+        World(sc)
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
     # Every directory is checked before any is touched (flightsw/run_dir.py).
