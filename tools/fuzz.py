@@ -302,7 +302,7 @@ def main(argv=None) -> int:
         (argv if argv is not None else sys.argv[1:]) + ([] if args.seed is not None
                                                         else ["--seed", str(seed)]))
     print(f"fuzz: {command}", file=sys.stderr, flush=True)
-    fuzzing.frame_pool()  # the seeds parsed once, before the workers fork
+    fuzzing.warm_up()  # seeds parsed and code imported once, before the workers fork
     tallies, wall_s, cpu_s, stopped = run(args.inputs, names, args.jobs, seed, args.progress,
                                           args.quiet)
     text = table(tallies, wall_s, cpu_s)
@@ -316,8 +316,10 @@ def main(argv=None) -> int:
     if args.results:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         with open(args.results, "a", encoding="utf-8") as out:
+            early = (f", stopped early: {sum(t.inputs for t in tallies.values()):,} of "
+                     f"{args.inputs:,} inputs" if stopped else "")
             out.write(f"\n## Fuzzing (issue 21) — `{command}`, {stamp}, {args.jobs} "
-                      f"worker(s)\n\n{text}\n")
+                      f"worker(s){early}\n\n{text}\n")
     return 1 if saved or any(t.tracebacks or t.hangs for t in tallies.values()) else 0
 
 

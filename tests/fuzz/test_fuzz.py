@@ -130,6 +130,10 @@ def test_plan_gives_each_target_its_share_spread_over_the_run():
         assert any(t == target for t, _, _ in first_half)
 
 
+def test_undamaged_inputs_pass_every_check():
+    fuzzing.warm_up()  # raises if one fails
+
+
 def test_a_short_campaign_counts_every_input(tmp_path):
     tallies, wall_s, cpu_s, stopped = fuzz_tool.run(60, list(TARGETS), 1, seed=5,
                                                     progress_s=600, quiet=True)
