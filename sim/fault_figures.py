@@ -94,13 +94,13 @@ def monitor_events(faultprot_events, tripped_changes) -> list[MonitorEvent]:
     a monitor whose event is missing (a status trip within 2 s after an event trip of the
     same monitor is the same trip)."""
     events = [e for ev in faultprot_events
-              if (e := parse_faultprot(ev.time_us * 1e-6, ev.text)) is not None]
+              if (e := parse_faultprot(ev.time_us / 1e6, ev.text)) is not None]
     from_events: dict[tuple[str, str], list[float]] = {}
     for e in events:
         from_events.setdefault((e.action, e.monitor), []).append(e.t_s)
     previous = 0
     for t_us, bits in tripped_changes:
-        t_s = t_us * 1e-6
+        t_s = t_us / 1e6
         for k, name in MONITOR_NAMES.items():
             rose = bool(bits >> k & 1) and not previous >> k & 1
             fell = not bits >> k & 1 and bool(previous >> k & 1)
@@ -139,7 +139,7 @@ def fault_outcomes(faults: list[dict], events: list[MonitorEvent], mode_changes,
             cleared = next((e.t_s for e in events if e.action == "clear"
                             and e.monitor == monitor and e.t_s >= trip.t_s), None)
             safe_at = _first_safe(mode_changes, trip.t_s)
-            entry.update(detected_at_s=trip.t_s, detection_latency_s=trip.t_s - t0,
+            entry.update(detected_at_s=trip.t_s, detection_latency_s=round(trip.t_s - t0, 6),
                          response=trip.response, reason=trip.reason, cleared_at_s=cleared,
                          safe_at_s=safe_at,
                          recovered=final_mode != SAFE_MODE and (cleared is not None
@@ -156,8 +156,8 @@ def _monitor(fault: dict) -> str | None:
 def _first_safe(mode_changes, t_s: float) -> float | None:
     if mode_at(mode_changes, t_s) == SAFE_MODE:
         return t_s
-    return next((t_us * 1e-6 for t_us, m in mode_changes
-                 if t_us * 1e-6 > t_s and m == SAFE_MODE), None)
+    return next((t_us / 1e6 for t_us, m in mode_changes
+                 if t_us / 1e6 > t_s and m == SAFE_MODE), None)
 
 
 def clearance_figures(safety: dict | None, clearance: dict | None, mode_changes) -> dict:

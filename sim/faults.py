@@ -95,13 +95,13 @@ class FaultSchedule:
             if start <= t_us < end:
                 active.append(self.faults[i])
                 if self.injected[i] is None:
-                    self.injected[i] = t_us * 1e-6
+                    self.injected[i] = t_us / 1e6
                 upcoming = min(upcoming, end)
             elif t_us >= end:
                 if self.injected[i] is None:  # began and ended between two frames
-                    self.injected[i] = t_us * 1e-6
+                    self.injected[i] = t_us / 1e6
                 if self.removed[i] is None:
-                    self.removed[i] = t_us * 1e-6
+                    self.removed[i] = t_us / 1e6
             else:
                 upcoming = min(upcoming, start)
         self._next_change_us = upcoming

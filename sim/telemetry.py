@@ -11,7 +11,9 @@ history samples), every event (STATUSTEXT, long ones reassembled), the
 touch-and-go event times and wave-off reasons read from those events, the mass
 estimates, the parameter values the probe reported (PARAM_VALUE), and the
 survey's downlink (status, per-spectrum results, the resource map, ranked
-candidates, co-added site band analysis, example and co-added spectra).
+candidates, co-added site band analysis, example and co-added spectra), and fault
+protection's (every mode change, the "faultprot" events, each change of the tripped
+monitors in PROBE_FAULT_STATUS and the latest status; sim/fault_figures.py reads them).
 """
 
 from __future__ import annotations
