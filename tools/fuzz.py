@@ -48,8 +48,8 @@ BATCH = {"tlog": 200, "stream": 1000, "scenario": 1000, "config": 500}
 RECYCLE_CASES = 50_000  # a worker is replaced after this many cases (memory stays flat)
 WATCHDOG_FACTOR, WATCHDOG_EXTRA_S = 2.0, 30.0  # faulthandler ends a case at 2 x limit + 30 s
 ENTRY_POINTS = {
-    "tlog": "read_columns (whole, 1 in 4 in small chunks), frame_table, log info (text, "
-            "--json), export (1 in 10), replay (1 in 25)",
+    "tlog": "read_columns (1 in 8 in small chunks), frame_table, log info (text or --json "
+            "in turn, both formats in process), export (1 in 10), replay (1 in 25)",
     "stream": "FrameReader, SerialBus on loop:// (1 in 10)",
     "scenario": "load_scenario",
     "config": "replay's load_recording, short replay (1 valid in 20)"}
@@ -257,7 +257,7 @@ def _lost_worker(w: Worker, tallies: dict, tasks: list, seed: int) -> None:
         tally.hangs += 1
     else:
         tally.tracebacks += 1
-    path = fuzzing.save_case(target, fuzzing.random_case(target, seed, i))
+    path = fuzzing.save_case(target, fuzzing.random_case(target, seed, i), i)
     tally.saved.append(fuzzing.shown(path))
     print(f"  {target} case {i}: {kind}: the worker died; saved {path}", file=sys.stderr,
           flush=True)

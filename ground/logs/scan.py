@@ -344,8 +344,10 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
                              cand.header_bytes[valid][taken], cand.payload_bytes[valid][taken],
                              cand.layout[valid][taken].astype(np.int32),
                              t_start < np.concatenate([[carry], t_end[:-1]]))
+        # The first valid frame of the next chunk, already in this buffer (the overlap).
+        next_valid = int(v_start[~in_chunk].min()) if not in_chunk.all() else None
         unknown_start, unknown_end, unknown_id = _unknown_frames(cand, frames, stop, data_len,
-                                                                 eof, carry)
+                                                                 eof, carry, next_valid)
         covered_to = _account(report, base, frames.start, frames.end, unknown_start,
                               unknown_end, covered_to, stop, eof, data_len)
         for mid in unknown_id.tolist():
@@ -364,11 +366,15 @@ def scan(source: Source, cat: Catalogue, report: ReadReport,
 
 
 def _unknown_frames(cand: _Candidates, frames: ChunkFrames, stop: int, data_len: int,
-                    eof: bool, carry: int):
+                    eof: bool, carry: int, next_valid: int | None = None):
     """Records of ids the ICD does not know, that lie in the gaps between valid frames.
 
     Their checksum cannot be checked (no CRC_EXTRA), so a candidate counts only
     when it chains: another candidate starts where it ends, or the data ends there.
+    After this chunk's last frame, the gap ends at `next_valid`, the first valid
+    frame beginning in the next chunk: an unknown frame over it would make the next
+    chunk begin after it and lose it (read in one piece, that frame is taken and the
+    unknown one refused).
     """
     u = np.flatnonzero((cand.layout < 0) & (cand.start < stop) & (cand.start >= carry))
     if not len(u):
@@ -379,9 +385,13 @@ def _unknown_frames(cand: _Candidates, frames: ChunkFrames, stop: int, data_len:
         # Must lie wholly between two taken frames.
         k = np.searchsorted(frames.start, u_start, side="right")
         prev_end = np.where(k > 0, frames.end[np.maximum(k - 1, 0)], carry)
+        after_last = np.iinfo(np.int64).max if next_valid is None else next_valid
         next_start = np.where(k < len(frames), frames.start[np.minimum(k, len(frames) - 1)],
-                              np.iinfo(np.int64).max)
+                              after_last)
         inside = (u_start >= prev_end) & (u_end <= next_start)
+        u_start, u_end, u_id = u_start[inside], u_end[inside], u_id[inside]
+    elif next_valid is not None:
+        inside = u_end <= next_valid
         u_start, u_end, u_id = u_start[inside], u_end[inside], u_id[inside]
     keep = _chained(u_end, cand.start, data_len, eof)
     u_start, u_end, u_id = u_start[keep], u_end[keep], u_id[keep]

@@ -699,13 +699,22 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def save_case(target: str, case) -> Path:
+def save_case(target: str, case, n: int | None = None) -> Path:
+    """tests/fuzz/cases/<target>/<hash>[-n<n>]<suffix>: n, the case's number, chooses
+    which entry points see it (export 1 in 10 ...), so the replay uses it too."""
     data = encode(target, case)
     folder = CASES / target
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (hashlib.sha1(data).hexdigest()[:12] + TARGETS[target].suffix)
+    name = hashlib.sha1(data).hexdigest()[:12] + ("" if n is None else f"-n{n}")
+    path = folder / (name + TARGETS[target].suffix)
     path.write_bytes(data)
     return path
+
+
+def case_number(path: Path) -> int | None:
+    """The n a saved case failed with (None: not recorded)."""
+    head, sep, n = path.stem.rpartition("-n")
+    return int(n) if sep and n.isdigit() else None
 
 
 def run_case(target: str, case, n: int, tally: Tally | None = None,
@@ -735,7 +744,7 @@ def run_case(target: str, case, n: int, tally: Tally | None = None,
             else:
                 tally.tracebacks += 1
     if problem is not None and save:
-        path = save_case(target, case)
+        path = save_case(target, case, n)
         if tally is not None:
             tally.saved.append(shown(path))
     return problem

@@ -50,9 +50,12 @@ test_fuzz_config = _fuzz_test("config")
 @pytest.mark.parametrize("target, path", saved_cases(),
                          ids=[p.name for _, p in saved_cases()] or None)
 def test_saved_failing_case_is_fixed(target, path):
-    # n = 0: every entry point of the target, the expensive ones included
-    problem = run_case(target, decode(target, path.read_bytes()), 0, save=False)
-    assert problem is None, problem
+    # n = 0: every entry point of the target, the expensive ones included; then the n it
+    # failed with (which entry points and chunk sizes see it depends on n)
+    case = decode(target, path.read_bytes())
+    for n in {0, fuzzing.case_number(path) or 0}:
+        problem = run_case(target, case, n, save=False)
+        assert problem is None, f"n = {n}: {problem}"
 
 
 # --------------------------------------------------------------------------- the harness
