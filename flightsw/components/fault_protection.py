@@ -84,10 +84,11 @@ class FaultProtection:
         self._spec_seen = None
         self._healthy_since_us = None
         self._gas = None  # (fired at us, bottles left before)
-        self._bottles_before = 0
+        self._bottles_before = None
         self._last_ground_us = 0
         self._last_status_s = -STATUS_PERIOD_S
         modes.add_listener(self._on_mode_change)
+        tag_sequence.fault_active = lambda: any(self.bank.tripped.values())
 
     def watch(self, scheduler, backups: dict) -> None:
         """The scheduler whose tasks' health is watched, and the fast tasks that fault
@@ -123,8 +124,10 @@ class FaultProtection:
                     att.relearn_bias(att.last_innovation_rad * 2.0, 1e-4)
         if nav.last_prop_us is not None:
             stale = _age_s(nav.last_imu.t_us if nav.last_imu else None, t_us)
-            if bank.check(M.IMU, stale > prm.get("FP_IMU_STALE_S"),
-                          f"no IMU sample for {stale:.1f} s"):
+            bank.check(M.IMU, stale > prm.get("FP_IMU_STALE_S"),
+                       f"no IMU sample for {stale:.1f} s")
+            # A link outage of a second is bridged (dead reckoning); longer is a loss.
+            if stale > prm.get("FP_IMU_TMO_S"):
                 self.respond(M.IMU, Response.SAFE, "IMU lost")
         mode = self.modes.current
         heard = self.devices.navcam.last_heard_us
@@ -138,6 +141,8 @@ class FaultProtection:
             stale = _age_s(self.devices.altimeter.last_heard_us, t_us)
             bank.check(M.LIDAR, stale > prm.get("FP_LID_STALE_S"),
                        f"no altimeter range for {stale:.1f} s")
+        else:
+            bank.check(M.LIDAR, False)  # its ranges are not used: nothing to judge
 
     def _accumulate(self, t_us: int) -> None:
         """What the accelerometer felt (bias removed) and what the wheels were told."""
@@ -178,7 +183,7 @@ class FaultProtection:
     def _check_navigation(self, t_us: int, mode: Mode) -> None:
         prm, nav, bank = self.params, self.navigation, self.bank
         tr = nav.nav.translation
-        if mode in NAV_MODES and tr.initialised:
+        if mode in NAV_MODES + (Mode.SAFE,) and tr.initialised:
             limit = prm.get("TAG_NAV_SIG_M") if mode == Mode.DESCENT else prm.get("FP_NAV_SIG_M")
             sigma = norm(tr.pos_sigma_m())
             if bank.check(M.NAV_COVARIANCE, sigma > limit,
@@ -197,6 +202,7 @@ class FaultProtection:
                        f"pointing error {err_deg:.1f} deg, not closing")
         else:
             self._att_err_hist.clear()
+            bank.check(M.ATTITUDE_ERROR, False)
         # Escalations: a backup flown too long is no longer a backup.  A descent does
         # not go on without its landmarks or its altimeter for TAG_LM_TMO_S (single
         # misses are normal near the surface, where few landmarks are in view).
@@ -240,7 +246,9 @@ class FaultProtection:
         speeds = self.devices.wheels.latest
         if speeds is None:
             return
-        top = max(abs(w) for w in speeds.speed_radps)
+        failed = self.control.failed_wheels
+        top = max((abs(w) for j, w in enumerate(speeds.speed_radps) if j not in failed),
+                  default=0.0)
         if self.bank.check(M.MOMENTUM, top > self.params.get("FP_WHL_DUMP_FRAC") *
                            self.wheel_rating, f"wheel at {top:.0f} rad/s"):
             self.momentum.start("wheel speed")
@@ -257,9 +265,13 @@ class FaultProtection:
         failing = worst is not None and err > self.params.get("FP_WHL_ERR_RADPS")
         if self.bank.check(M.WHEEL, failing, f"wheel {worst} off its command by "
                            f"{err:.2f} rad/s over {WHEEL_WINDOW_S} s"):
-            self.control.isolate_wheel(worst)
-            self._wheel_hist.clear()
-            self.bank.reset(M.WHEEL)  # armed again for a second wheel
+            if self.control.can_isolate_wheel(worst):
+                self.control.isolate_wheel(worst)
+                self._wheel_hist.clear()
+                self.bank.reset(M.WHEEL)  # armed again for a second wheel
+            else:
+                self.respond(M.WHEEL, Response.SAFE, f"wheel {worst} failed and the others "
+                             "cannot control all three axes")
 
     def _check_power(self) -> None:
         power = self.devices.power.latest
@@ -308,8 +320,11 @@ class FaultProtection:
             # this 1 Hz check first sees that the gas was fired.
             self._gas = None
             self._bottles_before = status.gas_bottles_left
+            self.bank.check(M.SAMPLER, False)
             return
         if self._gas is None:
+            if self._bottles_before is None:
+                return  # no count seen before the firing: nothing to compare with
             self._gas = (t_us, self._bottles_before)
         if (t_us - self._gas[0]) * 1e-6 < GAS_CHECK_S:
             return
@@ -318,12 +333,14 @@ class FaultProtection:
             self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_FIRE_GAS)
             self.events.emit(Severity.WARNING, SOURCE, "firing the next gas bottle")
             self._gas = (t_us, status.gas_bottles_left)
+            self.bank.reset(M.SAMPLER)  # armed again should that bottle fail too
 
     def _check_instruments(self, t_us: int) -> None:
         spec = self.devices.spectrometer
         on = self.devices.instruments.state.get(mavlink.PROBE_INSTRUMENT_SPECTROMETER)
         if not on or not on[0]:
             self._spec_seen = None
+            self.bank.check(M.SPECTROMETER, False)  # not applicable: clear
             return
         seen = self._spec_seen
         if seen is None or spec.count != seen[0]:

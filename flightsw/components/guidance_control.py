@@ -13,6 +13,7 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
+from flightsw.gnc.allocation import spans_three_axes
 from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance, pointing_attitude
 from flightsw.icd import mavlink
@@ -76,6 +77,12 @@ class GuidanceControl:
         """Thrusters through propulsion (branches, couples), SAFE's sequence, dumps."""
         self.propulsion, self.safe_mode, self.momentum = propulsion, safe_mode, momentum
 
+    def can_isolate_wheel(self, index: int) -> bool:
+        """True when the wheels left after isolating this one still span three axes."""
+        left = [a for j, a in enumerate(self.wheel_axes)
+                if j != index and j not in self.failed_wheels]
+        return len(left) >= 3 and spans_three_axes(left)
+
     def isolate_wheel(self, index: int) -> None:
         """Fly on the other wheels (fault protection's reconfiguration)."""
         self.failed_wheels = self.failed_wheels | {index}
@@ -137,7 +144,8 @@ class GuidanceControl:
         couples = None
         if self.momentum is not None and self.devices.wheels.latest is not None:
             couples = self.momentum.couples(self.wheel_h_sc(),
-                                            self.devices.wheels.latest.speed_radps)
+                                            self.devices.wheels.latest.speed_radps,
+                                            self.failed_wheels)
         if mode == Mode.SAFE or not nav.translation.initialised:
             self._fly_safe(t_us, couples)
             return

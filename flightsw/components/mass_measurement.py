@@ -72,6 +72,8 @@ class MassMeasurement:
     def _second_test_due(self, t_us: int) -> bool:
         prm = self.params
         return (self.modes.current == Mode.HOVER and self.tag_sequence.phase == TagPhase.DONE
+                and self.tag_sequence.t_contact_us is not None  # a descent aborted: no sample
+                and self.tag_sequence.retry_at_us is None
                 and AFTER_SAMPLING not in self.inertia_results
                 and BASELINE in self.inertia_results and bool(prm.get("TAG_AUTO_MASS"))
                 and t_us - self.modes.entered_us >= prm.get("TAG_MASS_WAIT_S") * 1e6)

@@ -60,11 +60,12 @@ class MomentumManager:
             self.events.emit(Severity.NOTICE, "momentum", f"momentum dump started ({reason})")
         return True
 
-    def couples(self, wheel_h_sc: tuple, wheel_speeds: tuple) -> list | None:
+    def couples(self, wheel_h_sc: tuple, wheel_speeds: tuple, failed=frozenset()) -> list | None:
         """This cycle's couple on-times (+x, -x, +y, -y, +z, -z), None when not dumping."""
         if not self.active:
             return None
-        if max((abs(w) for w in wheel_speeds), default=0.0) < \
+        if max((abs(w) for j, w in enumerate(wheel_speeds) if j not in failed),
+               default=0.0) < \
                 self.params.get("FP_WHL_DONE_FRAC") * self.rating_radps:
             self.active = False
             self.events.emit(Severity.NOTICE, "momentum",

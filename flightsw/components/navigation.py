@@ -15,7 +15,7 @@ from flightsw.icd import mavlink
 
 # Up to this long a missing IMU sample is bridged with the last one; beyond, the IMU
 # counts as lost and navigation reckons on the star tracker and the commanded thrust.
-IMU_BRIDGE_US = 500_000
+IMU_BRIDGE_US = 2_000_000  # a HIL link outage (a board reset) lasts about a second
 ST_RATE_TAU_S = 2.0
 NAV_PARAMS = ("NAV_ACC_NOISE", "NAV_ACC_WALK", "NAV_GYRO_NOISE", "NAV_GBIAS_WALK")
 

@@ -20,6 +20,8 @@ BACKAWAY_SLOT = 6  # thruster slot of the back-away thruster (along -z spacecraf
 THRUSTER_SLOTS = 7
 TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
 MAX_LATERAL_OFFSET_M = 20.0  # the descent starts only from above the target
+TAG_RETRIES = 2  # automatic retries of a descent a fault aborted or refused
+RETRY_RECHECK_US = 60_000_000
 
 
 
@@ -55,6 +57,9 @@ class TagSequence:
         self.hazard_clearance_m = math.inf
         self.start_head_height_m = 0.0
         self.climb_floor_m = 0.0  # the climb after a wave-off ends no lower than this
+        self.retry_at_us = None  # when an automatic retry of the descent is due
+        self.retries_left = TAG_RETRIES
+        self.fault_active = lambda: False  # fault protection's "a monitor is tripped"
         self.cycle_s = 1.0 / config.base_rate_hz
         site = config.tag
         if site is not None:
@@ -78,6 +83,30 @@ class TagSequence:
 
     # -- commands --------------------------------------------------------------------
     def cmd_start_tag(self, params) -> CommandResult:
+        result = self._start_tag()
+        faulty = self.fault_active() or (self.modes.current == Mode.SAFE and self.modes.forced)
+        if result in (CommandResult.BUSY, CommandResult.WRONG_MODE) and faulty:
+            # Refused because a fault degraded navigation: the sequence tries again by
+            # itself once it is healthy (the ground's ACK still says BUSY).
+            self._schedule_retry("start refused during a fault")
+        return result
+
+    def _schedule_retry(self, why: str) -> None:
+        if self.retries_left <= 0:
+            return
+        self.retry_at_us = self.clock.now_us() + round(self.params.get("TAG_RETRY_S") * 1e6)
+        self.events.emit(Severity.NOTICE, "tag", f"touch-and-go will be retried ({why}; "
+                         f"{self.retries_left} retries left)")
+
+    def _retry(self, t_us: int) -> None:
+        """A retry due: start again if healthy, else look again in a minute."""
+        if self.fault_active() or self._start_tag() == CommandResult.BUSY:
+            self.retry_at_us = t_us + RETRY_RECHECK_US
+            return
+        self.retry_at_us = None
+        self.retries_left -= 1
+
+    def _start_tag(self) -> CommandResult:
         if self.guidance is None:
             self.events.emit(Severity.WARNING, "tag", "no touch-and-go target on board")
             return CommandResult.FAILED
@@ -111,9 +140,11 @@ class TagSequence:
 
     def wave_off(self, reason: str, to_start_height: bool = False) -> None:
         """Abandon the descent: back away, climb, hover (a safe outcome).  A fault's
-        abort climbs at least back to the height the descent started from (safe-home)."""
+        abort climbs at least back to the height the descent started from (safe-home),
+        and the descent is tried again once every monitor is clear for TAG_RETRY_S."""
         if to_start_height:
             self.climb_floor_m = self.start_head_height_m
+            self._schedule_retry("aborted by a fault")
         self.waveoffs.append(reason)
         self.events.emit(Severity.WARNING, "tag", f"wave-off: {reason}")
         self._enter_backaway()
@@ -142,6 +173,9 @@ class TagSequence:
     # -- the 10 Hz sequence ------------------------------------------------------------
     def step(self, t_us: int) -> None:
         mode = self.modes.current
+        if mode == Mode.HOVER and self.retry_at_us is not None and t_us >= self.retry_at_us:
+            self._retry(t_us)
+            return
         if mode not in TAG_MODES or self.guidance is None:
             return
         t_s = t_us * 1e-6
@@ -207,10 +241,14 @@ class TagSequence:
             self.phase = TagPhase.CLIMB
         if self.phase != TagPhase.CLIMB:
             return
-        safe = max(self.params.get("TAG_SAFE_ALT_M"), self.climb_floor_m)
-        # Brake into the hover point once the thrusters can stop us near it.
+        safe = self.params.get("TAG_SAFE_ALT_M")
+        # Brake into the hover point once the thrusters can stop us near it.  After a
+        # fault's abort the hover point is safe-home, which the hover then climbs to
+        # under control: a coast of the whole way would drift off the site as the body
+        # turns beneath (and out of sight of its landmarks).
         if head_h >= safe - 40.0 or dot(tag.normal_bf, vel_bf) <= 0.0:
-            self.hover_guidance.set_target(tag.home_point_bf(max(safe, head_h)))
+            home_h = max(safe, head_h, self.climb_floor_m)
+            self.hover_guidance.set_target(tag.home_point_bf(home_h))
             self.modes.request(Mode.HOVER, "climb done")
             self.phase = TagPhase.DONE
             self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_STOW)

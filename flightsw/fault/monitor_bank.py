@@ -43,7 +43,8 @@ class MonitorBank:
                 self.events.emit(Severity.NOTICE, SOURCE, f"clear {monitor.name}")
             return False
         self.count[monitor] += 1
-        self.changed = True
+        if self.count[monitor] == 1:
+            self.changed = True  # the failing mask changed; later counts need no status
         spec = BY_ID[monitor]
         if self.tripped[monitor] or self.count[monitor] < spec.persistence:
             return False

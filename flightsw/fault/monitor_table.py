@@ -71,8 +71,8 @@ M, R = MonitorId, Response
 MONITORS: tuple[MonitorSpec, ...] = (
     MonitorSpec(M.STAR_TRACKER, "no valid star-tracker attitude for FP_ST_STALE_S", 10, 2,
                 R.BACKUP, True, "FP_ST_STALE_S; SAFE after FP_ST_TMO_S"),
-    MonitorSpec(M.IMU, "no IMU sample for FP_IMU_STALE_S", 10, 2, R.SAFE, True,
-                "FP_IMU_STALE_S"),
+    MonitorSpec(M.IMU, "no IMU sample for FP_IMU_STALE_S", 10, 2, R.BACKUP, True,
+                "FP_IMU_STALE_S; SAFE after FP_IMU_TMO_S"),
     MonitorSpec(M.NAVCAM, "no navigation-camera image for FP_CAM_STALE_S", 10, 2, R.BACKUP, True,
                 "FP_CAM_STALE_S; SAFE after FP_FIX_TMO_S in hover, ABORT in descent"),
     MonitorSpec(M.LIDAR, "no altimeter range for FP_LID_STALE_S while ranges are used", 10, 2,

@@ -32,3 +32,12 @@ def wheel_torque_allocation(axes: list[tuple[float, float, float]]) -> list[tupl
         rows.append(tuple(-(a[0] * inv[0][c] + a[1] * inv[1][c] + a[2] * inv[2][c])
                           for c in range(3)))
     return rows
+
+
+def spans_three_axes(axes: list[tuple[float, float, float]]) -> bool:
+    """True when torques about every axis can be made from these wheel axes."""
+    try:
+        wheel_torque_allocation(axes)
+    except ValueError:
+        return False
+    return True

@@ -60,7 +60,10 @@ def spherical_blend(pa: Vec3, pb: Vec3, s: float, pole_i: Vec3) -> Vec3:
         return tuple(r * (math.cos(a) * ua[k] + math.sin(a) * w[k]) for k in range(3))
     sin_t = math.sin(theta)
     wa, wb = math.sin((1.0 - s) * theta) / sin_t, math.sin(s * theta) / sin_t
-    return tuple(r * (wa * ua[k] + wb * ub[k]) for k in range(3))
+    # Renormalised: near opposite points the weights are large and cancel, and the
+    # direction's length strays from 1 (hypothesis found 3e-5 m of radius at 800 m).
+    u = unit(tuple(wa * ua[k] + wb * ub[k] for k in range(3)))
+    return tuple(r * u[k] for k in range(3))
 
 
 def transfer_duration_s(pa: Vec3, pb: Vec3, accel_mps2: float, min_s: float) -> float:

@@ -229,10 +229,16 @@ def test_a_sensor_is_stale_only_when_silent_longer_than_its_parameter(monitor, n
     assert rig.texts()[0].startswith(f"trip {monitor.name}: ")
 
 
-def test_a_lost_imu_forces_safe():
+def test_an_imu_gap_is_a_backup_and_a_lost_imu_forces_safe():
+    """Silent a second (a link outage): bridged, no SAFE; silent beyond FP_IMU_TMO_S: SAFE."""
     rig = Rig(Mode.HOVER)
     _set_age(rig, "imu", T_NOW - 2 * S)
     rig.fast(T_NOW, n=BY_ID[M.IMU].persistence)
+    assert rig.bank.is_tripped(M.IMU)
+    assert_unchanged(rig, Mode.HOVER)
+    tmo_us = round(rig.fp.params.get("FP_IMU_TMO_S") * S)
+    _set_age(rig, "imu", T_NOW - tmo_us - 1)
+    rig.fast(T_NOW)
     assert_forced_safe(rig, "IMU lost")
 
 
@@ -404,7 +410,7 @@ def test_descent_has_its_own_tighter_uncertainty_limit():
         assert rig.bank.is_tripped(M.NAV_COVARIANCE) == trips
 
 
-@pytest.mark.parametrize("mode", [Mode.STANDBY, Mode.SAFE, Mode.TAG, Mode.BACKAWAY])
+@pytest.mark.parametrize("mode", [Mode.STANDBY, Mode.TAG, Mode.BACKAWAY])
 def test_fixes_landmarks_and_uncertainty_are_not_checked_outside_the_navigated_modes(mode):
     rig = Rig(mode)
     rig.nav.last_fix_us = rig.nav.last_landmark_us = None
@@ -413,6 +419,16 @@ def test_fixes_landmarks_and_uncertainty_are_not_checked_outside_the_navigated_m
     rig.fast(T_NOW, n=5)
     assert_unchanged(rig, mode)
     assert rig.bank.count[M.NAV_COVARIANCE] == 0
+
+
+def test_uncertainty_is_judged_in_safe_but_safe_is_not_entered_again():
+    """In SAFE the covariance check runs (an automatic exit waits for it to clear) and
+    its trip changes nothing: the probe is already safe."""
+    rig = Rig(Mode.SAFE)
+    rig.nav.sigma_m = (1e3, 1e3, 1e3)
+    rig.slow(T_NOW, n=BY_ID[M.NAV_COVARIANCE].persistence)
+    assert rig.bank.is_tripped(M.NAV_COVARIANCE)
+    assert_unchanged(rig, Mode.SAFE)
 
 
 # -- responses ----------------------------------------------------------------------------------
@@ -772,7 +788,8 @@ def test_gas_fired_without_a_bottle_used_fires_the_next():
         rig.slow(t_fired + s * S)
     assert not rig.bank.is_tripped(M.SAMPLER)
     rig.slow(t_fired + (1 + persistence) * S)
-    assert rig.bank.is_tripped(M.SAMPLER)
+    # Tripped once, then armed again for the next bottle.
+    assert rig.bank.trips[M.SAMPLER] == 1 and not rig.bank.is_tripped(M.SAMPLER)
     cmds = rig.bus.of_type("PROBE_SAMPLER_CMD")
     assert [c.action for c in cmds] == [mavlink.PROBE_SAMPLER_FIRE_GAS]
     assert "firing the next gas bottle" in rig.texts()
@@ -810,8 +827,9 @@ def test_fault_status_goes_out_on_a_change_and_every_ten_seconds():
         if len(rig.bus.of_type("PROBE_FAULT_STATUS")) > before:
             sent_at.append(s)
     # First check (everything new), then every 10 s, and each second something changed:
-    # 14, 15 (counting), 16 (tripped, SAFE forced), then 10 s after the last change.
-    assert sent_at == [0, 10, 14, 15, 16, 26]
+    # 14 (starts failing), 16 (tripped, SAFE forced; the count going on is no change),
+    # then 10 s after the last change.
+    assert sent_at == [0, 10, 14, 16, 26]
     last = rig.bus.of_type("PROBE_FAULT_STATUS")[-1]
     enabled, tripped, failing = rig.bank.masks()
     assert (last.enabled, last.tripped, last.failing) == (enabled, tripped, failing)

@@ -85,7 +85,8 @@ class Rig:
         self.params = ParamTable(FLIGHT_PARAMS)
         self.commands = CommandDispatcher(self.modes, self.events, self.sent.append)
         self.body = RigidBody(inertia_x_kgm2)
-        self.tag = SimpleNamespace(phase=TagPhase.IDLE)
+        # A sampled touch-and-go (a contact time) with no retry pending.
+        self.tag = SimpleNamespace(phase=TagPhase.IDLE, t_contact_us=0, retry_at_us=None)
         cfg = FlightConfig(
             vehicle=VehicleConfig(1500.0, I_NOMINAL_KGM2, 4, 0.12, 0.2, 1.0, 0.005,
                                   arm_length_m=ARM_M),

@@ -152,7 +152,7 @@ def test_monitor_enable_command_disables_and_enables():
     assert bank.check(m, True, "no imu") is False
     assert bank.check(m, True, "no imu") is True
     assert faultprot_texts(events) == ["monitor IMU disabled", "monitor IMU enabled",
-                                       "trip IMU: no imu; response SAFE"]
+                                       "trip IMU: no imu; response BACKUP"]
 
 
 def test_the_link_monitor_disabled_at_start_can_be_enabled_and_then_trips():
