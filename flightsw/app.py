@@ -61,7 +61,8 @@ class FlightSoftware:
                                               ctl.guidance, send)
         self.survey = Survey(config, body, *core, clock, dev, nav, ctl.guidance, tag, send)
         self.mass = MassMeasurement(config, *core, clock, dev, nav, ctl, tag, send)
-        self.safe_mode = safe = SafeMode(config, body, self.params, self.modes, self.events, nav)
+        self.safe_mode = safe = SafeMode(config, body, self.params, self.modes, self.events, nav,
+                                         ctl)
         self.momentum = momentum = MomentumManager(config, self.params, self.events,
                                                    self.commands, prop)
         self.fault_protection = FaultProtection(config, *core[:3], self.commands, dev, nav,

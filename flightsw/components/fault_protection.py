@@ -393,7 +393,7 @@ class FaultProtection:
         if since is None:
             self._healthy_since_us = t_us
         elif (t_us - since) * 1e-6 >= self.params.get("SAFE_EXIT_S"):
-            self.safe_mode.exit_to_hover("health restored")
+            self.safe_mode.exit_to_hover(t_us, "health restored")
             self._healthy_since_us = None
 
     # -- telemetry -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from flightsw.geometry.frames import SpinningBody
 from flightsw.gnc.allocation import spans_three_axes
 from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance, pointing_attitude
+from flightsw.gnc.transfer import BlendedReference, station_reference, transfer_duration_s
 from flightsw.icd import mavlink
 from flightsw.vehicle_geometry import wheel_axes_sc
 
@@ -66,6 +67,7 @@ class GuidanceControl:
         self.safe_mode = None
         self.momentum = None
         self.failed_wheels: frozenset = frozenset()
+        self.transfer = None  # a blended reference to the hover point, while it runs
         params.on_change(self._on_param_change, CONTROL_PARAMS)
         commands.register_ground_command("SET_HOVER_POINT", self._cmd_set_hover_point)
 
@@ -125,7 +127,27 @@ class GuidanceControl:
             out[2] += a[2] * hj
         return tuple(out)
 
+    def fly_home(self, t_s: float) -> None:
+        """Back to the hover point from wherever the probe is (SAFE's orbit), round the
+        body: a blend from an inertial station here to the hover reference (a straight
+        line to a point on the far side would pass through the body)."""
+        tr = self.navigation.nav.translation
+        here = tuple(tr.position_i())
+        q = self.navigation.nav.attitude.q_i_to_sc
+        duration = transfer_duration_s(here, self.guidance.reference(t_s).pos_i_m,
+                                       self.params.get("PRS_XFER_ACC"),
+                                       self.params.get("PRS_XFER_S"))
+        self.transfer = BlendedReference(lambda t: station_reference(here, q, (0.0, 0.0, 0.0)),
+                                         self.guidance.reference, t_s, duration,
+                                         self.body.pole_i)
+        self.events.emit(Severity.NOTICE, "guidance",
+                         f"transfer to the hover point over {duration:.0f} s")
+
     def _reference(self, mode: Mode, t_s: float):
+        if mode == Mode.HOVER and self.transfer is not None:
+            if not self.transfer.done(t_s):
+                return self.transfer(t_s)
+            self.transfer = None
         tag = self.tag_sequence
         if mode in TAG_MODES and tag.guidance is not None:
             return tag.guidance.reference(t_s, self.body.pole_i)

@@ -41,12 +41,14 @@ class SafePhase:
 
 class SafeMode:
     def __init__(self, config: FlightConfig, body: SpinningBody, params: ParamTable,
-                 modes: ModeManager, events: EventLog, navigation: NavigationComponent):
+                 modes: ModeManager, events: EventLog, navigation: NavigationComponent,
+                 control):
         self.body = body
         self.params = params
         self.modes = modes
         self.events = events
         self.navigation = navigation
+        self.control = control  # flies the way home after an automatic exit
         self.gm_m3s2 = config.body.gm_m3s2
         prospect = config.prospect
         self.sun_i = prospect.sun_dir_i if prospect is not None else body.pole_i
@@ -121,8 +123,12 @@ class SafeMode:
                                                     self.body.pole_i)
         self._set_phase(SafePhase.ORBIT_INSERT)
 
-    def exit_to_hover(self, reason: str) -> bool:
-        """Autonomous exit: SAFE -> STANDBY -> HOVER (the hover point as it was)."""
+    def exit_to_hover(self, t_us: int, reason: str) -> bool:
+        """Autonomous exit: SAFE -> STANDBY -> HOVER, flying round the body back to the
+        hover point as it was."""
         if self.modes.request(Mode.STANDBY, reason) != 0:
             return False
-        return self.modes.request(Mode.HOVER, reason) == 0
+        if self.modes.request(Mode.HOVER, reason) != 0:
+            return False
+        self.control.fly_home(t_us * 1e-6)
+        return True
