@@ -13,6 +13,7 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
+from flightsw.geometry.quat import norm
 from flightsw.gnc.allocation import spans_three_axes
 from flightsw.gnc.control import AttitudeController, TranslationController
 from flightsw.gnc.guidance import HoverGuidance, pointing_attitude
@@ -133,6 +134,8 @@ class GuidanceControl:
         line to a point on the far side would pass through the body)."""
         tr = self.navigation.nav.translation
         here = tuple(tr.position_i())
+        if not tr.initialised or norm(here) < 1.0:
+            return  # no estimate to start from: the hover reference alone
         q = self.navigation.nav.attitude.q_i_to_sc
         duration = transfer_duration_s(here, self.guidance.reference(t_s).pos_i_m,
                                        self.params.get("PRS_XFER_ACC"),
