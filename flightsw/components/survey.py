@@ -11,8 +11,7 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
-from flightsw.prospect.campaign import DONE as SURVEY_DONE
-from flightsw.prospect.campaign import SurveyCampaign
+from flightsw.prospect.campaign import SurveyCampaign, SurveyState
 
 
 class Survey:
@@ -85,7 +84,7 @@ class Survey:
         mode = self.modes.current
         if mode == Mode.SURVEY:
             camp.step(t_us, self.navigation.pose_at, spectra, scans, self._home_reference)
-            if camp.state == SURVEY_DONE:
+            if camp.state == SurveyState.DONE:
                 self.modes.request(Mode.HOVER, "survey done: safe-home above the chosen site")
                 self.auto_tag_pending = bool(self.params.get("PRS_AUTO_TAG")) and \
                     camp.chosen is not None

@@ -53,7 +53,6 @@ class SurveyState(IntEnum):
 
 # Module names of two states, kept while hosts and their tests still import them
 # (flightsw/components/survey.py); new code names SurveyState's members.
-SCANNING, DONE = SurveyState.SCANNING, SurveyState.DONE
 NO_SITE = 65535
 MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
 SPECTRUM_SLICE = 24  # PROBE_SPECTRUM_PRODUCT channels per message

@@ -22,7 +22,7 @@ from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
 from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
-from flightsw.prospect.campaign import DONE, SCANNING
+from flightsw.prospect.campaign import SurveyState
 
 S = 1_000_000  # us
 T0_US = 5000 * S
@@ -35,7 +35,7 @@ HOVER_REFERENCE = ("hover reference",)
 
 class FakeCampaign:
     def __init__(self):
-        self.state = SCANNING
+        self.state = SurveyState.SCANNING
         self.candidates = []
         self.chosen = None
         self.started = []
@@ -182,7 +182,7 @@ def finished_survey(rig, chosen=True, auto=True):
     rig.params.set("PRS_AUTO_TAG", auto)
     rig.params.set("PRS_SETTLE_S", 100.0)
     rig.modes.request(Mode.SURVEY)
-    rig.campaign.state = DONE
+    rig.campaign.state = SurveyState.DONE
     rig.campaign.chosen = object() if chosen else None
     rig.tick(10.0)
 
