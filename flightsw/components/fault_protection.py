@@ -30,6 +30,7 @@ from flightsw.core.params import ParamTable
 from flightsw.fault.monitor_bank import SOURCE, MonitorBank
 from flightsw.fault.monitor_table import MonitorId, Response
 from flightsw.geometry.quat import norm
+from flightsw.gnc.tag import TagPhase
 from flightsw.icd import mavlink
 
 M = MonitorId
@@ -42,6 +43,9 @@ ATT_TREND_S = 10  # the attitude error must shrink by ATT_SHRINK_DEG over this
 ATT_SHRINK_DEG = 0.5
 # Tasks whose loss costs telemetry but not the vehicle: their health trips only log.
 NONVITAL_TASKS = ("telemetry", "guidance")
+# Monitors whose trip says nothing about the descent's safety.
+NO_DESCENT_ABORT = (MonitorId.MOMENTUM, MonitorId.SPECTROMETER, MonitorId.LINK,
+                    MonitorId.SAMPLER, MonitorId.ATTITUDE_ERROR)
 
 
 class FaultProtection:
@@ -143,6 +147,7 @@ class FaultProtection:
                        f"no altimeter range for {stale:.1f} s")
         else:
             bank.check(M.LIDAR, False)  # its ranges are not used: nothing to judge
+        self._abort_low_descent()
 
     def _accumulate(self, t_us: int) -> None:
         """What the accelerometer felt (bias removed) and what the wheels were told."""
@@ -175,10 +180,23 @@ class FaultProtection:
         self._check_sampler(t_us)
         self._check_instruments(t_us)
         self._check_safe_exit(t_us, mode)
+        self._abort_low_descent()
         silent = (t_us - self._last_ground_us) * 1e-6
         self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S"),
                         f"no ground command for {silent:.0f} s")
         self._send_status(t_us)
+
+    def _abort_low_descent(self) -> None:
+        """Below the Checkpoint a descent goes on only if nothing failed: any trip (but
+        of the monitors that have nothing to do with the descent) aborts it."""
+        trips = self.bank.take_new_trips()
+        if self.modes.current != Mode.DESCENT or \
+                self.tag_sequence.phase < TagPhase.TO_MATCHPOINT:
+            return
+        for monitor in trips:
+            if monitor not in NO_DESCENT_ABORT:
+                self.respond(monitor, Response.ABORT, f"{monitor.name} below the Checkpoint")
+                return
 
     def _check_navigation(self, t_us: int, mode: Mode) -> None:
         prm, nav, bank = self.params, self.navigation, self.bank

@@ -24,6 +24,7 @@ class MonitorBank:
         self.tripped = dict.fromkeys(MonitorId, False)
         self.trips = dict.fromkeys(MonitorId, 0)
         self.changed = True  # telemetry is due (a state changed since the last send)
+        self.new_trips: list[MonitorId] = []  # since the last take_new_trips()
         if commands is not None:
             commands.register_ground_command("MONITOR_ENABLE", self._cmd_enable)
             commands.register_ground_command("MONITOR_RESET", self._cmd_reset)
@@ -50,10 +51,15 @@ class MonitorBank:
             return False
         self.tripped[monitor] = True
         self.trips[monitor] += 1
+        self.new_trips.append(monitor)
         act = spec.response if response is None else response
         severity = Severity.WARNING if act <= Response.DUMP else Severity.ERROR
         self.events.emit(severity, SOURCE, f"trip {monitor.name}: {reason}; response {act.name}")
         return True
+
+    def take_new_trips(self) -> list[MonitorId]:
+        out, self.new_trips = self.new_trips, []
+        return out
 
     def is_tripped(self, monitor: MonitorId) -> bool:
         return self.tripped[monitor]

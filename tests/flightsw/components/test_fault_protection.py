@@ -36,6 +36,7 @@ from flightsw.core.modes import Mode
 from flightsw.fault.monitor_bank import SOURCE
 from flightsw.fault.monitor_table import BY_ID, MonitorId, Response
 from flightsw.gnc.navigation import AttitudeFilter
+from flightsw.gnc.tag import TagPhase
 from flightsw.hal.drivers import ImuSample, WheelSpeedSample
 from flightsw.icd import mavlink
 from tests.flightsw.test_app import MockBus
@@ -96,6 +97,7 @@ class FakeTagSequence:
         self.waveoffs = []
         self.to_start_height = []
         self.gas_fired = False
+        self.phase = TagPhase.TO_CHECKPOINT  # above the Checkpoint unless a test says so
 
     def wave_off(self, reason, to_start_height=False):
         self.waveoffs.append(reason)
@@ -889,3 +891,27 @@ def test_a_tripped_monitor_holds_safe_and_a_ground_safe_is_never_left_by_itself(
         ground.slow(T_NOW + s * S)
     assert ground.modes.current == Mode.SAFE
     assert ground.fsw.safe_mode.phase == SafePhase.NONE  # never entered: boot SAFE
+
+
+@pytest.mark.parametrize(("phase", "aborts"), [(TagPhase.TO_CHECKPOINT, False),
+                                              (TagPhase.TO_MATCHPOINT, True),
+                                              (TagPhase.FINAL, True)])
+def test_below_the_checkpoint_any_sensor_trip_aborts_the_descent(phase, aborts):
+    """A star tracker lost is a backup above the Checkpoint and an abort below it."""
+    rig = Rig(Mode.DESCENT)
+    rig.tag.phase = phase
+    rig.nav.last_star_tracker_us = T_NOW - 5 * S
+    rig.fast(T_NOW, n=BY_ID[M.STAR_TRACKER].persistence)
+    assert rig.bank.is_tripped(M.STAR_TRACKER)
+    assert bool(rig.tag.waveoffs) == aborts
+    if aborts:
+        assert rig.tag.to_start_height == [True]
+        assert "STAR_TRACKER below the Checkpoint" in rig.tag.waveoffs[0]
+
+
+def test_a_momentum_dump_does_not_abort_a_low_descent():
+    rig = Rig(Mode.DESCENT)
+    rig.tag.phase = TagPhase.FINAL
+    rig.bank.check(M.MOMENTUM, True, "wheel fast")
+    rig.slow(T_NOW)
+    assert rig.tag.waveoffs == []
