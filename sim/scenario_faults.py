@@ -19,7 +19,7 @@ from typing import Any
 from sim.scenario_defaults import DEFAULTS
 from sim.scenario_errors import show_value
 from sim.scenario_schema import MAX_DURATION_S, NumberRule, TextRule, VectorRule
-from sim.scenario_validate import _as_list, _check_value, _Context, _reject_unknown
+from sim.scenario_validate import Context, as_list, check_value, reject_unknown
 from sim.scenario_values import FaultConfig, Scenario
 
 # The flight scheduler's task names (flightsw/app.py); tests/sim/test_scenario_faults.py
@@ -87,37 +87,37 @@ _DURATION = NumberRule(gt=0.0, le=MAX_DURATION_S)
 def check_faults(label: str | None, raw: Any, sc: Scenario) -> tuple[FaultConfig, ...]:
     """The [[faults]] entries of TOML data `raw` (a list of tables), checked against the
     validated scenario `sc` (its duration and its vehicle); `label` names the file."""
-    ctx = _Context(label)
-    entries = _as_list(raw)
+    ctx = Context(label)
+    entries = as_list(raw)
     if entries is None:
         raise ctx.error("faults", "expected an array of tables ([[faults]] entries), "
                                   f"got {show_value(raw)}")
     return tuple(_check_entry(ctx, entry, f"faults[{i}]", sc) for i, entry in enumerate(entries))
 
 
-def _check_entry(ctx: _Context, entry: Any, path: str, sc: Scenario) -> FaultConfig:
+def _check_entry(ctx: Context, entry: Any, path: str, sc: Scenario) -> FaultConfig:
     if not isinstance(entry, dict):
         raise ctx.error(path, f"expected a table with t_s, kind and the kind's keys, "
                               f"got {show_value(entry)}")
     if "kind" not in entry:
         raise ctx.error(f"{path}.kind", f"missing (expected {FAULT_KIND_NAME.describe()})")
-    kind_name = _check_value(ctx, entry["kind"], FAULT_KIND_NAME, f"{path}.kind")
+    kind_name = check_value(ctx, entry["kind"], FAULT_KIND_NAME, f"{path}.kind")
     kind = FAULT_KINDS[kind_name]
     known = ("t_s", "kind") + (("duration_s",) if kind.timed else ()) + tuple(kind.keys)
-    _reject_unknown(ctx, entry, known, path)
+    reject_unknown(ctx, entry, known, path)
     run_s = sc.scenario.duration_s
     t_rule = NumberRule(ge=0.0, lt=run_s, note="scenario.duration_s")
     if "t_s" not in entry:
         raise ctx.error(f"{path}.t_s", f"missing (expected {t_rule.describe()})")
     values: dict[str, Any] = {"kind": kind_name,
-                              "t_s": float(_check_value(ctx, entry["t_s"], t_rule, f"{path}.t_s"))}
+                              "t_s": float(check_value(ctx, entry["t_s"], t_rule, f"{path}.t_s"))}
     if "duration_s" in entry:
-        values["duration_s"] = float(_check_value(ctx, entry["duration_s"], _DURATION,
+        values["duration_s"] = float(check_value(ctx, entry["duration_s"], _DURATION,
                                                   f"{path}.duration_s"))
     for name, rule in kind.keys.items():
         key = f"{path}.{name}"
         if name in entry:
-            value = _check_value(ctx, entry[name], rule, key)
+            value = check_value(ctx, entry[name], rule, key)
         elif name in kind.required:
             raise ctx.error(key, f"missing ({kind_name} needs it: expected {rule.describe()})")
         elif f"faults[].{name}" in DEFAULTS:
@@ -130,7 +130,7 @@ def _check_entry(ctx: _Context, entry: Any, path: str, sc: Scenario) -> FaultCon
     return FaultConfig(**values)
 
 
-def _check_fits(ctx: _Context, kind: str, v: dict[str, Any], path: str, sc: Scenario) -> None:
+def _check_fits(ctx: Context, kind: str, v: dict[str, Any], path: str, sc: Scenario) -> None:
     """What the vehicle and the scenario can take: the device exists, the phase is flown."""
     thr = sc.spacecraft.thrusters
     if kind == "imu_bias_jump" and "gyro_radps" not in v and "accel_mps2" not in v:

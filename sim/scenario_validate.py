@@ -70,10 +70,10 @@ from sim.scenario_values import (
 def validate(label: str | None, raw: dict[str, Any], source: str) -> Scenario:
     """The validated `Scenario` of TOML data `raw` read from `source`; `label` names the
     file in error messages (None when there is no file)."""
-    return _build(_Context(label), raw, source)
+    return _build(Context(label), raw, source)
 
 
-class _Context:
+class Context:
     def __init__(self, label: str | None):
         self.label = label
 
@@ -81,8 +81,8 @@ class _Context:
         return ScenarioError(self.label, key, problem)
 
 
-def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
-    _reject_unknown(ctx, raw, TOP_KEYS, "")
+def _build(ctx: Context, raw: dict[str, Any], source: str) -> Scenario:
+    reject_unknown(ctx, raw, TOP_KEYS, "")
     run = _check_table(ctx, _get(ctx, raw, "scenario", "", "a table"), SCENARIO_SCHEMA,
                        "scenario", DEFAULTS)
     body = _check_body(ctx, _get(ctx, raw, "body", "", "a table"))
@@ -148,7 +148,7 @@ def _build(ctx: _Context, raw: dict[str, Any], source: str) -> Scenario:
     )
 
 
-def _check_tag(ctx: _Context, raw: Any) -> TagConfig | None:
+def _check_tag(ctx: Context, raw: Any) -> TagConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -195,7 +195,7 @@ def _check_tag(ctx: _Context, raw: Any) -> TagConfig | None:
     )
 
 
-def _get(ctx: _Context, table: dict[str, Any], name: str, path: str, expected: str) -> Any:
+def _get(ctx: Context, table: dict[str, Any], name: str, path: str, expected: str) -> Any:
     key = join_key(path, name)
     if name in table:
         return table[name]
@@ -204,7 +204,7 @@ def _get(ctx: _Context, table: dict[str, Any], name: str, path: str, expected: s
     raise ctx.error(key, f"missing (expected {expected})")
 
 
-def _reject_unknown(ctx: _Context, table: dict[str, Any], known: Iterable[str],
+def reject_unknown(ctx: Context, table: dict[str, Any], known: Iterable[str],
                     path: str) -> None:
     known = list(known)
     unknown = [k for k in table if k not in known]
@@ -219,11 +219,11 @@ def _reject_unknown(ctx: _Context, table: dict[str, Any], known: Iterable[str],
     raise ctx.error(join_key(path, first), f"{problem}; known keys in {where}: {', '.join(known)}")
 
 
-def _check_table(ctx: _Context, raw: Any, schema: dict[str, Any], path: str,
+def _check_table(ctx: Context, raw: Any, schema: dict[str, Any], path: str,
                  defaults: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ctx.error(path, f"expected a table, got {show_value(raw)}")
-    _reject_unknown(ctx, raw, schema, path)
+    reject_unknown(ctx, raw, schema, path)
     out: dict[str, Any] = {}
     for name, spec in schema.items():
         key = join_key(path, name)
@@ -237,21 +237,21 @@ def _check_table(ctx: _Context, raw: Any, schema: dict[str, Any], path: str,
         if isinstance(spec, dict):
             out[name] = _check_table(ctx, value, spec, key, defaults)
         else:
-            out[name] = _check_value(ctx, value, spec, key)
+            out[name] = check_value(ctx, value, spec, key)
     return out
 
 
-def _check_body(ctx: _Context, raw: Any) -> dict[str, Any]:
+def _check_body(ctx: Context, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ctx.error("body", f"expected a table, got {show_value(raw)}")
     if "name" not in raw:
         raise ctx.error("body.name", f"missing (expected {BODY_NAME.describe()})")
-    name = _check_value(ctx, raw["name"], BODY_NAME, "body.name")
+    name = check_value(ctx, raw["name"], BODY_NAME, "body.name")
     defaults = {**DEFAULTS, **{f"body.{k}": v for k, v in BODIES[name].items()}}
     return _check_table(ctx, raw, BODY_SCHEMA, "body", defaults)
 
 
-def _check_value(ctx: _Context, value: Any, spec: Any, key: str) -> Any:
+def check_value(ctx: Context, value: Any, spec: Any, key: str) -> Any:
     if isinstance(spec, NumberRule):
         return _check_number(ctx, value, spec, key)
     if isinstance(spec, TextRule):
@@ -263,7 +263,7 @@ def _check_value(ctx: _Context, value: Any, spec: Any, key: str) -> Any:
     return _check_vector(ctx, value, spec, key)
 
 
-def _check_number(ctx: _Context, value: Any, spec: NumberRule, key: str) -> float | int:
+def _check_number(ctx: Context, value: Any, spec: NumberRule, key: str) -> float | int:
     expected = f"expected {spec.describe()}, got {show_value(value)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ctx.error(key, expected)
@@ -289,7 +289,7 @@ def _check_number(ctx: _Context, value: Any, spec: NumberRule, key: str) -> floa
     return number
 
 
-def _check_text(ctx: _Context, value: Any, spec: TextRule, key: str) -> str:
+def _check_text(ctx: Context, value: Any, spec: TextRule, key: str) -> str:
     if not isinstance(value, str) or (spec.nonempty and not value.strip()):
         raise ctx.error(key, f"expected {spec.describe()}, got {show_value(value)}")
     if spec.choices is not None and value not in spec.choices:
@@ -299,7 +299,7 @@ def _check_text(ctx: _Context, value: Any, spec: TextRule, key: str) -> str:
     return value
 
 
-def _as_list(value: Any) -> list[Any] | None:
+def as_list(value: Any) -> list[Any] | None:
     if isinstance(value, (list, tuple)):
         return list(value)
     if getattr(value, "ndim", None) == 1:  # a 1-D numpy array given as an override
@@ -307,8 +307,8 @@ def _as_list(value: Any) -> list[Any] | None:
     return None
 
 
-def _check_vector(ctx: _Context, value: Any, spec: VectorRule, key: str) -> tuple[float, ...]:
-    items = _as_list(value)
+def _check_vector(ctx: Context, value: Any, spec: VectorRule, key: str) -> tuple[float, ...]:
+    items = as_list(value)
     if items is None:
         raise ctx.error(key, f"expected {spec.describe()}, got {show_value(value)}")
     if len(items) != spec.length:
@@ -318,7 +318,7 @@ def _check_vector(ctx: _Context, value: Any, spec: VectorRule, key: str) -> tupl
                  for i, v in enumerate(items))
 
 
-def _check_inertia(ctx: _Context, moments: tuple[float, ...], key: str) -> None:
+def _check_inertia(ctx: Context, moments: tuple[float, ...], key: str) -> None:
     # A rigid body's principal moments obey the triangle inequality; a violation is
     # almost always a typo, and the attitude dynamics would be unphysical.
     for i in range(3):
@@ -327,7 +327,7 @@ def _check_inertia(ctx: _Context, moments: tuple[float, ...], key: str) -> None:
                                  f"(each <= the sum of the other two), got {show_value(moments)}")
 
 
-def _unit_vector(ctx: _Context, vector: tuple[float, ...], key: str) -> tuple[float, ...]:
+def _unit_vector(ctx: Context, vector: tuple[float, ...], key: str) -> tuple[float, ...]:
     norm = math.sqrt(sum(c * c for c in vector))
     if abs(norm - 1.0) > UNIT_VECTOR_TOLERANCE:
         raise ctx.error(key, f"expected a unit vector (norm within {UNIT_VECTOR_TOLERANCE:g} "
@@ -335,7 +335,7 @@ def _unit_vector(ctx: _Context, vector: tuple[float, ...], key: str) -> tuple[fl
     return tuple(c / norm for c in vector)
 
 
-def _check_hover_point(ctx: _Context, point: tuple[float, ...], key: str) -> None:
+def _check_hover_point(ctx: Context, point: tuple[float, ...], key: str) -> None:
     radius_m = math.sqrt(sum(c * c for c in point))
     if not HOVER_RADIUS_MIN_M <= radius_m <= HOVER_RADIUS_MAX_M:
         raise ctx.error(key, f"expected a body-fixed point {number_text(HOVER_RADIUS_MIN_M)} to "
@@ -343,7 +343,7 @@ def _check_hover_point(ctx: _Context, point: tuple[float, ...], key: str) -> Non
                              f"the body), got {show_value(point)} at {radius_m:.6g} m")
 
 
-def _check_rate(ctx: _Context, rate_hz: float, sim_rate_hz: float, key: str) -> None:
+def _check_rate(ctx: Context, rate_hz: float, sim_rate_hz: float, key: str) -> None:
     if rate_hz > sim_rate_hz:
         raise ctx.error(key, f"expected a number > 0 and <= scenario.sim_rate_hz "
                              f"({number_text(sim_rate_hz)}), got {number_text(rate_hz)}")
@@ -358,8 +358,8 @@ def _check_rate(ctx: _Context, rate_hz: float, sim_rate_hz: float, key: str) -> 
                              f"an integer, here {ratio:.6g}), got {number_text(rate_hz)}")
 
 
-def _check_commands(ctx: _Context, raw: Any, duration_s: float) -> tuple[ScheduledCommand, ...]:
-    entries = _as_list(raw)
+def _check_commands(ctx: Context, raw: Any, duration_s: float) -> tuple[ScheduledCommand, ...]:
+    entries = as_list(raw)
     if entries is None:
         raise ctx.error("commands", "expected an array of tables ([[commands]] entries), "
                                     f"got {show_value(raw)}")
@@ -368,7 +368,7 @@ def _check_commands(ctx: _Context, raw: Any, duration_s: float) -> tuple[Schedul
         path = f"commands[{i}]"
         if not isinstance(entry, dict):
             raise ctx.error(path, f"expected a table with t_s, name, args, got {show_value(entry)}")
-        _reject_unknown(ctx, entry, COMMAND_KEYS, path)
+        reject_unknown(ctx, entry, COMMAND_KEYS, path)
         for required in ("t_s", "name"):
             if required not in entry:
                 spec = COMMAND_TIME if required == "t_s" else COMMAND_NAME
@@ -410,9 +410,9 @@ def _describe_args(cmd: GroundCommand) -> str:
     return f"{count}: " + "; ".join(parts)
 
 
-def _check_args(ctx: _Context, name: str, raw: Any, key: str) -> tuple[str | float, ...]:
+def _check_args(ctx: Context, name: str, raw: Any, key: str) -> tuple[str | float, ...]:
     cmd = GROUND_COMMAND_TABLE[name]
-    args = _as_list(raw)
+    args = as_list(raw)
     if args is None or not cmd.required_args <= len(args) <= len(cmd.args):
         got = show_value(raw) if args is None else f"{len(args)}: {show_value(raw)}"
         raise ctx.error(key, f"{name} expects {_describe_args(cmd)}, got {got}")
@@ -432,12 +432,12 @@ def _check_args(ctx: _Context, name: str, raw: Any, key: str) -> tuple[str | flo
     return tuple(values)
 
 
-def _check_param_name(ctx: _Context, name: Any, key: str) -> None:
+def _check_param_name(ctx: Context, name: Any, key: str) -> None:
     if not isinstance(name, str) or not PARAM_NAME_RE.fullmatch(name):
         raise ctx.error(key, f"expected {PARAM_NAME_RULE}, got {show_value(name)}")
 
 
-def _check_params(ctx: _Context, raw: Any) -> Mapping[str, float]:
+def _check_params(ctx: Context, raw: Any) -> Mapping[str, float]:
     if not isinstance(raw, Mapping):
         raise ctx.error("params", f"expected a table of name = number, got {show_value(raw)}")
     params: dict[str, float] = {}
