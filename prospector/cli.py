@@ -106,6 +106,13 @@ def _cmd_sweep(args) -> int:
     from sim.scenario import ScenarioError
     from sim.sweep import SeedSpecError, parse_seeds, run_sweep
 
+    if args.fault_campaign is not None:
+        return _cmd_fault_campaign(args)
+    given = [opt for opt, dest in _CAMPAIGN_OPTIONS if getattr(args, dest) not in (None, False)]
+    if given:
+        return _fail(f"{given[0]}: only with --fault-campaign")
+    if args.scenario is None:
+        return _fail("--scenario: required (or --fault-campaign, which flies its own)")
     try:
         seeds = parse_seeds(args.seeds)
         agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
@@ -123,6 +130,113 @@ def _cmd_sweep(args) -> int:
     print(f"aggregate: {Path(args.out) / 'aggregate.json'}; "
           f"scatter: {Path(args.out) / 'sweep.html'}")
     return 0
+
+
+_CAMPAIGN_OPTIONS = (("--kinds", "kinds"), ("--phases", "phases"),
+                     ("--persistence", "persistence"), ("--transient-s", "transient_s"),
+                     ("--post-s", "post_s"), ("--pick", "pick"), ("--hold-cases", "hold_cases"),
+                     ("--hold-s", "hold_s"), ("--max-wall-min", "max_wall_min"),
+                     ("--resume", "resume"), ("--keep-logs", "keep_logs"),
+                     ("--dry-run", "dry_run"))
+
+
+def _cmd_fault_campaign(args) -> int:
+    """prospector sweep --fault-campaign: every fault kind at every phase (issue 15)."""
+    from sim import fault_campaign as fc
+    from sim.fault_campaign_run import run_campaign
+    from sim.runner import RunConfigError, RunDirError
+    from sim.scenario import ScenarioError
+    from sim.sweep import SeedSpecError, parse_seeds
+
+    if args.scenario is not None:
+        return _fail("--scenario: the fault campaign flies its phases' own scenarios "
+                     "(bennu-tag, bennu); leave it out")
+    if args.resume and args.force:
+        return _fail("--resume: keeps the runs already flown; --force replaces them (not both)")
+    out = Path(args.out)
+    try:
+        seeds = parse_seeds(args.seeds)
+        kinds = fc.parse_choice_list("all" if args.kinds is None else args.kinds,
+                                     fc.CAMPAIGN_KINDS, "--kinds")
+        phases = fc.parse_choice_list("all" if args.phases is None else args.phases,
+                                      tuple(fc.PHASES), "--phases")
+        hold = fc.parse_hold_cases("default" if args.hold_cases is None else args.hold_cases)
+        data = run_campaign(
+            out, kinds=kinds, phases=phases, seeds=seeds, what=args.fault_campaign,
+            jobs=args.jobs, force=args.force, resume=args.resume,
+            persistence=args.persistence or "alternate",
+            transient_s=300.0 if args.transient_s is None else args.transient_s,
+            post_s=3600.0 if args.post_s is None else args.post_s,
+            pick=args.pick or "active", hold=hold,
+            hold_s=86400.0 if args.hold_s is None else args.hold_s,
+            overrides=_parse_sets(args.set),
+            max_wall_s=None if args.max_wall_min is None else args.max_wall_min * 60.0,
+            keep_logs=args.keep_logs, dry_run=args.dry_run, progress=True)
+    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
+        return _fail(str(exc))
+    if args.dry_run:
+        print(f"fault campaign plan: {data['planned_runs']} runs, "
+              f"{data['planned_sim_s']:.0f} s simulated; {out / 'plan.json'}")
+        return 0
+    c = data["counts"]
+    print(f"fault campaign: {c['runs']} runs flown ({c['not_run']} not run) in "
+          f"{data['wall_s'] / 60:.1f} min")
+    for n in data["numbers"]:
+        verdict = "n/a " if n["pass"] is None else ("PASS" if n["pass"] else "FAIL")
+        print(f"  {verdict} {n['name']}: {n['measured']} (required {n['required']})")
+    print(f"table: {out / 'campaign.md'}; records: {out / 'campaign.json'}")
+    return 0
+
+
+def _float_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def _add_campaign_options(sweep) -> None:
+    g = sweep.add_argument_group(
+        "fault campaign (issue 15)", "every fault kind at every mission phase, several seeds "
+        "each; phases found in nominal reference runs of bennu-tag and bennu")
+    g.add_argument("--fault-campaign", nargs="?", const="matrix", default=None,
+                   choices=("matrix", "hold", "all"),
+                   help="fly the campaign instead of one scenario: the kind x phase matrix "
+                        "(default), the 24 h SAFE-hold runs, or both")
+    g.add_argument("--kinds", default=None, help="fault kinds, comma list or 'all' (default)")
+    g.add_argument("--phases", default=None,
+                   help="phases, comma list or 'all' (default): transfer_to_station, station, "
+                        "transfer_to_site, hover, descent_above, descent_below, contact, "
+                        "backaway")
+    g.add_argument("--persistence", default=None,
+                   choices=("alternate", "transient", "permanent", "both"),
+                   help="faults that can end: transient or permanent by turns over the seeds "
+                        "(alternate, default), one of them, or both for every seed")
+    g.add_argument("--transient-s", type=_float_arg, default=None,
+                   help="how long a transient fault lasts, s (default 300; at most 600)")
+    g.add_argument("--post-s", type=_float_arg, default=None,
+                   help="simulated time after a fault the mission need not ride out, s "
+                        "(default 3600)")
+    g.add_argument("--pick", default=None, choices=("active", "rotate"),
+                   help="which thruster or wheel fails: the one the nominal run uses most "
+                        "(active, default) or by seed (rotate)")
+    g.add_argument("--hold-cases", default=None, metavar="KIND@PHASE,...",
+                   help="the SAFE-hold runs ('default': star_tracker_loss@station, "
+                        "navcam_loss@hover, imu_loss@descent_below, undervoltage@descent_above)")
+    g.add_argument("--hold-s", type=_float_arg, default=None,
+                   help="SAFE time a hold run must show, s (default 86400)")
+    g.add_argument("--max-wall-min", type=_float_arg, default=None,
+                   help="start no new run after this many minutes (the rest: not run)")
+    g.add_argument("--resume", action="store_true",
+                   help="keep the runs an earlier campaign in --out flew with the same plan")
+    g.add_argument("--keep-logs", action="store_true",
+                   help="keep every run's flight.tlog (default: only those of runs with a "
+                        "problem)")
+    g.add_argument("--dry-run", action="store_true",
+                   help="fly the references and write plan.json, fly no fault run")
 
 
 def _cmd_survey_sweep(args) -> int:
@@ -209,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
             ("survey-sweep", "site choice over many seeds: the survey alone, kinematic flight",
              "directory for survey_sweep.json", _cmd_survey_sweep)):
         sweep = sub.add_parser(name, help=help_text)
-        sweep.add_argument("--scenario", required=True, help="scenario name or path")
+        sweep.add_argument("--scenario", required=name != "sweep", default=None,
+                           help="scenario name or path")
         sweep.add_argument("--seeds", required=True, help="seeds, e.g. 1-50 or 1,3,7")
         sweep.add_argument("--out", required=True, help=out_help)
         sweep.add_argument("--jobs", type=_jobs, default=None,
@@ -219,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
         sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                            help="override a scenario key for every seed (TOML value)")
         sweep.set_defaults(func=func)
+        if name == "sweep":
+            _add_campaign_options(sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
