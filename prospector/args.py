@@ -20,3 +20,20 @@ def seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
     return value
+
+
+def parse_sets(items) -> dict:
+    """--set KEY=VALUE pairs; VALUE is TOML (a number, "text", [..], {..}, true)."""
+    import tomllib
+
+    overrides = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set: expected KEY=VALUE, got {item!r}")
+        try:
+            overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            raise ValueError(f"--set {key.strip()}: expected a TOML value (a number, "
+                             f"\"text\", [array] or {{table}}), got {value!r}") from None
+    return overrides

@@ -14,6 +14,7 @@ import signal
 from pathlib import Path
 
 from prospector.args import fail as _fail
+from prospector.args import parse_sets
 from prospector.args import seed as _seed
 
 
@@ -52,10 +53,8 @@ def _cmd_hil(args) -> int:
         return _fail("give either --emulate or --port (with --stim-port)")
     if args.port and not args.stim_port:
         return _fail("--port needs --stim-port (the board's stimulus UART)")
-    from prospector.cli import _parse_sets
-
     try:
-        overrides = _parse_sets(args.set)
+        overrides = parse_sets(args.set)
     except ValueError as exc:
         return _fail(str(exc))
     if args.seed is not None:
