@@ -166,7 +166,7 @@ def _cmd_fault_campaign(args) -> int:
             jobs=args.jobs, force=args.force, resume=args.resume,
             persistence=args.persistence or "alternate",
             transient_s=300.0 if args.transient_s is None else args.transient_s,
-            post_s=3600.0 if args.post_s is None else args.post_s,
+            post_s=1800.0 if args.post_s is None else args.post_s,
             pick=args.pick or "active", hold=hold,
             hold_s=86400.0 if args.hold_s is None else args.hold_s,
             overrides=_parse_sets(args.set),
@@ -219,7 +219,7 @@ def _add_campaign_options(sweep) -> None:
                    help="how long a transient fault lasts, s (default 300; at most 600)")
     g.add_argument("--post-s", type=_float_arg, default=None,
                    help="simulated time after a fault the mission need not ride out, s "
-                        "(default 3600)")
+                        "(default 1800)")
     g.add_argument("--pick", default=None, choices=("active", "rotate"),
                    help="which thruster or wheel fails: the one the nominal run uses most "
                         "(active, default) or by seed (rotate)")

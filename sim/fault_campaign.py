@@ -269,13 +269,17 @@ class Case:
         return RESUME_CLASS.get(self.kind)
 
 
-def persistences(kind: str, seed_index: int, mode: str) -> list[str]:
+def persistences(kind: str, turn: int, mode: str) -> list[str]:
+    """A fault that can end: transient, permanent or both; alternate: transient on even
+    turns (turn = the seed's index plus the phase's: one seed already flies each kind
+    transient at half the phases and permanent at the others, the next seed the other
+    way round)."""
     if kind not in TIMED_KINDS:
         return ["permanent"]
     if mode == "both":
         return ["transient", "permanent"]
     if mode == "alternate":
-        return ["transient" if seed_index % 2 == 0 else "permanent"]
+        return ["transient" if turn % 2 == 0 else "permanent"]
     return [mode]
 
 
@@ -286,9 +290,10 @@ def matrix_cases(kinds: Sequence[str], phases: Sequence[str], seeds: Sequence[in
     needs a scenario that flies the spectrometer, which the touch-and-go one does not."""
     cells = [(k, p) for p in phases for k in kinds]
     refused = [(k, p) for k, p in cells if not applicable(k, p)]
+    order = list(PHASES)
     cases = [Case(k, p, seed, pers)
              for i, seed in enumerate(seeds) for k, p in cells if applicable(k, p)
-             for pers in persistences(k, i, persistence)]
+             for pers in persistences(k, i + order.index(p), persistence)]
     return cases, refused
 
 
@@ -380,7 +385,7 @@ def run_duration(case: Case, t_s: float, entry: dict, ref_events: Sequence[Event
     A fault the mission should ride out (Case.resume_class), before the contact: until it
     could have sampled again (RESUME_AFTER_S after the fault ends); at a survey phase:
     until the phase's milestone of the reference, delayed by the fault and
-    MILESTONE_SLACK_S.  After the contact: the back-away and climb as well.  A hold:
+    MILESTONE_SLACK_S.  At or after the contact: the back-away and climb as well.  A hold:
     `hold_s` after the fault, plus the time SAFE may take to come."""
     if case.hold:
         return round(t_s + hold_s + 900.0)
@@ -396,7 +401,8 @@ def run_duration(case: Case, t_s: float, entry: dict, ref_events: Sequence[Event
             contact = first_event_at(ref_events, Match("modes", "DESCENT -> TAG"), 0.0)
             if contact is not None and t_s < contact:
                 end = max(end, t_clear + RESUME_AFTER_S)
+    contact = first_event_at(ref_events, Match("modes", "DESCENT -> TAG"), 0.0)
     back = first_event_at(ref_events, Match("modes", "BACKAWAY -> HOVER"), 0.0)
-    if back is not None and phase.scenario == _TAG:
+    if back is not None and contact is not None and t_s >= contact:
         end = max(end, back + END_MARGIN_S)
     return float(round(end))

@@ -64,6 +64,11 @@ def judge(job: dict, summary: dict, out: Path) -> dict:
     }
     rec |= safe_figures(t, mode, radius, t0)
     rec["resumed"] = resumed(job, rec, events)
+    # Not resumed yet, but a descent was under way when the run ended: cut short, not stuck.
+    rec["descent_at_end"] = rec["resumed"] is False and rec["final_mode"] == "DESCENT"
+    last = [e for e in events if e.source in ("modes", "tag", "safe", "survey")]
+    rec["last_event"] = f"{last[-1].t_s:.1f} {last[-1].source}: {last[-1].text}" \
+        if last else None
     rec["problems"] = problems(rec, job.get("hold_s"))
     return rec
 

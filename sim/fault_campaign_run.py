@@ -118,7 +118,7 @@ def _bare_record(job: dict, error: str) -> dict:
 def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
                  seeds: Sequence[int], what: str = "matrix", jobs: int | None = None,
                  force: bool = False, resume: bool = False, persistence: str = "alternate",
-                 transient_s: float = 300.0, post_s: float = 3600.0, pick: str = "active",
+                 transient_s: float = 300.0, post_s: float = 1800.0, pick: str = "active",
                  hold: Sequence[tuple[str, str]] = fc.DEFAULT_HOLD_CASES,
                  hold_s: float = 86400.0, overrides: dict | None = None,
                  max_wall_s: float | None = None, keep_logs: bool = False,

@@ -118,10 +118,12 @@ def _matrix_numbers(matrix: list[dict], holds: list[dict], meta: dict) -> list[d
     exposed = [r for r in ok if r.get("exposed_at_s") is not None]
     missed = [r for r in exposed if not r["detected"]]
     latent = [r for r in ok if r.get("exposed_at_s") is None and not r["detected"]]
-    out.append(_number("faults detected", f"{len(exposed) - len(missed)}/{len(exposed)}",
-                       "all", not missed,
-                       f"{len(latent)} latent (never exercised while the fault lasted)"
-                       + _names(missed, "; missed: ")))
+    detected = sum(1 for r in ok if r["detected"])
+    out.append(_number("faults detected", f"{len(exposed) - len(missed)}/{len(exposed)} that "
+                       f"could be seen", "all", not missed,
+                       f"strictly {detected}/{len(ok)}; {len(latent)} latent: the device not "
+                       f"exercised while the fault lasted" + _names(latent, " (")
+                       + (")" if latent else "") + _names(missed, "; missed: ")))
     for name, kinds_, limit in (("navigation-sensor loss detected within", fc.NAV_SENSOR_LOSSES,
                                  2.0),
                                 ("stuck thruster detected within", fc.STUCK_THRUSTERS, 30.0)):
@@ -148,11 +150,14 @@ def _matrix_numbers(matrix: list[dict], holds: list[dict], meta: dict) -> list[d
     n_res = sum(1 for r in res if r.get("resumed"))
     frac = n_res / len(res) if res else None
     backup = [r for r in ok if r.get("resume_class") == "backup"]
+    under_way = [r for r in res if r.get("descent_at_end")]
     out.append(_number("resumed and sampled after a transient fault or a covered loss",
                        f"{n_res}/{len(res)} ({frac:.0%})" if res else "no runs",
                        f">= {RESUME_GOAL:.0%}", frac is not None and frac >= RESUME_GOAL,
                        "survey phases: the next phase reached; backups (gyro bias, next gas "
-                       f"bottle): {sum(1 for r in backup if r.get('resumed'))}/{len(backup)}"))
+                       f"bottle): {sum(1 for r in backup if r.get('resumed'))}/{len(backup)}"
+                       + (f"; {len(under_way)} not resumed were descending when the run "
+                          f"ended" + _names(under_way) if under_way else "")))
     return out
 
 
@@ -246,18 +251,33 @@ def write_markdown(path: Path, data: dict) -> None:
     for k in kinds:
         row = data["table"].get(k, {})
         lines.append(f"| {k} | " + " | ".join(cell_text(row.get(p)) for p in phases) + " |")
-    lines += ["", "Runs per kind: " + ", ".join(f"{k} {n}" for k, n in c["by_kind"].items()),
-              "", "Runs per phase: " + ", ".join(f"{p} {n}" for p, n in c["by_phase"].items()),
-              "", "Runs by persistence: " + ", ".join(f"{p} {n}" for p, n in
-                                                     c["by_persistence"].items())]
+    if c["runs"]:
+        lines += ["", "Runs per kind: " + ", ".join(f"{k} {n}" for k, n in
+                                                    c["by_kind"].items()),
+                  "", "Runs per phase: " + ", ".join(f"{p} {n}" for p, n in
+                                                     c["by_phase"].items()),
+                  "", "Runs by persistence: " + ", ".join(f"{p} {n}" for p, n in
+                                                         c["by_persistence"].items())]
+    holds = [r for r in runs if r.get("hold") and not r.get("not_run")]
+    if holds:
+        lines += ["", "## SAFE hold runs", "",
+                  "| run | fault at | SAFE from | SAFE held | radius in SAFE | problems |",
+                  "|---|---|---|---|---|---|"]
+        for r in holds:
+            lines.append(f"| {r['name']} | {_fmt(r.get('t_fault_s'), 1)} s | "
+                         f"{_fmt(r.get('safe_entered_s'))} s | {_fmt(r.get('safe_held_s'))} s "
+                         f"| {_fmt(r.get('safe_min_radius_m'))} .. "
+                         f"{_fmt(r.get('safe_max_radius_m'))} m | "
+                         f"{', '.join(r.get('problems') or []) or '-'} |")
     bad = [r for r in runs if r.get("problems")]
     if bad:
         lines += ["", "## Runs with a problem (reproducers)", "",
-                  "| run | problems | detected | response | final mode | reproduce |",
-                  "|---|---|---|---|---|---|"]
+                  "| run | problems | fault | detected | response | final mode, last event "
+                  "| reproduce |", "|---|---|---|---|---|---|---|"]
         for r in bad:
             det = "-" if not r.get("detected") else f"+{r.get('latency_s')} s"
-            lines.append(f"| {r['name']} | {', '.join(r['problems'])} | {det} | "
-                         f"{r.get('response') or '-'} | {r.get('final_mode') or '-'} | "
-                         f"`{r.get('reproduce', '')}` |")
+            fault = ", ".join(f"{k}={v}" for k, v in (r.get("fault") or {}).items())
+            lines.append(f"| {r['name']} | {', '.join(r['problems'])} | {fault} | {det} | "
+                         f"{r.get('response') or '-'} | {r.get('final_mode') or '-'}; "
+                         f"{r.get('last_event') or '-'} | `{r.get('reproduce', '')}` |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -91,10 +91,13 @@ def test_the_matrix_goes_seed_by_seed_and_leaves_out_what_no_scenario_flies():
     cells = len(fc.CAMPAIGN_KINDS) * len(fc.PHASES) - len(refused)
     assert len(cases) == 2 * cells
     assert {c.seed for c in cases[:cells]} == {1}  # every cell once before any twice
-    # Faults that can end alternate: transient for the first seed, permanent for the next.
-    imu = [c for c in cases if c.kind == "imu_loss" and c.phase == "hover"]
-    assert [(c.seed, c.persistence, c.resume_class) for c in imu] == \
-        [(1, "transient", "transient"), (2, "permanent", None)]
+    # Faults that can end alternate: from one phase to the next, and from a seed to the next.
+    imu = [c for c in cases if c.kind == "imu_loss" and c.phase in ("station", "hover")]
+    assert [(c.phase, c.seed, c.persistence, c.resume_class) for c in imu] == [
+        ("station", 1, "permanent", None), ("hover", 1, "permanent", None),
+        ("station", 2, "transient", "transient"), ("hover", 2, "transient", "transient")]
+    first = [c.persistence for c in cases[:cells] if c.kind == "imu_loss"]
+    assert first.count("transient") == first.count("permanent") == 4
     wheel = [c for c in cases if c.kind == "wheel_failure" and c.phase == "hover"]
     assert [(c.persistence, c.resume_class) for c in wheel] == [("permanent", "redundancy")] * 2
     both, _ = fc.matrix_cases(["navcam_loss", "wheel_failure"], ["hover"], [1], "both")
@@ -148,9 +151,10 @@ def test_a_run_lasts_until_what_it_must_show():
         return fc.run_duration(case, t, entry, survey if phase == "station" else tag, post,
                                86400.0)
 
+    assert length("imu_loss", "descent_above", "permanent", 3000.0) == 4800.0
     # The climb after the reference's back-away (7062.7 s), to the second.
-    assert length("imu_loss", "descent_above", "permanent", 3000.0) == 7363.0
-    assert length("imu_loss", "descent_above", "permanent", 6000.0) == 7800.0
+    assert length("imu_loss", "contact", "permanent", 6761.0, post=60.0) == 7363.0
+    assert length("imu_loss", "backaway", "permanent", 6800.0) == 8600.0
     assert length("imu_loss", "descent_above", "transient", 3000.0) == 3300.0 + \
         fc.RESUME_AFTER_S
     assert length("wheel_failure", "descent_below", "permanent", 6000.0) == \
