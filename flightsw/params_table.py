@@ -48,6 +48,9 @@ FLIGHT_PARAMS = (
     ParamSpec("FP_WHL_ERR_RADPS", float, 0.5, 0.01, 100.0, "rad/s",
               "Wheel speed change off its torque command over 10 s that fails the wheel "
               "check"),
+    ParamSpec("FP_WHL_TRQ_NM", float, 2e-5, 1e-7, 0.1, "N m",
+              "A wheel drive's applied torque off its command by more than this (plus "
+              "5 % of the command) fails the wheel check"),
     ParamSpec("FP_WHL_DUMP_FRAC", float, 0.7, 0.1, 0.95, "",
               "Fraction of the wheels' rated speed that starts a momentum dump"),
     ParamSpec("FP_WHL_DONE_FRAC", float, 0.1, 0.0, 0.9, "",

@@ -80,16 +80,29 @@ class LidarModel:
 
 
 class WheelTachModel:
-    def __init__(self, noise: NoiseStream, sigma_radps: float, wheel_inertia_kgm2: float):
+    """Tachometers, and each drive's torque from its motor-current sense."""
+
+    # Current-sense noise as torque, 1 sigma: a few per cent of the smallest hover
+    # torques (1e-4 to 1e-3 N m), so that a drive applying nothing shows.
+    DRIVE_TORQUE_SIGMA_NM = 2e-6
+
+    def __init__(self, noise: NoiseStream, sigma_radps: float, wheel_inertia_kgm2: float,
+                 current_noise: NoiseStream | None = None):
         self.noise = noise
         self.sigma = sigma_radps
         self.wheel_inertia = wheel_inertia_kgm2
+        self.current_noise = current_noise  # its own stream: the speeds' draws unchanged
 
-    def measure(self, t_us: int, wheel_momentum_nms: tuple):
+    def measure(self, t_us: int, wheel_momentum_nms: tuple, drive_torque_nm=None):
         speeds = [h / self.wheel_inertia + self.noise.gauss(self.sigma)
                   for h in wheel_momentum_nms]
         speeds += [0.0] * (4 - len(speeds))
-        return mavlink.MAVLink_probe_wheel_status_message(t_us, speeds)
+        if drive_torque_nm is None or self.current_noise is None:
+            return mavlink.MAVLink_probe_wheel_status_message(t_us, speeds)
+        torques = [t + self.current_noise.gauss(self.DRIVE_TORQUE_SIGMA_NM)
+                   for t in drive_torque_nm]
+        torques += [0.0] * (4 - len(torques))
+        return mavlink.MAVLink_probe_wheel_status_message(t_us, speeds, torques)
 
 
 class PowerThermalModel:

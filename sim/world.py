@@ -171,7 +171,7 @@ class World:
             NoiseStream(seed, "sampler-status"),
             switch_failed=sc.tag is not None and sc.tag.contact_switch_failed)
         self.wheel_tach = WheelTachModel(NoiseStream(seed, "wheel-tach"), s.wheel_tach.sigma_radps,
-                                         self.wheel_inertia)
+                                         self.wheel_inertia, NoiseStream(seed, "wheel-current"))
         self.power = PowerThermalModel(NoiseStream(seed, "power"))
         self.divisors = {
             "imu": divisor(s.imu.rate_hz),
@@ -281,7 +281,10 @@ class World:
             self._contact_reported = contact_now
             out.append(self.sampler_status.measure(t_us, self.sampler, self.head_normal_force_n))
         if frame % d["wheel_tach"] == 0:
-            out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms))
+            failed = self.faults.failed_wheels
+            drive = tuple(0.0 if j in failed else t
+                          for j, t in enumerate(self.wheels.motor_torque_nm))
+            out.append(self.wheel_tach.measure(t_us, st.wheel_momentum_nms, drive))
         if self.prospect is not None and self.prospect.active:
             rot = self.body.rotation_bf_to_i(st.t_s)
             axes_bf = tuple(boresight_bf(st.q_i_to_sc, e, rot)

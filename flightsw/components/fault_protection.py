@@ -80,6 +80,8 @@ class FaultProtection:
         self._wheel_cmd_dw = [0.0] * config.vehicle.wheel_count
         self._wheel_hist: list = []
         self._last_tach_us = None
+        self._torque_in_effect: tuple = ()
+        self._drive_off = None  # (wheel, commanded, applied) at the last reading, or None
         self._att_err_hist: list = []
         self._task_ok: dict[str, tuple[int, int]] = {}  # task -> (successful runs, at us)
         self._task_faults = 0
@@ -165,9 +167,29 @@ class FaultProtection:
             self._wheel_hist.append((tach.speed_radps, tuple(self._wheel_cmd_dw)))
             if len(self._wheel_hist) > WHEEL_WINDOW_S + 1:
                 self._wheel_hist.pop(0)
+            self._drive_off = self._drive_mismatch(tach, self._torque_in_effect)
         torques = self.devices.wheels.last_torque_nm
+        self._torque_in_effect = torques  # what the next reading's drives should show
         for j, tau in enumerate(torques):
             self._wheel_cmd_dw[j] += tau * self.cycle_s / self.wheel_inertia
+
+    def _drive_mismatch(self, tach, commanded: tuple):
+        """(wheel, commanded, applied) of the worst drive whose current sense disagrees
+        with its command; None when all agree (or the drives send no current sense).  A
+        wheel at its speed limit is skipped: its drive rightly holds back."""
+        if tach.motor_torque_nm is None:
+            return None
+        floor = self.params.get("FP_WHL_TRQ_NM")
+        worst, worst_err = None, 0.0
+        for j, (cmd, applied) in enumerate(zip(commanded, tach.motor_torque_nm,
+                                               strict=False)):
+            if j in self.control.failed_wheels or \
+                    abs(tach.speed_radps[j]) >= 0.95 * self.wheel_rating:
+                continue
+            err = abs(applied - cmd)
+            if err > floor + 0.05 * abs(cmd) and err > worst_err:
+                worst, worst_err = (j, cmd, applied), err
+        return worst
 
     # -- 1 Hz: the rest ----------------------------------------------------------------
     def task(self, t_us: int) -> None:
@@ -270,19 +292,34 @@ class FaultProtection:
         if self.bank.check(M.MOMENTUM, top > self.params.get("FP_WHL_DUMP_FRAC") *
                            self.wheel_rating, f"wheel at {top:.0f} rad/s"):
             self.momentum.start("wheel speed")
-        if len(self._wheel_hist) <= WHEEL_WINDOW_S:
-            return
-        (w0, c0), (w1, c1) = self._wheel_hist[0], self._wheel_hist[-1]
+        self._wheel_verdict(*self._speed_mismatch())
+
+    def _speed_mismatch(self) -> tuple:
+        """(wheel, rad/s) of the worst speed change off its torque command over the
+        window; (None, 0) until the window is full."""
         worst, err = None, 0.0
+        if len(self._wheel_hist) <= WHEEL_WINDOW_S:
+            return worst, err
+        (w0, c0), (w1, c1) = self._wheel_hist[0], self._wheel_hist[-1]
         for j in range(len(w1)):
             if j in self.control.failed_wheels:
                 continue
             e = abs((w1[j] - w0[j]) - (c1[j] - c0[j]))
             if e > err:
                 worst, err = j, e
+        return worst, err
+
+    def _wheel_verdict(self, worst, err: float) -> None:
+        """The wheel monitor: the speed window, else the drives' current sense."""
         failing = worst is not None and err > self.params.get("FP_WHL_ERR_RADPS")
-        if self.bank.check(M.WHEEL, failing, f"wheel {worst} off its command by "
-                           f"{err:.2f} rad/s over {WHEEL_WINDOW_S} s"):
+        reason = f"wheel {worst} off its command by {err:.2f} rad/s over {WHEEL_WINDOW_S} s"
+        if not failing and self._drive_off is not None:
+            worst, cmd, applied = self._drive_off
+            failing = True
+            reason = (f"wheel {worst}'s drive applies {applied:.2e} N m of {cmd:.2e} "
+                      "commanded")
+        if self.bank.check(M.WHEEL, failing, reason):
+            self._drive_off = None
             if self.control.can_isolate_wheel(worst):
                 self.control.isolate_wheel(worst)
                 self._wheel_hist.clear()

@@ -86,8 +86,9 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 "by more than FP_THR_DV_MPS + FP_THR_FRAC of the commanded", 1, 3,
                 R.RECONFIGURE, True, "FP_THR_DV_MPS, FP_THR_FRAC"),
     MonitorSpec(M.WHEEL, "a wheel's speed change differs from its torque command by more "
-                "than FP_WHL_ERR_RADPS over 10 s", 1, 2, R.RECONFIGURE, True,
-                "FP_WHL_ERR_RADPS"),
+                "than FP_WHL_ERR_RADPS over 10 s, or its drive's current sense from the "
+                "command by FP_WHL_TRQ_NM", 1, 2, R.RECONFIGURE, True,
+                "FP_WHL_ERR_RADPS, FP_WHL_TRQ_NM"),
     MonitorSpec(M.MOMENTUM, "a wheel above FP_WHL_DUMP_FRAC of its rated speed", 1, 1,
                 R.DUMP, True, "FP_WHL_DUMP_FRAC"),
     MonitorSpec(M.POWER, "bus voltage below FP_BUS_MIN_V", 1, 3, R.SAFE, True,

@@ -46,6 +46,7 @@ class PositionFixSample:
 class WheelSpeedSample:
     t_us: int
     speed_radps: tuple[float, ...]
+    motor_torque_nm: tuple[float, ...] | None = None  # the drives' current sense, if sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,10 @@ class Wheels(_SensorDriver):
         port.subscribe("PROBE_WHEEL_STATUS", self._on_msg)
 
     def _on_msg(self, m) -> None:
-        self._store(WheelSpeedSample(m.time_usec, tuple(m.speed_radps[: self.count_wheels])))
+        n = self.count_wheels
+        drive = tuple(m.motor_torque_nm[:n])
+        self._store(WheelSpeedSample(m.time_usec, tuple(m.speed_radps[:n]),
+                                     drive if any(drive) else None))
 
     def command_torque(self, t_us: int, torque_nm: tuple[float, ...]) -> None:
         padded = list(torque_nm) + [0.0] * (4 - len(torque_nm))

@@ -7128,31 +7128,32 @@ class MAVLink_probe_wheel_status_message(MAVLink_message):
 
     id = MAVLINK_MSG_ID_PROBE_WHEEL_STATUS
     msgname = "PROBE_WHEEL_STATUS"
-    fieldnames = ["time_usec", "speed_radps"]
-    ordered_fieldnames = ["time_usec", "speed_radps"]
-    fieldtypes = ["uint64_t", "float"]
+    fieldnames = ["time_usec", "speed_radps", "motor_torque_nm"]
+    ordered_fieldnames = ["time_usec", "speed_radps", "motor_torque_nm"]
+    fieldtypes = ["uint64_t", "float", "float"]
     fielddisplays_by_name: Dict[str, str] = {}
     fieldenums_by_name: Dict[str, str] = {}
-    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "speed_radps": "rad/s"}
-    native_format = bytearray(b"<Qf")
-    orders = [0, 1]
-    lengths = [1, 4]
-    array_lengths = [0, 4]
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "speed_radps": "rad/s", "motor_torque_nm": "N.m"}
+    native_format = bytearray(b"<Qff")
+    orders = [0, 1, 2]
+    lengths = [1, 4, 4]
+    array_lengths = [0, 4, 4]
     crc_extra = 224
-    unpacker = struct.Struct("<Q4f")
+    unpacker = struct.Struct("<Q4f4f")
     instance_field = None
     instance_offset = -1
 
-    def __init__(self, time_usec: int, speed_radps: Sequence[float]):
+    def __init__(self, time_usec: int, speed_radps: Sequence[float], motor_torque_nm: Sequence[float] = (0, 0, 0, 0)):
         MAVLink_message.__init__(self, MAVLink_probe_wheel_status_message.id, MAVLink_probe_wheel_status_message.msgname)
         self._fieldnames = MAVLink_probe_wheel_status_message.fieldnames
         self._instance_field = MAVLink_probe_wheel_status_message.instance_field
         self._instance_offset = MAVLink_probe_wheel_status_message.instance_offset
         self.time_usec = time_usec
         self.speed_radps = speed_radps
+        self.motor_torque_nm = motor_torque_nm
 
     def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
-        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.speed_radps[0], self.speed_radps[1], self.speed_radps[2], self.speed_radps[3]), force_mavlink1=force_mavlink1)
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.speed_radps[0], self.speed_radps[1], self.speed_radps[2], self.speed_radps[3], self.motor_torque_nm[0], self.motor_torque_nm[1], self.motor_torque_nm[2], self.motor_torque_nm[3]), force_mavlink1=force_mavlink1)
 
 
 # Define name on the class for backwards compatibility (it is now msgname).
@@ -18870,25 +18871,27 @@ class MAVLink(object):
         """
         self.send(self.probe_wheel_cmd_encode(time_usec, torque_nm), force_mavlink1=force_mavlink1)
 
-    def probe_wheel_status_encode(self, time_usec: int, speed_radps: Sequence[float]) -> MAVLink_probe_wheel_status_message:
+    def probe_wheel_status_encode(self, time_usec: int, speed_radps: Sequence[float], motor_torque_nm: Sequence[float] = (0, 0, 0, 0)) -> MAVLink_probe_wheel_status_message:
         """
         Reaction wheel tachometers.
 
         time_usec                 : Mission time of the reading. [us] (type:uint64_t)
         speed_radps               : Wheel speed relative to the spacecraft. [rad/s] (type:float)
+        motor_torque_nm           : Torque each wheel's drive is applying, from its motor-current sense (0 from a failed drive). [N.m] (type:float)
 
         """
-        return MAVLink_probe_wheel_status_message(time_usec, speed_radps)
+        return MAVLink_probe_wheel_status_message(time_usec, speed_radps, motor_torque_nm)
 
-    def probe_wheel_status_send(self, time_usec: int, speed_radps: Sequence[float], force_mavlink1: bool = False) -> None:
+    def probe_wheel_status_send(self, time_usec: int, speed_radps: Sequence[float], motor_torque_nm: Sequence[float] = (0, 0, 0, 0), force_mavlink1: bool = False) -> None:
         """
         Reaction wheel tachometers.
 
         time_usec                 : Mission time of the reading. [us] (type:uint64_t)
         speed_radps               : Wheel speed relative to the spacecraft. [rad/s] (type:float)
+        motor_torque_nm           : Torque each wheel's drive is applying, from its motor-current sense (0 from a failed drive). [N.m] (type:float)
 
         """
-        self.send(self.probe_wheel_status_encode(time_usec, speed_radps), force_mavlink1=force_mavlink1)
+        self.send(self.probe_wheel_status_encode(time_usec, speed_radps, motor_torque_nm), force_mavlink1=force_mavlink1)
 
     def probe_spectrum_chunk_encode(self, time_usec: int, spectrum_id: int, integration_s: float, first_channel: int, n_channels_total: int, chunk_index: int, chunk_count: int, n_counts: int, kind: int, detector_temp_c: float, counts: Sequence[int]) -> MAVLink_probe_spectrum_chunk_message:
         """
