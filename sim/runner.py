@@ -117,8 +117,11 @@ def parameter_overrides(sc, params_file: Path | None) -> dict:
         if name not in table:
             raise RunConfigError(f"{sc.source}: params.{name}: unknown flight-software "
                                  f"parameter (known: {', '.join(table.names)})")
-        if PARAM_SPECS[name].kind is int and float(value).is_integer():
+        kind = PARAM_SPECS[name].kind
+        if kind is int and float(value).is_integer():
             value = int(value)  # the scenario loader reads every number as a float
+        elif kind is bool and value in (0.0, 1.0):
+            value = bool(value)  # a flag is written 0 or 1, as on the wire (PARAM_SET)
         reason = table.check(name, value)
         if reason is not None:
             raise RunConfigError(f"{sc.source}: params.{name}: {reason}")

@@ -26,6 +26,8 @@ CONTROL_PARAMS = ("HOV_BW_RADPS", "HOV_ZETA", "ATT_BW_RADPS", "ATT_ZETA", "ATT_S
 # Modes in which the translation controller flies the reference with the thrusters.
 TRANSLATION_MODES = (Mode.HOVER, Mode.MASS_MEASURE, Mode.DESCENT, Mode.SURVEY)
 TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
+# Farther than this from the hover point, HOVER flies a transfer round the body to it.
+FLY_HOME_M = 200.0
 
 
 class GuidanceControl:
@@ -70,6 +72,7 @@ class GuidanceControl:
         self.failed_wheels: frozenset = frozenset()
         self.transfer = None  # a blended reference to the hover point, while it runs
         params.on_change(self._on_param_change, CONTROL_PARAMS)
+        modes.add_listener(self._on_mode_change)
         commands.register_ground_command("SET_HOVER_POINT", self._cmd_set_hover_point)
 
     def attach(self, tag_sequence, survey, mass) -> None:
@@ -127,6 +130,18 @@ class GuidanceControl:
             out[1] += a[1] * hj
             out[2] += a[2] * hj
         return tuple(out)
+
+    def _on_mode_change(self, old: Mode, new: Mode) -> None:
+        """HOVER from STANDBY far from the hover point (back from SAFE's orbit, by the
+        ground or by itself): fly there round the body."""
+        tr = self.navigation.nav.translation
+        if new != Mode.HOVER or old != Mode.STANDBY or not tr.initialised:
+            return
+        t_s = self.modes.entered_us * 1e-6
+        target = self.guidance.reference(t_s).pos_i_m
+        here = tr.position_i()
+        if math.dist(here, target) > FLY_HOME_M:
+            self.fly_home(t_s)
 
     def fly_home(self, t_s: float) -> None:
         """Back to the hover point from wherever the probe is (SAFE's orbit), round the

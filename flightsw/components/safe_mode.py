@@ -128,7 +128,5 @@ class SafeMode:
         hover point as it was."""
         if self.modes.request(Mode.STANDBY, reason) != 0:
             return False
-        if self.modes.request(Mode.HOVER, reason) != 0:
-            return False
-        self.control.fly_home(t_us * 1e-6)
-        return True
+        # Entering HOVER far from its point starts the transfer home (GuidanceControl).
+        return self.modes.request(Mode.HOVER, reason) == 0

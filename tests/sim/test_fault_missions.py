@@ -83,3 +83,15 @@ def test_the_monitors_stay_quiet_on_a_nominal_hover(tmp_path):
     summary, _, events = fly(tmp_path, 600.0, [])
     assert summary["monitor_trips"] == 0
     assert "faultprot: trip" not in events
+
+
+def test_a_flag_parameter_is_set_from_a_scenario_as_0_or_1():
+    """[params] holds numbers; a bool parameter (SAFE_AUTO_EXIT) takes 0 or 1 as on the
+    wire.  It could not be set from a scenario at all before."""
+    from sim.runner import RunConfigError, parameter_overrides
+
+    sc = load_scenario("bennu-hover", {"params.SAFE_AUTO_EXIT": 1.0, "params.FP_ENABLE": 0.0})
+    assert parameter_overrides(sc, None) == {"SAFE_AUTO_EXIT": True, "FP_ENABLE": False}
+    bad = load_scenario("bennu-hover", {"params.SAFE_AUTO_EXIT": 0.5})
+    with pytest.raises(RunConfigError, match="params.SAFE_AUTO_EXIT"):
+        parameter_overrides(bad, None)
