@@ -13,10 +13,14 @@ from flightsw.gnc.nav_ekf import TranslationEKF
 from flightsw.gnc.navigation import AttitudeFilter, Navigator
 from flightsw.icd import mavlink
 
-# Up to this long a missing IMU sample is bridged with the last one; beyond, the IMU
-# counts as lost and navigation reckons on the star tracker and the commanded thrust.
+# Up to this long a missing IMU sample's rate is the last one's; beyond, the IMU counts
+# as lost and the rate comes from the star tracker (the specific force is the commanded
+# thrust's either way).
 IMU_BRIDGE_US = 2_000_000  # a HIL link outage (a board reset) lasts about a second
 ST_RATE_TAU_S = 2.0
+# Specific-force noise assumed while dead reckoning (1 % of a 4.4 N thruster on 1500 kg,
+# and the attitude of a star-tracker-only rate, with margin).
+DEAD_RECKONING_ACC_NOISE = 3e-4
 NAV_PARAMS = ("NAV_ACC_NOISE", "NAV_ACC_WALK", "NAV_GYRO_NOISE", "NAV_GBIAS_WALK")
 
 
@@ -45,6 +49,7 @@ class NavigationComponent:
         self.last_prop_us = None
         self.propulsion = None  # set by the wiring: commanded thrust for dead reckoning
         self._st_prev = None
+        self.dead_reckoning = False
         self.st_rate_sc_radps = (0.0, 0.0, 0.0)
         self.last_star_tracker_us = None
         self.last_fix_us = None
@@ -112,6 +117,9 @@ class NavigationComponent:
             # be integrated twice, and the attitude come out further from the star
             # tracker than its gate lets through.
             last_us = self.last_prop_us
+            if self.dead_reckoning:  # the IMU is back
+                self.dead_reckoning = False
+                nav.translation.accel_noise = self.params.get("NAV_ACC_NOISE")
             if self.last_imu is None or imu.t_us >= self.last_imu.t_us:
                 self.last_imu = imu  # the newest rate and acceleration measured
             if last_us is None or imu.t_us >= last_us:
@@ -119,17 +127,27 @@ class NavigationComponent:
                 self.last_prop_us = imu.t_us
                 if dt > 0.0:
                     nav.on_imu(imu.accel_sc_mps2, imu.rate_sc_radps, dt)
-        elif self.last_imu is not None and t_us - self.last_imu.t_us <= IMU_BRIDGE_US:
-            # A dropped IMU sample: carry the last one across the gap.
-            last = self.last_imu
-            nav.on_imu(last.accel_sc_mps2, last.rate_sc_radps, self.cycle_s)
-            self.last_prop_us += cycle_us
         elif self.last_imu is not None:
-            # The IMU is lost: dead reckoning.  The rate from the star tracker's
-            # quaternions, the specific force the thrusters were told to give.
-            accel = self.propulsion.commanded_accel_sc(t_us) if self.propulsion else \
+            # No IMU sample: dead reckoning.  The specific force the thrusters were told
+            # to give (the last sample's would miss a burn started in the gap: a wave-off
+            # 0.6 s into an IMU loss left 8 cm/s out).  The filter takes its
+            # accelerometer-bias estimate off what it is given: put it back (2e-5 m/s^2
+            # left in is 640 m after 8000 s).  The rate: the last sample's across a
+            # short gap; beyond, the IMU is lost, the rate comes from the star tracker
+            # and the process noise says how little a command is worth, so that
+            # landmarks are still let through to correct the drift.
+            tr = nav.translation
+            cmd = self.propulsion.commanded_accel_sc(t_us) if self.propulsion else \
                 (0.0, 0.0, 0.0)
-            nav.on_imu(accel, self.st_rate_sc_radps, self.cycle_s)
+            bias = tr.accel_bias_sc()
+            accel = (cmd[0] + bias[0], cmd[1] + bias[1], cmd[2] + bias[2])
+            rate = self.last_imu.rate_sc_radps
+            if t_us - self.last_imu.t_us > IMU_BRIDGE_US:
+                rate = self.st_rate_sc_radps
+                if not self.dead_reckoning:
+                    self.dead_reckoning = True
+                    tr.accel_noise = max(tr.accel_noise, DEAD_RECKONING_ACC_NOISE)
+            nav.on_imu(accel, rate, self.cycle_s)
             self.last_prop_us += cycle_us
         st = dev.star_tracker.take()
         if st is not None:

@@ -27,6 +27,7 @@ DAMP_HOLD_S = 10.0  # for this long
 INSERT_DONE_MPS = 1e-3  # the orbit burn ends within this of the orbit's velocity
 CLIMB_DONE_M = 5.0
 REDO_CLIMB_FRACTION = 0.8
+TRUSTED_SIGMA_FRACTION = 0.05  # position sigma below 5 % of SAFE_R_MIN_M
 
 
 class SafePhase:
@@ -106,8 +107,12 @@ class SafeMode:
             if norm(dv) < INSERT_DONE_MPS:
                 self._set_phase(SafePhase.COAST)
         elif phase == SafePhase.COAST and translation_ok and tr.initialised:
+            # Climb again only on an estimate worth acting on: with no absolute sensor
+            # left the estimate drifts off a good orbit, and burning on it would leave
+            # the orbit for nothing (or for an escape).
             r_min = self.params.get("SAFE_R_MIN_M")
-            if norm(tr.position_i()) < REDO_CLIMB_FRACTION * r_min:
+            trusted = norm(tr.pos_sigma_m()) < TRUSTED_SIGMA_FRACTION * r_min
+            if trusted and norm(tr.position_i()) < REDO_CLIMB_FRACTION * r_min:
                 self._start_climb_or_insert(tr.position_i())
 
     def _start_climb_or_insert(self, pos_i) -> None:
