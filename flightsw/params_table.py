@@ -67,7 +67,7 @@ FLIGHT_PARAMS = (
               "Star-tracker innovation that fails the gyro-bias check"),
     ParamSpec("SAFE_R_MIN_M", float, 1000.0, 500.0, 5000.0, "m",
               "SAFE climbs to at least this distance from the body's centre"),
-    ParamSpec("SAFE_CLIMB_MPS", float, 0.05, 0.005, 0.5, "m/s", "SAFE's radial climb speed"),
+    ParamSpec("SAFE_CLIMB_MPS", float, 0.1, 0.005, 0.5, "m/s", "SAFE's radial climb speed"),
     ParamSpec("SAFE_AUTO_EXIT", bool, False, None, None, "",
               "SAFE may end by itself (to HOVER) once every monitor is clear"),
     ParamSpec("SAFE_EXIT_S", float, 600.0, 10.0, 86400.0, "s",
