@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from prospector.args import fail as _fail
+from prospector.args import parse_sets
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
@@ -27,29 +28,12 @@ def _positive_float(text: str) -> float:
 
 
 
-def _parse_sets(items) -> dict:
-    """--set KEY=VALUE pairs; VALUE is TOML (a number, "text", [..], {..}, true)."""
-    import tomllib
-
-    overrides = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set: expected KEY=VALUE, got {item!r}")
-        try:
-            overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            raise ValueError(f"--set {key.strip()}: expected a TOML value (a number, "
-                             f"\"text\", [array] or {{table}}), got {value!r}") from None
-    return overrides
-
-
 def _cmd_run(args) -> int:
     from sim.runner import RunConfigError, RunDirError, run_scenario
     from sim.scenario import ScenarioError, load_scenario
 
     try:
-        overrides = _parse_sets(args.set)
+        overrides = parse_sets(args.set)
     except ValueError as exc:
         return _fail(str(exc))
     if args.seed is not None:
@@ -116,7 +100,7 @@ def _cmd_sweep(args) -> int:
     try:
         seeds = parse_seeds(args.seeds)
         agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
-                        overrides=_parse_sets(args.set))
+                        overrides=parse_sets(args.set))
     except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
         return _fail(str(exc))
     print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['jobs']} processes in "
@@ -169,7 +153,7 @@ def _cmd_fault_campaign(args) -> int:
             post_s=1800.0 if args.post_s is None else args.post_s,
             pick=args.pick or "active", hold=hold,
             hold_s=86400.0 if args.hold_s is None else args.hold_s,
-            overrides=_parse_sets(args.set),
+            overrides=parse_sets(args.set),
             max_wall_s=None if args.max_wall_min is None else args.max_wall_min * 60.0,
             keep_logs=args.keep_logs, dry_run=args.dry_run, progress=True)
     except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
@@ -251,7 +235,7 @@ def _cmd_survey_sweep(args) -> int:
         prepare_run_dir(out, args.force, kind="survey-sweep")
         path = out / "survey_sweep.json"
         agg = run_survey_sweep(args.scenario, seeds, path, jobs=args.jobs,
-                               overrides=_parse_sets(args.set))
+                               overrides=parse_sets(args.set))
     except (SeedSpecError, ScenarioError, RunDirError, ValueError) as exc:
         return _fail(str(exc))
     except FileExistsError:
