@@ -39,7 +39,7 @@ from flightsw.core.clock import SimClock
 from flightsw.core.params import ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.hal.replay_bus import ReplayBus
-from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink, new_codec
+from flightsw.icd import FLIGHT_SYSTEM_ID, icd_fingerprint, mavlink
 from flightsw.input_file import InputFileError, read_input
 from flightsw.params_table import FLIGHT_PARAMS
 from ground.logs.columns import read_columns
@@ -51,6 +51,7 @@ from ground.logs.compare import (
     event_differences,
 )
 from ground.logs.frames import FrameTable, frame_table
+from ground.replay_inputs import ParamSetRewriter, ReplayError, param_overrides  # noqa: F401 (re-exported)
 
 REPLAY_FILES = run_dir.OUTPUT_FILES["replay"]
 CONFIG_NAME = "flight_config.json"
@@ -64,10 +65,6 @@ MAX_REPLAY_US = 30 * 86400 * 1_000_000  # the longest scenario the simulator fli
 MAX_EPOCH_UNIX_US = (1 << 53) - MAX_REPLAY_US  # stamps are trusted below 2**53 us
 MAX_LOG_BYTES = 1 << 36       # replay holds the log in memory; 64 GiB is past any run
 MAX_CONFIG_BYTES = 1 << 28    # the shape model of a fine mesh is a few MB
-
-
-class ReplayError(Exception):
-    """The replay cannot start (bad log, config, parameter, output dir); one line."""
 
 
 @dataclass
@@ -188,38 +185,6 @@ def _raising_while(windows):
     return active
 
 
-def param_overrides(pairs: list[str]) -> dict[str, object]:
-    """NAME=VALUE texts -> {name: value}, checked against the flight parameter table."""
-    table = ParamTable(FLIGHT_PARAMS)
-    out: dict[str, object] = {}
-    for text in pairs:
-        name, sep, value_text = text.partition("=")
-        name, value_text = name.strip(), value_text.strip()
-        if not sep or not name or not value_text:
-            raise ReplayError(f"--param {text!r}: expected NAME=VALUE")
-        if name not in table:
-            raise ReplayError(f"--param {name}: unknown flight-software parameter "
-                              f"(known: {', '.join(table.names)})")
-        value = _parse_value(table.spec(name).kind, value_text)
-        reason = table.check(name, value) if value is not None else (
-            f"expected {table.spec(name).expectation()}, got {value_text!r}")
-        if reason is not None:
-            raise ReplayError(f"--param {name}: {reason}")
-        out[name] = value
-    return out
-
-
-def _parse_value(kind: type, text: str):
-    try:
-        if kind is bool:
-            return {"true": True, "false": False, "1": True, "0": False}.get(text.lower())
-        if kind is int:
-            return int(text)
-        return float(text)
-    except ValueError:
-        return None
-
-
 @dataclass
 class ReplayResult:
     identical: bool
@@ -298,7 +263,7 @@ def _inbound(rec: Recording, overrides: dict, until_us: int | None) -> Iterator[
     t = rec.table
     mission_us = rec.mission_us
     idx = np.flatnonzero((t.src_system != FLIGHT_SYSTEM_ID) & rec.placed)
-    rewrite = _ParamSetRewriter(overrides) if overrides else None
+    rewrite = ParamSetRewriter(overrides) if overrides else None
     for i in idx.tolist():
         tm = int(mission_us[i])
         if until_us is not None and tm > until_us:
@@ -307,25 +272,6 @@ def _inbound(rec: Recording, overrides: dict, until_us: int | None) -> Iterator[
         if rewrite is not None and t.msg_id[i] == mavlink.MAVLINK_MSG_ID_PARAM_SET:
             raw = rewrite(raw)
         yield tm, raw
-
-
-class _ParamSetRewriter:
-    def __init__(self, overrides: dict):
-        self._overrides = overrides
-        self._codec = new_codec(0, 0)
-
-    def __call__(self, raw: bytes) -> bytes:
-        msg = self._codec.decode(bytearray(raw))
-        name = msg.param_id
-        if name not in self._overrides:
-            return raw
-        hdr = msg.get_header()
-        packer = new_codec(hdr.srcSystem, hdr.srcComponent)
-        packer.seq = hdr.seq
-        new = mavlink.MAVLink_param_set_message(
-            msg.target_system, msg.target_component, name.encode("ascii"),
-            float(self._overrides[name]), msg.param_type)
-        return bytes(new.pack(packer))
 
 
 class _Comparator:
