@@ -287,8 +287,13 @@ def matrix_cases(kinds: Sequence[str], phases: Sequence[str], seeds: Sequence[in
                  persistence: str = "alternate") -> tuple[list[Case], list[tuple[str, str]]]:
     """The campaign's runs, seed by seed (a campaign stopped early has covered every cell
     with its first seeds), and the (kind, phase) cells no run can fly: a spectrometer loss
-    needs a scenario that flies the spectrometer, which the touch-and-go one does not."""
-    cells = [(k, p) for p in phases for k in kinds]
+    needs a scenario that flies the spectrometer, which the touch-and-go one does not.
+
+    Within a seed the cells go by diagonals (phase j with kind j + d, d = 0, 1, ...): each
+    stretch of len(phases) runs takes every phase and as many kinds, so a campaign cut
+    short within its first seed has still flown every phase and every kind."""
+    cells = [(kinds[(j + d) % len(kinds)], p) for d in range(len(kinds))
+             for j, p in enumerate(phases)]
     refused = [(k, p) for k, p in cells if not applicable(k, p)]
     order = list(PHASES)
     cases = [Case(k, p, seed, pers)
