@@ -43,6 +43,8 @@ ATT_TREND_S = 10  # the attitude error must shrink by ATT_SHRINK_DEG over this
 ATT_SHRINK_DEG = 0.5
 # Tasks whose loss costs telemetry but not the vehicle: their health trips only log.
 NONVITAL_TASKS = ("telemetry", "guidance")
+NAV_MONITORS = (MonitorId.STAR_TRACKER, MonitorId.IMU, MonitorId.NAVCAM, MonitorId.LIDAR,
+                MonitorId.NAV_COVARIANCE, MonitorId.GYRO_BIAS)
 # Monitors whose trip says nothing about the descent's safety.
 NO_DESCENT_ABORT = (MonitorId.MOMENTUM, MonitorId.SPECTROMETER, MonitorId.LINK,
                     MonitorId.SAMPLER, MonitorId.ATTITUDE_ERROR)
@@ -73,6 +75,7 @@ class FaultProtection:
         self.scheduler = None
         self.backups: dict = {}
         self.safe_after_sequence = None  # reason: SAFE once the touch-and-go is out
+        self._safe_pending = None  # that reason, back in HOVER, for the next check
         self._measured_dv_sc = [0.0, 0.0, 0.0]
         self._last_imu_us = None
         self._st_seen = (0, 0)  # the attitude filter's (updates, rejected) last seen
@@ -203,6 +206,7 @@ class FaultProtection:
         self._check_instruments(t_us)
         self._check_safe_exit(t_us, mode)
         self._abort_low_descent()
+        self._safe_after_back_away()
         silent = (t_us - self._last_ground_us) * 1e-6
         self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S"),
                         f"no ground command for {silent:.0f} s")
@@ -254,7 +258,13 @@ class FaultProtection:
             elif nav.lidar_plane_bf is not None and \
                     _age_s(last_range.t_us if last_range else None, t_us) > lm_tmo:
                 self.respond(M.LIDAR, Response.ABORT, "altimeter lost")
-        if mode in TAG_MODES or mode == Mode.SAFE or not nav.nav.attitude.initialised:
+        if mode in TAG_MODES or mode == Mode.SAFE:
+            return
+        if not nav.nav.attitude.initialised:
+            # Never an attitude: nothing beyond STANDBY can be flown.
+            if mode != Mode.STANDBY and bank.check(M.STAR_TRACKER, True,
+                                                   "no star-tracker attitude yet"):
+                self.respond(M.STAR_TRACKER, Response.SAFE, "star tracker lost")
             return
         if _age_s(nav.last_star_tracker_us, t_us) > prm.get("FP_ST_TMO_S"):
             self.respond(M.STAR_TRACKER, Response.SAFE, "star tracker lost")
@@ -266,7 +276,10 @@ class FaultProtection:
         cmd = self.propulsion.take_window_dv()
         meas, self._measured_dv_sc = self._measured_dv_sc, [0.0, 0.0, 0.0]
         imu_alive = not self.bank.is_tripped(M.IMU)
-        if mode == Mode.TAG or self.navigation.last_imu is None or not imu_alive:
+        touching = mode == Mode.TAG or (mode == Mode.DESCENT and
+                                        self.tag_sequence.phase == TagPhase.FINAL and
+                                        self.tag_sequence.near_surface())
+        if touching or self.navigation.last_imu is None or not imu_alive:
             return  # the surface pushes in contact: the accelerometer feels more than thrust
         resid = [meas[k] - cmd[k] for k in range(3)]
         size = norm(resid)
@@ -416,7 +429,8 @@ class FaultProtection:
                              "(FP_ENABLE off)")
             return
         if mode == Mode.DESCENT:
-            self.tag_sequence.wave_off(f"fault: {reason}", to_start_height=True)
+            prefix = "navigation degraded" if monitor in NAV_MONITORS else "fault"
+            self.tag_sequence.wave_off(f"{prefix}: {reason}", to_start_height=True)
             if response == Response.SAFE:
                 self.safe_after_sequence = reason
         elif mode in (Mode.TAG, Mode.BACKAWAY):
@@ -432,10 +446,16 @@ class FaultProtection:
         elif old == Mode.SAFE:
             self.safe_mode.leave()
         if old in TAG_MODES and new == Mode.HOVER and self.safe_after_sequence is not None:
-            reason, self.safe_after_sequence = self.safe_after_sequence, None
-            if any(self.bank.tripped.values()):
-                self.modes.force_safe(f"{reason} (after the back-away)")
+            # Judged at the next check, in the hover's terms: a monitor tripped on a
+            # descent's limit (TAG_NAV_SIG_M) may pass the hover's.
+            self._safe_pending, self.safe_after_sequence = self.safe_after_sequence, None
         self.bank.changed = True
+
+    def _safe_after_back_away(self) -> None:
+        reason, self._safe_pending = self._safe_pending, None
+        if reason is not None and self.modes.current == Mode.HOVER and \
+                any(self.bank.tripped.values()):
+            self.modes.force_safe(f"{reason} (after the back-away)")
 
     def _check_safe_exit(self, t_us: int, mode: Mode) -> None:
         if mode != Mode.SAFE or not self.modes.forced or not self.params.get("SAFE_AUTO_EXIT"):

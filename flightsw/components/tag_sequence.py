@@ -22,6 +22,7 @@ TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
 MAX_LATERAL_OFFSET_M = 20.0  # the descent starts only from above the target
 TAG_RETRIES = 2  # automatic retries of a descent a fault aborted or refused
 RETRY_RECHECK_US = 60_000_000
+NEAR_SURFACE_M = 2.0  # head height (above the contact window) where a touch may come
 
 
 
@@ -254,6 +255,15 @@ class TagSequence:
             self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_STOW)
             self.events.emit(Severity.NOTICE, "tag",
                              f"climb done at head height {head_h:.1f} m; hovering")
+
+    def near_surface(self) -> bool:
+        """The head within the contact window of the surface (by the estimate): a touch
+        may come any moment, sensed or not, and push the spacecraft."""
+        if self.guidance is None or not self.navigation.ready:
+            return False
+        pos_bf, _ = self.navigation.estimate_bf(self.clock.now_us() * 1e-6)
+        return self.guidance.head_height_m(pos_bf) < NEAR_SURFACE_M + \
+            self.params.get("TAG_CONTACT_WIN")
 
     def _contact_detected(self) -> bool:
         status = self.devices.sampler.latest

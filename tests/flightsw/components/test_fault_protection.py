@@ -98,6 +98,10 @@ class FakeTagSequence:
         self.to_start_height = []
         self.gas_fired = False
         self.phase = TagPhase.TO_CHECKPOINT  # above the Checkpoint unless a test says so
+        self.near = False
+
+    def near_surface(self):
+        return self.near
 
     def wave_off(self, reason, to_start_height=False):
         self.waveoffs.append(reason)
@@ -341,7 +345,7 @@ def test_a_sensor_is_lost_only_when_silent_longer_than_its_timeout(name, attr, m
     setattr(rig.nav, attr, T_NOW - timeout_us - 1 * US)
     rig.slow(T_NOW)
     if mode == Mode.DESCENT:
-        assert rig.tag.waveoffs == [f"fault: {reason}"]
+        assert rig.tag.waveoffs == [f"navigation degraded: {reason}"]
         assert rig.tag.to_start_height == [True]  # a fault's climb: back to safe-home
         assert rig.fp.safe_after_sequence is None  # ABORT: back away, then hover
     else:
@@ -361,7 +365,8 @@ def test_the_landmark_timeout_follows_its_parameter(timeout_s, silent_s):
         return
     rig.nav.last_landmark_us = T_NOW - silent_us
     rig.slow(T_NOW)
-    assert (rig.tag.waveoffs == ["fault: landmarks lost"]) == (silent_us > timeout_s * S)
+    lost = rig.tag.waveoffs == ["navigation degraded: landmarks lost"]
+    assert lost == (silent_us > timeout_s * S)
 
 
 def test_hover_does_not_escalate_landmarks_and_descent_does_not_escalate_fixes():
@@ -396,7 +401,7 @@ def test_position_uncertainty_is_judged_on_the_norm_of_the_sigma_vector(mode, na
     rig.slow(T_NOW)
     assert rig.bank.is_tripped(M.NAV_COVARIANCE)
     if mode == Mode.DESCENT:
-        assert rig.tag.waveoffs == ["fault: navigation uncertainty too large"]
+        assert rig.tag.waveoffs == ["navigation degraded: navigation uncertainty too large"]
         assert rig.fp.safe_after_sequence == "navigation uncertainty too large"
     else:
         assert_forced_safe(rig, "navigation uncertainty too large")
@@ -472,9 +477,10 @@ def test_a_safe_in_descent_waves_off_and_safes_after_the_back_away_if_still_trip
     assert rig.tag.waveoffs == ["fault: undervoltage"] and rig.tag.to_start_height == [True]
     assert rig.modes.current == Mode.BACKAWAY  # the back-away is the way out
     assert rig.fp.safe_after_sequence == "undervoltage"
-    if not still_tripped:
-        rig.bank.check(M.POWER, False)
     assert rig.modes.request(Mode.HOVER, "back-away done") == CommandResult.ACCEPTED
+    assert rig.modes.current == Mode.HOVER  # judged at the next check, in hover's terms
+    rig.fsw.devices.power.latest = SimpleNamespace(bus_voltage_v=20.0 if still_tripped else 28.0)
+    rig.slow(T_NOW + 1 * S)
     if still_tripped:
         assert_forced_safe(rig, "undervoltage (after the back-away)")
     else:
@@ -487,7 +493,7 @@ def test_an_abort_in_descent_waves_off_and_then_hovers():
     for _ in range(BY_ID[M.LIDAR].persistence):
         rig.bank.check(M.LIDAR, True, "no range")  # still tripped at the end
     rig.fp.respond(M.LIDAR, Response.ABORT, "altimeter lost")
-    assert rig.tag.waveoffs == ["fault: altimeter lost"]
+    assert rig.tag.waveoffs == ["navigation degraded: altimeter lost"]
     assert rig.fp.safe_after_sequence is None
     assert rig.modes.request(Mode.HOVER, "back-away done") == CommandResult.ACCEPTED
     assert rig.modes.current == Mode.HOVER
@@ -507,6 +513,7 @@ def test_in_contact_or_back_away_the_sequence_finishes_before_safe(mode):
         rig.modes.request(Mode.BACKAWAY, "contact over")
         assert rig.modes.current == Mode.BACKAWAY  # not yet: the back-away first
     rig.modes.request(Mode.HOVER, "back-away done")
+    rig.slow(T_NOW)  # judged at the next check
     assert_forced_safe(rig, "IMU lost (after the back-away)")
 
 
