@@ -138,7 +138,6 @@ class FaultProtection:
             # A link outage of a second is bridged (dead reckoning); longer is a loss.
             if stale > prm.get("FP_IMU_TMO_S"):
                 self.respond(M.IMU, Response.SAFE, "IMU lost")
-        mode = self.modes.current
         heard = self.devices.navcam.last_heard_us
         if heard is not None:
             # The camera's liveness (an image, whatever it found); how long navigation
@@ -146,12 +145,12 @@ class FaultProtection:
             stale = _age_s(heard, t_us)
             bank.check(M.NAVCAM, stale > prm.get("FP_CAM_STALE_S"),
                        f"no navigation-camera image for {stale:.1f} s")
-        if mode == Mode.DESCENT and nav.lidar_plane_bf is not None:
-            stale = _age_s(self.devices.altimeter.last_heard_us, t_us)
+        heard = self.devices.altimeter.last_heard_us
+        if heard is not None:
+            # Liveness always (a hover does not use the ranges, the next descent will).
+            stale = _age_s(heard, t_us)
             bank.check(M.LIDAR, stale > prm.get("FP_LID_STALE_S"),
                        f"no altimeter range for {stale:.1f} s")
-        else:
-            bank.check(M.LIDAR, False)  # its ranges are not used: nothing to judge
         self._abort_low_descent()
 
     def _accumulate(self, t_us: int) -> None:

@@ -75,7 +75,7 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 "FP_IMU_STALE_S; SAFE after FP_IMU_TMO_S"),
     MonitorSpec(M.NAVCAM, "no navigation-camera image for FP_CAM_STALE_S", 10, 2, R.BACKUP, True,
                 "FP_CAM_STALE_S; SAFE after FP_FIX_TMO_S in hover, ABORT in descent"),
-    MonitorSpec(M.LIDAR, "no altimeter range for FP_LID_STALE_S while ranges are used", 10, 2,
+    MonitorSpec(M.LIDAR, "no altimeter reading (a return or none) for FP_LID_STALE_S", 10, 2,
                 R.BACKUP, True, "FP_LID_STALE_S"),
     MonitorSpec(M.NAV_COVARIANCE, "position sigma above FP_NAV_SIG_M (TAG_NAV_SIG_M in "
                 "descent)", 1, 3, R.SAFE, True, "FP_NAV_SIG_M, TAG_NAV_SIG_M"),

@@ -258,14 +258,18 @@ def test_a_stale_star_tracker_is_a_backup_not_a_safe(mode):
     assert_unchanged(rig, mode)
 
 
-def test_the_altimeter_is_watched_only_in_a_descent_that_uses_ranges():
-    rig = Rig(Mode.DESCENT)
-    rig.fast(T_NOW, n=5)  # no range ever, but no lidar plane: not used
+@pytest.mark.parametrize("mode", [Mode.HOVER, Mode.DESCENT])
+def test_the_altimeter_is_watched_for_liveness_in_every_mode(mode):
+    """Never heard: nothing to judge.  Heard, then silent: tripped whether or not its
+    ranges are used now (a hover does not use them, the next descent will); a BACKUP,
+    so a descent goes on for now."""
+    rig = Rig(mode)
+    rig.fast(T_NOW, n=5)
     assert rig.bank.count[M.LIDAR] == 0
-    rig.nav.lidar_plane_bf = (0.0, 0.0, 1.0)
+    rig.fsw.devices.altimeter.last_heard_us = T_NOW - 5 * S
     rig.fast(T_NOW, n=BY_ID[M.LIDAR].persistence)
     assert rig.bank.is_tripped(M.LIDAR)
-    assert rig.tag.waveoffs == []  # BACKUP: the descent goes on for now
+    assert rig.tag.waveoffs == []
 
 
 # -- GYRO_BIAS --------------------------------------------------------------------------------
