@@ -22,6 +22,8 @@ from sim import fault_campaign as fc
 
 SAFE = int(Mode.SAFE)
 DESCENT = int(Mode.DESCENT)
+SAFE_BAND_M = (500.0, 5000.0)  # the issue: SAFE holds the probe this far from the centre
+JUDGE_VERSION = 2  # records of an older judge are judged again from their run's files
 
 
 def judge(job: dict, summary: dict, out: Path) -> dict:
@@ -60,7 +62,7 @@ def judge(job: dict, summary: dict, out: Path) -> dict:
         "outcome": summary.get("outcome"), "sampled": summary.get("outcome") == "sampled",
         "final_mode": summary.get("final_mode"),
         "task_trips": (summary.get("fault_protection") or {}).get("trips", {}).get("TASK", 0),
-        "error": None, "reproduce": job.get("reproduce"),
+        "error": None, "reproduce": job.get("reproduce"), "judge": JUDGE_VERSION,
     }
     rec |= safe_figures(t, mode, radius, t0)
     rec["resumed"] = resumed(job, rec, events)
@@ -107,20 +109,31 @@ def exposure(kind: str, t0: float, t_end: float, planned: float | None, t, mode,
 
 
 def safe_figures(t, mode, radius, t0: float) -> dict:
-    """SAFE after the fault: when it began, its longest unbroken stretch, and the distance
-    from the centre while in it (the issue's 500 m .. 5 km)."""
+    """SAFE after the fault: when it began, its longest unbroken stretch, the distance from
+    the centre while in it, and the issue's band (500 m .. 5 km): from when SAFE first had
+    the probe at 500 m or more (a SAFE that begins near the surface climbs there first),
+    the smallest and largest distance; in_band: it got there and never left."""
     safe = (mode == SAFE) & (t >= t0)
     if not safe.any():
         return {"safe_entered_s": None, "safe_held_s": 0.0, "safe_min_radius_m": None,
-                "safe_max_radius_m": None}
+                "safe_max_radius_m": None, "safe_band_from_s": None,
+                "safe_band_min_radius_m": None, "safe_band_max_radius_m": None,
+                "safe_in_band": None}
     idx = np.flatnonzero(safe)
     breaks = np.flatnonzero(np.diff(idx) > 1)
     starts = np.r_[idx[0], idx[breaks + 1]]
     ends = np.r_[idx[breaks], idx[-1]]
     held = max(float(t[e] - t[s]) for s, e in zip(starts, ends, strict=True))
+    up = idx[radius[idx] >= SAFE_BAND_M[0]]
+    band = idx[idx >= up[0]] if up.size else idx[:0]
+    lo = _num(radius[band].min()) if band.size else None
+    hi = _num(radius[band].max()) if band.size else None
     return {"safe_entered_s": float(t[idx[0]]), "safe_held_s": held,
             "safe_min_radius_m": _num(radius[safe].min()),
-            "safe_max_radius_m": _num(radius[safe].max())}
+            "safe_max_radius_m": _num(radius[safe].max()),
+            "safe_band_from_s": float(t[up[0]]) if up.size else None,
+            "safe_band_min_radius_m": lo, "safe_band_max_radius_m": hi,
+            "safe_in_band": bool(band.size) and SAFE_BAND_M[0] <= lo and hi <= SAFE_BAND_M[1]}
 
 
 def resumed(job: dict, rec: dict, events: Sequence[fc.Event]) -> bool | None:
@@ -151,11 +164,13 @@ def problems(rec: dict, hold_s: float | None) -> list[str]:
     if late is not None and ((rec["kind"] in fc.NAV_SENSOR_LOSSES and late > 2.0)
                              or (rec["kind"] in fc.STUCK_THRUSTERS and late > 30.0)):
         out.append("late")
-    lo, hi = rec.get("safe_min_radius_m"), rec.get("safe_max_radius_m")
-    if lo is not None and (lo < 500.0 or hi > 5000.0):
-        out.append("SAFE outside 500 m..5 km")
-    if rec.get("hold") and hold_s is not None and rec["safe_held_s"] < hold_s:
-        out.append("SAFE held too short")
+    if rec.get("safe_in_band") is False and rec.get("safe_band_from_s") is not None:
+        out.append("SAFE left 500 m..5 km")
+    if rec.get("hold") and hold_s is not None:
+        if rec["safe_held_s"] < hold_s:
+            out.append("SAFE held too short")
+        if rec.get("safe_band_from_s") is None:
+            out.append("SAFE never at 500 m")
     if rec.get("resumed") is False:
         out.append("not resumed")
     return out

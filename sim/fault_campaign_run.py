@@ -28,7 +28,7 @@ import numpy as np
 
 from flightsw.run_dir import check_out_dir
 from sim import fault_campaign as fc
-from sim.fault_campaign_judge import judge
+from sim.fault_campaign_judge import JUDGE_VERSION, judge
 from sim.fault_campaign_table import campaign_tables, write_markdown
 
 PRUNED = ("flight.tlog", "truth.npz", "flight_config.json")
@@ -334,14 +334,26 @@ def _same_json(path: Path, value) -> bool:
 
 
 def _earlier_record(job: dict) -> dict | None:
-    """The record a previous campaign left for the same run (same fault, same length)."""
+    """The record a previous campaign left for the same run (same fault, same length);
+    judged again from the run's files if an older judge wrote it."""
+    out = Path(job["dir"])
     try:
-        rec = json.loads((Path(job["dir"]) / "record.json").read_text())
+        rec = json.loads((out / "record.json").read_text())
     except (OSError, ValueError):
         return None
     same = rec.get("fault") == json.loads(json.dumps(job["fault"])) and \
         rec.get("duration_s") == job["duration_s"]
-    return rec if same and not rec.get("error") else None
+    if not same or rec.get("error"):
+        return None
+    if rec.get("judge") == JUDGE_VERSION:
+        return rec
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+        new = judge(job, summary, out) | {"name": job["name"], "wall_s": rec.get("wall_s")}
+    except (OSError, ValueError, KeyError):
+        return None  # flown again
+    (out / "record.json").write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
+    return new
 
 
 def _one_line(rec: dict) -> str:

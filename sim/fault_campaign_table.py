@@ -141,11 +141,15 @@ def _matrix_numbers(matrix: list[dict], holds: list[dict], meta: dict) -> list[d
         out.append(_number("spectrometer loss detected within (FP_SPEC_STALE_S)",
                            f"max {max(spec):.1f} s over {len(spec)}", "(not a navigation "
                            "sensor: FP_SPEC_STALE_S = 30 s)", None))
-    band = [r for r in ok if r.get("safe_min_radius_m") is not None
-            and (r["safe_min_radius_m"] < 500.0 or r["safe_max_radius_m"] > 5000.0)]
-    in_safe = [r for r in ok if r.get("safe_min_radius_m") is not None]
-    out.append(_number("matrix runs in SAFE within 500 m .. 5 km", f"{len(in_safe) - len(band)}"
-                       f"/{len(in_safe)}", "all", not band, _names(band)))
+    reached = [r for r in ok if r.get("safe_band_from_s") is not None]
+    band = [r for r in reached if not r.get("safe_in_band")]
+    climbing = [r for r in ok if r.get("safe_entered_s") is not None
+                and r.get("safe_band_from_s") is None]
+    out.append(_number("matrix runs in SAFE within 500 m .. 5 km",
+                       f"{len(reached) - len(band)}/{len(reached)} stayed once there",
+                       "all", not band,
+                       f"{len(climbing)} more still below 500 m at the end (SAFE from near the "
+                       f"surface, climbing)" + _names(band, "; left the band: ")))
     res = [r for r in ok if r.get("resume_class") in ("transient", "redundancy")]
     n_res = sum(1 for r in res if r.get("resumed"))
     frac = n_res / len(res) if res else None
@@ -173,17 +177,15 @@ def _hold_number(holds: list[dict], meta: dict) -> dict:
         return _number(f"SAFE holds 500 m .. 5 km for {hold_s / 3600:g} h", "no hold runs",
                        f">= {hold_s:g} s, 500 .. 5000 m", None)
     held = min(r["safe_held_s"] for r in flown)
-    lo = min((r["safe_min_radius_m"] for r in flown if r["safe_min_radius_m"] is not None),
-             default=None)
-    hi = max((r["safe_max_radius_m"] for r in flown if r["safe_max_radius_m"] is not None),
-             default=None)
-    bad = errors + [r for r in flown if r["safe_held_s"] < hold_s
-                    or r["safe_min_radius_m"] is None or r["safe_min_radius_m"] < 500.0
-                    or r["safe_max_radius_m"] > 5000.0]
+    lo = min((r["safe_band_min_radius_m"] for r in flown
+              if r.get("safe_band_min_radius_m") is not None), default=None)
+    hi = max((r["safe_band_max_radius_m"] for r in flown
+              if r.get("safe_band_max_radius_m") is not None), default=None)
+    bad = errors + [r for r in flown if r["safe_held_s"] < hold_s or not r.get("safe_in_band")]
     return _number(f"SAFE holds 500 m .. 5 km for {hold_s / 3600:g} h, no ground command",
                    f"{len(flown) + len(errors) - len(bad)}/{len(flown) + len(errors)} hold "
-                   f"runs; shortest {held:.0f} s; "
-                   f"radius {_fmt(lo)} .. {_fmt(hi)} m", f">= {hold_s:g} s, 500 .. 5000 m",
+                   f"runs; shortest {held:.0f} s; radius once at 500 m {_fmt(lo)} .. "
+                   f"{_fmt(hi)} m", f">= {hold_s:g} s, 500 .. 5000 m",
                    not bad and len(flown) == len(holds), _names(bad))
 
 
@@ -261,13 +263,16 @@ def write_markdown(path: Path, data: dict) -> None:
     holds = [r for r in runs if r.get("hold") and not r.get("not_run")]
     if holds:
         lines += ["", "## SAFE hold runs", "",
-                  "| run | fault at | SAFE from | SAFE held | radius in SAFE | problems |",
-                  "|---|---|---|---|---|---|"]
+                  "| run | fault at | SAFE from | SAFE held | radius in SAFE | at 500 m from "
+                  "| radius from then | problems |", "|---|---|---|---|---|---|---|---|"]
         for r in holds:
             lines.append(f"| {r['name']} | {_fmt(r.get('t_fault_s'), 1)} s | "
                          f"{_fmt(r.get('safe_entered_s'))} s | {_fmt(r.get('safe_held_s'))} s "
                          f"| {_fmt(r.get('safe_min_radius_m'))} .. "
                          f"{_fmt(r.get('safe_max_radius_m'))} m | "
+                         f"{_fmt(r.get('safe_band_from_s'))} s | "
+                         f"{_fmt(r.get('safe_band_min_radius_m'))} .. "
+                         f"{_fmt(r.get('safe_band_max_radius_m'))} m | "
                          f"{', '.join(r.get('problems') or []) or '-'} |")
     bad = [r for r in runs if r.get("problems")]
     if bad:

@@ -22,7 +22,9 @@ def rec(kind="navcam_loss", phase="hover", seed=1, persistence="transient", **kw
          "latency_from_exposure_s": 0.7, "exposed_at_s": 1000.0, "response": "BACKUP",
          "surface_impacts": 0, "escaped": False, "task_trips": 0, "error": None,
          "safe_entered_s": None, "safe_held_s": 0.0, "safe_min_radius_m": None,
-         "safe_max_radius_m": None, "resumed": True, "sampled": True, "final_mode": "HOVER"}
+         "safe_max_radius_m": None, "safe_band_from_s": None, "safe_band_min_radius_m": None,
+         "safe_band_max_radius_m": None, "safe_in_band": None, "resumed": True,
+         "sampled": True, "final_mode": "HOVER"}
     if r["resume_class"] is None:
         r["resumed"] = None
     r |= kw
@@ -38,7 +40,9 @@ def good_matrix(seeds=(1, 2, 3)):
 def good_hold():
     return rec("star_tracker_loss", "station", persistence="permanent", hold=True,
                response="SAFE", safe_entered_s=6000.0, safe_held_s=90000.0,
-               safe_min_radius_m=1190.0, safe_max_radius_m=1260.0, resumed=None)
+               safe_min_radius_m=1190.0, safe_max_radius_m=1260.0, safe_band_from_s=6000.0,
+               safe_band_min_radius_m=1190.0, safe_band_max_radius_m=1260.0,
+               safe_in_band=True, resumed=None)
 
 
 def numbers(runs, meta=ALL):
@@ -72,8 +76,9 @@ def test_too_few_runs_or_a_cell_left_out_fails_the_count():
     (dict(detected=False, latency_s=None, latency_from_exposure_s=None, response=None),
      "faults detected"),
     (dict(latency_s=2.5, latency_from_exposure_s=2.5), "navigation-sensor loss detected"),
-    (dict(safe_entered_s=1100.0, safe_min_radius_m=420.0, safe_max_radius_m=1200.0),
-     "matrix runs in SAFE"),
+    (dict(safe_entered_s=1100.0, safe_min_radius_m=420.0, safe_max_radius_m=5200.0,
+          safe_band_from_s=2000.0, safe_band_min_radius_m=510.0,
+          safe_band_max_radius_m=5200.0, safe_in_band=False), "matrix runs in SAFE"),
 ])
 def test_one_bad_run_fails_its_number(bad, number):
     runs = good_matrix()
@@ -131,9 +136,12 @@ def test_backup_runs_are_reported_but_not_in_the_resume_goal():
     assert got["pass"] is True and "backup" in got["note"] and "0/" in got["note"]
 
 
-@pytest.mark.parametrize("bad", [dict(safe_held_s=80000.0), dict(safe_max_radius_m=5200.0),
-                                 dict(safe_min_radius_m=None, safe_max_radius_m=None,
-                                      safe_held_s=0.0)])
+@pytest.mark.parametrize("bad", [dict(safe_held_s=80000.0),
+                                 dict(safe_band_max_radius_m=5200.0, safe_in_band=False),
+                                 dict(safe_band_from_s=None, safe_band_min_radius_m=None,
+                                      safe_band_max_radius_m=None, safe_in_band=False),
+                                 dict(safe_entered_s=None, safe_held_s=0.0,
+                                      safe_in_band=None)])
 def test_the_hold_needs_a_full_day_of_safe_inside_the_band(bad):
     got = numbers(good_matrix() + [good_hold() | bad])
     assert got["SAFE holds 500 m .. 5 km"]["pass"] is False
@@ -186,8 +194,33 @@ def test_safe_figures_take_the_longest_stretch_and_the_radius_in_safe_only():
     radius[mode == SAFE] = np.linspace(1000.0, 1200.0, int((mode == SAFE).sum()))
     got = safe_figures(t, mode, radius, 5.0)
     assert got == {"safe_entered_s": 10.0, "safe_held_s": 49.0, "safe_min_radius_m": 1000.0,
-                   "safe_max_radius_m": 1200.0}
+                   "safe_max_radius_m": 1200.0, "safe_band_from_s": 10.0,
+                   "safe_band_min_radius_m": 1000.0, "safe_band_max_radius_m": 1200.0,
+                   "safe_in_band": True}
     assert safe_figures(t, mode, radius, 95.0)["safe_entered_s"] is None
+
+
+def test_the_band_counts_from_when_safe_has_climbed_to_500_m():
+    """SAFE begun after a back-away near the surface climbs first; leaving 5 km after
+    is out of the band, and so is falling back below 500 m."""
+    t = np.arange(0.0, 100.0)
+    mode = np.full(100, SAFE)
+    radius = np.linspace(350.0, 800.0, 100)
+    got = safe_figures(t, mode, radius, 0.0)
+    assert got["safe_min_radius_m"] == 350.0 and got["safe_in_band"] is True
+    assert 500.0 <= got["safe_band_min_radius_m"] < 505.0
+    assert got["safe_band_from_s"] == float(np.argmax(radius >= 500.0))
+    out = radius.copy()
+    out[90:] = 5100.0
+    assert safe_figures(t, mode, out, 0.0)["safe_in_band"] is False
+    back = radius.copy()
+    back[90:] = 480.0
+    assert safe_figures(t, mode, back, 0.0)["safe_in_band"] is False
+    low = np.full(100, 400.0)  # still climbing when the run ends: not judged out of band
+    got = safe_figures(t, mode, low, 0.0)
+    assert got["safe_band_from_s"] is None and got["safe_in_band"] is False
+    r = {"kind": "imu_loss", "detected": True, "exposed_at_s": 0.0} | got
+    assert problems(r, None) == []
 
 
 def test_exposure_is_the_first_use_of_a_device_used_now_and_then():
