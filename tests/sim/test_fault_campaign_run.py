@@ -46,9 +46,14 @@ def test_a_tiny_campaign_flies_judges_and_resumes(tmp_path, short_reference):
     assert json.loads((out / "campaign.json").read_text())["counts"] == data["counts"]
     md = (out / "campaign.md").read_text()
     assert "| star_tracker_loss | " in md and "## The issue's numbers" in md
-    # Again with --resume: nothing to fly, the same records.
+    # Again with --resume: nothing to fly, the same records; a record of an older judge is
+    # judged again from the run's files (not flown again: same wall time).
+    stale = out / "runs" / runs["imu_loss"]["name"] / "record.json"
+    old = json.loads(stale.read_text())
+    stale.write_text(json.dumps(old | {"judge": 1, "detected": False}))
     again = run_campaign(out, resume=True, **kw)
-    assert [r["wall_s"] for r in again["runs"]] == [r["wall_s"] for r in data["runs"]]
+    assert again["runs"] == data["runs"]
+    assert json.loads(stale.read_text()) == old
 
 
 def test_a_run_that_raises_is_recorded_as_an_error(tmp_path):
