@@ -198,6 +198,11 @@ def _number(table: dict, key: str, low, high, *, low_open: bool = False,
     return _check_number(table.get(name, _MISSING), key, low, high, low_open, integer)
 
 
+# The least a positive quantity may be (a mass, a thrust, a torque, a period ...): a
+# subnormal one passes "> 0" but dividing by it overflows to inf (found by make fuzz).
+TINY = 1e-12
+
+
 def _check_number(value, key: str, low, high, low_open: bool = False, integer: bool = False):
     kind = "an integer" if integer else "a number"
     expected = f"{kind} {'>' if low_open else '>='} {low:g} and <= {high:g}"
@@ -208,6 +213,8 @@ def _check_number(value, key: str, low, high, low_open: bool = False, integer: b
         raise _fail(key, expected, value)
     if value < low or value > high or (low_open and value == low):
         raise _fail(key, expected, value)
+    if low_open and low == 0 and value < TINY:  # 1e-320 kg, N ...: dividing by it gives inf
+        raise _fail(key, f"{kind} >= {TINY:g} and <= {high:g}", value)
     return value
 
 

@@ -48,6 +48,11 @@ def test_the_goldens_configs_load_and_round_trip(name):
     ("vehicle.inertia_kgm2.1", -1.0),
     ("vehicle.wheel_count", 7),
     ("vehicle.thrust_n", math.inf),
+    # positive but subnormal: min_impulse_bit / thrust overflowed to inf, then a NaN
+    # traceback in MomentumManager (found by make fuzz, tests/fuzz/cases/config/)
+    ("vehicle.thrust_n", 1e-320),
+    ("vehicle.wheel_max_torque_nm", 5e-324),
+    ("vehicle.mass_kg", 1e-320),
     ("body.gm_m3s2", 1e300),
     ("body.rotation_period_s", 0.0),
     ("body.pole_dec_deg", 91.0),
