@@ -250,6 +250,7 @@ def _lost_worker(w: Worker, tallies: dict, tasks: list, seed: int) -> None:
     target, first, count = w.task
     i = w.state[1] if w.state[1] >= first else first
     code = w.proc.exitcode
+    fuzzing.remove_workspaces_of(w.proc.pid)
     kind = "hang" if code == 1 else f"crash (exit status {code})"
     tally = tallies[target]
     tally.inputs += 1

@@ -38,6 +38,7 @@ and their leaf paths, the CLI's argument parser, the run folders the CLI
 reads (a `Workspace`, cleared between cases, rebuilt after a failure).
 """
 
+import atexit
 import contextlib
 import copy
 import hashlib
@@ -440,7 +441,8 @@ class Workspace:
     again (the failing case may have changed it)."""
 
     def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_memory_dir()))
+        # named after the process, so that what a process killed mid-case leaves is found
+        self.root = Path(tempfile.mkdtemp(prefix=f"fuzz-{os.getpid()}-", dir=_memory_dir()))
         self.scratch = self.root / "scratch"
         self.scratch.mkdir()
         self.runs: dict[tuple[str, str], tuple[Path, dict]] = {}
@@ -471,6 +473,12 @@ class Workspace:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_workspaces_of(pid: int) -> None:
+    """Remove the workspaces a dead process left (it could not remove them itself)."""
+    for folder in Path(_memory_dir() or tempfile.gettempdir()).glob(f"fuzz-{pid}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _memory_dir() -> str | None:
@@ -686,8 +694,10 @@ _WS: list = []
 
 
 def default_workspace() -> Workspace:
+    """The workspace of run_case when given none (make test), removed at exit."""
     if not _WS:
         _WS.append(Workspace())
+        atexit.register(_WS[0].close)
     return _WS[0]
 
 

@@ -168,6 +168,8 @@ def test_a_worker_that_dies_in_a_case_loses_no_count_and_saves_the_case(monkeypa
     monkeypatch.setattr(fuzz_tool, "WATCHDOG_FACTOR", 1.0)
     monkeypatch.setattr(fuzz_tool, "WATCHDOG_EXTRA_S", 1.0)
     monkeypatch.setattr(fuzzing, "CASES", tmp_path)
+    shm = Path(fuzzing._memory_dir() or fuzzing.tempfile.gettempdir())
+    before = {p.name for p in shm.glob("fuzz-*")}
     tallies, *_ = fuzz_tool.run(12, ["stuck"], 1, seed=1, progress_s=600, quiet=True)
     tally = tallies["stuck"]
     assert tally.inputs == 12
@@ -175,3 +177,6 @@ def test_a_worker_that_dies_in_a_case_loses_no_count_and_saves_the_case(monkeypa
     saved = sorted(Path(p).read_bytes() for p in tally.saved)
     expected = sorted(encode("stuck", fuzzing.random_case("stuck", 1, i)) for i in (3, 6, 8))
     assert saved == expected
+    shm = Path(fuzzing._memory_dir() or fuzzing.tempfile.gettempdir())
+    mine = {p.name for p in shm.glob("fuzz-*")}
+    assert mine <= before, f"workspaces left behind: {sorted(mine - before)}"
