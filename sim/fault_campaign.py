@@ -50,6 +50,8 @@ TIMED_KINDS = SENSOR_LOSSES + ("task_exception", "undervoltage")
 # What a permanent fault of each kind should leave: the mission goes on (redundancy: a
 # second thruster branch, three wheels of four; backup: gyro bias relearned, the next gas
 # bottle) or not (a lost sensor, a dead task, a low bus: SAFE or an abort, no resume).
+# The run's length follows this; the judge expects no sample after a permanent gas
+# failure all the same (the simulator's kind fails every bottle: sim.faults).
 RESUME_CLASS = {"thruster_stuck_on": "redundancy", "thruster_stuck_off": "redundancy",
                 "wheel_failure": "redundancy", "imu_bias_jump": "backup",
                 "sampler_gas_failure": "backup"}

@@ -23,7 +23,7 @@ from sim import fault_campaign as fc
 SAFE = int(Mode.SAFE)
 DESCENT = int(Mode.DESCENT)
 SAFE_BAND_M = (500.0, 5000.0)  # the issue: SAFE holds the probe this far from the centre
-JUDGE_VERSION = 2  # records of an older judge are judged again from their run's files
+JUDGE_VERSION = 3  # records of an older judge are judged again from their run's files
 
 
 def judge(job: dict, summary: dict, out: Path) -> dict:
@@ -42,6 +42,8 @@ def judge(job: dict, summary: dict, out: Path) -> dict:
     exposed = exposure(case["kind"], t0, t_end_fault, job.get("exposed_at_s", t0), t, mode,
                        events)
     detected_at = fault.get("detected_at_s")
+    if detected_at is not None and (exposed is None or exposed > detected_at):
+        exposed = t0  # seen before the reference said it could be: from the injection
     rec = {
         **case, "t_fault_s": t0, "duration_s": job["duration_s"], "fault": entry,
         "resume_class": job["resume_class"], "window_s": job["window_s"],
@@ -63,6 +65,7 @@ def judge(job: dict, summary: dict, out: Path) -> dict:
         "final_mode": summary.get("final_mode"),
         "task_trips": (summary.get("fault_protection") or {}).get("trips", {}).get("TASK", 0),
         "error": None, "reproduce": job.get("reproduce"), "judge": JUDGE_VERSION,
+        "extended_s": job.get("extended_s"),
     }
     rec |= safe_figures(t, mode, radius, t0)
     rec["resumed"] = resumed(job, rec, events)

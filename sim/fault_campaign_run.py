@@ -101,10 +101,39 @@ class _Pool:
                         result = {"name": job["name"], "error": f"worker: {exc!r}"}
                         if not job.get("reference"):
                             result |= _bare_record(job, result["error"])
-                    on_done(job, result)
+                    more = on_done(job, result)
+                    if more is not None:  # a run to fly again, longer: next
+                        queue.insert(0, more)
         finally:
             self.ex.shutdown(wait=True, cancel_futures=True)
         return queue
+
+
+# A run cut short where the mission was still under way is flown once more, longer: a
+# retried descent not yet at its contact, or a probe receding at the end (escaped by its
+# speed, still within sim.safety's escape radius: leaving, or a climb not yet over).
+EXTEND_DESCENT_S = 1800.0
+EXTEND_RECEDING_S = 7200.0
+ESCAPE_RADIUS_M = 20_000.0  # sim.safety.ESCAPE_RADIUS_M
+
+
+def extension(job: dict, rec: dict) -> dict | None:
+    """The job flown again longer, if its record says it was cut short (once only)."""
+    if job.get("extended_s") or rec.get("error") or rec.get("extended_s"):
+        return None
+    if rec.get("descent_at_end"):
+        ext, why = EXTEND_DESCENT_S, "a descent was under way at the end"
+    elif rec.get("escaped") and (rec.get("max_radius_m") or 0.0) < ESCAPE_RADIUS_M:
+        ext, why = EXTEND_RECEDING_S, "receding at the end, within the escape radius"
+    else:
+        return None
+    duration = job["duration_s"] + ext
+    ov = job["overrides"] | {"scenario.duration_s": duration}
+    case = fc.Case(**{k: job["case"][k] for k in ("kind", "phase", "seed", "persistence",
+                                                   "hold")})
+    params = job.get("params_file")
+    return job | {"duration_s": duration, "overrides": ov, "extended_s": ext, "why": why,
+                  "reproduce": reproducer(case, ov, None if params is None else Path(params))}
 
 
 def _bare_record(job: dict, error: str) -> dict:
@@ -157,10 +186,12 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
     todo = []
     for job in plan:
         old = _earlier_record(job) if resume else None
-        if old is not None:
-            records[job["name"]] = old
-        else:
+        if old is None:
             todo.append(job)
+            continue
+        records[job["name"]] = old
+        if (longer := extension(job, old)) is not None:
+            todo.insert(0, longer)
     say(f"fault campaign: {len(plan)} runs planned ({meta['planned_sim_s']:.0f} s simulated),"
         f" {len(records)} kept from before, {len(todo)} to fly on {jobs} processes")
 
@@ -174,10 +205,13 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
         write_markdown(out_dir / "campaign.md", data)
         return data
 
-    def done(job: dict, result: dict) -> None:
+    def done(job: dict, result: dict) -> dict | None:
         records[job["name"]] = result
         n = len(records)
         say(f"[{n}/{len(plan)}] {job['name']}: {_one_line(result)}")
+        if (longer := extension(job, result)) is not None:
+            say(f"  flown again {longer['extended_s']:.0f} s longer: {longer['why']}")
+        return longer
         write()
 
     deadline = None if max_wall_s is None else start + max_wall_s
@@ -282,6 +316,10 @@ def plan_job(case: fc.Case, refs: dict, scenarios: dict, overrides: dict, out_di
         params_file = run_dir.parent / f"{run_dir.name}.params.txt"
         params_file.parent.mkdir(parents=True, exist_ok=True)
         params_file.write_text("SAFE_AUTO_EXIT = true\n")
+    if case.kind == "sampler_gas_failure" and case.persistence == "permanent":
+        # FIRE_GAS does nothing while the fault lasts, whichever bottle: flown to the
+        # contact (where it shows) with SAFE's exit on, but no sample is expected.
+        resume_class = None
     if case.hold:  # no ground command after the fault
         ov["commands"] = commands_before(sc.source, t_s)
     return {"name": case.name, "case": _case_dict(case),
@@ -342,14 +380,15 @@ def _earlier_record(job: dict) -> dict | None:
     except (OSError, ValueError):
         return None
     same = rec.get("fault") == json.loads(json.dumps(job["fault"])) and \
-        rec.get("duration_s") == job["duration_s"]
+        rec.get("duration_s") == job["duration_s"] + (rec.get("extended_s") or 0.0)
     if not same or rec.get("error"):
         return None
     if rec.get("judge") == JUDGE_VERSION:
         return rec
     try:
         summary = json.loads((out / "summary.json").read_text())
-        new = judge(job, summary, out) | {"name": job["name"], "wall_s": rec.get("wall_s")}
+        flown = job | {"duration_s": rec["duration_s"], "extended_s": rec.get("extended_s")}
+        new = judge(flown, summary, out) | {"name": job["name"], "wall_s": rec.get("wall_s")}
     except (OSError, ValueError, KeyError):
         return None  # flown again
     (out / "record.json").write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")

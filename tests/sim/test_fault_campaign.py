@@ -239,3 +239,24 @@ def test_hold_cases_parse():
         ("imu_loss", "hover"), ("undervoltage", "station")]
     assert fc.parse_choice_list("all", ("a", "b"), "--x") == ["a", "b"]
     assert fc.parse_choice_list("b,a", ("a", "b"), "--x") == ["a", "b"]
+
+
+def test_a_run_cut_short_is_flown_once_more_longer():
+    """A retried descent still under way at the end gets 1800 s more, a probe receding at
+    the end within the escape radius 7200 s more (a climb not over, or leaving); once."""
+    from sim.fault_campaign_run import EXTEND_DESCENT_S, EXTEND_RECEDING_S, extension
+
+    job = {"name": "x", "duration_s": 9000.0, "overrides": {"scenario.duration_s": 9000.0},
+           "case": {"kind": "navcam_loss", "phase": "hover", "seed": 1,
+                    "persistence": "transient", "hold": False, "scenario": "bennu-tag"},
+           "params_file": None}
+    assert extension(job, {"descent_at_end": False, "escaped": False}) is None
+    longer = extension(job, {"descent_at_end": True})
+    assert longer["duration_s"] == 9000.0 + EXTEND_DESCENT_S == \
+        longer["overrides"]["scenario.duration_s"]
+    assert "--duration 10800" in longer["reproduce"]
+    assert extension(longer, {"descent_at_end": True}) is None  # once
+    away = extension(job, {"escaped": True, "max_radius_m": 4000.0})
+    assert away["extended_s"] == EXTEND_RECEDING_S
+    assert extension(job, {"escaped": True, "max_radius_m": 25_000.0}) is None  # gone
+    assert extension(job, {"descent_at_end": True, "error": "boom"}) is None
