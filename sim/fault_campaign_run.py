@@ -160,8 +160,8 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
     check_options(transient_s, post_s, hold_s, max_wall_s)
     cases, refused = fc.matrix_cases(kinds, phases, seeds, persistence) \
         if what in ("matrix", "all") else ([], [])
-    if what in ("hold", "all"):
-        cases += fc.hold_cases(hold, seeds[0])
+    if what in ("hold", "all"):  # first: the longest runs, and a budget must not cut them
+        cases = fc.hold_cases(hold, seeds[0]) + cases
     scenarios = check_scenarios({c.scenario for c in cases}, overrides)
     check_out_dir(out_dir, force or resume, "sweep")
     prepare_run_dir(out_dir, force or resume, kind="sweep")
@@ -174,7 +174,8 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
                      post_s=post_s, pick=pick, hold_s=hold_s, keep_logs=keep_logs)
             for c in cases]
     (out_dir / "plan.json").write_text(json.dumps(plan, indent=1, sort_keys=True) + "\n")
-    meta = {"kinds": list(kinds), "phases": list(phases), "seeds": list(seeds), "what": what,
+    meta = {"code": code_version(), "kinds": list(kinds), "phases": list(phases),
+            "seeds": list(seeds), "what": what,
             "persistence": persistence, "transient_s": transient_s, "post_s": post_s,
             "pick": pick, "hold_cases": [list(h) for h in hold], "hold_s": hold_s,
             "overrides": overrides, "survey_overrides": fc.SURVEY_PARAMS, "jobs": jobs,
@@ -220,6 +221,23 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
     if left:
         say(f"fault campaign: wall budget spent; {len(left)} runs not flown")
     return data
+
+
+def code_version() -> str | None:
+    """The commit of the code flown (the checkout this module is in), '+dirty' when the
+    flight software or the simulator differ from it; None outside a git checkout."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, text=True,
+                              capture_output=True, timeout=30, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "flightsw", "sim"],
+                               cwd=root, text=True, capture_output=True, timeout=30,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
 
 
 def check_options(transient_s: float, post_s: float, hold_s: float, max_wall_s) -> None:

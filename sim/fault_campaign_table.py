@@ -235,7 +235,8 @@ def write_markdown(path: Path, data: dict) -> None:
              f"{sum(1 for r in runs if r.get('hold') and not r.get('not_run'))} SAFE-hold runs; "
              f"seeds {data['seeds']}, persistence {data['persistence']} (transient "
              f"{data['transient_s']:g} s), post-fault window {data['post_s']:g} s, devices "
-             f"{data['pick']}; wall {data['wall_s'] / 60:.1f} min"
+             f"{data['pick']}; code {data.get('code') or 'unknown'}; wall "
+             f"{data['wall_s'] / 60:.1f} min"
              + ("" if data.get("finished") else " (unfinished)") + ".", "",
              "## The issue's numbers", "", "| number | measured | required | pass |",
              "|---|---|---|---|"]
