@@ -78,7 +78,9 @@ class FlightSoftware:
         self.housekeeping.watch(self.scheduler)
         self.fault_protection.watch(self.scheduler, {
             "bus_in": lambda t_us: self.port.pump(), "nav": nav.task_nav,
-            "sequence": self._task_sequence, "control": ctl.task_control})
+            "sequence": self._task_sequence, "control": ctl.task_control},
+            slow_backups={"telemetry": self._task_telemetry},
+            after_auto_exit=(self.survey.resume_after_safe,))
 
     def _make_scheduler(self, config: FlightConfig) -> Scheduler:
         fast = RateGroup("fast", config.base_rate_hz, [

@@ -32,7 +32,10 @@ FLIGHT_PARAMS = (
               "Star tracker silence that trips its monitor (gyro-only attitude)"),
     ParamSpec("FP_IMU_STALE_S", float, 0.5, 0.2, 60.0, "s", "IMU silence that trips its monitor"),
     ParamSpec("FP_IMU_TMO_S", float, 10.0, 0.5, 600.0, "s",
-              "IMU silence after which SAFE is commanded (dead reckoning till then)"),
+              "IMU silence in touch-and-go after which it aborts (dead reckoning till then)"),
+    ParamSpec("FP_IMU_CRUISE_S", float, 600.0, 0.5, 3600.0, "s",
+              "IMU silence outside touch-and-go after which SAFE is commanded (dead "
+              "reckoning on the star tracker, the commanded thrust and the fixes till then)"),
     ParamSpec("FP_CAM_STALE_S", float, 1.5, 0.5, 600.0, "s",
               "Navigation-camera silence (no image at all) that trips its monitor"),
     ParamSpec("FP_LID_STALE_S", float, 1.5, 0.5, 600.0, "s",

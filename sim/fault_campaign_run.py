@@ -110,10 +110,12 @@ class _Pool:
 
 
 # A run cut short where the mission was still under way is flown once more, longer: a
-# retried descent not yet at its contact, or a probe receding at the end (escaped by its
-# speed, still within sim.safety's escape radius: leaving, or a climb not yet over).
+# retried descent not yet at its contact, a survey resumed after SAFE still on its way,
+# or a probe receding at the end (escaped by its speed, still within sim.safety's escape
+# radius: leaving, or a climb not yet over).
 EXTEND_DESCENT_S = 1800.0
 EXTEND_RECEDING_S = 7200.0
+EXTEND_SURVEY_S = 6000.0  # a survey resumed after SAFE: back to the station or site
 ESCAPE_RADIUS_M = 20_000.0  # sim.safety.ESCAPE_RADIUS_M
 
 
@@ -125,6 +127,8 @@ def extension(job: dict, rec: dict) -> dict | None:
         ext, why = EXTEND_DESCENT_S, "a descent was under way at the end"
     elif rec.get("escaped") and (rec.get("max_radius_m") or 0.0) < ESCAPE_RADIUS_M:
         ext, why = EXTEND_RECEDING_S, "receding at the end, within the escape radius"
+    elif rec.get("resumed") is False and rec.get("final_mode") == "SURVEY":
+        ext, why = EXTEND_SURVEY_S, "a survey resumed after SAFE was under way at the end"
     else:
         return None
     duration = job["duration_s"] + ext

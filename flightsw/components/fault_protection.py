@@ -9,9 +9,8 @@ SAFE wave off a descent (the back-away is the way out, SAFE follows at its end i
 the fault is still there), let a contact or back-away finish, and otherwise force
 SAFE.  With FP_ENABLE off, ABORT and SAFE are logged only.
 
-Health (after F Prime's Health component): every task answers each period by
-running to its end; one whose successful runs stop advancing for FP_HEALTH_S trips
-the health monitor.
+Health: flightsw/fault/task_health.py; a vital task that stops answering runs on
+here (a backup) and forces SAFE; the telemetry runs on here too.
 """
 
 import math
@@ -29,6 +28,7 @@ from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.fault.monitor_bank import SOURCE, MonitorBank
 from flightsw.fault.monitor_table import MonitorId, Response
+from flightsw.fault.task_health import TaskHealth
 from flightsw.geometry.quat import norm
 from flightsw.gnc.tag import TagPhase
 from flightsw.icd import mavlink
@@ -41,7 +41,8 @@ WHEEL_WINDOW_S = 10
 GAS_CHECK_S = 2.0
 ATT_TREND_S = 10  # the attitude error must shrink by ATT_SHRINK_DEG over this
 ATT_SHRINK_DEG = 0.5
-# Tasks whose loss costs telemetry but not the vehicle: their health trips only log.
+# Tasks whose loss costs telemetry but not the vehicle: their health trips only log (and
+# the telemetry, with the HEARTBEAT that carries the mode, goes on from fault protection).
 NONVITAL_TASKS = ("telemetry", "guidance")
 NAV_MONITORS = (MonitorId.STAR_TRACKER, MonitorId.IMU, MonitorId.NAVCAM, MonitorId.LIDAR,
                 MonitorId.NAV_COVARIANCE, MonitorId.GYRO_BIAS)
@@ -74,6 +75,8 @@ class FaultProtection:
         self.wheel_rating = config.vehicle.wheel_max_speed_radps
         self.scheduler = None
         self.backups: dict = {}
+        self.slow_backups: dict = {}
+        self.after_auto_exit: tuple = ()
         self.safe_after_sequence = None  # reason: SAFE once the touch-and-go is out
         self._safe_pending = None  # that reason, back in HOVER, for the next check
         self._measured_dv_sc = [0.0, 0.0, 0.0]
@@ -86,9 +89,7 @@ class FaultProtection:
         self._torque_in_effect: tuple = ()
         self._drive_off = None  # (wheel, commanded, applied) at the last reading, or None
         self._att_err_hist: list = []
-        self._task_ok: dict[str, tuple[int, int]] = {}  # task -> (successful runs, at us)
-        self._task_faults = 0
-        self._task_period_s = None
+        self.health = TaskHealth()
         self.missing: list[str] = []
         self._spec_seen = None
         self._healthy_since_us = None
@@ -99,11 +100,16 @@ class FaultProtection:
         modes.add_listener(self._on_mode_change)
         tag_sequence.fault_active = lambda: any(self.bank.tripped.values())
 
-    def watch(self, scheduler, backups: dict) -> None:
-        """The scheduler whose tasks' health is watched, and the fast tasks that fault
-        protection runs itself when they stop answering ({task name: run})."""
+    def watch(self, scheduler, backups: dict, slow_backups: dict | None = None,
+              after_auto_exit=()) -> None:
+        """The scheduler whose tasks' health is watched, and the tasks that fault
+        protection runs itself when they stop answering ({task name: run}): the fast
+        ones at 10 Hz, the slow ones (the telemetry, whose HEARTBEAT tells the ground
+        the mode) at 1 Hz."""
         self.scheduler = scheduler
         self.backups = backups
+        self.slow_backups = dict(slow_backups or {})
+        self.after_auto_exit = tuple(after_auto_exit)  # what goes on after SAFE ends itself
 
     def on_ground_message(self, msg) -> None:
         self._last_ground_us = self.clock.now_us()
@@ -136,7 +142,11 @@ class FaultProtection:
             bank.check(M.IMU, stale > prm.get("FP_IMU_STALE_S"),
                        f"no IMU sample for {stale:.1f} s")
             # A link outage of a second is bridged (dead reckoning); longer is a loss.
-            if stale > prm.get("FP_IMU_TMO_S"):
+            # Near the surface a loss is soon fatal; farther out the fixes hold the
+            # estimate while the thrust is dead-reckoned.
+            limit_s = prm.get("FP_IMU_TMO_S") if self.modes.current in TAG_MODES else \
+                prm.get("FP_IMU_CRUISE_S")
+            if stale > limit_s:
                 self.respond(M.IMU, Response.SAFE, "IMU lost")
         heard = self.devices.navcam.last_heard_us
         if heard is not None:
@@ -195,6 +205,10 @@ class FaultProtection:
 
     # -- 1 Hz: the rest ----------------------------------------------------------------
     def task(self, t_us: int) -> None:
+        for name in self.missing:
+            backup = self.slow_backups.get(name)
+            if backup is not None:
+                backup(t_us)
         mode = self.modes.current
         self._check_navigation(t_us, mode)
         self._check_thrusters(t_us, mode)
@@ -352,25 +366,10 @@ class FaultProtection:
     def _check_tasks(self, t_us: int) -> None:
         if self.scheduler is None:
             return
-        counts = self.scheduler.task_counts()
-        faults = sum(f for _, f in counts.values())
-        self.bank.check(M.TASK, faults > self._task_faults,
-                        f"{faults - self._task_faults} task fault(s) in the last second")
-        self._task_faults = faults
-        if self._task_period_s is None:
-            self._task_period_s = {task.name: 1.0 / rate
-                                   for _, rate, task in self.scheduler.tasks_by_group()}
-        health_s = self.params.get("FP_HEALTH_S")
-        missing = []
-        for name, (runs, fails) in counts.items():
-            ok = runs - fails
-            prev = self._task_ok.get(name)
-            # A slow task answers once a period: give it two.
-            limit_us = max(health_s, 2.0 * self._task_period_s[name]) * 1e6
-            if prev is None or ok != prev[0]:
-                self._task_ok[name] = (ok, t_us)
-            elif t_us - prev[1] > limit_us:
-                missing.append(name)
+        new = self.health.new_faults(self.scheduler)
+        self.bank.check(M.TASK, new > 0, f"{new} task fault(s) in the last second")
+        missing = self.health.not_answering(self.scheduler, t_us,
+                                            self.params.get("FP_HEALTH_S"))
         self.missing = missing
         if self.bank.check(M.HEALTH, bool(missing), f"task {', '.join(missing)} not "
                            "answering"):
@@ -467,8 +466,10 @@ class FaultProtection:
         if since is None:
             self._healthy_since_us = t_us
         elif (t_us - since) * 1e-6 >= self.params.get("SAFE_EXIT_S"):
-            self.safe_mode.exit_to_hover(t_us, "health restored")
             self._healthy_since_us = None
+            if self.safe_mode.exit_to_hover(t_us, "health restored"):
+                for resume in self.after_auto_exit:
+                    resume(t_us)
 
     # -- telemetry -----------------------------------------------------------------------
     def _send_status(self, t_us: int) -> None:

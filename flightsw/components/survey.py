@@ -11,6 +11,7 @@ from flightsw.core.events import EventLog, Severity
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
+from flightsw.gnc.transfer import station_reference
 from flightsw.prospect.campaign import SurveyCampaign, SurveyState
 
 
@@ -39,6 +40,8 @@ class Survey:
                 lambda: tag_sequence.profile().expected_duration_s(params.get("PRS_HOME_M")))
         self.auto_tag_pending = False
         self.auto_tag_after_us = 0
+        self.interrupted = None  # the campaign's state when fault protection forced SAFE
+        modes.add_listener(self._on_mode_change)
         commands.register_ground_command("START_SURVEY", self._cmd_start_survey)
         commands.register_ground_command("CHOOSE_SITE", self._cmd_choose_site)
 
@@ -54,6 +57,35 @@ class Survey:
         hover = self.hover_guidance.reference
         self.campaign.start(self.clock.now_us() * 1e-6, hover, float(params[0]))
         return CommandResult.ACCEPTED
+
+    def _on_mode_change(self, old: Mode, new: Mode) -> None:
+        if new == Mode.SAFE and old == Mode.SURVEY and self.modes.forced and \
+                self.campaign is not None:
+            self.interrupted = self.campaign.state
+        elif new == Mode.SURVEY:
+            self.interrupted = None
+
+    def resume_after_safe(self, t_us: int) -> None:
+        """After SAFE ended by itself (health restored, SAFE_AUTO_EXIT): a survey that
+        SAFE broke off goes on, from wherever SAFE left the probe.  (After a ground exit
+        the ground says what comes next.)"""
+        state, self.interrupted = self.interrupted, None
+        if state is None or self.modes.current != Mode.HOVER:
+            return
+        tr = self.navigation.nav.translation
+        if not tr.initialised:
+            return
+        here = tuple(tr.position_i())
+        q = self.navigation.nav.attitude.q_i_to_sc
+
+        def from_here(t_s: float, here=here, q=q):
+            return station_reference(here, q, (0.0, 0.0, 0.0))
+
+        if self.modes.request(Mode.SURVEY, "resume the survey after SAFE") != \
+                CommandResult.ACCEPTED:
+            return
+        if not self.campaign.resume(t_us * 1e-6, from_here, state, self._home_reference):
+            self.modes.request(Mode.HOVER, "nothing to resume")
 
     def _cmd_choose_site(self, params) -> CommandResult:
         if self.campaign is None or not self.campaign.candidates:

@@ -72,7 +72,8 @@ MONITORS: tuple[MonitorSpec, ...] = (
     MonitorSpec(M.STAR_TRACKER, "no valid star-tracker attitude for FP_ST_STALE_S", 10, 2,
                 R.BACKUP, True, "FP_ST_STALE_S; SAFE after FP_ST_TMO_S"),
     MonitorSpec(M.IMU, "no IMU sample for FP_IMU_STALE_S", 10, 2, R.BACKUP, True,
-                "FP_IMU_STALE_S; SAFE after FP_IMU_TMO_S"),
+                "FP_IMU_STALE_S; abort after FP_IMU_TMO_S in touch-and-go, SAFE after "
+                "FP_IMU_CRUISE_S elsewhere"),
     MonitorSpec(M.NAVCAM, "no navigation-camera image for FP_CAM_STALE_S", 10, 2, R.BACKUP, True,
                 "FP_CAM_STALE_S; SAFE after FP_FIX_TMO_S in hover, ABORT in descent"),
     MonitorSpec(M.LIDAR, "no altimeter reading (a return or none) for FP_LID_STALE_S", 10, 2,

@@ -95,6 +95,7 @@ class SurveyCampaign:
         self.chosen = None  # the Candidate handed to touch-and-go guidance
         self.reference_fn = None
         self.t_scan_start_s = None
+        self.scanned_s = 0.0  # scan time before an interruption (a SAFE), carried on
         self.max_scan_s = 0.0
         self.spectra_processed = 0
         self.results: list = []  # (spectrum_id, site_id, reject, depths...) for the report
@@ -129,6 +130,7 @@ class SurveyCampaign:
         self._station_i = tuple(float(x) for x in self.planner.station_position_i(
             self.sun_i, self.body.pole_i, prm.get("PRS_STATION_M"), prm.get("PRS_PHASE_DEG")))
         self.max_scan_s = max_scan_s if max_scan_s > 0 else prm.get("PRS_MAX_SCAN_S")
+        self.scanned_s = 0.0
         duration = transfer_duration_s(from_ref(t_s).pos_i_m, self._station_i,
                                        prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
         self.reference_fn = BlendedReference(from_ref, self._station_reference, t_s,
@@ -146,6 +148,36 @@ class SurveyCampaign:
         self.start(t_us * 1e-6, self._station_reference, max_scan_s)
         self._begin_scan(t_us)
         return self._station_i
+
+    def resume(self, t_s: float, from_ref, state: "SurveyState", home_ref_fn) -> bool:
+        """Take the survey up again where a SAFE broke it off, flying from `from_ref`
+        (where SAFE left the probe): back to the station and on with the scan (its
+        coverage and spectra kept), or on to the chosen site.  False if nothing to resume."""
+        prm = self.params
+        t_us = round(t_s * 1e6)
+        if state in (SurveyState.TO_STATION, SurveyState.SCANNING) and self.planner is not None:
+            if state == SurveyState.SCANNING:
+                self.scanned_s += t_s - self.t_scan_start_s if self.t_scan_start_s else 0.0
+                for instrument in (mavlink.PROBE_INSTRUMENT_SPECTROMETER,
+                                   mavlink.PROBE_INSTRUMENT_SCAN_LIDAR):
+                    self.instruments.command(t_us, instrument, False, 0.0)
+            target, self.state, what = self._station_reference, SurveyState.TO_STATION, \
+                "the station"
+        elif state == SurveyState.TO_SITE and self.chosen is not None:
+            target, self.state, what = home_ref_fn(self), SurveyState.TO_SITE, \
+                "safe-home above the chosen site"
+        else:
+            return False
+        duration = prm.get("PRS_XFER_S")
+        for _ in range(2):  # the target turns with the body while the probe flies
+            duration = transfer_duration_s(from_ref(t_s).pos_i_m, target(t_s + duration).pos_i_m,
+                                           prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
+        self.reference_fn = BlendedReference(from_ref, target, t_s, duration, self.body.pole_i)
+        self.events.emit(Severity.NOTICE, "survey",
+                         f"resumed after SAFE: back to {what} in {duration:.0f} s")
+        if self.state == SurveyState.TO_SITE:
+            self.plan_contact(t_s)
+        return True
 
     def choose(self, t_s: float, rank: int, plan: bool = True) -> bool:
         """Hand the candidate of `rank` (1 = best) to guidance and time its contact (unless
@@ -211,7 +243,7 @@ class SurveyCampaign:
 
     def _begin_scan(self, t_us: int) -> None:
         self.state = SurveyState.SCANNING
-        self.t_scan_start_s = t_us * 1e-6
+        self.t_scan_start_s = t_us * 1e-6 - self.scanned_s
         self.reference_fn = self._station_reference
         prm = self.params
         self.instruments.command(t_us, mavlink.PROBE_INSTRUMENT_SPECTROMETER, True,

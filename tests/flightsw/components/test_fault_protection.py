@@ -236,7 +236,9 @@ def test_a_sensor_is_stale_only_when_silent_longer_than_its_parameter(monitor, n
 
 
 def test_an_imu_gap_is_a_backup_and_a_lost_imu_forces_safe():
-    """Silent a second (a link outage): bridged, no SAFE; silent beyond FP_IMU_TMO_S: SAFE."""
+    """Silent a second (a link outage): bridged, no SAFE.  In a hover the fixes hold the
+    estimate: still no SAFE beyond the touch-and-go limit FP_IMU_TMO_S, SAFE beyond
+    FP_IMU_CRUISE_S."""
     rig = Rig(Mode.HOVER)
     _set_age(rig, "imu", T_NOW - 2 * S)
     rig.fast(T_NOW, n=BY_ID[M.IMU].persistence)
@@ -244,6 +246,11 @@ def test_an_imu_gap_is_a_backup_and_a_lost_imu_forces_safe():
     assert_unchanged(rig, Mode.HOVER)
     tmo_us = round(rig.fp.params.get("FP_IMU_TMO_S") * S)
     _set_age(rig, "imu", T_NOW - tmo_us - 1)
+    rig.fast(T_NOW)
+    assert_unchanged(rig, Mode.HOVER)
+    cruise_us = round(rig.fp.params.get("FP_IMU_CRUISE_S") * S)
+    assert cruise_us > tmo_us
+    _set_age(rig, "imu", T_NOW - cruise_us - 1)
     rig.fast(T_NOW)
     assert_forced_safe(rig, "IMU lost")
 
