@@ -5,8 +5,9 @@ A run leaves its flown parameter table as `params.txt` (our TOML, see
 
 - `params.parm`, MAVProxy's format (what `param save` writes and `param load`
   reads, pymavlink's `mavparm.MAVParmDict`): one `NAME VALUE` per line, `#`
-  starts a comment. Values are written at full precision (MAVProxy's own
-  `param save` rounds to six decimals).
+  starts a comment. Each value is the shortest decimal that reads back as the
+  same float32 (MAVProxy's own `param save` rounds to six decimals, which
+  loses small values such as 1e-8).
 - `params.params`, QGroundControl's format: `#` comment lines, then one
   tab-separated `vehicle-id component-id name value type` line per
   parameter, the type being the MAV_PARAM_TYPE the parameter travels as.
@@ -43,14 +44,24 @@ def _wire_number(kind: type, value: ParamValue) -> float | int:
     return int(value)
 
 
+def _shortest_float32_text(value: float) -> str:
+    """The fewest significant digits that read back as the float32 `value` (at most 9)."""
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        if to_float32(float(text)) == value:
+            return text
+    return repr(value)  # not reached: 9 significant digits identify every float32
+
+
 def _float_text(value: float, decimals: int | None) -> str:
     """Text that reads back as the same float32; QGC's fixed decimals when they suffice."""
     if decimals is not None:
         fixed = f"{value:.{decimals}f}"
         if to_float32(float(fixed)) == value:
             return fixed
-    # Tiny magnitudes lose digits in fixed notation: the shortest exact repr instead.
-    return repr(value)
+    # Tiny magnitudes lose digits in fixed notation (and a person reads 0.03 better
+    # than 0.029999999329447746): the shortest text of the same float32 instead.
+    return _shortest_float32_text(value)
 
 
 def _value_text(kind: type, value: ParamValue, decimals: int | None) -> str:
