@@ -2,15 +2,21 @@
 and in which rate group each one's work runs.  Wiring only: the behaviour lives in
 flightsw/components/.
 
-`FlightSoftware(config, bus, clock, record)` is all a host needs: the SIL
-runner, the HIL rig and replay plug in a different Bus and Clock and nothing
-else.  One cycle: bus_in (messages to drivers, commands, parameters) -> nav
--> sequence -> control (actuator messages out); at 1 Hz guidance status,
-telemetry, fault protection and prospecting; at 0.1 Hz scheduler statistics.
+`FlightSoftware(config, bus, clock, record, signing_key=...)` is all a host
+needs: the SIL runner, the HIL rig and replay plug in a different Bus and Clock
+and nothing else.  One cycle: bus_in (messages through the uplink guard to
+drivers, commands, parameters) -> nav -> sequence -> control (actuator messages
+out) -> a parameter list in progress; at 1 Hz guidance status, telemetry (at
+the rates of the rate table), fault protection and prospecting; at 0.1 Hz
+scheduler statistics.
+
+The signing key is an argument, not part of FlightConfig: the configuration is
+written to the run directory and a secret must never be.
 """
 
 from flightsw.components.devices import Devices
 from flightsw.components.fault_protection import FaultProtection
+from flightsw.components.ground_services import GroundServices
 from flightsw.components.guidance_control import GuidanceControl
 from flightsw.components.housekeeping import Housekeeping
 from flightsw.components.mass_measurement import MassMeasurement
@@ -20,6 +26,8 @@ from flightsw.components.propulsion import Propulsion
 from flightsw.components.safe_mode import SafeMode
 from flightsw.components.survey import Survey
 from flightsw.components.tag_sequence import TagSequence
+from flightsw.components.telemetry_rates import TelemetryRates
+from flightsw.components.uplink import UplinkGuard
 from flightsw.config import FlightConfig
 from flightsw.core.commands import CommandDispatcher
 from flightsw.core.events import EventLog
@@ -28,13 +36,20 @@ from flightsw.core.params import ParamService, ParamTable
 from flightsw.core.scheduler import RateGroup, Scheduler, Task
 from flightsw.geometry.frames import SpinningBody
 from flightsw.hal.bus import Bus, BusPort
+from flightsw.icd import mavlink
 from flightsw.params_table import FLIGHT_PARAMS
 
 PARAM_MESSAGES = ("PARAM_SET", "PARAM_REQUEST_LIST", "PARAM_REQUEST_READ")
+# PARAM_VALUEs per control cycle while a parameter list goes down: 90 parameters
+# take 0.6 s at 10 Hz, and one cycle's share stays far inside its task budget.
+PARAMS_PER_CYCLE = 16
+TELEMETRY_PERIOD_US = 1_000_000  # the telemetry task's group is 1 Hz
+DEFAULT_TELEMETRY_INTERVAL_US = 1_000_000
 
 
 class FlightSoftware:
-    def __init__(self, config: FlightConfig, bus: Bus, clock, record=None, params=None):
+    def __init__(self, config: FlightConfig, bus: Bus, clock, record=None, params=None, *,
+                 signing_key: bytes | None = None):
         self.config = config
         self.clock = clock
         self.port = BusPort(bus, clock.now_us, record)
@@ -43,8 +58,12 @@ class FlightSoftware:
         self.events = EventLog(clock, send)
         self.modes = ModeManager(clock, self.events, initial=Mode.SAFE)
         self.params = ParamTable(FLIGHT_PARAMS) if params is None else params
-        self.param_service = ParamService(self.params, send, self.events)
+        self.param_service = ParamService(self.params, send, self.events,
+                                          values_per_cycle=PARAMS_PER_CYCLE)
         self.commands = CommandDispatcher(self.modes, self.events, send)
+        # Every frame from outside the probe is judged before anything acts on it.
+        self.uplink = UplinkGuard(clock, self.params, self.events, send, signing_key=signing_key)
+        self.port.gate = self.uplink.admit
         core = (self.params, self.modes, self.events, self.commands)
         b = config.body
         body = SpinningBody(b.pole_ra_deg, b.pole_dec_deg, b.rotation_period_s, b.w0_deg)
@@ -67,11 +86,24 @@ class FlightSoftware:
                                                    self.commands, prop)
         self.fault_protection = FaultProtection(config, *core[:3], self.commands, dev, nav,
                                                 ctl, tag, prop, safe, momentum, clock, send)
+        self.fault_protection.ground_lost = self.uplink.ground_heartbeat_lost
+        self.telemetry_rates = rates = TelemetryRates(self.commands, send, TELEMETRY_PERIOD_US)
+        self.ground_services = GroundServices(clock, self.commands, rates, send,
+                                              self.modes.heartbeat_message, dev.power,
+                                              self.fault_protection.bank, self.uplink)
+        for msg_id, producer in (
+                (mavlink.MAVLINK_MSG_ID_SYS_STATUS, self.ground_services.send_sys_status),
+                (mavlink.MAVLINK_MSG_ID_PROBE_NAV_STATE, nav.send_telemetry),  # + NAV_BIAS
+                (mavlink.MAVLINK_MSG_ID_PROBE_TAG_STATUS, tag.send_telemetry),
+                (mavlink.MAVLINK_MSG_ID_PROBE_LINK_STATUS, self._send_link_status)):
+            rates.add(msg_id, producer, DEFAULT_TELEMETRY_INTERVAL_US)
         ctl.attach(tag, self.survey, self.mass)
         ctl.attach_fault_protection(prop, safe, momentum)
 
         self.port.subscribe("COMMAND_LONG", self.commands.dispatch_command_long)
         self.port.subscribe("COMMAND_LONG", self.fault_protection.on_ground_message)
+        self.port.subscribe("COMMAND_INT", self.fault_protection.on_ground_message)
+        self.ground_services.subscribe(self.port)
         for kind in PARAM_MESSAGES:
             self.port.subscribe(kind, self.param_service.handle)
         self.scheduler = self._make_scheduler(config)
@@ -89,6 +121,7 @@ class FlightSoftware:
             Task("sequence", self._task_sequence, 500),
             Task("control", self.control.task_control, 1000),
             Task("fault_fast", self.fault_protection.task_fast, 300),
+            Task("params_out", self.param_service.send_pending, 1000),
         ])
         slow = RateGroup("slow", 1, [
             Task("guidance", self.control.task_guidance, 1000),
@@ -106,9 +139,12 @@ class FlightSoftware:
             self.tag_sequence.step(t_us)
 
     def _task_telemetry(self, t_us: int) -> None:
-        self.housekeeping.send_heartbeat()
-        self.navigation.send_telemetry(t_us)
-        self.tag_sequence.send_telemetry(t_us)
+        self.housekeeping.send_heartbeat()  # always 1 Hz: ground stations watch for it
+        self.telemetry_rates.run(t_us)
+        self.uplink.task(t_us)
+
+    def _send_link_status(self, t_us: int) -> None:
+        self.port.send(self.uplink.status_message(t_us))
 
     # -- host interface ------------------------------------------------------------
     def run_frame(self) -> None:

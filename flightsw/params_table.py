@@ -66,6 +66,8 @@ FLIGHT_PARAMS = (
               "Spectrometer silence, while it is on, that trips its monitor"),
     ParamSpec("FP_LINK_S", float, 86400.0, 60.0, 1e6, "s",
               "Time without a ground command that trips the link monitor"),
+    ParamSpec("FP_GROUND_HB_S", float, 10.0, 2.0, 3600.0, "s",
+              "Silence of a ground station once heard (HEARTBEAT) that trips the link monitor"),
     ParamSpec("FP_GYRO_INN_DEG", float, 0.05, 1e-3, 10.0, "deg",
               "Star-tracker innovation that fails the gyro-bias check"),
     ParamSpec("SAFE_R_MIN_M", float, 1000.0, 500.0, 5000.0, "m",

@@ -95,7 +95,7 @@ class FaultProtection:
         self._healthy_since_us = None
         self._gas = None  # (fired at us, bottles left before)
         self._bottles_before = None
-        self._last_ground_us = 0
+        self._last_ground_us, self.ground_lost = 0, lambda t_us: None  # app: uplink.py's
         self._last_status_s = -STATUS_PERIOD_S
         modes.add_listener(self._on_mode_change)
         tag_sequence.fault_active = lambda: any(self.bank.tripped.values())
@@ -220,9 +220,9 @@ class FaultProtection:
         self._check_safe_exit(t_us, mode)
         self._abort_low_descent()
         self._safe_after_back_away()
-        silent = (t_us - self._last_ground_us) * 1e-6
-        self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S"),
-                        f"no ground command for {silent:.0f} s")
+        silent, lost = (t_us - self._last_ground_us) * 1e-6, self.ground_lost(t_us)
+        self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S") or lost is not None,
+                        lost or f"no ground command for {silent:.0f} s")
         self._send_status(t_us)
 
     def _abort_low_descent(self) -> None:

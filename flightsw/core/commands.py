@@ -151,6 +151,16 @@ class CommandDispatcher:
             msg.command, params, f"sys{src_system}/{src_component}", src_system, src_component
         )
 
+    def dispatch_command_int(self, msg) -> CommandResult:
+        """Handle a COMMAND_INT like a COMMAND_LONG: x and y (int32) are param5 and
+        param6, z is param7; the frame is not used by any of our commands."""
+        params = (msg.param1, msg.param2, msg.param3, msg.param4, float(msg.x), float(msg.y),
+                  msg.z)
+        src_system, src_component = msg.get_srcSystem(), msg.get_srcComponent()
+        return self._dispatch(
+            msg.command, params, f"sys{src_system}/{src_component}", src_system, src_component
+        )
+
     def dispatch(
         self, command_id: int, params: Sequence[float] = (), source: str = "sequence"
     ) -> CommandResult:

@@ -311,16 +311,39 @@ class ParamService:
     parameter's wire type) also gets PARAM_ERROR (VALUE_OUT_OF_RANGE) and
     changes nothing. Unknown names or indices get PARAM_ERROR (DOES_NOT_EXIST)
     and a warning event.
+
+    PARAM_REQUEST_LIST: every parameter as PARAM_VALUE, in index order, with
+    param_count and param_index.  With `values_per_cycle` set, the list goes out
+    that many values per `send_pending()` call (a task at the control rate) so a
+    long table never overruns one task's budget; a new request restarts it.
     """
 
     def __init__(
-        self, table: ParamTable, send: Callable[[object], None], events: EventLog | None = None
+        self, table: ParamTable, send: Callable[[object], None], events: EventLog | None = None,
+        values_per_cycle: int | None = None,
     ) -> None:
         if not callable(send):
             raise TypeError(f"send must be callable, got {send!r}")
+        if values_per_cycle is not None and values_per_cycle < 1:
+            raise ValueError(f"values_per_cycle must be >= 1, got {values_per_cycle}")
         self._table = table
         self._send = send
         self._events = events
+        self._values_per_cycle = values_per_cycle
+        self._list_next: int | None = None  # index of the next value of a list being sent
+
+    def send_pending(self, t_us: int | None = None) -> int:
+        """Send the next values of a PARAM_REQUEST_LIST in progress; returns how many."""
+        if self._list_next is None:
+            return 0
+        names = self._table.names
+        count = len(names) if self._values_per_cycle is None else self._values_per_cycle
+        end = min(len(names), self._list_next + count)
+        for name in names[self._list_next:end]:
+            self._send_value(name)
+        sent = end - self._list_next
+        self._list_next = None if end >= len(names) else end
+        return sent
 
     def handle(self, msg) -> bool:
         """Handle a PARAM_* request; False for any other message."""
@@ -328,8 +351,9 @@ class ParamService:
         if kind == "PARAM_SET":
             self._handle_set(msg)
         elif kind == "PARAM_REQUEST_LIST":
-            for name in self._table.names:
-                self._send_value(name)
+            self._list_next = 0
+            if self._values_per_cycle is None:
+                self.send_pending()
         elif kind == "PARAM_REQUEST_READ":
             if msg.param_index >= 0:
                 names = self._table.names

@@ -101,7 +101,8 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 1, 1, R.LOG, True, "FP_SPEC_STALE_S"),
     MonitorSpec(M.SAMPLER, "gas fired but no bottle used within 2 s", 1, 3, R.BACKUP, True,
                 "-"),
-    MonitorSpec(M.LINK, "no ground command for FP_LINK_S", 1, 1, R.LOG, False, "FP_LINK_S"),
+    MonitorSpec(M.LINK, "no ground command for FP_LINK_S, or a ground HEARTBEAT heard and then "
+                "silent for FP_GROUND_HB_S", 1, 1, R.LOG, False, "FP_LINK_S, FP_GROUND_HB_S"),
     MonitorSpec(M.GYRO_BIAS, "star-tracker innovation above FP_GYRO_INN_DEG", 10, 5,
                 R.BACKUP, True, "FP_GYRO_INN_DEG"),
 )

@@ -13,6 +13,7 @@ bytes that crossed the link (`get_msgbuf()`), which is what the recorder logs.
 from collections.abc import Callable
 from typing import Protocol
 
+from flightsw.hal.mavlink_signing import redacted_for_log
 from flightsw.icd import FLIGHT_COMPONENT_ID, FLIGHT_SYSTEM_ID, mavlink, new_codec
 
 
@@ -25,17 +26,24 @@ class Bus(Protocol):
 
 
 RecordFn = Callable[[int, bytes], None]
+GateFn = Callable[["mavlink.MAVLink_message"], bool]
 
 
 class BusPort:
     """The flight software's end of the Bus: packs, records and routes.
 
     Every message that crosses in either direction goes to `record(t_us, raw)`
-    so the flight log holds everything needed to re-run the flight.
+    so the flight log holds everything needed to re-run the flight (a
+    SETUP_SIGNING with its key zeroed: a secret never reaches the log).
+    `gate(msg) -> bool` (the uplink guard) is asked about every received
+    message after it is recorded and before it is routed: a message it refuses
+    reaches no subscriber.  Recording first lets a replay re-judge every frame.
     """
 
-    def __init__(self, bus: Bus, now_us: Callable[[], int], record: RecordFn | None = None):
+    def __init__(self, bus: Bus, now_us: Callable[[], int], record: RecordFn | None = None,
+                 gate: GateFn | None = None):
         self._bus = bus
+        self.gate = gate
         self._now_us = now_us
         self._record = record
         self._codec = new_codec(FLIGHT_SYSTEM_ID, FLIGHT_COMPONENT_ID)
@@ -43,6 +51,7 @@ class BusPort:
         self.sent_count = 0
         self.received_count = 0
         self.unhandled_count = 0
+        self.gated_count = 0
 
     def subscribe(self, msg_type: str, handler: Callable[["mavlink.MAVLink_message"], None]):
         """Call handler(msg) for every received message of this type (e.g. 'HIGHRES_IMU')."""
@@ -65,9 +74,13 @@ class BusPort:
         record = self._record
         now = self._now_us()
         handlers = self._handlers
+        gate = self.gate
         for msg in msgs:
             if record is not None:
-                record(now, msg.get_msgbuf())
+                record(now, redacted_for_log(msg.get_msgbuf()))
+            if gate is not None and not gate(msg):
+                self.gated_count += 1
+                continue
             subs = handlers.get(msg.get_type())
             if subs:
                 for handler in subs:

@@ -132,3 +132,25 @@ def wall_timestamp_10us(unix_s: float) -> int:
     """A signing timestamp for a wall-clock time: 10 us units since 2015-01-01 00:00:00 UTC."""
     ticks = int(round((unix_s - SIGNING_EPOCH_UNIX_S) * 100_000))
     return min(max(ticks, 0), TIMESTAMP_MAX)
+
+
+# SETUP_SIGNING (id 256) carries a secret key in payload bytes 10..41 (wire order:
+# initial_timestamp uint64, target_system, target_component, secret_key[32]).
+SETUP_SIGNING_MSG_ID = 256
+_SETUP_SIGNING_KEY_OFFSET = 10
+
+
+def redacted_for_log(raw: bytes) -> bytes:
+    """`raw` as the flight log may keep it: a SETUP_SIGNING's key zeroed (CRC redone,
+    so log readers still decode it; its signature no longer verifies), others as is."""
+    if len(raw) < HEADER_LEN + CRC_LEN or raw[0] != MAVLINK2_MAGIC:
+        return raw
+    msg_id = raw[7] | (raw[8] << 8) | (raw[9] << 16)
+    payload_len = raw[1]
+    if msg_id != SETUP_SIGNING_MSG_ID or len(raw) < HEADER_LEN + payload_len + CRC_LEN:
+        return raw
+    body = bytearray(raw[:HEADER_LEN + payload_len])
+    for i in range(HEADER_LEN + _SETUP_SIGNING_KEY_OFFSET, len(body)):
+        body[i] = 0
+    tail = bytes(raw[HEADER_LEN + payload_len + CRC_LEN:])
+    return bytes(body) + struct.pack("<H", _crc(bytes(body), msg_id)) + tail

@@ -6611,6 +6611,7 @@ MAVLINK_MSG_ID_PROBE_SITE_BANDS = 53057
 MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT = 53059
 MAVLINK_MSG_ID_PROBE_TASK_STATS = 53060
 MAVLINK_MSG_ID_PROBE_FAULT_STATUS = 53061
+MAVLINK_MSG_ID_PROBE_LINK_STATUS = 53062
 MAVLINK_MSG_ID_SYS_STATUS = 1
 MAVLINK_MSG_ID_SYSTEM_TIME = 2
 MAVLINK_MSG_ID_PING = 4
@@ -7974,6 +7975,57 @@ class MAVLink_probe_fault_status_message(MAVLink_message):
 # Define name on the class for backwards compatibility (it is now msgname).
 # Done with setattr to hide the class variable from mypy.
 setattr(MAVLink_probe_fault_status_message, "name", mavlink_msg_deprecated_name_property())
+
+
+class MAVLink_probe_link_status_message(MAVLink_message):
+    """
+    The uplink guard: frames from outside the probe admitted and
+    rejected (by reason; a rejected frame is never acted on), whether
+    signing is on, and how long the ground has been silent.  Sent at 1
+    Hz.
+    """
+
+    id = MAVLINK_MSG_ID_PROBE_LINK_STATUS
+    msgname = "PROBE_LINK_STATUS"
+    fieldnames = ["time_usec", "admitted", "rejected_unsigned", "rejected_bad_signature", "rejected_replayed", "rejected_wrong_source", "rejected_wrong_target", "ground_silent_s", "key_changes", "signing", "ground_lost"]
+    ordered_fieldnames = ["time_usec", "admitted", "rejected_unsigned", "rejected_bad_signature", "rejected_replayed", "rejected_wrong_source", "rejected_wrong_target", "ground_silent_s", "key_changes", "signing", "ground_lost"]
+    fieldtypes = ["uint64_t", "uint32_t", "uint32_t", "uint32_t", "uint32_t", "uint32_t", "uint32_t", "float", "uint16_t", "uint8_t", "uint8_t"]
+    fielddisplays_by_name: Dict[str, str] = {}
+    fieldenums_by_name: Dict[str, str] = {}
+    fieldunits_by_name: Dict[str, str] = {"time_usec": "us", "ground_silent_s": "s"}
+    native_format = bytearray(b"<QIIIIIIfHBB")
+    orders = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    lengths = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    array_lengths = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    crc_extra = 109
+    unpacker = struct.Struct("<QIIIIIIfHBB")
+    instance_field = None
+    instance_offset = -1
+
+    def __init__(self, time_usec: int, admitted: int, rejected_unsigned: int, rejected_bad_signature: int, rejected_replayed: int, rejected_wrong_source: int, rejected_wrong_target: int, ground_silent_s: float, key_changes: int, signing: int, ground_lost: int):
+        MAVLink_message.__init__(self, MAVLink_probe_link_status_message.id, MAVLink_probe_link_status_message.msgname)
+        self._fieldnames = MAVLink_probe_link_status_message.fieldnames
+        self._instance_field = MAVLink_probe_link_status_message.instance_field
+        self._instance_offset = MAVLink_probe_link_status_message.instance_offset
+        self.time_usec = time_usec
+        self.admitted = admitted
+        self.rejected_unsigned = rejected_unsigned
+        self.rejected_bad_signature = rejected_bad_signature
+        self.rejected_replayed = rejected_replayed
+        self.rejected_wrong_source = rejected_wrong_source
+        self.rejected_wrong_target = rejected_wrong_target
+        self.ground_silent_s = ground_silent_s
+        self.key_changes = key_changes
+        self.signing = signing
+        self.ground_lost = ground_lost
+
+    def pack(self, mav: "MAVLink", force_mavlink1: bool = False) -> bytes:
+        return self._pack(mav, self.crc_extra, self.unpacker.pack(self.time_usec, self.admitted, self.rejected_unsigned, self.rejected_bad_signature, self.rejected_replayed, self.rejected_wrong_source, self.rejected_wrong_target, self.ground_silent_s, self.key_changes, self.signing, self.ground_lost), force_mavlink1=force_mavlink1)
+
+
+# Define name on the class for backwards compatibility (it is now msgname).
+# Done with setattr to hide the class variable from mypy.
+setattr(MAVLink_probe_link_status_message, "name", mavlink_msg_deprecated_name_property())
 
 
 class MAVLink_sys_status_message(MAVLink_message):
@@ -18075,6 +18127,7 @@ mavlink_map: Dict[int, Type[MAVLink_message]] = {
     MAVLINK_MSG_ID_PROBE_SPECTRUM_PRODUCT: MAVLink_probe_spectrum_product_message,
     MAVLINK_MSG_ID_PROBE_TASK_STATS: MAVLink_probe_task_stats_message,
     MAVLINK_MSG_ID_PROBE_FAULT_STATUS: MAVLink_probe_fault_status_message,
+    MAVLINK_MSG_ID_PROBE_LINK_STATUS: MAVLink_probe_link_status_message,
     MAVLINK_MSG_ID_SYS_STATUS: MAVLink_sys_status_message,
     MAVLINK_MSG_ID_SYSTEM_TIME: MAVLink_system_time_message,
     MAVLINK_MSG_ID_PING: MAVLink_ping_message,
@@ -19476,6 +19529,50 @@ class MAVLink(object):
 
         """
         self.send(self.probe_fault_status_encode(time_usec, enabled, tripped, failing, trips, health_missing, safe_phase, thruster_branch, wheels_failed, wheel_speed_max_radps, dumps, dump_dv_mps), force_mavlink1=force_mavlink1)
+
+    def probe_link_status_encode(self, time_usec: int, admitted: int, rejected_unsigned: int, rejected_bad_signature: int, rejected_replayed: int, rejected_wrong_source: int, rejected_wrong_target: int, ground_silent_s: float, key_changes: int, signing: int, ground_lost: int) -> MAVLink_probe_link_status_message:
+        """
+        The uplink guard: frames from outside the probe admitted and rejected
+        (by reason; a rejected frame is never acted on), whether
+        signing is on, and how long the ground has been silent.  Sent
+        at 1 Hz.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        admitted                  : Frames from outside the world system admitted since start. (type:uint32_t)
+        rejected_unsigned         : Rejected: unsigned while signing is on (a ground HEARTBEAT excepted). (type:uint32_t)
+        rejected_bad_signature        : Rejected: signed, but not with the probe's key. (type:uint32_t)
+        rejected_replayed         : Rejected: timestamp not after the last one of its stream (link id, system, component). (type:uint32_t)
+        rejected_wrong_source        : Rejected: from a system other than the ground's. (type:uint32_t)
+        rejected_wrong_target        : Rejected: addressed to another system or component. (type:uint32_t)
+        ground_silent_s           : Time since the ground's last admitted frame; -1 before the ground was ever heard. [s] (type:float)
+        key_changes               : Signing keys changed by SETUP_SIGNING since start. (type:uint16_t)
+        signing                   : 1 when the uplink must be signed. (type:uint8_t)
+        ground_lost               : 1 when the ground's HEARTBEAT was heard and then silent for FP_GROUND_HB_S. (type:uint8_t)
+
+        """
+        return MAVLink_probe_link_status_message(time_usec, admitted, rejected_unsigned, rejected_bad_signature, rejected_replayed, rejected_wrong_source, rejected_wrong_target, ground_silent_s, key_changes, signing, ground_lost)
+
+    def probe_link_status_send(self, time_usec: int, admitted: int, rejected_unsigned: int, rejected_bad_signature: int, rejected_replayed: int, rejected_wrong_source: int, rejected_wrong_target: int, ground_silent_s: float, key_changes: int, signing: int, ground_lost: int, force_mavlink1: bool = False) -> None:
+        """
+        The uplink guard: frames from outside the probe admitted and rejected
+        (by reason; a rejected frame is never acted on), whether
+        signing is on, and how long the ground has been silent.  Sent
+        at 1 Hz.
+
+        time_usec                 : Mission time. [us] (type:uint64_t)
+        admitted                  : Frames from outside the world system admitted since start. (type:uint32_t)
+        rejected_unsigned         : Rejected: unsigned while signing is on (a ground HEARTBEAT excepted). (type:uint32_t)
+        rejected_bad_signature        : Rejected: signed, but not with the probe's key. (type:uint32_t)
+        rejected_replayed         : Rejected: timestamp not after the last one of its stream (link id, system, component). (type:uint32_t)
+        rejected_wrong_source        : Rejected: from a system other than the ground's. (type:uint32_t)
+        rejected_wrong_target        : Rejected: addressed to another system or component. (type:uint32_t)
+        ground_silent_s           : Time since the ground's last admitted frame; -1 before the ground was ever heard. [s] (type:float)
+        key_changes               : Signing keys changed by SETUP_SIGNING since start. (type:uint16_t)
+        signing                   : 1 when the uplink must be signed. (type:uint8_t)
+        ground_lost               : 1 when the ground's HEARTBEAT was heard and then silent for FP_GROUND_HB_S. (type:uint8_t)
+
+        """
+        self.send(self.probe_link_status_encode(time_usec, admitted, rejected_unsigned, rejected_bad_signature, rejected_replayed, rejected_wrong_source, rejected_wrong_target, ground_silent_s, key_changes, signing, ground_lost), force_mavlink1=force_mavlink1)
 
     def sys_status_encode(self, onboard_control_sensors_present: int, onboard_control_sensors_enabled: int, onboard_control_sensors_health: int, load: int, voltage_battery: int, current_battery: int, battery_remaining: int, drop_rate_comm: int, errors_comm: int, errors_count1: int, errors_count2: int, errors_count3: int, errors_count4: int, onboard_control_sensors_present_extended: int = 0, onboard_control_sensors_enabled_extended: int = 0, onboard_control_sensors_health_extended: int = 0) -> MAVLink_sys_status_message:
         """

@@ -17,11 +17,13 @@ from flightsw.icd.ground_commands import BY_ID, BY_NAME, GROUND_COMMANDS, comman
 
 def test_every_table_command_with_an_id_is_registered_by_the_flight_software():
     """The components register exactly the table's COMMAND_LONG commands (plus the
-    dispatcher's own SET_MODE): no command exists on board that the table does not name."""
+    dispatcher's own SET_MODE and the standard protocol commands a ground station uses:
+    message requests and rates): no other command exists on board."""
     from flightsw.app import FlightSoftware
+    from flightsw.components.ground_services import PROTOCOL_COMMANDS
     from tests.flightsw.test_app import CONFIG, MockBus
     fsw = FlightSoftware(CONFIG, MockBus(), SimClock())
-    assert fsw.commands.registered == frozenset(BY_ID)
+    assert fsw.commands.registered == frozenset(BY_ID) | PROTOCOL_COMMANDS
 
 
 def _dispatcher_in_hover():
