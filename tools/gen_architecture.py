@@ -29,7 +29,7 @@ TEMPLATE = ROOT / "docs" / "architecture.in.md"
 OUT = ROOT / "docs" / "architecture.md"
 MARK = "<!-- component tables -->"
 COMPONENTS = ("devices", "navigation", "control", "tag_sequence", "mass", "survey",
-              "fault_protection", "housekeeping")
+              "fault_protection", "housekeeping", "uplink", "ground_services", "telemetry_rates")
 _MESSAGE = re.compile(r"MAVLink_(\w+)_message")
 _EVENT = re.compile(r'emit\(\s*Severity\.(\w+),\s*"(\w+)"')
 

@@ -2,7 +2,8 @@
 
 BusPort.pump calls `UplinkGuard.admit(msg)` for every received message after
 the flight recorder has logged it and before it is routed.  Frames from the
-world (WORLD_SYSTEM_ID: simulator or devboard sensors) pass untouched; every
+world (WORLD_SYSTEM_ID: simulator or devboard sensors) pass untouched, but for
+commanding messages (COMMANDING_TYPES), which only the ground may send; every
 other frame is judged, in this order, and the first failed check is its
 rejection reason:
 
@@ -45,12 +46,16 @@ from flightsw.icd import (
     mavlink,
 )
 
-SOURCE = "uplink"
 EVENT_PERIOD_S = 10.0  # at most one rejection event per period
 # A new signed stream may start at most one minute (in 10 us units) behind the
 # newest timestamp seen on any stream (MAVLink 2 signing spec).
 NEW_STREAM_WINDOW_10US = 60 * 100_000
 BROADCAST_COMPONENT_ID = 0
+# Messages that command the probe: only the ground may send them.  One claiming the
+# world's system id (a sensor's) is judged like any other frame, so a forged
+# sender id on the ground port cannot bypass the guard with a command.
+COMMANDING_TYPES = frozenset({"COMMAND_LONG", "COMMAND_INT", "SET_MODE", "PARAM_SET",
+                              "PARAM_REQUEST_LIST", "PARAM_REQUEST_READ", "SETUP_SIGNING"})
 _UINT32_MAX = 0xFFFFFFFF
 _UINT16_MAX = 0xFFFF
 
@@ -100,8 +105,7 @@ class UplinkGuard:
     # -- the gate -----------------------------------------------------------------
     def admit(self, msg) -> bool:
         """True when `msg` may be routed to the flight software."""
-        src_system = msg.get_srcSystem()
-        if src_system == WORLD_SYSTEM_ID:
+        if msg.get_srcSystem() == WORLD_SYSTEM_ID and msg.get_type() not in COMMANDING_TYPES:
             return True
         reason = self.judge(msg)
         now_us = self.clock.now_us()
@@ -169,7 +173,7 @@ class UplinkGuard:
             return
         counts = ", ".join(f"{r.name.lower()} {n}" for r, n in self._pending.items() if n)
         total = sum(self._pending.values())
-        self.events.emit(Severity.WARNING, SOURCE,
+        self.events.emit(Severity.WARNING, "uplink",
                          f"{total} frame(s) rejected, not acted on ({counts})")
         self._pending = dict.fromkeys(RejectReason, 0)
         self._last_event_us = now_us
@@ -179,16 +183,16 @@ class UplinkGuard:
         source = f"sys{msg.get_srcSystem()}/{msg.get_srcComponent()}"
         new_key = bytes(msg.secret_key)
         if self._key is None:
-            self.events.emit(Severity.WARNING, SOURCE, f"SETUP_SIGNING from {source} refused: "
+            self.events.emit(Severity.WARNING, "uplink", f"SETUP_SIGNING from {source} refused: "
                              "signing is off (a key is set only over a signed uplink)")
             return
         if len(new_key) != mavlink_signing.KEY_LEN or not any(new_key):
-            self.events.emit(Severity.WARNING, SOURCE, f"SETUP_SIGNING from {source} refused: "
+            self.events.emit(Severity.WARNING, "uplink", f"SETUP_SIGNING from {source} refused: "
                              "the uplink cannot be made unsigned over the air")
             return
         self._key = new_key
         self.key_changes += 1
-        self.events.emit(Severity.NOTICE, SOURCE, f"signing key changed by {source}")
+        self.events.emit(Severity.NOTICE, "uplink", f"signing key changed by {source}")
         for listener in self.key_listeners:
             listener(new_key)
 
