@@ -18,7 +18,8 @@ WRITTEN_BY = "prospector"
 # What each kind of output writes, by name; the report's plots are NN_name.png in report/.
 OUTPUT_FILES: dict[str, tuple[str, ...]] = {
     "run": ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
-            "params.txt", "flight_config.json", "link_stats.json"),
+            "params.txt", "params.parm", "params.params", "flight_config.json",
+            "link_stats.json"),
     "sweep": ("aggregate.json", "sweep.html", "sweep_touchdowns.png"),
     "survey-sweep": ("survey_sweep.json",),
     "replay": ("replay.tlog", "replay_report.txt", "replay_summary.json"),

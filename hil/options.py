@@ -65,6 +65,9 @@ class HilOptions:
     timing_telemetry: bool | None = None
     rt_priority: int = 10  # real time: SCHED_FIFO priority of the rig's process when allowed; 0 off
     write_report: bool = True
+    # Ground links (pymavlink connection strings) beside the board's flight link.  The
+    # signing key is not an option here: a dataclass would print it in its repr.
+    ground: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

@@ -52,6 +52,7 @@ from hil.board import BoardError, EmulatedBoard
 from hil.cpu_latency import CpuLatencyHold
 from hil.firmware_build import FirmwareBuildError, build_firmware
 from hil.ground import GroundStation
+from hil.ground_links import RigGround
 from hil.link_summary import link_summary
 from hil.options import (  # noqa: F401
     FAULT_KINDS,
@@ -69,10 +70,10 @@ from sim.runner import (
     contact_speed_mps,
     event_writer,
     flight_config_from_scenario,
-    flown_parameters,
     host_figures,
     parameter_overrides,
     prepare_run_dir,
+    save_flown_parameters,
 )
 from sim.scoring import mission_figures
 from sim.site import SiteError
@@ -89,7 +90,8 @@ DEFAULT_OPTIONS = HilOptions()
 
 
 def run_hil(sc, out_dir: Path, options: HilOptions = DEFAULT_OPTIONS, *, force: bool = False,
-            params_file: Path | None = None, progress: bool | None = None) -> dict:
+            params_file: Path | None = None, progress: bool | None = None,
+            signing_key: bytes | None = None) -> dict:
     """Fly scenario `sc` over the (emulated) board; return the summary (also in out_dir)."""
     overrides = parameter_overrides(sc, params_file)
     try:
@@ -100,7 +102,7 @@ def run_hil(sc, out_dir: Path, options: HilOptions = DEFAULT_OPTIONS, *, force: 
         world = World(sc)  # checks the scenario's site before anything starts
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
-    rig = _Rig(sc, world, Path(out_dir), options, overrides, progress)
+    rig = _Rig(sc, world, Path(out_dir), options, overrides, progress, signing_key)
     try:
         rig.connect()
         prepare_run_dir(Path(out_dir), force)
@@ -110,8 +112,10 @@ def run_hil(sc, out_dir: Path, options: HilOptions = DEFAULT_OPTIONS, *, force: 
 
 
 class _Rig:
-    def __init__(self, sc, world, out_dir: Path, opts: HilOptions, overrides: dict, progress):
+    def __init__(self, sc, world, out_dir: Path, opts: HilOptions, overrides: dict, progress,
+                 signing_key: bytes | None = None):
         self.sc, self.world, self.out_dir, self.opts = sc, world, out_dir, opts
+        self._signing_key, self.ground_side = signing_key, None
         self.overrides = overrides
         self.progress = progress
         self.lockstep = opts.mode == "lockstep"
@@ -131,6 +135,7 @@ class _Rig:
     # -- set-up and tear-down -------------------------------------------------------------------
     def connect(self) -> None:
         opts = self.opts
+        self.ground_side = RigGround(opts.ground, self._signing_key)  # before any board
         if opts.emulate:
             try:
                 elf = build_firmware()
@@ -167,7 +172,7 @@ class _Rig:
         self.stim_bus.reset_sources()
 
     def disconnect(self) -> None:
-        for bus in (self.flight_bus, self.stim_bus):
+        for bus in (self.flight_bus, self.stim_bus, self.ground_side):
             if bus is not None:
                 bus.close()
         if self.board is not None:
@@ -281,7 +286,11 @@ class _Rig:
 
             # Flight events reach events.log as the ground receives them (downlink).
             self.events_lines = event_writer(self.tele, ev)
-            self.fsw = FlightSoftware(config, self.flight_bus, self.clock, record_and_decode)
+            ground = self.ground_side
+            self.fsw = FlightSoftware(config, ground.flight_bus(self.flight_bus), self.clock,
+                                      record_and_decode,
+                                      **ground.flight_software_options(self.lockstep,
+                                                                       self.epoch_us))
             install_task_faults(self.fsw.scheduler, sc.faults)
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
@@ -331,7 +340,7 @@ class _Rig:
         for msg in self.world.sensor_messages(frame, t_us):
             self.stim.send_device(msg)
         for msg in self.ground.due(t_us):
-            self.stim.send_ground(msg)
+            self.ground_side.send_uplink(self.stim, msg, t_us)
 
     def _take_commands(self) -> list:
         msgs = self.stim.receive()
@@ -483,8 +492,10 @@ class _Rig:
         summary["events"] = self.events_lines
         hil = link_summary(self, aborted)
         summary["hil"] = hil
+        if self.ground_side.links:
+            summary["ground_link"] = self.ground_side.stats()
         np.savez_compressed(out_dir / "history.npz", **hist)
-        flown_parameters(self.tele).save(out_dir / "params.txt")
+        save_flown_parameters(self.tele, out_dir)
         (out_dir / "link_stats.json").write_text(json.dumps(hil, indent=2, sort_keys=True) + "\n")
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         if self.opts.write_report and len(hist["t_s"]) >= 2:

@@ -37,3 +37,53 @@ def parse_sets(items) -> dict:
             raise ValueError(f"--set {key.strip()}: expected a TOML value (a number, "
                              f"\"text\", [array] or {{table}}), got {value!r}") from None
     return overrides
+
+
+def positive_speedup(text: str) -> float:
+    """--speedup N: times real time, a finite number > 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 (times real time), "
+                                         f"got {text!r}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise argparse.ArgumentTypeError(f"expected a number > 0 (times real time), got {text}")
+    return value
+
+
+def add_ground_options(parser) -> None:
+    """--ground CONN (repeatable) and --signing-key FILE, as `run` and `hil` take them."""
+    g = parser.add_argument_group(
+        "ground link", "operate the probe from MAVProxy, QGroundControl or a script")
+    g.add_argument("--ground", action="append", metavar="CONN", default=None,
+                   help="a ground link as a pymavlink connection string: tcpin:127.0.0.1:5760 "
+                        "(the probe listens; connect with tcp:127.0.0.1:5760), "
+                        "udpout:127.0.0.1:14550 (sends to a ground station listening there), "
+                        "udpin:, tcp:; repeat for several ground stations")
+    g.add_argument("--signing-key", metavar="FILE", default=None,
+                   help="MAVLink 2 signing: a file (mode 600) holding the 32-byte key as 64 "
+                        "hexadecimal characters; the probe then signs its downlink and obeys "
+                        "only uplink signed with it")
+
+
+def ground_options(args) -> tuple[tuple[str, ...], bytes | None]:
+    """The connection strings (syntax checked) and the signing key of --ground and
+    --signing-key; ValueError with the one-line message on bad input."""
+    from flightsw.hal.ground_endpoint import GroundLinkError, parse_endpoint
+    from flightsw.hal.signing_key import SigningKeyError, load_signing_key
+
+    connections = tuple(args.ground or ())
+    for text in connections:
+        try:
+            parse_endpoint(text)
+        except GroundLinkError as exc:
+            raise ValueError(f"--ground {exc}") from None
+    key = None
+    if args.signing_key is not None:
+        try:
+            key = load_signing_key(args.signing_key)
+        except SigningKeyError as exc:
+            raise ValueError(f"--signing-key {exc}") from None
+    return connections, key

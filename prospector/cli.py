@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from prospector.args import add_ground_options, ground_options, parse_sets, positive_speedup
 from prospector.args import fail as _fail
-from prospector.args import parse_sets
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
@@ -29,11 +29,18 @@ def _positive_float(text: str) -> float:
 
 
 def _cmd_run(args) -> int:
-    from sim.runner import RunConfigError, RunDirError, run_scenario
+    from sim.runner import (
+        RunConfigError,
+        RunDirError,
+        close_ground_links,
+        open_ground_links,
+        run_scenario,
+    )
     from sim.scenario import ScenarioError, load_scenario
 
     try:
         overrides = parse_sets(args.set)
+        ground, signing_key = ground_options(args)
     except ValueError as exc:
         return _fail(str(exc))
     if args.seed is not None:
@@ -45,15 +52,24 @@ def _cmd_run(args) -> int:
     except ScenarioError as exc:
         return _fail(str(exc))
     out = Path(args.out)
+    speedup = 1.0 if args.realtime else args.speedup
+    links = []
     try:
+        links = open_ground_links(ground, signing_key)  # listening before the flight starts
+        if links and speedup is None:
+            print("prospector: note: a ground link without --realtime or --speedup: the "
+                  "simulation runs as fast as it can, faster than real time", file=sys.stderr)
         summary = run_scenario(scenario, out, force=args.force,
                                timing_telemetry=args.timing_telemetry,
                                write_report=not args.no_report,
-                               params_file=Path(args.params) if args.params else None)
+                               params_file=Path(args.params) if args.params else None,
+                               ground_links=links, signing_key=signing_key, speedup=speedup)
     except (RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or out}: {exc.strerror}")
+    finally:
+        close_ground_links(links)
     print(f"run: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s simulated in {summary['wall_duration_s']:.1f} s "
           f"({summary['realtime_factor']}x real time)")
@@ -300,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="flight-software parameter file (NAME = value lines, as params.txt "
                           "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    add_ground_options(run)
+    pace = run.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", action="store_true",
+                      help="pace the simulation to the wall clock (to operate from a ground "
+                           "station); default: as fast as possible")
+    pace.add_argument("--speedup", type=positive_speedup, default=None, metavar="N",
+                      help="pace the simulation at N times real time (as SITL's --speedup)")
     run.set_defaults(func=_cmd_run)
     for name, help_text, out_help, func in (
             ("sweep", "run many seeds of a scenario in parallel", "sweep directory to create",

@@ -13,8 +13,8 @@ import argparse
 import signal
 from pathlib import Path
 
+from prospector.args import add_ground_options, ground_options, parse_sets
 from prospector.args import fail as _fail
-from prospector.args import parse_sets
 from prospector.args import seed as _seed
 
 
@@ -55,6 +55,7 @@ def _cmd_hil(args) -> int:
         return _fail("--port needs --stim-port (the board's stimulus UART)")
     try:
         overrides = parse_sets(args.set)
+        ground, signing_key = ground_options(args)
     except ValueError as exc:
         return _fail(str(exc))
     if args.seed is not None:
@@ -71,7 +72,7 @@ def _cmd_hil(args) -> int:
             stim_port=args.stim_port, transport=args.transport, baudrate=args.baud,
             restart_board=not args.no_restart, faults=tuple(args.fault or ()),
             timing_telemetry=True if args.timing_telemetry else None,
-            write_report=not args.no_report)
+            write_report=not args.no_report, ground=ground)
     except ScenarioError as exc:
         return _fail(str(exc))
     except ValueError as exc:
@@ -81,7 +82,8 @@ def _cmd_hil(args) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         summary = run_hil(scenario, out, options, force=args.force,
-                          params_file=Path(args.params) if args.params else None)
+                          params_file=Path(args.params) if args.params else None,
+                          signing_key=signing_key)
     except (HilRunError, RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -152,4 +154,5 @@ def register(sub) -> None:
     p.add_argument("--timing-telemetry", action="store_true",
                    help="log task execution times (default: on in real time, off in lockstep)")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    add_ground_options(p)
     p.set_defaults(func=_cmd_hil)

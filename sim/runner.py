@@ -8,6 +8,13 @@ One minor frame (the flight software's base rate, 10 Hz by default):
   4. the world applies the commands and integrates to the next frame.
 A run leaves a run directory: flight.tlog, events.log, summary.json, history.npz
 and report.html.
+
+Live runs: with ground links (`ground_links=`, open_ground_links) the
+flight software's Bus is a MultiBus of the SimBus and the links, so a ground
+station sees the whole downlink and its uplink is recorded in flight.tlog like
+any Bus traffic; `speedup=` paces the simulated clock to the wall clock
+(sim/pacing.py).  A run with neither builds none of this and flies exactly as
+before.
 """
 
 import json
@@ -29,6 +36,7 @@ from flightsw.config import (
 )
 from flightsw.core.clock import SimClock
 from flightsw.core.events import Severity
+from flightsw.core.param_formats import write_ground_param_files
 from flightsw.core.params import ParamFileError, ParamTable
 from flightsw.core.recorder import FlightRecorder
 from flightsw.icd import icd_fingerprint
@@ -36,9 +44,10 @@ from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.run_dir import RunDirError, prepare_out_dir  # noqa: F401 (re-exported)
 from sim.faults import install_task_faults, task_fault_record
 from sim.history import History, prospect_history, surface_map_history
+from sim.pacing import Pacer
 from sim.scenario_faults import sil_refusal
 from sim.scoring import mission_figures
-from sim.simbus import SimBus
+from sim.simbus import SimBus, UplinkSigner
 from sim.site import SiteError
 from sim.telemetry import FlightTelemetry
 from sim.truth_record import TRUTH_FILE, TruthRecord
@@ -46,7 +55,7 @@ from sim.uplink import PARAM_SPECS, time_tagged_uplink
 from sim.world import World
 
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
-             "params.txt", "flight_config.json", TRUTH_FILE)
+             "params.txt", "params.parm", "params.params", "flight_config.json", TRUTH_FILE)
 
 
 class RunConfigError(Exception):
@@ -137,9 +146,50 @@ def parameter_overrides(sc, params_file: Path | None) -> dict:
     return merged
 
 
+def open_ground_links(connections, signing_key: bytes | None = None) -> list:
+    """The ground links of a run, open (each listening, or connected, before the flight
+    starts); RunConfigError naming the first that cannot be opened (the others closed).
+    Link i signs the downlink as link id i + 1."""
+    from flightsw.hal.ground_link import GroundLink, GroundLinkError
+
+    links: list = []
+    try:
+        for i, text in enumerate(connections):
+            links.append(GroundLink(text, signing_key, i + 1))
+    except GroundLinkError as exc:
+        close_ground_links(links)
+        raise RunConfigError(f"--ground {exc}") from None
+    return links
+
+
+def scenario_uplink_signer(sc, signing_key: bytes | None, live: bool) -> UplinkSigner | None:
+    """How the scenario's own uplink is signed (sim/simbus.py): stamped with mission time
+    from the scenario's epoch (the same run, the same bytes), or with the wall clock when
+    a live ground station also signs (a stream far behind its stamps would be refused)."""
+    if signing_key is None:
+        return None
+    if live:
+        return UplinkSigner(signing_key, lambda t_us: time.time())
+    epoch_s = sc.scenario.epoch_unix_s
+    return UplinkSigner(signing_key, lambda t_us: epoch_s + t_us * 1e-6)
+
+
+def close_ground_links(links) -> None:
+    for link in links:
+        link.close()
+
+
 def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None = None,
                  timing_telemetry: bool = False, write_report: bool = True,
-                 params_file: Path | None = None) -> dict:
+                 params_file: Path | None = None, ground_links=(),
+                 signing_key: bytes | None = None, speedup: float | None = None) -> dict:
+    """Fly `sc` and leave its run directory in out_dir; returns summary.json's figures.
+
+    `ground_links`: open ground links (open_ground_links; the caller closes them);
+    `signing_key`: the 32-byte MAVLink signing key the flight software requires of its
+    uplink (the scenario's uplink is signed with it); `speedup`: None as fast as
+    possible, else times real time.
+    """
     out_dir = Path(out_dir)
     overrides = parameter_overrides(sc, params_file)
     refused = sil_refusal(sc)
@@ -151,7 +201,19 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
     prepare_run_dir(out_dir, force)
-    bus = SimBus()
+    return _fly(sc, out_dir, world, overrides, wall_start, tuple(ground_links), signing_key,
+                speedup, progress, timing_telemetry, write_report)
+
+
+def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, links,
+         signing_key: bytes | None, speedup: float | None, progress: bool | None,
+         timing_telemetry: bool, write_report: bool) -> dict:
+    sim_bus = SimBus(scenario_uplink_signer(sc, signing_key, live=bool(links)))
+    bus = sim_bus
+    if links:
+        from flightsw.hal.multi_bus import MultiBus
+        bus = MultiBus(sim_bus, links)
+    pacer = Pacer(speedup) if speedup is not None else None
     clock = SimClock()
     config = flight_config_from_scenario(sc, timing_telemetry, world)
     base_hz = config.base_rate_hz
@@ -177,7 +239,9 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
             tap(t_us, raw)
 
         events_lines = event_writer(tele, ev_file)
-        fsw = FlightSoftware(config, bus, clock, record_and_decode)
+        # Only a signed run names the key: the flight software's uplink guard requires it.
+        keyed = {} if signing_key is None else {"signing_key": signing_key}
+        fsw = FlightSoftware(config, bus, clock, record_and_decode, **keyed)
         install_task_faults(fsw.scheduler, sc.faults)
         # Ground uplink: parameter overrides at t=0, then the command sequence.
         uplink = time_tagged_uplink(overrides, sc.commands)
@@ -187,14 +251,17 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
         show = sys.stderr.isatty() if progress is None else progress
         bar = _progress_bar(n_frames, show)
         next_uplink = 0
-        deliver, take = bus.deliver, bus.take_from_flight
+        deliver, take = sim_bus.deliver, sim_bus.take_from_flight
+        pace = pacer.wait_for if pacer is not None else None
         dt_s = frame_us * 1e-6
         for frame in range(n_frames + 1):
             t_us = frame * frame_us
+            if pace is not None:
+                pace(t_us)
             for msg in world.sensor_messages(frame, t_us):
                 deliver(msg)
             while next_uplink < len(uplink) and uplink[next_uplink][0] <= t_us:
-                bus.deliver_from_ground(uplink[next_uplink][1])
+                sim_bus.deliver_from_ground(uplink[next_uplink][1], t_us)
                 next_uplink += 1
             clock.advance_to_us(t_us)
             fsw.run_frame()
@@ -221,9 +288,12 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
                               n_frames / base_hz)
     summary |= host_figures(n_frames / base_hz, wall_s, recorder, fsw.scheduler.stats())
     summary["events"] = events_lines
+    if links:
+        summary["ground_link"] = [link.stats() for link in links]
+    if pacer is not None:
+        summary["pacing"] = pacer.stats()
     np.savez_compressed(out_dir / "history.npz", **hist)
-    # The table as flown (as the probe reported it), loadable again with --params.
-    flown_parameters(tele).save(out_dir / "params.txt")
+    save_flown_parameters(tele, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if write_report:
         from sim.report import write_report as _write_report
@@ -257,6 +327,15 @@ def flown_parameters(tele: FlightTelemetry) -> ParamTable:
             spec = PARAM_SPECS[name]
             table.set(name, int(value) if spec.kind is int else value)
     return table
+
+
+def save_flown_parameters(tele: FlightTelemetry, out_dir: Path) -> None:
+    """The table as flown (as the probe reported it) in params.txt, loadable again with
+    --params, and in the formats MAVProxy (params.parm) and QGroundControl
+    (params.params) load."""
+    flown = flown_parameters(tele)
+    flown.save(out_dir / "params.txt")
+    write_ground_param_files(flown, out_dir)
 
 
 def contact_speed_mps(overrides: dict) -> float:

@@ -33,5 +33,7 @@ class MultiBus:
     def poll(self) -> list:
         msgs = self.primary.poll()
         for link in self.links:
-            msgs.extend(link.poll())
+            extra = link.poll()
+            if extra:  # a new list: the primary's may be its own buffer
+                msgs = [*msgs, *extra]
         return msgs
