@@ -6,9 +6,10 @@ flightsw/components/.
 needs: the SIL runner, the HIL rig and replay plug in a different Bus and Clock
 and nothing else.  One cycle: bus_in (messages through the uplink guard to
 drivers, commands, parameters) -> nav -> sequence -> control (actuator messages
-out) -> a parameter list in progress; at 1 Hz guidance status, telemetry (at
-the rates of the rate table), fault protection and prospecting; at 0.1 Hz
-scheduler statistics.
+out) -> a parameter list in progress -> periodic telemetry at the rates of
+the rate table (1 Hz unless a ground station sets another); at 1 Hz guidance
+status, HEARTBEAT, fault protection and prospecting; at 0.1 Hz scheduler
+statistics.
 
 The signing key is an argument, not part of FlightConfig: the configuration is
 written to the run directory and a secret must never be.
@@ -43,7 +44,6 @@ PARAM_MESSAGES = ("PARAM_SET", "PARAM_REQUEST_LIST", "PARAM_REQUEST_READ")
 # PARAM_VALUEs per control cycle while a parameter list goes down: 90 parameters
 # take 0.6 s at 10 Hz, and one cycle's share stays far inside its task budget.
 PARAMS_PER_CYCLE = 16
-TELEMETRY_PERIOD_US = 1_000_000  # the telemetry task's group is 1 Hz
 DEFAULT_TELEMETRY_INTERVAL_US = 1_000_000
 
 
@@ -87,7 +87,9 @@ class FlightSoftware:
         self.fault_protection = FaultProtection(config, *core[:3], self.commands, dev, nav,
                                                 ctl, tag, prop, safe, momentum, clock, send)
         self.fault_protection.ground_lost = self.uplink.ground_heartbeat_lost
-        self.telemetry_rates = rates = TelemetryRates(self.commands, send, TELEMETRY_PERIOD_US)
+        # Run at the control rate, so a ground station may ask for up to 10 Hz.
+        self.telemetry_rates = rates = TelemetryRates(self.commands, send,
+                                                      round(1e6 / config.base_rate_hz))
         self.ground_services = GroundServices(clock, self.commands, rates, send,
                                               self.modes.heartbeat_message, dev.power,
                                               self.fault_protection.bank, self.uplink)
@@ -122,6 +124,7 @@ class FlightSoftware:
             Task("control", self.control.task_control, 1000),
             Task("fault_fast", self.fault_protection.task_fast, 300),
             Task("params_out", self.param_service.send_pending, 1000),
+            Task("tlm_rates", self.telemetry_rates.run, 1000),
         ])
         slow = RateGroup("slow", 1, [
             Task("guidance", self.control.task_guidance, 1000),
@@ -140,7 +143,6 @@ class FlightSoftware:
 
     def _task_telemetry(self, t_us: int) -> None:
         self.housekeeping.send_heartbeat()  # always 1 Hz: ground stations watch for it
-        self.telemetry_rates.run(t_us)
         self.uplink.task(t_us)
 
     def _send_link_status(self, t_us: int) -> None:

@@ -218,11 +218,16 @@ def test_message_interval_set_get_stop_default_and_refused():
     assert ack_for(bus, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL).result == \
         mavlink.MAV_RESULT_DENIED
     assert bus.of_type("MESSAGE_INTERVAL")[-1].interval_us == 0
-    # Faster than the 1 Hz telemetry task: granted at the task's period, and said so.
+    # 10 Hz, the control rate, is granted; faster is granted at 10 Hz, and said so.
     bus.push(long(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, sys_status, 100_000))
+    step(fsw, clock)
+    before = len(bus.of_type("SYS_STATUS"))
+    step(fsw, clock, 10)
+    assert len(bus.of_type("SYS_STATUS")) - before == 10
+    bus.push(long(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, sys_status, 20_000))
     bus.push(long(mavlink.MAV_CMD_GET_MESSAGE_INTERVAL, sys_status))
     step(fsw, clock)
-    assert bus.of_type("MESSAGE_INTERVAL")[-1].interval_us == 1_000_000
+    assert bus.of_type("MESSAGE_INTERVAL")[-1].interval_us == 100_000
 
 
 def test_param_request_list_every_parameter_once_with_count_and_index_over_cycles():
