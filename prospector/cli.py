@@ -29,6 +29,7 @@ def _positive_float(text: str) -> float:
 
 
 def _cmd_run(args) -> int:
+    from sim.pacing import speedup_from_options
     from sim.runner import (
         RunConfigError,
         RunDirError,
@@ -52,7 +53,7 @@ def _cmd_run(args) -> int:
     except ScenarioError as exc:
         return _fail(str(exc))
     out = Path(args.out)
-    speedup = 1.0 if args.realtime else args.speedup
+    speedup = speedup_from_options(args.realtime, args.speedup)  # parsed, exclusive: valid
     links = []
     try:
         links = open_ground_links(ground, signing_key)  # listening before the flight starts

@@ -190,3 +190,43 @@ def test_a_live_run_is_operated_from_a_pymavlink_ground_station(tmp_path):
             os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     assert "faster than real time" not in err  # it was paced
+
+
+@pytest.mark.slow
+def test_a_signed_live_run_obeys_only_signed_commands(tmp_path):
+    key_file = tmp_path / "probe.key"
+    key_file.write_text(KEY_HEX + "\n")
+    os.chmod(key_file, 0o600)
+    port = free_port()
+    out = tmp_path / "live"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prospector.cli", "run", "--scenario", "bennu-hover",
+         "--ground", f"tcpin:127.0.0.1:{port}", "--speedup", "20", "--duration", "60",
+         "--signing-key", str(key_file), "--out", str(out), "--no-report"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conn = None
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        conn = _ground_station(port, deadline)
+        beat = _receive(conn, "HEARTBEAT", deadline)
+        assert len(beat.get_msgbuf()) == 12 + beat.get_header().mlen + 13  # signed downlink
+        # Unsigned, as the hostile tester of issue 16 sent it: never acted on, never acked.
+        conn.mav.send(command_message("MONITOR_ENABLE", (0, 0)))
+        conn.mav.signing.secret_key = bytes.fromhex(KEY_HEX)
+        conn.mav.signing.link_id = 1
+        conn.mav.signing.sign_outgoing = True
+        conn.mav.signing.timestamp = int((time.time() - 1420070400) * 1e5)
+        signed = command_message("RESET_SCHED_STATS")
+        conn.mav.send(signed)
+        # Frames are judged in order: an ack of the unsigned command would come first.
+        ack = _receive(conn, "COMMAND_ACK", deadline)
+        assert ack.command == signed.command and ack.result == mavlink.MAV_RESULT_ACCEPTED
+    finally:
+        if conn is not None:
+            conn.close()
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=60)
+    for path in (p for p in out.rglob("*") if p.is_file()):  # the key, as text or bytes
+        data = path.read_bytes()
+        assert KEY_HEX.encode() not in data and bytes.fromhex(KEY_HEX) not in data, path
