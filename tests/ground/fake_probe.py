@@ -118,7 +118,8 @@ class FakeProbe:
     def _handle(self, peer, codec, msg) -> None:
         if msg.get_type() != "COMMAND_LONG":
             return
-        if (msg.target_system, msg.target_component) != (FLIGHT_SYSTEM_ID, FLIGHT_COMPONENT_ID):
+        if msg.target_system != FLIGHT_SYSTEM_ID or \
+                msg.target_component not in (FLIGHT_COMPONENT_ID, 0):  # 0: every component
             return  # not for us: no answer at all
         result = self._execute(msg)
         self._send(peer, codec, mavlink.MAVLink_command_ack_message(

@@ -1,4 +1,6 @@
-"""MAVProxy, headless, operating a `prospector run --ground` over a signed link.
+"""The MAVProxy module, in process against a fake flight side, then end to end.
+
+End to end: MAVProxy, headless, operating a `prospector run --ground` over a signed link:
 
 The whole chain a user follows in README's "Flying the probe from MAVProxy":
 the probe listens (tcpin on 127.0.0.1), MAVProxy connects with our dialect,
@@ -38,10 +40,7 @@ DEADLINE_S = 60.0  # how long one expected answer may take on a loaded machine
 # A line starts where MAVProxy's prompt ("STANDBY> ", printed without a newline) ends.
 START = r"(?:^|> )"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(MAVPROXY is None, reason="MAVProxy not installed (make venv)"),
-]
+pytestmark = pytest.mark.skipif(MAVPROXY is None, reason="MAVProxy not installed (make venv)")
 
 
 def free_port() -> int:
@@ -153,6 +152,7 @@ def signed_run(tmp_path):
         stop(run)
 
 
+@pytest.mark.slow
 def test_mavproxy_operates_the_probe_over_a_signed_link(signed_run, tmp_path):
     run, port, key, key_file, run_dir = signed_run
     home = tmp_path / "home"  # no ~/.mavproxyrc or mavinit.scr of the user's
@@ -221,3 +221,104 @@ def check_run_directory(run_dir: Path, key: bytes) -> None:
         if path.is_file():
             data = path.read_bytes()
             assert key not in data and key.hex().encode() not in data, path.name
+
+
+# -- in process: the module against a fake flight side (tests/ground/fake_probe.py) ------
+
+
+class FakeMPState:
+    """What ProspectorModule uses of MAVProxy's mpstate, around one real mavutil master."""
+
+    def __init__(self, master) -> None:
+        self.mav_master = [master]
+        self.command_map: dict = {}
+        self.completions: dict = {}
+        self.public_modules: dict = {}
+        self.multi_instance: dict = {}
+        self.instance_count: dict = {}
+
+    def master(self, target_sysid=-1):
+        return self.mav_master[0]
+
+    def module(self, name):
+        return self.public_modules.get(name)
+
+
+def pump(master, module, until, limit_s: float = 20.0) -> None:
+    """Hand each message to the module, as MAVProxy's link does, until `until()` holds."""
+    deadline = time.monotonic() + limit_s
+    while not until():
+        assert time.monotonic() < deadline, "the condition never held"
+        msg = master.recv_match(blocking=True, timeout=0.2)
+        if msg is not None:
+            module.mavlink_packet(msg)
+
+
+@pytest.fixture
+def module_on_fake_probe():
+    from ground.mavproxy_prospector import init
+    from tests.ground.fake_probe import FakeProbe
+
+    with FakeProbe() as probe:
+        master = mavutil.mavlink_connection(probe.address, source_system=GROUND_SYSTEM_ID,
+                                            source_component=230)
+        try:
+            module = init(FakeMPState(master))
+            yield probe, master, module
+        finally:
+            master.close()
+
+
+def test_the_mode_is_named_and_mavproxys_mode_mapping_is_the_probes(module_on_fake_probe):
+    probe, master, module = module_on_fake_probe
+    pump(master, module, lambda: "HEARTBEAT" in module.latest)
+    assert master.flightmode == "HOVER"  # what MAVProxy's prompt and "Mode" line show
+    assert master.mode_mapping() == {"SAFE": 0, "STANDBY": 1, "HOVER": 2}
+
+    master.target_component = 1  # MAVProxy's link sets it from the vehicle's HEARTBEAT
+    master.set_mode(master.mode_mapping()["STANDBY"])  # what MAVProxy's `mode STANDBY` does
+    pump(master, module, lambda: master.flightmode == "STANDBY")
+    assert probe.commands == [("SET_MODE", ("STANDBY",))]
+
+    module.unload()
+    assert master.mode_mapping() != {"SAFE": 0, "STANDBY": 1, "HOVER": 2}
+
+
+def test_probe_commands_are_sent_and_their_ack_printed(module_on_fake_probe, capsys):
+    probe, master, module = module_on_fake_probe
+    pump(master, module, lambda: "HEARTBEAT" in module.latest)
+    module.cmd_probe(["faults", "disable", "imu"])
+    pump(master, module, lambda: "MONITOR_ENABLE: ACCEPTED" in capsys.readouterr().out)
+    assert probe.commands == [("MONITOR_ENABLE", (1.0, 0.0))]
+
+    module.cmd_probe(["site", "0"])
+    assert "rank must be an integer 1..10" in capsys.readouterr().out
+    module.cmd_probe(["status"])
+    assert "mode      HOVER" in capsys.readouterr().out
+
+
+def test_a_message_mavproxys_dialect_lacks_is_decoded_with_ours(module_on_fake_probe):
+    from pymavlink.dialects.v20 import common
+
+    from flightsw.icd import new_codec
+
+    _, _, module = module_on_fake_probe
+    frame = mavlink.MAVLink_probe_fault_status_message(
+        0, 0xFFFF, 1 << 3, 0, [0] * 16, 0, 0, 0, 0, 0.0, 0, 0.0).pack(new_codec(1, 1))
+    parser = common.MAVLink(None)
+    parser.robust_parsing = True
+    unknown = parser.parse_buffer(frame)[0]
+    assert unknown.get_type() == "UNKNOWN_53061"
+    module.mavlink_packet(unknown)
+    assert module.latest["PROBE_FAULT_STATUS"].tripped == 1 << 3
+
+
+def test_a_bad_key_file_is_one_line_and_sets_nothing(module_on_fake_probe, tmp_path, capsys):
+    _, master, module = module_on_fake_probe
+    key_file = tmp_path / "probe.key"
+    key_file.write_text("0" * 63 + "\n")
+    key_file.chmod(0o600)
+    module.cmd_probe(["key", str(key_file)])
+    out = capsys.readouterr().out
+    assert out.startswith("probe: ") and out.count("\n") == 1 and str(key_file) in out
+    assert master.mav.signing.secret_key is None
