@@ -116,11 +116,19 @@ class ProspectorModule(mp_module.MPModule):
             return
         kind = m.get_type()
         self.latest[kind] = m
-        if kind == "COMMAND_ACK" and m.command in BY_ID and \
+        if kind == "COMMAND_ACK" and m.command in BY_ID and self._addressed_to_us(m) and \
                 m.result != mavlink.MAV_RESULT_IN_PROGRESS:
             entry = mavlink.enums["MAV_RESULT"].get(m.result)
             result = entry.name.removeprefix("MAV_RESULT_") if entry else str(m.result)
             print(f"probe: {BY_ID[m.command].name}: {result}")
+
+    def _addressed_to_us(self, ack) -> bool:
+        """An ACK for this MAVProxy (or broadcast), not for another sender on the uplink."""
+        master = self.master
+        if master is None:
+            return False
+        return (ack.target_system in (0, master.source_system)
+                and ack.target_component in (0, master.source_component))
 
     def _decode(self, m):
         """An unknown message of MAVProxy's dialect, decoded with our ICD (None if it fails)."""
