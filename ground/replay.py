@@ -329,8 +329,12 @@ def prepare_out_dir(out_dir: Path, force: bool) -> None:
 
 def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
            until_s: float | None = None, force: bool = False,
-           progress: bool | None = None) -> ReplayResult:
-    """Re-run the flight software over `rec`; write replay.tlog, the report and a summary."""
+           progress: bool | None = None, signing_key: bytes | None = None) -> ReplayResult:
+    """Re-run the flight software over `rec`; write replay.tlog, the report and a summary.
+
+    `signing_key`: the key the recorded flight was given, for a run with a signed
+    uplink: the uplink guard judges the recorded frames again and needs it (without
+    it, every recorded ground command is refused and the replay diverges)."""
     overrides = dict(overrides or {})
     out_dir = Path(out_dir)
     prepare_out_dir(out_dir, force)  # only replay files are ever replaced: never the recording
@@ -362,7 +366,8 @@ def replay(rec: Recording, out_dir: str | Path, overrides: dict | None = None,
     compare = _Comparator(rec, until_us)
     with open(out_dir / "replay.tlog", "xb", buffering=1 << 16) as tlog:
         recorder = FlightRecorder(tlog, rec.epoch_unix_us)
-        fsw = FlightSoftware(config, bus, clock, recorder.record, params=params)
+        fsw = FlightSoftware(config, bus, clock, recorder.record, params=params,
+                             signing_key=signing_key)
         for task, windows in rec.task_faults.items():
             try:
                 fsw.scheduler.set_task_fault(task, _raising_while(windows))

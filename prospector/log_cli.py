@@ -164,13 +164,16 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_replay(args) -> int:
+    from flightsw.hal.signing_key import SigningKeyError, load_signing_key
     from ground.replay import ReplayError, load_recording, param_overrides, replay
 
     try:
         overrides = param_overrides(args.param or [])
+        key = None if args.signing_key is None else load_signing_key(args.signing_key)
         rec = load_recording(args.log, args.config)
-        result = replay(rec, Path(args.out), overrides, args.until, force=args.force)
-    except ReplayError as exc:
+        result = replay(rec, Path(args.out), overrides, args.until, force=args.force,
+                        signing_key=key)
+    except (ReplayError, SigningKeyError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or args.out}: {exc.strerror}")
@@ -211,4 +214,7 @@ def register(sub) -> None:
                      help="flight_config.json (default: the one next to the log)")
     rep.add_argument("--force", action="store_true",
                      help="replace a previous replay in --out")
+    rep.add_argument("--signing-key", default=None, metavar="FILE",
+                     help="the signing key the run was flown with (64 hex digits), for a "
+                          "run whose uplink was signed: the uplink guard re-judges it")
     rep.set_defaults(func=_cmd_replay)
