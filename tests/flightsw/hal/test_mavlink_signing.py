@@ -141,3 +141,24 @@ def test_sign_frame_refuses_a_signed_or_truncated_frame():
         signing.sign_frame(raw, KEY, 0, 2)
     with pytest.raises(signing.SigningError, match="frame"):
         signing.sign_frame(raw[:5], KEY, 0, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(key=keys, new_key=keys, timestamp=timestamps, signed=st.booleans())
+def test_the_log_copy_of_setup_signing_has_no_key_and_still_decodes(key, new_key, timestamp,
+                                                                    signed):
+    msg = mavlink.MAVLink_setup_signing_message(1, 1, list(new_key), 12345)
+    raw = _unsigned_raw(msg)
+    if signed:
+        raw = signing.sign_frame(raw, key, 0, timestamp)
+    logged = signing.redacted_for_log(raw)
+    assert len(logged) == len(raw) and (new_key not in logged or not any(new_key))
+    decoded = _codec(system_id=1, component_id=1).parse_buffer(logged)[0]
+    assert decoded.get_type() == "SETUP_SIGNING" and not any(decoded.secret_key)
+    assert decoded.initial_timestamp == 12345
+
+
+def test_the_log_copy_of_any_other_frame_is_the_frame():
+    raw = signing.sign_frame(_unsigned_raw(_command(3.0)), KEY, 1, 99)
+    assert signing.redacted_for_log(raw) == raw
+    assert signing.redacted_for_log(b"\x00garbage") == b"\x00garbage"
