@@ -1,8 +1,15 @@
-"""ProbeClient against a fake flight side on 127.0.0.1 (tests/ground/fake_probe.py)."""
+"""ProbeClient against a fake flight side on 127.0.0.1 (tests/ground/fake_probe.py), then
+against the flight software itself (`prospector run --ground`, signed)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +148,70 @@ def test_messages_yields_telemetry_of_one_type(probe):
     with ProbeClient.connect(probe.address) as client:
         statuses = list(client.messages("PROBE_FAULT_STATUS", duration_s=0.7))
     assert statuses and all(m.get_type() == "PROBE_FAULT_STATUS" for m in statuses)
+
+
+# -- against the flight software itself: prospector run --ground ----------------------
+
+
+@pytest.fixture(scope="module")
+def signed_run(tmp_path_factory):
+    root = Path(__file__).resolve().parents[2]
+    work = tmp_path_factory.mktemp("client-run")
+    key_file = work / "probe.key"
+    key_file.write_text(KEY.hex() + "\n")
+    key_file.chmod(0o600)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "prospector.cli", "run", "--scenario", "bennu-hover",
+         "--duration", "600", "--realtime", "--no-report", "--out", str(work / "run"),
+         "--ground", f"tcpin:127.0.0.1:{port}", "--signing-key", str(key_file)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait until the probe listens (a connect and close is harmless)
+            assert run.poll() is None and time.monotonic() < deadline, "the run never listened"
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        yield f"tcp:127.0.0.1:{port}"
+    finally:
+        if run.poll() is None:
+            os.kill(run.pid, signal.SIGTERM)
+            run.wait(30)
+
+
+@pytest.mark.slow
+def test_the_flight_software_answers_a_signed_client(signed_run):
+    with ProbeClient.connect(signed_run, signing_key=KEY, timeout_s=30) as client:
+        params = client.params()
+        assert list(params) == [spec.name for spec in FLIGHT_PARAMS]
+        assert client.set_param("HOV_ZETA", 1.25) == pytest.approx(1.25)
+        assert client.set_mode("STANDBY").accepted
+        for _ in client.messages("HEARTBEAT", duration_s=2.5):
+            pass
+        assert client.mode == "STANDBY"
+        refused = client.command("START_TAG")  # only from HOVER
+        assert refused.result == mavlink.MAV_RESULT_TEMPORARILY_REJECTED
+        assert client.set_mode("HOVER").accepted
+
+
+@pytest.mark.slow
+def test_the_flight_software_ignores_an_unsigned_client(signed_run):
+    # Unsigned, the client still hears the probe (pymavlink accepts what it cannot check),
+    # but nothing it sends is acted on: no COMMAND_ACK ever comes.
+    with ProbeClient.connect(signed_run, timeout_s=30) as client:
+        with pytest.raises(ProbeClientError, match="no COMMAND_ACK"):
+            client.set_mode("SAFE", timeout_s=3.0)
+        status = client.recv("PROBE_LINK_STATUS", timeout_s=5.0)
+        assert status is not None and status.rejected_unsigned >= 1
+        assert client.mode != "SAFE"
+
+
+@pytest.mark.slow
+def test_a_wrong_key_hears_nothing_from_the_flight_software(signed_run):
+    with pytest.raises(ProbeClientError, match="no HEARTBEAT"):
+        ProbeClient.connect(signed_run, signing_key=OTHER_KEY, timeout_s=3.0)
