@@ -11,9 +11,11 @@ itself or from its devices (the world's system id), counted by reason.
 Bounded and non-blocking, so the flight tasks never wait on the ground:
 
 - `poll()` reads at most `max_rx_bytes_per_poll` bytes from the socket and
-  parses them with FrameReader (resynchronises within one frame after garbage,
-  bounded work and backlog): a flood costs a bounded slice of each cycle, and
-  the excess waits in the kernel (TCP flow control) or is dropped there (UDP).
+  parses them with FrameReader (resynchronises within one frame after garbage)
+  for at most `parse_budget_s` of wall time: a flood costs a bounded slice of
+  each cycle; the excess waits in the kernel (TCP flow control) or is dropped
+  there (UDP), and unparsed bytes beyond a small backlog are dropped, oldest
+  first, and counted.
 - `send(msg)` restamps the flight's frame for this link (its own sequence
   numbers, so the ground station counts what this link lost), signs it when
   the link has a key, and queues it; the queue is written as far as the socket
@@ -46,7 +48,7 @@ from flightsw.hal.ground_endpoint import (
     open_connection,
     parse_endpoint,
 )
-from flightsw.hal.mavlink_stream import FrameReader
+from flightsw.hal.mavlink_stream import MAX_FRAME_LEN, FrameReader
 from flightsw.icd import FLIGHT_SYSTEM_ID, WORLD_SYSTEM_ID, mavlink
 
 __all__ = ["GroundLink", "GroundLinkError"]
@@ -65,7 +67,8 @@ class GroundLink:
     """A Bus backend to one ground station; see the module doc."""
 
     def __init__(self, connection: str, signing_key: bytes | None = None, link_id: int = 0, *,
-                 max_rx_bytes_per_poll: int = 4096, max_tx_frames: int = 2048,
+                 max_rx_bytes_per_poll: int = 2048, parse_budget_s: float = 0.001,
+                 max_tx_frames: int = 2048,
                  reconnect_interval_s: float = 1.0,
                  wall_time_s: Callable[[], float] = time.time,
                  monotonic_s: Callable[[], float] = time.monotonic):
@@ -86,8 +89,15 @@ class GroundLink:
         self._reconnect_interval_s = reconnect_interval_s
         self._wall_time_s = wall_time_s
         self._monotonic_s = monotonic_s
-        work = max(8192, 2 * max_rx_bytes_per_poll)
-        self._reader = FrameReader(max_work_bytes=work, max_backlog_bytes=4 * work)
+        # Parsing is bounded in time as well as in bytes: garbage dense in frame markers
+        # parses at a few us a byte (every marker is a candidate frame), so a byte budget
+        # alone would let a hostile ground station take several ms of every cycle.  Parse
+        # in steps of one frame's worth until the backlog is empty or the budget spent;
+        # what is left waits (bounded: the oldest bytes are dropped, and counted).
+        self._parse_budget_s = parse_budget_s
+        self._reader = FrameReader(max_work_bytes=MAX_FRAME_LEN,
+                                   max_backlog_bytes=max(4 * max_rx_bytes_per_poll,
+                                                         MAX_FRAME_LEN))
         self._tx: deque[bytes] = deque()
         self._tx_partial = b""  # the unsent tail of a frame half-written to a TCP stream
         self._seq = 0
@@ -112,7 +122,7 @@ class GroundLink:
         else:
             data = self._receive_udp()
         self._flush()
-        msgs = self._reader.feed(data)
+        msgs = self._parse(data)
         if not msgs:
             return msgs
         self._last_heard_s = self._monotonic_s()
@@ -256,6 +266,15 @@ class GroundLink:
                 return  # the socket is full: the rest waits for the next poll or send
 
     # -- uplink ----------------------------------------------------------------------------
+    def _parse(self, data: bytes) -> list:
+        reader, now = self._reader, self._monotonic_s
+        msgs = reader.feed(data)
+        if reader.backlog:
+            deadline = now() + self._parse_budget_s
+            while reader.backlog and now() < deadline:
+                msgs += reader.feed()
+        return msgs
+
     def _receive_udp(self) -> bytes:
         conn, parts, size = self._conn, [], 0
         while size < self.max_rx_bytes_per_poll:
