@@ -37,7 +37,7 @@ sim: $(STAMP)
 	$(PY) -m prospector.cli run --scenario bennu --seed 1 --out $(RUN_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check flightsw sim hil ground prospector tests bench tools
+	$(PY) -m ruff check flightsw sim hil ground prospector tests bench tools prospector_dialect.py setup.py
 
 test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools
 	@! command -v arm-none-eabi-gcc >/dev/null || $(MAKE) --no-print-directory firmware
