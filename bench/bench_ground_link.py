@@ -79,14 +79,21 @@ def _recv(conn, msg_type, timeout_s, condition=None):
     return None
 
 
-def _flood(port: int, bytes_per_s: float, stop: threading.Event, sent: list) -> None:
+def _flood(port: int, bytes_per_s: float, markers: bool, stop: threading.Event,
+           sent: list) -> None:
     sock = socket.create_connection(("127.0.0.1", port))
     rng = random.Random(16)
-    chunk = max(1, int(bytes_per_s / 100))
+    chunk = max(2, int(bytes_per_s / 100))
+
+    def garbage() -> bytes:
+        data = bytearray(rng.randbytes(chunk))
+        if markers:
+            data[::2] = b"\xfd" * len(data[::2])  # every other byte a MAVLink 2 marker
+        return bytes(data)
     next_s = time.monotonic()
     try:
         while not stop.is_set():
-            sock.sendall(rng.randbytes(chunk))  # blocks when the link reads slower
+            sock.sendall(garbage())  # blocks when the link reads slower
             sent[0] += chunk
             next_s += 0.01
             time.sleep(max(0.0, next_s - time.monotonic()))
@@ -105,6 +112,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--flood-bytes-per-s", type=float, default=1e6)
+    parser.add_argument("--flood-markers", action="store_true",
+                        help="every other flood byte 0xFD (the costliest garbage to parse)")
     parser.add_argument("--signing-key", default=None)
     args = parser.parse_args()
     key = load_signing_key(args.signing_key) if args.signing_key else None
@@ -132,7 +141,8 @@ def main() -> None:
                 conn.mav.signing.timestamp = int((time.time() - SIGNING_EPOCH_UNIX_S) * 1e5)
             if args.flood_bytes_per_s > 0:
                 threading.Thread(target=_flood, daemon=True,
-                                 args=(ports[1], args.flood_bytes_per_s, stop, flooded)).start()
+                                 args=(ports[1], args.flood_bytes_per_s, args.flood_markers,
+                                       stop, flooded)).start()
             t0 = time.monotonic()
             conn.mav.param_request_list_send(1, 1)
             seen, count = set(), None
@@ -168,7 +178,8 @@ def main() -> None:
         heartbeats = sum(1 for _, raw in tlog_frames(out / "flight.tlog", 0)
                          if raw[5] == 1 and raw[7:10] == b"\x00\x00\x00")  # HEARTBEAT is id 0
     signed = "signed" if key is not None else "unsigned"
-    print(f"live run at real time, {args.duration:.0f} s, {signed} uplink, flood "
+    kind = "marker-dense" if args.flood_markers else "random"
+    print(f"live run at real time, {args.duration:.0f} s, {signed} uplink, {kind} flood "
           f"{args.flood_bytes_per_s / 1e6:.2f} MB/s offered on the second link")
     print(f"first HEARTBEAT after connecting: "
           f"{'none' if first_beat_s is None else f'{first_beat_s * 1000:.0f} ms'}")
