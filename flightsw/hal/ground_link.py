@@ -275,9 +275,17 @@ class GroundLink:
                 msgs += reader.feed()
         return msgs
 
+    def _read_allowance(self) -> int:
+        """Bytes to take from the socket now: no more than the parser has room for, so
+        that a stream the link parses slower than it arrives waits in the kernel (TCP
+        flow control slows the sender) instead of being dropped here."""
+        reader = self._reader
+        return min(self.max_rx_bytes_per_poll, reader.max_backlog_bytes - reader.backlog)
+
     def _receive_udp(self) -> bytes:
         conn, parts, size = self._conn, [], 0
-        while size < self.max_rx_bytes_per_poll:
+        allowance = self._read_allowance()
+        while size < allowance:
             data = conn.recv()  # pymavlink's: one datagram, b"" or "" when none
             if not data:
                 break
@@ -301,13 +309,14 @@ class GroundLink:
         # closed by the ground station (pymavlink would return b"" for ever).
         try:
             readable = select.select([sock], [], [], 0)[0]
-            data = sock.recv(self.max_rx_bytes_per_poll) if readable else b""
+            allowance = self._read_allowance()
+            data = sock.recv(allowance) if readable and allowance > 0 else b""
         except BlockingIOError:
             return b""
         except OSError:
             self._lose_tcp_peer()
             return b""
-        if readable and not data:
+        if readable and allowance > 0 and not data:
             self._lose_tcp_peer()
             return b""
         self.counters["bytes_in"] += len(data)
