@@ -127,8 +127,9 @@ class ProspectorModule(mp_module.MPModule):
         master = self.master
         if master is None:
             return False
-        return (ack.target_system in (0, master.source_system)
-                and ack.target_component in (0, master.source_component))
+        # The ids this MAVProxy sends with (its packer's; MAVProxy sets them after opening).
+        return (ack.target_system in (0, master.mav.srcSystem)
+                and ack.target_component in (0, master.mav.srcComponent))
 
     def _decode(self, m):
         """An unknown message of MAVProxy's dialect, decoded with our ICD (None if it fails)."""

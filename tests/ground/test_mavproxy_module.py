@@ -52,7 +52,7 @@ def free_port() -> int:
 def wait_listening(port: int, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"prospector run ended early: {proc.communicate()[0][-2000:]}"
+        assert proc.poll() is None, "prospector run ended before it listened"
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -140,16 +140,19 @@ def signed_run(tmp_path):
     port = free_port()
     run_dir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.Popen(
-        [sys.executable, "-m", "prospector.cli", "run", "--scenario", "bennu-hover",
-         "--duration", "120", "--speedup", "3", "--no-report", "--out", str(run_dir),
-         "--ground", f"tcpin:127.0.0.1:{port}", "--signing-key", str(key_file)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run_log = tmp_path / "prospector-run.log"
+    with run_log.open("w") as log:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "prospector.cli", "run", "--scenario", "bennu-hover",
+             "--duration", "300", "--speedup", "5", "--no-report", "--out", str(run_dir),
+             "--ground", f"tcpin:127.0.0.1:{port}", "--signing-key", str(key_file)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_listening(port, run)
         yield run, port, key, key_file, run_dir
     finally:
         stop(run)
+        print(f"prospector run (exit {run.returncode}):\n{run_log.read_text()[-3000:]}")
 
 
 @pytest.mark.slow
@@ -198,8 +201,7 @@ def test_mavproxy_operates_the_probe_over_a_signed_link(signed_run, tmp_path):
             stop(mavproxy)
     assert key.hex() not in "\n".join(console.transcript)
 
-    output, _ = run.communicate(timeout=300)
-    assert run.returncode == 0, output[-2000:]
+    assert run.wait(300) == 0
     check_run_directory(run_dir, key)
 
 
