@@ -230,3 +230,16 @@ def test_a_signed_live_run_obeys_only_signed_commands(tmp_path):
     for path in (p for p in out.rglob("*") if p.is_file()):  # the key, as text or bytes
         data = path.read_bytes()
         assert KEY_HEX.encode() not in data and bytes.fromhex(KEY_HEX) not in data, path
+
+
+def test_hil_names_a_ground_port_in_use_before_starting_a_board(tmp_path, capsys):
+    out = tmp_path / "run"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        status, err = run_cli(["hil", "--emulate", "--scenario", "bennu-hover", "--out",
+                               str(out), "--ground", f"tcpin:127.0.0.1:{port}"], capsys)
+    assert status == 2
+    assert_one_line(err, f"port {port}", "already in use")
+    assert not out.exists()

@@ -10,6 +10,8 @@ Supported kinds, as pymavlink's `mavutil.mavlink_connection` reads them:
     udpout:HOST:PORT  the flight side sends to a ground station listening there
                       (MAVProxy or QGroundControl on 14550) and hears its answers
 
+A tcpin: link serves one ground station at a time (the next one to connect is
+served when it leaves); give --ground once per ground station to serve several.
 HOST may be left out (`tcpin:5760`, `tcpin::5760`): the link is then on
 127.0.0.1, so that nothing outside the machine reaches the probe unless the
 operator names another address.  Anything else (serial devices, log files,
