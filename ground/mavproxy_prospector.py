@@ -18,6 +18,8 @@ What the module adds:
   answers with the ground-selectable modes (SAFE, STANDBY, HOVER) and names the
   HEARTBEAT's custom_mode.  The other modes are entered by their own commands
   (`probe survey`, `probe tag`, `probe mass ...`).
+- MAVProxy's `param set` and `param load` with each parameter's own type (MAVProxy
+  would send REAL32 for all, which the probe refuses for its integers and booleans).
 - `probe key FILE`: the link's MAVLink 2 signing key from a key file (64 hex
   digits, private), on every master and on links added later; never printed.
 
@@ -32,6 +34,7 @@ from MAVProxy.modules.lib import mp_module
 from flightsw.hal.signing_key import SigningKeyError, load_signing_key
 from flightsw.icd import FLIGHT_SYSTEM_ID, PROBE_MSG_ID_FIRST, PROBE_MSG_ID_LAST, mavlink, new_codec
 from flightsw.icd.ground_commands import BY_ID, PROBE_COMPONENT_ID, PROBE_SYSTEM_ID, command_message
+from flightsw.params_table import FLIGHT_PARAMS
 from ground.probe_console import (
     LoadSigningKey,
     ProbeUsageError,
@@ -67,6 +70,8 @@ class ProspectorModule(mp_module.MPModule):
         self.latest: dict[str, object] = {}  # the probe's last message of each type
         self._decoder = new_codec(0, 0)  # our ICD, for frames MAVProxy's dialect lacks
         self._signing_key: bytes | None = None
+        # NAME -> MAV_PARAM_TYPE: this checkout's table, then what the probe says in PARAM_VALUE.
+        self._param_types: dict[str, int] = {s.name: s.wire_type for s in FLIGHT_PARAMS}
         self._install_on_masters()
         self._remember_what_the_master_heard()
 
@@ -88,8 +93,27 @@ class ProspectorModule(mp_module.MPModule):
 
             master.mode_mapping = mode_mapping
             master.message_hooks.append(_name_the_mode)
+            master.param_set_send = self._typed_param_set_send(master, master.param_set_send)
             if self._signing_key is not None:
                 master.setup_signing(self._signing_key, sign_outgoing=True)
+
+    def _typed_param_set_send(self, master, original):
+        """MAVProxy's `param set` / `param load` with the parameter's own MAV_PARAM_TYPE.
+
+        For a vehicle that is not PX4, MAVProxy sends every PARAM_SET as REAL32
+        (pymavlink's default) with the plain numeric value.  The value is right for
+        the probe (C-cast encoding) but the probe refuses a type other than the
+        parameter's, so an integer or boolean parameter could not be set; the type
+        the probe announced in PARAM_VALUE is filled in instead.
+        """
+
+        def param_set_send(parm_name, parm_value, parm_type=None):
+            if parm_type is None and master.target_system == FLIGHT_SYSTEM_ID:
+                parm_type = self._param_types.get(str(parm_name).upper())
+            return original(parm_name, parm_value, parm_type=parm_type)
+
+        param_set_send.original = original
+        return param_set_send
 
     def unload(self) -> None:
         for master in self.mpstate.mav_master:
@@ -97,6 +121,8 @@ class ProspectorModule(mp_module.MPModule):
             if original is None:
                 continue
             master.mode_mapping = original
+            master.param_set_send = getattr(master.param_set_send, "original",
+                                            master.param_set_send)
             delattr(master, _PATCH_MARK)
             if _name_the_mode in master.message_hooks:
                 master.message_hooks.remove(_name_the_mode)
@@ -116,6 +142,10 @@ class ProspectorModule(mp_module.MPModule):
             return
         kind = m.get_type()
         self.latest[kind] = m
+        if kind == "PARAM_VALUE":
+            name = m.param_id.decode("ascii", "replace") if isinstance(m.param_id, bytes) \
+                else m.param_id
+            self._param_types[name.split("\0", 1)[0].upper()] = m.param_type
         if kind == "COMMAND_ACK" and m.command in BY_ID and self._addressed_to_us(m) and \
                 m.result != mavlink.MAV_RESULT_IN_PROGRESS:
             entry = mavlink.enums["MAV_RESULT"].get(m.result)

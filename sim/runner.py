@@ -324,8 +324,9 @@ def flown_parameters(tele: FlightTelemetry) -> ParamTable:
     table = ParamTable(FLIGHT_PARAMS)
     for name, value in tele.param_values.items():
         if name in table:
-            spec = PARAM_SPECS[name]
-            table.set(name, int(value) if spec.kind is int else value)
+            # As the probe reads a PARAM_SET's float: a bool's 0.0/1.0 becomes False/True
+            # (set() refuses a float for a bool, and the flown value was lost).
+            table.set(name, value, wire=True)
     return table
 
 

@@ -193,6 +193,8 @@ def test_mavproxy_operates_the_probe_over_a_signed_link(signed_run, tmp_path):
         console.expect(rf"Received {len(FLIGHT_PARAMS)} parameters")
         console.send("param set HOV_ZETA 1.25")
         console.expect(r"HOV_ZETA = 1\.25")  # the probe's event: the value applied
+        console.send("param set PRS_AUTO_TAG 0")  # a boolean: UINT8 on the wire
+        console.expect(r"PRS_AUTO_TAG = False")
     finally:
         mavproxy.stdin.close()  # end of input: MAVProxy exits
         try:
@@ -210,6 +212,7 @@ def check_run_directory(run_dir: Path, key: bytes) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         assert reader.load(str(run_dir / "params.parm"), use_excludes=False)
     assert reader["HOV_ZETA"] == pytest.approx(1.25)
+    assert reader["PRS_AUTO_TAG"] == 0
     assert (run_dir / "params.params").is_file()
 
     log = mavutil.mavlink_connection(str(run_dir / "flight.tlog"))
@@ -324,3 +327,17 @@ def test_a_bad_key_file_is_one_line_and_sets_nothing(module_on_fake_probe, tmp_p
     out = capsys.readouterr().out
     assert out.startswith("probe: ") and out.count("\n") == 1 and str(key_file) in out
     assert master.mav.signing.secret_key is None
+
+
+def test_mavproxys_param_set_goes_up_with_the_parameters_own_type(module_on_fake_probe):
+    probe, master, module = module_on_fake_probe
+    pump(master, module, lambda: "HEARTBEAT" in module.latest)
+    master.target_component = 1
+    # What MAVProxy's `param set FP_ENABLE 0` does for a vehicle that is not PX4:
+    # the plain value, no type (pymavlink would send REAL32, which the probe refuses).
+    master.param_set_send.original("FP_ENABLE", 0.0)  # unpatched: REAL32
+    pump(master, module, lambda: "PARAM_VALUE" in module.latest)
+    assert probe.table.get("FP_ENABLE") is True  # refused: a bool travels as UINT8
+
+    master.param_set_send("FP_ENABLE", 0.0)
+    pump(master, module, lambda: probe.table.get("FP_ENABLE") is False)
