@@ -31,6 +31,7 @@ class FakeProbe:
         self.monitors_tripped = 0
         self.commands: list[tuple[str, tuple]] = []  # accepted commands, in order
         self.rejected_frames = 0
+        self.drop_param_indices: set[int] = set()  # PARAM_VALUEs lost once (then sent again)
         self.table = ParamTable(FLIGHT_PARAMS)
         self._key = signing_key
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -78,7 +79,7 @@ class FakeProbe:
     def _talk(self, peer: socket.socket) -> None:
         peer.settimeout(0.02)
         codec = self._new_codec()
-        params = ParamService(self.table, lambda msg: self._send(peer, codec, msg))
+        params = ParamService(self.table, lambda msg: self._send_param(peer, codec, msg))
         next_telemetry = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
@@ -102,6 +103,12 @@ class FakeProbe:
 
     def _send(self, peer, codec, msg) -> None:
         peer.sendall(msg.pack(codec))
+
+    def _send_param(self, peer, codec, msg) -> None:
+        if msg.get_type() == "PARAM_VALUE" and msg.param_index in self.drop_param_indices:
+            self.drop_param_indices.discard(msg.param_index)  # as if lost on the way down
+            return
+        self._send(peer, codec, msg)
 
     def _telemetry(self):
         yield mavlink.MAVLink_heartbeat_message(

@@ -84,6 +84,14 @@ def test_the_full_parameter_list_in_index_order(probe):
     assert params["HOV_ZETA"] == pytest.approx(0.9)
 
 
+def test_parameters_lost_on_the_way_are_read_again_by_index(probe):
+    probe.drop_param_indices = {0, 5, len(FLIGHT_PARAMS) - 1}
+    with ProbeClient.connect(probe.address) as client:
+        params = client.params(timeout_s=1.0)
+    assert list(params) == [spec.name for spec in FLIGHT_PARAMS]
+    assert probe.drop_param_indices == set()
+
+
 def test_set_param_returns_the_value_held_and_a_refusal_raises(probe):
     with ProbeClient.connect(probe.address) as client:
         assert client.set_param("HOV_ZETA", 1.25) == pytest.approx(1.25)
