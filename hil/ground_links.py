@@ -57,6 +57,11 @@ class RigGround:
         stim.bus.send_raw(self._signer.sign(raw, t_us))
         stim.ground_sent += 1
 
+    def follow_key_changes(self, fsw) -> None:
+        """A key changed over the air (SETUP_SIGNING) signs the downlink from then on."""
+        for link in self.links:
+            fsw.uplink.key_listeners.append(link.set_signing_key)
+
     def stats(self) -> list[dict]:
         return [link.stats() for link in self.links]
 

@@ -29,7 +29,6 @@ whatever stops the run, what was flown is written out.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -63,6 +62,7 @@ from hil.options import (  # noqa: F401
     scenario_board_faults,
 )
 from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusLink
+from hil.warm_up import warm_up_flight_software
 from sim.faults import install_task_faults, task_fault_record
 from sim.history import History
 from sim.runner import (
@@ -262,7 +262,7 @@ class _Rig:
         self.history = History(int(sc.scenario.duration_s) + 2, len(self.world.wheel_axes))
         self._write_flight_config(None)
         if not self.lockstep:
-            self._warm_up()
+            warm_up_flight_software(self.sc)
         self.bar = self._progress()
         restore = None if self.lockstep else self._raise_priority()
         latency_hold = CpuLatencyHold(0)
@@ -291,6 +291,7 @@ class _Rig:
                                       record_and_decode,
                                       **ground.flight_software_options(self.lockstep,
                                                                        self.epoch_us))
+            ground.follow_key_changes(self.fsw)
             install_task_faults(self.fsw.scheduler, sc.faults)
             self.monitor = LinkMonitor(self.fsw.port, self.fsw.events, self.fsw.modes.force_safe)
             self.fsw.scheduler.add_task(_fastest_group(self.fsw.scheduler), self.monitor.task())
@@ -390,25 +391,6 @@ class _Rig:
             world.step(self.frame_us * 1e-6)
             if bar is not None and frame % 100 == 0:
                 bar.update(100)
-
-    def _warm_up(self) -> None:
-        """Fly a few seconds of SIL with a throwaway flight software first, so that
-        first-call costs (lazy imports, numpy's first calls, first HOVER control) do not
-        land in the first real-time frames; then freeze what exists out of the
-        garbage collector's way."""
-        import sim.runner
-        from sim.scenario import load_scenario
-
-        sc = self.sc
-        short = load_scenario(sc.source, {"scenario.duration_s": 7.0,
-                                          "scenario.sim_rate_hz": sc.scenario.sim_rate_hz,
-                                          "sensors.imu.rate_hz": sc.sensors.imu.rate_hz})
-        with tempfile.TemporaryDirectory(prefix="prospector-hil-warmup-") as tmp:
-            sim.runner.run_scenario(short, Path(tmp) / "run", write_report=False,
-                                    progress=False)
-        gc.collect()
-        gc.freeze()
-
 
     def _raise_priority(self):
         """A real-time scheduling class, so that other programs on the machine do not

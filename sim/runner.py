@@ -242,6 +242,8 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
         # Only a signed run names the key: the flight software's uplink guard requires it.
         keyed = {} if signing_key is None else {"signing_key": signing_key}
         fsw = FlightSoftware(config, bus, clock, record_and_decode, **keyed)
+        for link in links:  # a key changed over the air signs the downlink from then on
+            fsw.uplink.key_listeners.append(link.set_signing_key)
         install_task_faults(fsw.scheduler, sc.faults)
         # Ground uplink: parameter overrides at t=0, then the command sequence.
         uplink = time_tagged_uplink(overrides, sc.commands)

@@ -151,6 +151,11 @@ class GroundLink:
         self._flush()
 
     # -- host interface --------------------------------------------------------------------
+    def set_signing_key(self, key: bytes) -> None:
+        """Sign the downlink with a new key from now on: the flight software accepted a
+        SETUP_SIGNING over the signed uplink (UplinkGuard.key_listeners)."""
+        self._key = key
+
     @property
     def connected(self) -> bool:
         if self._conn is None:

@@ -96,13 +96,15 @@ def test_a_finished_run_scored_from_its_log_gives_the_live_summary(case, tmp_pat
 # physics (sim/radiometry.py), the minerals' bands (sim/minerals.py) and the instrument's
 # true response (sim/spectrometer.py) are the simulator's own; the kinematic survey rig,
 # which hosts the flight campaign outside the entry point, lives above sim
-# (prospector/survey_sweep.py).
+# (prospector/survey_sweep.py).  The parameter files' formats (MAVProxy, QGroundControl)
+# are formatting, no decision.
 SIM_MAY_IMPORT = ("flightsw.app", "flightsw.icd", "flightsw.hal", "flightsw.config",
                   "flightsw.params_table", "flightsw.vehicle_geometry",
                   "flightsw.instrument_config", "flightsw.geometry",
                   "flightsw.core.clock", "flightsw.core.events", "flightsw.core.modes",
                   "flightsw.core.commands", "flightsw.core.command_result",
-                  "flightsw.core.params", "flightsw.core.recorder", "flightsw.run_dir",
+                  "flightsw.core.params", "flightsw.core.param_formats",
+                  "flightsw.core.recorder", "flightsw.run_dir",
                   "flightsw.input_file")
 
 

@@ -290,6 +290,28 @@ def test_a_signed_link_signs_every_frame_with_rising_timestamps():
         link.close()
 
 
+def test_a_key_changed_over_the_air_signs_the_downlink_from_then_on():
+    """UplinkGuard.key_listeners -> set_signing_key: the ground, which set the new key,
+    must be able to check what the probe sends next; the old key no longer verifies."""
+    new_key = bytes(range(100, 132))
+    assert new_key != KEY
+    port = free_port()
+    link = GroundLink(f"tcpin:127.0.0.1:{port}", KEY, 1)
+    conn = connect_ground(link, port)
+    try:
+        link.send(heartbeat())
+        assert mavlink_signing.verify(bytes(ground_receives(conn, "HEARTBEAT").get_msgbuf()),
+                                      KEY)
+        link.set_signing_key(new_key)
+        link.send(heartbeat())
+        raw = bytes(ground_receives(conn, "HEARTBEAT").get_msgbuf())
+        assert mavlink_signing.verify(raw, new_key) and not mavlink_signing.verify(raw, KEY)
+        assert new_key.hex() not in repr(link)
+    finally:
+        conn.close()
+        link.close()
+
+
 @pytest.mark.parametrize("text, what", [
     ("serial:/dev/ttyUSB0", "not a supported ground connection kind"),
     ("/dev/ttyUSB0", "not a ground connection"),
