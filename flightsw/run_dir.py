@@ -20,7 +20,8 @@ OUTPUT_FILES: dict[str, tuple[str, ...]] = {
     "run": ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
             "params.txt", "params.parm", "params.params", "flight_config.json",
             "link_stats.json"),
-    "sweep": ("aggregate.json", "sweep.html", "sweep_touchdowns.png"),
+    "sweep": ("aggregate.json", "sweep.html", "sweep_touchdowns.png", "runs.parquet",
+              "runs.csv"),
     "survey-sweep": ("survey_sweep.json",),
     "replay": ("replay.tlog", "replay_report.txt", "replay_summary.json"),
 }

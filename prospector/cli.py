@@ -103,33 +103,46 @@ def _print_tag(summary: dict) -> None:
 
 
 def _cmd_sweep(args) -> int:
+    from sim.executors import ExecutorError
     from sim.runner import RunConfigError, RunDirError
     from sim.scenario import ScenarioError
     from sim.sweep import SeedSpecError, parse_seeds, run_sweep
+    from sim.sweep_store import ResumeError
 
     if args.fault_campaign is not None:
+        if args.cluster is not None:
+            return _fail("--cluster: the fault campaign runs on local processes (--jobs) "
+                         "until it moves onto the sweep executors")
         return _cmd_fault_campaign(args)
     given = [opt for opt, dest in _CAMPAIGN_OPTIONS if getattr(args, dest) not in (None, False)]
     if given:
         return _fail(f"{given[0]}: only with --fault-campaign")
     if args.scenario is None:
         return _fail("--scenario: required (or --fault-campaign, which flies its own)")
+    if args.cluster is not None and args.jobs is not None:
+        return _fail("--jobs: local processes; with --cluster the cluster's workers run the "
+                     "seeds (not both)")
     try:
         seeds = parse_seeds(args.seeds)
         agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
-                        overrides=parse_sets(args.set))
-    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
+                        overrides=parse_sets(args.set), cluster=args.cluster,
+                        resume=args.resume)
+    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ResumeError,
+            ExecutorError, ValueError) as exc:
         return _fail(str(exc))
-    print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['jobs']} processes in "
-          f"{agg['wall_duration_s']:.0f} s; outcomes {agg['outcomes']}")
+    skipped = agg["skipped_already_done"]
+    print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['executor']} in "
+          f"{agg['wall_duration_s']:.0f} s" + (f" ({skipped} already done)" if skipped else "")
+          + f"; outcomes {agg['outcomes']}")
     for key in ("touchdown_miss_m", "contact_speed_mps", "sample_mass_error_in_3sigma",
                 "sample_mass_3sigma_kg", "hover_error_m_p99", "realtime_factor"):
         fig = agg["figures"].get(key)
         if fig:
             print(f"  {key:<30} p50 {fig['p50']:.4g}  p99 {fig['p99']:.4g}  "
                   f"max {fig['max']:.4g}")
-    print(f"aggregate: {Path(args.out) / 'aggregate.json'}; "
-          f"scatter: {Path(args.out) / 'sweep.html'}")
+    out = Path(args.out)
+    print(f"table: {out / 'runs.parquet'} (and runs.csv); aggregate: "
+          f"{out / 'aggregate.json'}; scatter: {out / 'sweep.html'}")
     return 0
 
 
@@ -137,7 +150,7 @@ _CAMPAIGN_OPTIONS = (("--kinds", "kinds"), ("--phases", "phases"),
                      ("--persistence", "persistence"), ("--transient-s", "transient_s"),
                      ("--post-s", "post_s"), ("--pick", "pick"), ("--hold-cases", "hold_cases"),
                      ("--hold-s", "hold_s"), ("--max-wall-min", "max_wall_min"),
-                     ("--resume", "resume"), ("--keep-logs", "keep_logs"),
+                     ("--keep-logs", "keep_logs"),
                      ("--dry-run", "dry_run"))
 
 
@@ -231,8 +244,6 @@ def _add_campaign_options(sweep) -> None:
                    help="SAFE time a hold run must show, s (default 86400)")
     g.add_argument("--max-wall-min", type=_float_arg, default=None,
                    help="start no new run after this many minutes (the rest: not run)")
-    g.add_argument("--resume", action="store_true",
-                   help="keep the runs an earlier campaign in --out flew with the same plan")
     g.add_argument("--keep-logs", action="store_true",
                    help="keep every run's flight.tlog (default: only those of runs with a "
                         "problem)")
@@ -343,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
                            help="override a scenario key for every seed (TOML value)")
         sweep.set_defaults(func=func)
         if name == "sweep":
+            sweep.add_argument("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+                               help="run the seeds on Dask: a LocalCluster of N worker "
+                                    "processes on 127.0.0.1, or the scheduler at that "
+                                    "address (default: local processes, --jobs)")
+            sweep.add_argument("--resume", action="store_true",
+                               help="continue the sweep (or fault campaign) in --out: same "
+                                    "scenario, settings and dispersions; recorded seeds "
+                                    "are skipped")
             _add_campaign_options(sweep)
     scen = sub.add_parser("scenarios", help="list the packaged scenarios")
     scen.set_defaults(func=_cmd_scenarios)
