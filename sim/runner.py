@@ -290,6 +290,8 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
                               n_frames / base_hz)
     summary |= host_figures(n_frames / base_hz, wall_s, recorder, fsw.scheduler.stats())
     summary["events"] = events_lines
+    if sc.dispersed:  # the declared dispersions' draws of this seed (sim.scenario_dispersions)
+        summary["dispersed"] = dict(sc.dispersed)
     if links:
         summary["ground_link"] = [link.stats() for link in links]
     if pacer is not None:

@@ -25,6 +25,7 @@ This module is the public face; the work is done, one job each, by
   sim.scenario_schema    limits, vocabularies, the rule objects and the tables of rules
   sim.scenario_validate  checking the parsed tables and building the value objects
   sim.scenario_faults    the [[faults]] table: fault kinds, their keys, their checks
+  sim.scenario_dispersions  declared dispersions in [dispersions]: checks, seeded draws
   sim.scenario_load      finding, reading and parsing files, applying overrides
 (each imports only modules listed above it).
 """

@@ -61,6 +61,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "sensors.navcam.catalogue_sigma_m": 0.0,
     "sensors.sampler": {"rate_hz": 10.0},
     "dispersions": {"gm_sigma_frac": 0.0},
+    "dispersions.gm_sigma_frac": 0.0,  # a [dispersions] table of declared entries only
     "tag": None,
     "tag.safe_home_height_m": 1000.0,
     "tag.slope_limit_deg": 15.0,

@@ -5,14 +5,17 @@ Packaged scenarios are `sim/scenarios/*.toml`, found with importlib.resources so
 load from an installed package as from the source tree.
 """
 
+import copy
 import dataclasses
 import importlib.resources
 import os
 import tomllib
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from flightsw.input_file import InputFileError, read_input
+from sim.scenario_dispersions import check_declared, draw, split_declared
 from sim.scenario_errors import ScenarioError, join_key
 from sim.scenario_faults import check_faults
 from sim.scenario_validate import validate
@@ -44,6 +47,37 @@ def load_scenario(name_or_path: str | os.PathLike[str],
     label, source, data = _read(name_or_path)
     raw = _parse(label, data)
     overridden = _apply_overrides(label, raw, overrides or {})
+    # A key given with --set is fixed for every seed: its declared dispersion is dropped.
+    declared = {k: v for k, v in split_declared(raw).items()
+                if not any(_is_under(k, o) for o in overridden)}
+    pristine = copy.deepcopy(raw)  # validation fills tables in; the draws start from this
+    scenario = _validated(label, raw, source, overridden)
+    if not declared:
+        return scenario
+    # Declared dispersions: checked against the nominal scenario, drawn from its seed,
+    # applied as overrides and the whole validated again (sim.scenario_dispersions).
+    specs = check_declared(label, declared, scenario)
+    seed = scenario.scenario.seed
+    drawn = draw(specs, seed)
+    for key, value in drawn.items():
+        _apply_overrides(label, pristine, {key: value})
+    try:
+        dispersed = _validated(label, pristine, source, overridden)
+    except ScenarioError as err:
+        key = next((k for k in drawn if err.key is not None and
+                    (_is_under(err.key, k) or _is_under(k, err.key))), None)
+        if key is None:
+            raise
+        raise ScenarioError(label, f'dispersions."{key}"', f"seed {seed} drew "
+                            f"{drawn[key]!r}: {err.problem}") from None
+    return dataclasses.replace(
+        dispersed, dispersed=MappingProxyType(drawn),
+        dispersions=dataclasses.replace(dispersed.dispersions,
+                                        declared=MappingProxyType(specs)))
+
+
+def _validated(label: str | None, raw: dict[str, Any], source: str,
+               overridden: list[str]) -> Scenario:
     try:
         scenario = validate(label, raw, source)
         if "faults" not in raw:

@@ -227,6 +227,9 @@ class DispersionsConfig:
     """Run-to-run dispersions drawn from the seed (beyond sensor noise and biases)."""
 
     gm_sigma_frac: float  # true GM = nominal * (1 + sigma * N(0, 1)); the probe knows nominal
+    # Declared dispersions of scenario keys, checked and completed (sim.scenario_dispersions):
+    # {dotted key: {"distribution": ..., its parameters}}.
+    declared: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,8 @@ class Scenario:
     tag: TagConfig | None = None
     prospect: ProspectConfig | None = None
     faults: tuple[FaultConfig, ...] = ()  # fault injection (sim/faults.py)
+    # The values this seed drew for the declared dispersions (already applied above).
+    dispersed: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for summary.json); without `source` it is valid input."""
@@ -303,6 +308,10 @@ class Scenario:
             data["faults"] = [f.to_dict() for f in self.faults]
         else:
             data.pop("faults", None)
+        # As written in TOML: declared dispersions are entries of [dispersions]; the drawn
+        # values are not input (the seed draws them again).
+        data.pop("dispersed", None)
+        data["dispersions"] |= data["dispersions"].pop("declared", {})
         return data
 
 

@@ -72,7 +72,7 @@ def fly_seed(task: dict) -> dict:
     dispersed: dict = {}
     try:
         sc = load_scenario(task["scenario"], {**task["overrides"], "scenario.seed": seed})
-        dispersed = dict(getattr(sc, "dispersed", None) or {})
+        dispersed = dict(sc.dispersed)
         run_dir = Path(task["run_dir"])
         # force: the driver checked the seed's directory is ours (an earlier or interrupted
         # run of this seed); run_scenario still refuses anything not written by prospector.
@@ -153,7 +153,7 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     if not seeds:
         raise SeedSpecError("--seeds: no seed to fly")
     sc = _check_whole_sweep(scenario, seeds, overrides)
-    declared = dict(getattr(sc.dispersions, "declared", None) or {})
+    declared = dict(sc.dispersions.declared)
     wanted = manifest(scenario, sc.source, overrides, declared, list(seeds))
     # Every directory is checked before any is touched (flightsw/run_dir.py).  Without force
     # (or resume) a sweep directory that holds anything is refused here, so a seed directory
@@ -235,10 +235,13 @@ def _check_whole_sweep(scenario: str, seeds: list[int], overrides: dict):
         World(sc)
     except SiteError as exc:
         raise RunConfigError(str(exc)) from None
-    if getattr(sc.dispersions, "declared", None):
-        # Each seed's draw is checked against the scenario's rules (a few ms a seed).
+    if sc.dispersions.declared:
+        # Each seed's draw is checked against the scenario's rules and the flight
+        # software's parameter limits (a few ms a seed), so a bad draw stops the sweep here.
+        from sim.runner import parameter_overrides
         for s in seeds:
-            load_scenario(scenario, {**overrides, "scenario.seed": s})
+            parameter_overrides(load_scenario(scenario, {**overrides, "scenario.seed": s}),
+                                None)
     return sc
 
 
