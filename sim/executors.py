@@ -17,8 +17,9 @@ Failures, the same on both:
   * a worker process that dies (killed, out of memory) loses the runs it had in flight;
     each is run once more elsewhere, and a second death is recorded as the run's error
     (`worker_died`), never a lost run.  On Dask this is the scheduler's own accounting
-    (`distributed.scheduler.allowed-failures` = 1 for the clusters we start; a scheduler
-    we only connect to keeps its own setting, 3 by default).
+    (`distributed.scheduler.allowed-failures` = 1 and `worker-saturation` = 1.0 for the
+    clusters we start; a scheduler we only connect to keeps its own settings, 3 retries
+    by default).
 Before any run, each Dask worker reports its project version and ICD fingerprint
 (flightsw.icd.icd_fingerprint); a worker that differs from this process refuses the sweep
 (EnvironmentMismatch), since its runs could not be compared with anyone's.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -109,48 +111,42 @@ class LocalExecutor:
         return False
 
     def run(self, fn: Callable[[dict], dict], tasks: list[dict]) -> Iterator[tuple[dict, dict]]:
-        deaths: dict[int, int] = {}
-        queue = list(enumerate(tasks))
-        while queue:
-            # A process that dies breaks the whole pool (concurrent.futures cannot tell which
-            # task it was running): every run then in flight counts one death and goes back
-            # to the queue of a new pool.
-            queue = yield from self._one_pool(fn, tasks, queue, deaths)
-
-    def _one_pool(self, fn, tasks, queue, deaths):
+        # One single-process pool per slot, not one pool of `jobs` processes: a process that
+        # dies breaks its whole pool, and only a pool of one tells whose run killed it (the
+        # other runs in flight go on untouched).  Each slot's process lives on between runs.
         ctx = multiprocessing.get_context("spawn")
-        ex = ProcessPoolExecutor(max_workers=min(self.jobs, len(queue)), mp_context=ctx)
-        pending = list(queue)
+        queue = deque(enumerate(tasks))
+        slots: list[ProcessPoolExecutor | None] = [None] * min(self.jobs, len(tasks))
         running: dict = {}
-        again: list = []
+        deaths: dict[int, int] = {}
         try:
-            while pending or running:
-                while pending and len(running) < self.jobs:
-                    i, task = pending.pop(0)
-                    running[ex.submit(fn, task)] = (i, task)
+            while queue or running:
+                busy = {slot for slot, _, _ in running.values()}
+                for slot in range(len(slots)):
+                    if queue and slot not in busy:
+                        if slots[slot] is None:
+                            slots[slot] = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                        i, task = queue.popleft()
+                        running[slots[slot].submit(fn, task)] = (slot, i, task)
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken = False
                 for fut in done:
-                    i, task = running.pop(fut)
+                    slot, i, task = running.pop(fut)
                     try:
                         result = fut.result()
-                    except BrokenProcessPool as exc:
-                        broken = True
+                    except BrokenProcessPool as exc:  # this run's process died
+                        slots[slot].shutdown(wait=False)
+                        slots[slot] = None
                         deaths[i] = deaths.get(i, 0) + 1
                         if deaths[i] > RETRIES_AFTER_WORKER_DEATH:
                             yield task, worker_died_record(task, repr(exc))
                         else:
-                            again.append((i, task))
+                            queue.append((i, task))  # once more, in a new process
                         continue
                     yield task, result
-                if broken:
-                    for i, task in running.values():  # the rest of the broken pool
-                        deaths[i] = deaths.get(i, 0) + 1
-                        again.append((i, task))
-                    return sorted(again) + pending
         finally:
-            ex.shutdown(wait=True, cancel_futures=True)
-        return []
+            for ex in slots:
+                if ex is not None:
+                    ex.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor:
@@ -176,9 +172,12 @@ class DaskExecutor:
 
         if self.client is None:
             if self.n_workers is not None:
-                # Scheduler-side: a run whose worker dies is run once more, then reported.
+                # Scheduler-side: a run whose worker dies is run once more, then reported;
+                # and a worker holds only the run it is flying (saturation 1.0: no run
+                # queued on it), so its death is charged to that run alone.
                 with dask.config.set({"distributed.scheduler.allowed-failures":
-                                      RETRIES_AFTER_WORKER_DEATH}):
+                                      RETRIES_AFTER_WORKER_DEATH,
+                                      "distributed.scheduler.worker-saturation": 1.0}):
                     self.cluster = LocalCluster(
                         n_workers=self.n_workers, threads_per_worker=1, processes=True,
                         host="127.0.0.1", dashboard_address=None)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flightsw.run_dir import RunDirError
 from sim.runner import RunConfigError
 from sim.scenario import ScenarioError
-from sim.sweep import numeric_leaves, parse_seeds, run_one_seed, run_sweep
+from sim.sweep import fly_seed, numeric_leaves, parse_seeds, run_sweep
 
 SHORT = {"scenario.duration_s": 2.0}
 
@@ -71,7 +71,8 @@ def test_a_target_the_simulator_refuses_stops_the_sweep_before_any_process(tmp_p
 def test_a_seed_that_fails_is_reported_and_does_not_end_the_sweep(tmp_path):
     """One broken seed comes back as an 'error' outcome with a one-line reason; the other
     seeds' results stand (aggregate counts it under errors)."""
-    result = run_one_seed(("no-such-scenario", 5, str(tmp_path / "seed-0005"), {}, False))
+    result = fly_seed({"scenario": "no-such-scenario", "seed": 5, "overrides": {},
+                       "run_dir": str(tmp_path / "seed-0005")})
     assert result["seed"] == 5 and result["outcome"] == "error"
     assert result["error"].startswith(f"{ScenarioError.__name__}: ")
     assert "no-such-scenario" in result["error"] and "\n" not in result["error"]
