@@ -1,0 +1,80 @@
+"""`prospector sweep` on the executor seam (issue 17), as a user types it: --cluster,
+--resume, --force, and the one-line refusals (an unreachable scheduler, bad seeds, options
+that do not go together), none of which writes anything."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prospector.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORT = ("--set", "scenario.duration_s=2")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_is_one_line_and_a_non_zero_exit(tmp_path):
+    out = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "prospector.cli", "sweep", "--scenario", "bennu-hover",
+         "--seeds", "1-2", "--out", str(out), "--cluster", f"tcp://127.0.0.1:{_free_port()}",
+         *SHORT], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "no Dask scheduler answered" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("seeds", ["", "5-1", "1-", "a-b", "1,,3", "-2", "1-100001"])
+def test_an_empty_or_malformed_seed_range_is_refused(tmp_path, capsys, seeds):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--scenario", "bennu-hover", "--seeds", seeds, "--out", str(out),
+                 *SHORT]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--seeds" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, words", [
+    (("--cluster", "local:0"), "--cluster local:0: expected local:N"),
+    (("--cluster", "127.0.0.1:8786"), "--cluster: expected local:N"),
+    (("--cluster", "local:2", "--jobs", "2"), "--jobs: local processes"),
+    (("--resume", "--force"), "--resume"),
+    (("--resume",), "no sweep to resume"),
+])
+def test_options_that_cannot_be_honoured_are_one_line(tmp_path, capsys, extra, words):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--scenario", "bennu-hover", "--seeds", "1", "--out", str(out),
+                 *SHORT, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()
+
+
+def test_the_fault_campaign_is_not_yet_on_a_cluster(tmp_path, capsys):
+    assert main(["sweep", "--fault-campaign", "--seeds", "1", "--out", str(tmp_path / "c"),
+                 "--cluster", "local:2"]) == 2
+    assert "--cluster: the fault campaign runs on local processes" in capsys.readouterr().err
+
+
+def test_a_sweep_is_never_overwritten_and_resume_adds_the_missing_seeds(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    base = ["sweep", "--scenario", "bennu-hover", "--out", str(out), "--jobs", "1", *SHORT]
+    assert main([*base, "--seeds", "1"]) == 0
+    before = (out / "results" / "seed-0001.json").read_bytes()
+    capsys.readouterr()
+    assert main([*base, "--seeds", "1-2"]) == 2
+    assert "already holds a sweep" in capsys.readouterr().err
+    assert main([*base, "--seeds", "1-2", "--resume"]) == 0
+    assert "(1 already done)" in capsys.readouterr().out
+    assert (out / "results" / "seed-0001.json").read_bytes() == before
+    assert list(pd.read_parquet(out / "runs.parquet")["seed"]) == [1, 2]
