@@ -116,8 +116,12 @@ def check_declared(label: str | None, declared: Mapping[str, Any], scenario) -> 
     for key, entry in declared.items():
         where = _entry_key(key)
         rule = rule_of(ctx, key)
+        table = key.split(".")[0]
+        if table in ("tag", "prospect") and getattr(scenario, table) is None:
+            # A draw would create the table, and turn the scenario into another kind of run.
+            raise ctx.error(where, f"the scenario has no [{table}] table to disperse")
         name = entry.get("distribution")
-        if name not in DISTRIBUTIONS:
+        if not isinstance(name, str) or name not in DISTRIBUTIONS:
             raise ctx.error(f"{where}.distribution", f"expected one of "
                             f"{', '.join(repr(d) for d in DISTRIBUTIONS)}, got "
                             f"{show_value(name)}")
@@ -185,10 +189,14 @@ def _check_normal(ctx: Context, where: str, entry: Mapping, rule: NumberRule,
 
 
 def _real(ctx: Context, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(float(value)):
+    try:  # float() of a TOML integer past 1e308 overflows
+        number = float(value) if isinstance(value, (int, float)) and \
+            not isinstance(value, bool) else math.nan
+    except OverflowError:
+        number = math.nan
+    if not math.isfinite(number):
         raise ctx.error(key, f"expected a finite number, got {show_value(value)}")
-    return float(value)
+    return number
 
 
 def _pair(ctx: Context, key: str, value: Any) -> tuple[float, float]:

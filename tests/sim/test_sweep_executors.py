@@ -45,8 +45,9 @@ values = [3, 4]
 """
 
 
-def dispersed_scenario(tmp_path: Path, extra: str = DISPERSIONS) -> str:
-    path = tmp_path / "dispersed.toml"
+def dispersed_scenario(tmp_path: Path, extra: str = DISPERSIONS,
+                       name: str = "dispersed.toml") -> str:
+    path = tmp_path / name
     path.write_text(HOVER.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return str(path)
 
@@ -206,3 +207,37 @@ def test_wilson_intervals_match_the_published_values(successes, trials, low, hig
     lo, hi = wilson_interval(successes, trials)
     assert (lo, hi) == (pytest.approx(low, abs=6e-5), pytest.approx(high, abs=6e-5))
     assert wilson_interval(trials, trials)[1] == 1.0 and wilson_interval(0, trials)[0] == 0.0
+
+
+def test_each_key_draws_from_its_own_stream_of_the_seed(tmp_path):
+    """The documented derivation: a key's draw depends on the seed and the key's name only
+    (declaring another dispersion leaves it alone); the same seed draws the same value."""
+    from sim.scenario import load_scenario
+    from sim.scenario_dispersions import stream
+
+    one = dispersed_scenario(tmp_path, '\n[dispersions."spacecraft.mass_kg"]\n'
+                                       'distribution = "uniform"\nbounds = [1400.0, 1600.0]\n')
+    both = dispersed_scenario(tmp_path, DISPERSIONS.replace(
+        'distribution = "normal"\nsigma = 10.0\ntruncate = [1480.0, 1520.0]',
+        'distribution = "uniform"\nbounds = [1400.0, 1600.0]'), name="both.toml")
+    for seed in (1, 2, 99):
+        a = load_scenario(one, {"scenario.seed": seed})
+        b = load_scenario(both, {"scenario.seed": seed})
+        expected = 1400.0 + 200.0 * stream("spacecraft.mass_kg", seed).random()
+        assert a.spacecraft.mass_kg == b.spacecraft.mass_kg == expected
+        assert a.dispersed == {"spacecraft.mass_kg": expected}
+    assert load_scenario(one, {"scenario.seed": 1}).spacecraft.mass_kg != \
+        load_scenario(one, {"scenario.seed": 2}).spacecraft.mass_kg
+
+
+def test_a_set_key_is_fixed_and_a_table_the_scenario_lacks_is_refused(tmp_path):
+    from sim.scenario import ScenarioError, load_scenario
+
+    scenario = dispersed_scenario(tmp_path)
+    sc = load_scenario(scenario, {"scenario.seed": 3, "spacecraft.mass_kg": 1234.0})
+    assert sc.spacecraft.mass_kg == 1234.0 and "spacecraft.mass_kg" not in sc.dispersed
+    assert "spacecraft.wheels.count" in sc.dispersed
+    no_tag = dispersed_scenario(tmp_path, '\n[dispersions."tag.friction"]\n'
+                                          'distribution = "uniform"\nbounds = [0.1, 0.5]\n')
+    with pytest.raises(ScenarioError, match=r"the scenario has no \[tag\] table"):
+        load_scenario(no_tag)
