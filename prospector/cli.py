@@ -130,6 +130,14 @@ def _cmd_sweep(args) -> int:
     except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ResumeError,
             ExecutorError, ValueError) as exc:
         return _fail(str(exc))
+    except KeyboardInterrupt:
+        from sim.sweep_store import read_manifest, read_records
+        if read_manifest(Path(args.out)) is None:  # stopped before the sweep began
+            raise
+        done = len(read_records(Path(args.out)))
+        print(f"prospector: interrupted; {done} runs recorded in {args.out}; the same "
+              f"command with --resume continues the sweep", file=sys.stderr)
+        return 130
     skipped = agg["skipped_already_done"]
     print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['executor']} in "
           f"{agg['wall_duration_s']:.0f} s" + (f" ({skipped} already done)" if skipped else "")

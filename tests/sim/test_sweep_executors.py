@@ -241,3 +241,25 @@ def test_a_set_key_is_fixed_and_a_table_the_scenario_lacks_is_refused(tmp_path):
                                           'distribution = "uniform"\nbounds = [0.1, 0.5]\n')
     with pytest.raises(ScenarioError, match=r"the scenario has no \[tag\] table"):
         load_scenario(no_tag)
+
+
+class _FakeClient:
+    """What check_workers asks of a Dask client: each worker's environment."""
+
+    def __init__(self, seen):
+        self.seen = seen
+        self.scheduler = type("Scheduler", (), {"address": "tcp://fake:8786"})()
+
+    def run(self, fn):
+        return self.seen
+
+
+def test_a_worker_of_another_version_or_icd_refuses_the_sweep_before_any_run():
+    here = worker_environment()
+    DaskExecutor(client=_FakeClient({"tcp://a:1": here, "tcp://b:1": here})).check_workers()
+    for field in ("version", "icd_fingerprint"):
+        seen = {"tcp://a:1": here, "tcp://b:1": here | {field: "other"}}
+        with pytest.raises(EnvironmentMismatch, match=r"--cluster: worker tcp://b:1 runs "):
+            DaskExecutor(client=_FakeClient(seen)).check_workers()
+    with pytest.raises(ExecutorError, match="no workers"):
+        DaskExecutor(client=_FakeClient({})).check_workers()
