@@ -62,6 +62,7 @@ class Survey:
         if new == Mode.SAFE and old == Mode.SURVEY and self.modes.forced and \
                 self.campaign is not None:
             self.interrupted = self.campaign.state
+            self.campaign.interrupt(self.clock.now_us() * 1e-6)
         elif new == Mode.SURVEY:
             self.interrupted = None
 

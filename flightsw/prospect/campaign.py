@@ -51,8 +51,6 @@ class SurveyState(IntEnum):
     DONE = mavlink.PROBE_SURVEY_STATE_DONE
 
 
-# Module names of two states, kept while hosts and their tests still import them
-# (flightsw/components/survey.py); new code names SurveyState's members.
 NO_SITE = 65535
 MAP_TILE = 24  # PROBE_RESOURCE_MAP entries per message
 SPECTRUM_SLICE = 24  # PROBE_SPECTRUM_PRODUCT channels per message
@@ -149,23 +147,22 @@ class SurveyCampaign:
         self._begin_scan(t_us)
         return self._station_i
 
+    def interrupt(self, t_s: float) -> None:
+        """SAFE broke the survey off at t_s: the scan time so far is kept for a resume."""
+        if self.state == SurveyState.SCANNING and self.t_scan_start_s is not None:
+            self.scanned_s = t_s - self.t_scan_start_s
+
     def resume(self, t_s: float, from_ref, state: "SurveyState", home_ref_fn) -> bool:
-        """Take the survey up again where a SAFE broke it off, flying from `from_ref`
-        (where SAFE left the probe): back to the station and on with the scan (its
-        coverage and spectra kept), or on to the chosen site.  False if nothing to resume."""
-        prm = self.params
-        t_us = round(t_s * 1e6)
+        """Take the survey up again where a SAFE broke it off, flying from `from_ref`: back to
+        the station, the scan's coverage kept, or on to the chosen site (False: nothing to do)."""
+        prm, t_us = self.params, round(t_s * 1e6)
         if state in (SurveyState.TO_STATION, SurveyState.SCANNING) and self.planner is not None:
-            if state == SurveyState.SCANNING:
-                self.scanned_s += t_s - self.t_scan_start_s if self.t_scan_start_s else 0.0
-                for instrument in (mavlink.PROBE_INSTRUMENT_SPECTROMETER,
-                                   mavlink.PROBE_INSTRUMENT_SCAN_LIDAR):
-                    self.instruments.command(t_us, instrument, False, 0.0)
-            target, self.state, what = self._station_reference, SurveyState.TO_STATION, \
-                "the station"
+            for instrument in (mavlink.PROBE_INSTRUMENT_SPECTROMETER,
+                               mavlink.PROBE_INSTRUMENT_SCAN_LIDAR):
+                self.instruments.command(t_us, instrument, False, 0.0)  # off till the station
+            target, self.state, what = self._station_reference, SurveyState.TO_STATION, "station"
         elif state == SurveyState.TO_SITE and self.chosen is not None:
-            target, self.state, what = home_ref_fn(self), SurveyState.TO_SITE, \
-                "safe-home above the chosen site"
+            target, self.state, what = home_ref_fn(self), SurveyState.TO_SITE, "chosen site"
         else:
             return False
         duration = prm.get("PRS_XFER_S")
@@ -174,7 +171,7 @@ class SurveyCampaign:
                                            prm.get("PRS_XFER_ACC"), prm.get("PRS_XFER_S"))
         self.reference_fn = BlendedReference(from_ref, target, t_s, duration, self.body.pole_i)
         self.events.emit(Severity.NOTICE, "survey",
-                         f"resumed after SAFE: back to {what} in {duration:.0f} s")
+                         f"resumed after SAFE: back to the {what} in {duration:.0f} s")
         if self.state == SurveyState.TO_SITE:
             self.plan_contact(t_s)
         return True

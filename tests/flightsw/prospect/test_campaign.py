@@ -313,6 +313,37 @@ def test_start_goes_to_the_station_first():
                           np.asarray(hover(0.0).pos_i_m)) < 1e-6
 
 
+def test_a_scan_broken_off_by_safe_resumes_from_where_safe_left_the_probe():
+    """resume(): the transfer starts where the probe is (SAFE's orbit), ends on the station,
+    the instruments are off meanwhile, and the scan time already spent is carried on."""
+    t = _campaign()
+    camp = t.camp
+    hover = HoverGuidance(t.body, (0.0, -1250.0, 200.0)).reference
+    camp.start(0.0, hover, 0.0)
+    end = camp.reference_fn.t0_s + camp.reference_fn.duration_s
+    there = camp.reference_fn(end + 1.0)
+    camp.step(round((end + 1.0) * 1e6), lambda _t: (there.pos_i_m, there.q_i_to_sc),
+              [], [], lambda c: hover)
+    assert camp.state == SurveyState.SCANNING
+    t_safe_s = end + 400.0  # 399 s of scan, then SAFE
+    orbit = HoverGuidance(t.body, (1000.0, 0.0, 0.0)).reference
+    camp.interrupt(t_safe_s)  # Survey calls it when SAFE is forced
+    assert camp.resume(t_safe_s + 600.0, orbit, SurveyState.SCANNING, lambda c: hover)
+    assert camp.state == SurveyState.TO_STATION
+    station = camp.reference_fn(1e9).pos_i_m
+    assert np.linalg.norm(np.asarray(camp.reference_fn(t_safe_s + 600.0).pos_i_m) -
+                          np.asarray(orbit(t_safe_s + 600.0).pos_i_m)) < 1e-6 * METRE
+    assert np.linalg.norm(np.asarray(station) - np.asarray(camp._station_i)) < 1e-6 * METRE
+    off = [(m.instrument, m.enable) for m in t.bus.sent
+           if m.get_type() == "PROBE_INSTRUMENT_CMD"][-2:]
+    assert off == [(mavlink.PROBE_INSTRUMENT_SPECTROMETER, 0),
+                   (mavlink.PROBE_INSTRUMENT_SCAN_LIDAR, 0)]
+    assert camp.scanned_s == pytest.approx(t_safe_s - (end + 1.0))
+    assert any("resumed after SAFE" in e for e in t.events)
+    # Nothing to resume: an idle campaign, or a site transfer without a chosen site.
+    assert not _campaign().camp.resume(0.0, orbit, SurveyState.TO_SITE, lambda c: hover)
+
+
 # -- spectra through the pipeline into the map -----------------------------------------------
 
 def _science_counts(refl, cos_i, cos_e, phase_deg, temp_k, rng, saturate=False):
