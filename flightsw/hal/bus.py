@@ -26,6 +26,7 @@ class Bus(Protocol):
 
 
 RecordFn = Callable[[int, bytes], None]
+_SETUP_SIGNING_ID = mavlink.MAVLINK_MSG_ID_SETUP_SIGNING
 GateFn = Callable[["mavlink.MAVLink_message"], bool]
 
 
@@ -77,7 +78,10 @@ class BusPort:
         gate = self.gate
         for msg in msgs:
             if record is not None:
-                record(now, redacted_for_log(msg.get_msgbuf()))
+                # Only a SETUP_SIGNING carries a secret: the check stays off every other
+                # message's path (this loop sees every sensor message).
+                raw = msg.get_msgbuf()
+                record(now, redacted_for_log(raw) if msg.id == _SETUP_SIGNING_ID else raw)
             if gate is not None and not gate(msg):
                 self.gated_count += 1
                 continue
