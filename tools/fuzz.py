@@ -43,8 +43,8 @@ import fuzzing  # noqa: E402
 
 # Share of the inputs per target: the log readers and the link the most (they take
 # damaged bytes from outside); scenarios and configs are typed by people.
-WEIGHTS = {"tlog": 0.20, "stream": 0.50, "scenario": 0.15, "config": 0.15}
-BATCH = {"tlog": 200, "stream": 1000, "scenario": 1000, "config": 500}
+WEIGHTS = {"tlog": 0.20, "stream": 0.40, "scenario": 0.12, "config": 0.13, "ground": 0.15}
+BATCH = {"tlog": 200, "stream": 1000, "scenario": 1000, "config": 500, "ground": 500}
 RECYCLE_CASES = 50_000  # a worker is replaced after this many cases (memory stays flat)
 WATCHDOG_FACTOR, WATCHDOG_EXTRA_S = 2.0, 30.0  # faulthandler ends a case at 2 x limit + 30 s
 ENTRY_POINTS = {
@@ -52,7 +52,8 @@ ENTRY_POINTS = {
             "in turn, both formats in process), export (1 in 10), replay (1 in 25)",
     "stream": "FrameReader, SerialBus on loop:// (1 in 10)",
     "scenario": "load_scenario",
-    "config": "replay's load_recording, short replay (1 valid in 20)"}
+    "config": "replay's load_recording, short replay (1 valid in 20)",
+    "ground": "GroundLink (udpin on 127.0.0.1, real datagrams) -> UplinkGuard"}
 
 
 # --------------------------------------------------------------------------- worker

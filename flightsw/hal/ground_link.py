@@ -170,6 +170,7 @@ class GroundLink:
         return dict(self.counters, connection=self.endpoint.text, link_id=self.link_id,
                     signed=self._key is not None, connected=self.connected,
                     dropped=dict(self.dropped), tx_queued_frames=len(self._tx),
+                    rx_backlog_bytes=reader.backlog,
                     rx_bytes_skipped=reader.bytes_skipped,
                     rx_bad_candidates=reader.bad_candidates,
                     rx_bytes_dropped=reader.bytes_dropped)

@@ -57,6 +57,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import fuzz_ground
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ TLOG_SEEDS = ("hover-60s", "hover-commands-90s")
 FRAME_POOL_LOGS = ("hover-60s", "hover-commands-90s", "tag-descent-start", "survey-slice")
 CONFIG_SEEDS = ("hover-60s", "hover-60s", "tag-descent-start")
 SCENARIO_SEEDS = ("bennu-hover", "bennu-tag", "psyche", "bennu")
-TIME_LIMIT_S = {"tlog": 30.0, "stream": 10.0, "scenario": 5.0, "config": 30.0}
+TIME_LIMIT_S = {"tlog": 30.0, "stream": 10.0, "scenario": 5.0, "config": 30.0, "ground": 10.0}
 EXTREMES = (0, -1, 1, 0.0, -0.0, 1e-320, 1e308, -1e308, math.nan, math.inf, -math.inf,
             10**26, 2**63, -(2**63), 2**64, "", "x" * 300, "1.5", True, False, [], {},
             [1e308, 1e308, 1e308], [0.0, 0.0], {"x": 1})
@@ -365,6 +366,10 @@ def _flip_text(d, text: str) -> str:
     return data.decode("utf-8", "replace")
 
 
+def gen_ground(d) -> tuple[list[bytes], bool]:
+    return fuzz_ground.gen_ground(d, gen_junk)
+
+
 def gen_scenario(d) -> str:
     tree, paths = base_scenario(d.choice(SCENARIO_SEEDS))
     return _flip_text(d, to_toml(_mutate_tree(d, tree, paths)))
@@ -624,6 +629,10 @@ def check_config(text: str, n: int, ws: Workspace) -> None:
         "replay changed the files of the run it read"
 
 
+check_ground = fuzz_ground.check_ground
+ground_frame_pool = fuzz_ground.ground_frame_pool
+
+
 @dataclass
 class Target:
     name: str
@@ -640,6 +649,7 @@ TARGETS = {
     "stream": Target("stream", gen_stream, check_stream, ".json"),
     "scenario": Target("scenario", gen_scenario, check_scenario, ".toml"),
     "config": Target("config", gen_config, check_config, ".json"),
+    "ground": Target("ground", gen_ground, check_ground, ".json"),
 }
 
 
@@ -669,6 +679,9 @@ class Tally:
 
 
 def encode(target: str, case) -> bytes:
+    if target == "ground":
+        datagrams, signed = case
+        return json.dumps({"datagrams": [g.hex() for g in datagrams], "signed": signed}).encode()
     if target == "stream":
         stream, sizes, bound = case
         return json.dumps({"stream": stream.hex(), "sizes": sizes, "bound": bound}).encode()
@@ -680,6 +693,9 @@ def encode(target: str, case) -> bytes:
 def decode(target: str, data: bytes):
     if target == "tlog":
         return data
+    if target == "ground":
+        d = json.loads(data)
+        return [bytes.fromhex(g) for g in d["datagrams"]], d["signed"]
     if target == "stream":
         d = json.loads(data)
         return bytes.fromhex(d["stream"]), d["sizes"], d["bound"]
@@ -767,7 +783,8 @@ def warm_up() -> None:
     clean = {"tlog": b"".join(base_tlog_records()),
              "stream": (b"".join(frame_pool()), [4096], 16384),
              "scenario": to_toml(base_scenario(SCENARIO_SEEDS[0])[0]),
-             "config": base_config_text(CONFIG_SEEDS[0])}
+             "config": base_config_text(CONFIG_SEEDS[0]),
+             "ground": ([raw for _, raw in ground_frame_pool()], False)}
     for name in CONFIG_SEEDS:
         base_config(name)
     for name in SCENARIO_SEEDS:

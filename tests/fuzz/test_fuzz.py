@@ -23,7 +23,7 @@ sys.path.insert(0, str(fuzzing.ROOT / "tools"))
 import fuzz as fuzz_tool  # noqa: E402  (tools/fuzz.py)
 
 # Cases per target in `make test`: the CLI-heavy ones cost 10-100 ms each.
-BOUNDED = {"tlog": 40, "stream": 60, "scenario": 150, "config": 40}
+BOUNDED = {"tlog": 40, "stream": 60, "scenario": 150, "config": 40, "ground": 60}
 
 
 def _n(target: str, case) -> int:
@@ -45,6 +45,7 @@ test_fuzz_tlog = _fuzz_test("tlog")
 test_fuzz_stream = _fuzz_test("stream")
 test_fuzz_scenario = _fuzz_test("scenario")
 test_fuzz_config = _fuzz_test("config")
+test_fuzz_ground = _fuzz_test("ground")
 
 
 @pytest.mark.parametrize("target, path", saved_cases(),
@@ -123,7 +124,8 @@ def test_every_mutation_kind_and_junk_kind_is_made():
 def test_plan_gives_each_target_its_share_spread_over_the_run():
     quota, tasks = fuzz_tool.plan(100_000, list(TARGETS))
     assert sum(quota.values()) == 100_000
-    assert quota["tlog"] + quota["stream"] > 0.6 * 100_000
+    # the readers of logs and the two links take damaged bytes from outside: most inputs
+    assert quota["tlog"] + quota["stream"] + quota["ground"] > 0.7 * 100_000
     for target in TARGETS:
         mine = [(first, count) for t, first, count in tasks if t == target]
         assert sum(c for _, c in mine) == quota[target]
@@ -131,6 +133,30 @@ def test_plan_gives_each_target_its_share_spread_over_the_run():
     first_half = tasks[:len(tasks) // 2]
     for target in TARGETS:  # every target runs in the first half of the run
         assert any(t == target for t, _, _ in first_half)
+
+
+def test_the_ground_check_catches_a_guard_that_admits_forgeries(monkeypatch):
+    # the ground target's invariants are worth something only if a broken guard fails them
+    from flightsw.components.uplink import UplinkGuard
+
+    pool = dict(fuzzing.ground_frame_pool())
+    unsigned_command = ([pool["set_mode"]], True)
+    assert run_case("ground", unsigned_command, 0, save=False) is None
+    monkeypatch.setattr(UplinkGuard, "judge", lambda self, msg: None)
+    problem = run_case("ground", unsigned_command, 0, save=False)
+    assert problem is not None and "not signed with the key" in problem
+
+
+def test_ground_cases_cover_signed_replayed_and_impostor_frames():
+    kinds = set()
+    for i in range(200):
+        datagrams, signed = fuzzing.random_case("ground", 3, i)
+        blob = b"".join(datagrams)
+        kinds.add("signed" if signed else "unsigned")
+        kinds.update(k for k, raw in fuzzing.ground_frame_pool() if raw[10:20] in blob)
+        if len(datagrams) != len(set(datagrams)):
+            kinds.add("repeated")
+    assert {"signed", "unsigned", "repeated", "as_world", "as_probe", "setup_signing"} <= kinds
 
 
 def test_undamaged_inputs_pass_every_check():
