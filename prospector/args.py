@@ -87,3 +87,8 @@ def ground_options(args) -> tuple[tuple[str, ...], bytes | None]:
         except SigningKeyError as exc:
             raise ValueError(f"--signing-key {exc}") from None
     return connections, key
+
+
+def terminate_as_interrupt(signum, frame):
+    """A SIGTERM handler: stop as Ctrl-C does (the command keeps what it has flown)."""
+    raise KeyboardInterrupt

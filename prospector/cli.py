@@ -7,10 +7,17 @@ User mistakes end with one line on stderr and exit status 2; never a traceback.
 """
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
-from prospector.args import add_ground_options, ground_options, parse_sets, positive_speedup
+from prospector.args import (
+    add_ground_options,
+    ground_options,
+    parse_sets,
+    positive_speedup,
+    terminate_as_interrupt,
+)
 from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
@@ -55,6 +62,8 @@ def _cmd_run(args) -> int:
     out = Path(args.out)
     speedup = speedup_from_options(args.realtime, args.speedup)  # parsed, exclusive: valid
     links = []
+    # SIGTERM (a process manager's stop) ends the flight as Ctrl-C does: the run is kept.
+    previous_sigterm = signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
         links = open_ground_links(ground, signing_key)  # listening before the flight starts
         if links and speedup is None:
@@ -64,13 +73,20 @@ def _cmd_run(args) -> int:
                                timing_telemetry=args.timing_telemetry,
                                write_report=not args.no_report,
                                params_file=Path(args.params) if args.params else None,
-                               ground_links=links, signing_key=signing_key, speedup=speedup)
+                               ground_links=links, signing_key=signing_key, speedup=speedup,
+                               finish_on_interrupt=True)
     except (RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or out}: {exc.strerror}")
     finally:
         close_ground_links(links)
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    if "interrupted" in summary:
+        print(f"prospector: interrupted at t = {summary['interrupted']['at_s']:.1f} s of "
+              f"{summary['interrupted']['planned_s']:.0f} s; {out} holds the run up to then",
+              file=sys.stderr)
+        return 130
     print(f"run: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s simulated in {summary['wall_duration_s']:.1f} s "
           f"({summary['realtime_factor']}x real time)")

@@ -13,7 +13,7 @@ import argparse
 import signal
 from pathlib import Path
 
-from prospector.args import add_ground_options, ground_options, parse_sets
+from prospector.args import add_ground_options, ground_options, parse_sets, terminate_as_interrupt
 from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 
@@ -38,10 +38,6 @@ def _fault(text: str):
         return Fault.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _terminate(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _cmd_hil(args) -> int:
@@ -79,7 +75,7 @@ def _cmd_hil(args) -> int:
         return _fail(str(exc))
     out = Path(args.out)
     # SIGTERM ends the run like Ctrl-C: the run directory is written out, the emulator stopped.
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
         summary = run_hil(scenario, out, options, force=args.force,
                           params_file=Path(args.params) if args.params else None,

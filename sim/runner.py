@@ -20,6 +20,7 @@ before.
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -182,8 +183,14 @@ def close_ground_links(links) -> None:
 def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None = None,
                  timing_telemetry: bool = False, write_report: bool = True,
                  params_file: Path | None = None, ground_links=(),
-                 signing_key: bytes | None = None, speedup: float | None = None) -> dict:
+                 signing_key: bytes | None = None, speedup: float | None = None,
+                 finish_on_interrupt: bool = False) -> dict:
     """Fly `sc` and leave its run directory in out_dir; returns summary.json's figures.
+
+    `finish_on_interrupt` (main thread only): SIGINT or SIGTERM ends the flight at the
+    end of the frame under way and the run directory is completed for the time flown,
+    summary.json saying so ("interrupted").  Off, the signals act as usual (a sweep's
+    worker must not record a cut run as a finished seed).
 
     `ground_links`: open ground links (open_ground_links; the caller closes them);
     `signing_key`: the 32-byte MAVLink signing key the flight software requires of its
@@ -202,12 +209,12 @@ def run_scenario(sc, out_dir: Path, force: bool = False, progress: bool | None =
         raise RunConfigError(str(exc)) from None
     prepare_run_dir(out_dir, force)
     return _fly(sc, out_dir, world, overrides, wall_start, tuple(ground_links), signing_key,
-                speedup, progress, timing_telemetry, write_report)
+                speedup, progress, timing_telemetry, write_report, finish_on_interrupt)
 
 
 def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, links,
          signing_key: bytes | None, speedup: float | None, progress: bool | None,
-         timing_telemetry: bool, write_report: bool) -> dict:
+         timing_telemetry: bool, write_report: bool, finish_on_interrupt: bool) -> dict:
     sim_bus = SimBus(scenario_uplink_signer(sc, signing_key, live=bool(links)))
     bus = sim_bus
     if links:
@@ -256,25 +263,39 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
         deliver, take = sim_bus.deliver, sim_bus.take_from_flight
         pace = pacer.wait_for if pacer is not None else None
         dt_s = frame_us * 1e-6
-        for frame in range(n_frames + 1):
-            t_us = frame * frame_us
-            if pace is not None:
-                pace(t_us)
-            for msg in world.sensor_messages(frame, t_us):
-                deliver(msg)
-            while next_uplink < len(uplink) and uplink[next_uplink][0] <= t_us:
-                sim_bus.deliver_from_ground(uplink[next_uplink][1], t_us)
-                next_uplink += 1
-            clock.advance_to_us(t_us)
-            fsw.run_frame()
-            world.apply_commands(take())
-            if frame % frames_per_sample == 0:
-                history.sample(t_us * 1e-6, world, tele)
-            if frame == n_frames:
-                break
-            world.step(dt_s)
-            if bar is not None and frame % 1000 == 0:
-                bar.update(1000)
+        flown_s, stopped_us = n_frames / base_hz, None
+        # Ctrl-C or SIGTERM asks the flight to stop at the end of a frame, so that the log
+        # holds whole frames (replay compares them) and the run directory is completed
+        # for the time flown, as a HIL rig's is: nothing flown is lost.
+        stop: list[int] = []
+        handlers = _stop_handlers(stop) if finish_on_interrupt else {}
+        try:
+            for frame in range(n_frames + 1):
+                t_us = frame * frame_us
+                if pace is not None:
+                    pace(t_us)
+                for msg in world.sensor_messages(frame, t_us):
+                    deliver(msg)
+                while next_uplink < len(uplink) and uplink[next_uplink][0] <= t_us:
+                    sim_bus.deliver_from_ground(uplink[next_uplink][1], t_us)
+                    next_uplink += 1
+                clock.advance_to_us(t_us)
+                fsw.run_frame()
+                world.apply_commands(take())
+                if frame % frames_per_sample == 0:
+                    history.sample(t_us * 1e-6, world, tele)
+                if frame == n_frames:
+                    break
+                if stop:
+                    stopped_us = t_us
+                    flown_s = t_us / 1e6
+                    break
+                world.step(dt_s)
+                if bar is not None and frame % 1000 == 0:
+                    bar.update(1000)
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
         if bar is not None:
             bar.close()
         recorder.flush()
@@ -287,9 +308,11 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
     if world.site is not None:
         hist.update(surface_map_history(world))
     summary = mission_figures(sc, hist, tele, truth, world, contact_speed_mps(overrides),
-                              n_frames / base_hz)
-    summary |= host_figures(n_frames / base_hz, wall_s, recorder, fsw.scheduler.stats())
+                              flown_s)
+    summary |= host_figures(flown_s, wall_s, recorder, fsw.scheduler.stats())
     summary["events"] = events_lines
+    if stopped_us is not None:
+        summary["interrupted"] = {"at_s": flown_s, "planned_s": n_frames / base_hz}
     if sc.dispersed:  # the declared dispersions' draws of this seed (sim.scenario_dispersions)
         summary["dispersed"] = dict(sc.dispersed)
     if links:
@@ -303,6 +326,14 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
         from sim.report import write_report as _write_report
         _write_report(out_dir, hist, summary)
     return summary
+
+
+def _stop_handlers(stop: list) -> dict:
+    """SIGINT and SIGTERM append to `stop` instead of interrupting; the old handlers."""
+    def request_stop(signum, frame):
+        stop.append(signum)
+    return {signum: signal.signal(signum, request_stop)
+            for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def event_writer(tele: FlightTelemetry, ev_file) -> list:
