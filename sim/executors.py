@@ -48,12 +48,14 @@ import multiprocessing
 import re
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 CONNECT_TIMEOUT_S = 4.0  # within the issue's 10 s for an unreachable scheduler, imports included
 RETRIES_AFTER_WORKER_DEATH = 1
@@ -167,6 +169,23 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def _children_ignore_sigint():
+    """Processes started inside ignore SIGINT from their first instruction: an ignored
+    signal stays ignored across exec, and Python then installs no KeyboardInterrupt
+    handler; the initializer (ignore_sigint) alone would leave their start-up exposed.
+    This process ignores a Ctrl-C only for the few milliseconds of a process start."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield  # signals are the main thread's; a handler not set from Python stays
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class LocalExecutor:
     """Spawned processes of this machine: each starts clean (nothing inherited)."""
 
@@ -212,7 +231,8 @@ class LocalExecutor:
                         slots[slot] = ProcessPoolExecutor(max_workers=1, mp_context=ctx,
                                                           initializer=ignore_sigint)
                     task = queue.take()
-                    running[slots[slot].submit(fn, task)] = (slot, task)
+                    with _children_ignore_sigint():  # the slot's process may start here
+                        running[slots[slot].submit(fn, task)] = (slot, task)
                 if not running:
                     break
                 try:

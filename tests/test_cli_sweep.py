@@ -2,6 +2,8 @@
 --resume, --force, and the one-line refusals (an unreachable scheduler, bad seeds, options
 that do not go together), none of which writes anything."""
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -112,3 +114,38 @@ def test_a_sweep_is_never_overwritten_and_resume_adds_the_missing_seeds(tmp_path
     assert "(1 already done)" in capsys.readouterr().out
     assert (out / "results" / "seed-0001.json").read_bytes() == before
     assert list(pd.read_parquet(out / "runs.parquet")["seed"]) == [1, 2]
+
+
+@pytest.mark.slow
+def test_ctrl_c_lets_the_runs_in_flight_end_and_resume_continues(tmp_path):
+    """SIGINT to the command's whole process group, as a terminal's Ctrl-C: the two runs
+    in flight end and are recorded (their processes ignore it), the third never starts,
+    exit status 130 with the way on; --resume then flies the third only."""
+    out = tmp_path / "sweep"
+    argv = [sys.executable, "-m", "prospector.cli", "sweep", "--scenario", "bennu-hover",
+            "--seeds", "1-3", "--jobs", "2", "--out", str(out), "--set",
+            "scenario.duration_s=600"]  # about 5 s a run
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120.0
+        while not ((out / "seed-0001").exists() and (out / "seed-0002").exists()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "stopping: waiting for the 2 runs in flight" in stderr
+    assert "interrupted; 2 runs recorded" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    records = sorted(p.name for p in (out / "results").iterdir())
+    assert records == ["seed-0001.json", "seed-0002.json"]
+    assert not (out / "seed-0003").exists()
+    stamp = (out / "results" / "seed-0001.json").stat().st_mtime_ns
+    assert main(["sweep", "--scenario", "bennu-hover", "--seeds", "1-3", "--jobs", "1",
+                 "--out", str(out), "--set", "scenario.duration_s=600", "--resume"]) == 0
+    assert (out / "results" / "seed-0001.json").stat().st_mtime_ns == stamp
+    assert list(pd.read_parquet(out / "runs.parquet")["seed"]) == [1, 2, 3]
