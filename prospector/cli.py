@@ -125,19 +125,16 @@ def _cmd_sweep(args) -> int:
     from sim.sweep import SeedSpecError, parse_seeds, run_sweep
     from sim.sweep_store import ResumeError
 
+    if args.cluster is not None and args.jobs is not None:
+        return _fail("--jobs: local processes; with --cluster the cluster's workers run the "
+                     "seeds (not both)")
     if args.fault_campaign is not None:
-        if args.cluster is not None:
-            return _fail("--cluster: the fault campaign runs on local processes (--jobs) "
-                         "until it moves onto the sweep executors")
         return _cmd_fault_campaign(args)
     given = [opt for opt, dest in _CAMPAIGN_OPTIONS if getattr(args, dest) not in (None, False)]
     if given:
         return _fail(f"{given[0]}: only with --fault-campaign")
     if args.scenario is None:
         return _fail("--scenario: required (or --fault-campaign, which flies its own)")
-    if args.cluster is not None and args.jobs is not None:
-        return _fail("--jobs: local processes; with --cluster the cluster's workers run the "
-                     "seeds (not both)")
     try:
         seeds = parse_seeds(args.seeds)
         agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
@@ -181,6 +178,7 @@ _CAMPAIGN_OPTIONS = (("--kinds", "kinds"), ("--phases", "phases"),
 def _cmd_fault_campaign(args) -> int:
     """prospector sweep --fault-campaign: every fault kind at every phase (issue 15)."""
     from sim import fault_campaign as fc
+    from sim.executors import ExecutorError
     from sim.fault_campaign_run import run_campaign
     from sim.runner import RunConfigError, RunDirError
     from sim.scenario import ScenarioError
@@ -209,9 +207,17 @@ def _cmd_fault_campaign(args) -> int:
             hold_s=86400.0 if args.hold_s is None else args.hold_s,
             overrides=parse_sets(args.set),
             max_wall_s=None if args.max_wall_min is None else args.max_wall_min * 60.0,
-            keep_logs=args.keep_logs, dry_run=args.dry_run, progress=True)
-    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ValueError) as exc:
+            keep_logs=args.keep_logs, dry_run=args.dry_run, progress=True,
+            cluster=args.cluster)
+    except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ExecutorError,
+            ValueError) as exc:
         return _fail(str(exc))
+    except KeyboardInterrupt:
+        if not (out / "campaign.json").exists():  # stopped before any run was recorded
+            raise
+        print(f"prospector: interrupted; the runs flown are in {out / 'campaign.json'}; "
+              f"the same command with --resume continues the campaign", file=sys.stderr)
+        return 130
     if args.dry_run:
         print(f"fault campaign plan: {data['planned_runs']} runs, "
               f"{data['planned_sim_s']:.0f} s simulated; {out / 'plan.json'}")
@@ -277,24 +283,30 @@ def _add_campaign_options(sweep) -> None:
 
 def _cmd_survey_sweep(args) -> int:
     from prospector.survey_sweep import run_survey_sweep
+    from sim.executors import ExecutorError, parse_cluster
     from sim.runner import RunDirError, prepare_run_dir
     from sim.scenario import ScenarioError
     from sim.sweep import SeedSpecError, parse_seeds
 
+    if args.cluster is not None and args.jobs is not None:
+        return _fail("--jobs: local processes; with --cluster the cluster's workers run the "
+                     "seeds (not both)")
     out = Path(args.out)
     try:
         seeds = parse_seeds(args.seeds)
+        if args.cluster is not None:
+            parse_cluster(args.cluster)  # a malformed address writes nothing
         prepare_run_dir(out, args.force, kind="survey-sweep")
         path = out / "survey_sweep.json"
         agg = run_survey_sweep(args.scenario, seeds, path, jobs=args.jobs,
-                               overrides=parse_sets(args.set))
-    except (SeedSpecError, ScenarioError, RunDirError, ValueError) as exc:
+                               overrides=parse_sets(args.set), cluster=args.cluster)
+    except (SeedSpecError, ScenarioError, RunDirError, ExecutorError, ValueError) as exc:
         return _fail(str(exc))
     except FileExistsError:
         return _fail(f"{out / 'survey_sweep.json'}: already holds a sweep; pass --force to "
                      f"replace it")
     fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
-    print(f"survey sweep: {agg['scenario']}, {agg['runs']} seeds on {agg['jobs']} processes in "
+    print(f"survey sweep: {agg['scenario']}, {agg['runs']} seeds on {agg['executor']} in "
           f"{agg['wall_s']:.0f} s; errors {len(agg['errors'])}")
     print(f"  best safe site chosen {fmt(agg['best_site_fraction'])}, top 3 "
           f"{fmt(agg['top3_fraction'])}, unsafe {agg['unsafe_choices']}, worst rank "
@@ -377,11 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
         sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                            help="override a scenario key for every seed (TOML value)")
         sweep.set_defaults(func=func)
+        sweep.add_argument("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+                           help="run the seeds (or the fault campaign's runs) on Dask: a "
+                                "LocalCluster of N worker processes on 127.0.0.1, or the "
+                                "scheduler at that address (default: local processes, --jobs)")
         if name == "sweep":
-            sweep.add_argument("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
-                               help="run the seeds on Dask: a LocalCluster of N worker "
-                                    "processes on 127.0.0.1, or the scheduler at that "
-                                    "address (default: local processes, --jobs)")
             sweep.add_argument("--resume", action="store_true",
                                help="continue the sweep (or fault campaign) in --out: same "
                                     "scenario, settings and dispersions; recorded seeds "

@@ -32,7 +32,6 @@ worst rank, unsafe choices, and the spread of coverage and band errors.
 
 import json
 import math
-import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -159,10 +158,13 @@ def _site_resource_error(tele, pw, min_spectra: int) -> float | None:
     return percentile(np.abs(v[ok] - pw.surface.resource_truth[ok]), 95)
 
 
-def _one(job):
-    scenario, seed, overrides = job
+def fly_survey_seed(task: dict) -> dict:
+    """One seed of a survey sweep, anywhere (a local process or a Dask worker; the run
+    function of the executor seam, sim.executors): the summary of fly_survey, or
+    {"seed", "error"} for a seed that raised (the sweep goes on)."""
+    seed = task["seed"]
     try:
-        return fly_survey(scenario, seed, overrides)
+        return fly_survey(task["scenario"], seed, task["overrides"])
     except Exception as exc:  # a broken seed is reported, the sweep goes on
         return {"seed": seed, "error": f"{type(exc).__name__}: {exc}"}
 
@@ -222,25 +224,40 @@ def aggregate(runs: list[dict]) -> dict:
 
 
 def run_survey_sweep(scenario: str, seeds: list[int], out_path: Path, jobs: int | None = None,
-                     overrides: dict | None = None) -> dict:
-    """Every seed's survey in a process pool; the per-seed summaries and the aggregate go
-    to out_path (JSON; never overwritten: the caller checks)."""
+                     overrides: dict | None = None, cluster: str | None = None,
+                     executor=None) -> dict:
+    """Every seed's survey on an executor (sim.executors: `jobs` local processes, or
+    `cluster` 'local:N' / 'tcp://HOST:PORT' on Dask, or an `executor` object); the
+    per-seed summaries and the aggregate go to out_path (JSON; never overwritten: the
+    caller checks).  A seed's summary is the same whichever executor flew it (but its
+    wall_s).  Ctrl-C abandons the runs in flight: nothing is written before the end."""
+    from sim.executors import ABANDON, make_executor
+
     sc = load_scenario(scenario, overrides or {})  # a bad scenario fails here, once
     if sc.prospect is None:
         raise ValueError(f"{sc.source}: [prospect]: missing; survey-sweep needs a scenario "
                          f"that surveys (bennu, ryugu, psyche)")
-    jobs = min(jobs or os.cpu_count() or 1, len(seeds))
+    if executor is None:
+        jobs = min(jobs or os.cpu_count() or 1, len(seeds)) if cluster is None else None
+        executor = make_executor(cluster, jobs)
     start = time.perf_counter()
-    work = [(scenario, s, dict(overrides or {})) for s in seeds]
-    if jobs == 1:
-        runs = [_one(w) for w in work]
-    else:
-        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            runs = list(pool.imap_unordered(_one, work))
+    tasks = [{"scenario": scenario, "seed": s, "overrides": dict(overrides or {})}
+             for s in seeds]
+    with executor as ex:  # a cluster that cannot be reached fails here
+        runs = [_survey_record(result) for _task, result
+                in ex.run(fly_survey_seed, tasks, on_interrupt=ABANDON)]
+        slots, where = ex.slots(), ex.describe()
     runs.sort(key=lambda r: r["seed"])
     agg = aggregate(runs)
-    agg.update(scenario=scenario, seeds=seeds, jobs=jobs,
+    agg.update(scenario=scenario, seeds=seeds, jobs=slots, executor=where,
                wall_s=round(time.perf_counter() - start, 1))
     with open(out_path, "x") as f:
         json.dump({"aggregate": agg, "runs": runs}, f, indent=1, sort_keys=True, default=float)
     return agg
+
+
+def _survey_record(result: dict) -> dict:
+    """A seed's result as the sweep keeps it; a worker that died twice is the seed's error."""
+    if result.get("worker_died"):
+        return {"seed": result["seed"], "error": result["error"]}
+    return result

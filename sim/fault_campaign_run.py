@@ -21,13 +21,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 
 from flightsw.run_dir import check_out_dir
 from sim import fault_campaign as fc
+from sim.executors import TaskQueue, make_executor
 from sim.fault_campaign_judge import JUDGE_VERSION, judge
 from sim.fault_campaign_table import campaign_tables, write_markdown
 
@@ -70,43 +70,13 @@ def fly(job: dict) -> dict:
 
 
 # -- the campaign --------------------------------------------------------------------------
-class _Pool:
-    """Up to `jobs` runs in flight, new ones started only while the wall budget lasts."""
-
-    def __init__(self, jobs: int):
-        import multiprocessing
-        self.ex = ProcessPoolExecutor(max_workers=jobs,
-                                      mp_context=multiprocessing.get_context("spawn"))
-        self.jobs = jobs
-
-    def run(self, work: list[dict], on_done, deadline: float | None = None) -> list[dict]:
-        """Fly `work` in order; on_done(result) as each ends; returns the jobs not
-        started (the budget ran out)."""
-        queue = list(work)
-        running = {}
-        try:
-            while queue or running:
-                while queue and len(running) < self.jobs and \
-                        (deadline is None or time.monotonic() < deadline):
-                    job = queue.pop(0)
-                    running[self.ex.submit(fly, job)] = job
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job = running.pop(fut)
-                    try:
-                        result = fut.result()
-                    except Exception as exc:  # a worker that died (killed, out of memory)
-                        result = {"name": job["name"], "error": f"worker: {exc!r}"}
-                        if not job.get("reference"):
-                            result |= _bare_record(job, result["error"])
-                    more = on_done(job, result)
-                    if more is not None:  # a run to fly again, longer: next
-                        queue.insert(0, more)
-        finally:
-            self.ex.shutdown(wait=True, cancel_futures=True)
-        return queue
+def _result(job: dict, result: dict) -> dict:
+    """A run's result as the campaign records it: a run whose worker died twice (killed,
+    out of memory; sim.executors retries once) is the run's error."""
+    if not result.get("worker_died"):
+        return result
+    out = {"name": job["name"], "error": f"worker: {result['error']}"}
+    return out if job.get("reference") else out | _bare_record(job, out["error"])
 
 
 # A run cut short where the mission was still under way is flown once more, longer: a
@@ -155,8 +125,16 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
                  hold: Sequence[tuple[str, str]] = fc.DEFAULT_HOLD_CASES,
                  hold_s: float = 86400.0, overrides: dict | None = None,
                  max_wall_s: float | None = None, keep_logs: bool = False,
-                 dry_run: bool = False, progress: bool = True) -> dict:
-    """Plan, fly and judge the campaign in `out_dir`; returns campaign.json's content."""
+                 dry_run: bool = False, progress: bool = True, cluster: str | None = None,
+                 executor=None) -> dict:
+    """Plan, fly and judge the campaign in `out_dir`; returns campaign.json's content.
+
+    The runs go through the executor seam (sim.executors): `jobs` local processes, or
+    `cluster` 'local:N' / 'tcp://HOST:PORT' on Dask (the campaign directory must then be
+    on a file system every worker shares, at the same path), or an `executor` object.  A
+    run's record is the same whichever executor flew it (but its wall_s).  Ctrl-C: no run
+    starts, those in flight end and are recorded, campaign.json is written, and the
+    KeyboardInterrupt goes on up (--resume continues)."""
     from sim.runner import prepare_run_dir
 
     out_dir = Path(out_dir)
@@ -168,37 +146,49 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
         cases = fc.hold_cases(hold, seeds[0]) + cases
     scenarios = check_scenarios({c.scenario for c in cases}, overrides)
     check_out_dir(out_dir, force or resume, "sweep")
-    prepare_run_dir(out_dir, force or resume, kind="sweep")
-    jobs = jobs or os.cpu_count() or 1
-    start = time.monotonic()
-    say = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else \
-        (lambda text: None)
-    refs = references(out_dir, cases, seeds, overrides, jobs, resume, say)
-    plan = [plan_job(c, refs, scenarios, overrides, out_dir, transient_s=transient_s,
-                     post_s=post_s, pick=pick, hold_s=hold_s, keep_logs=keep_logs)
-            for c in cases]
-    (out_dir / "plan.json").write_text(json.dumps(plan, indent=1, sort_keys=True) + "\n")
-    meta = {"code": code_version(), "kinds": list(kinds), "phases": list(phases),
-            "seeds": list(seeds), "what": what,
-            "persistence": persistence, "transient_s": transient_s, "post_s": post_s,
-            "pick": pick, "hold_cases": [list(h) for h in hold], "hold_s": hold_s,
-            "overrides": overrides, "survey_overrides": fc.SURVEY_PARAMS, "jobs": jobs,
-            "refused_cells": [list(r) for r in refused],
-            "planned_runs": len(plan), "planned_sim_s": sum(j["duration_s"] for j in plan)}
-    if dry_run:
-        return meta | {"runs": [], "dry_run": True}
+    if executor is None:
+        executor = make_executor(cluster, jobs or os.cpu_count() or 1)
+    with executor as ex:  # a cluster that cannot be reached fails here, nothing written
+        prepare_run_dir(out_dir, force or resume, kind="sweep")
+        start = time.monotonic()
+        say = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else \
+            (lambda text: None)
+        refs = references(out_dir, cases, seeds, overrides, ex, resume, say)
+        plan = [plan_job(c, refs, scenarios, overrides, out_dir, transient_s=transient_s,
+                         post_s=post_s, pick=pick, hold_s=hold_s, keep_logs=keep_logs)
+                for c in cases]
+        (out_dir / "plan.json").write_text(json.dumps(plan, indent=1, sort_keys=True) + "\n")
+        meta = {"code": code_version(), "kinds": list(kinds), "phases": list(phases),
+                "seeds": list(seeds), "what": what,
+                "persistence": persistence, "transient_s": transient_s, "post_s": post_s,
+                "pick": pick, "hold_cases": [list(h) for h in hold], "hold_s": hold_s,
+                "overrides": overrides, "survey_overrides": fc.SURVEY_PARAMS,
+                "jobs": ex.slots(), "executor": ex.describe(),
+                "refused_cells": [list(r) for r in refused],
+                "planned_runs": len(plan), "planned_sim_s": sum(j["duration_s"] for j in plan)}
+        if dry_run:
+            return meta | {"runs": [], "dry_run": True}
+        deadline = None if max_wall_s is None else start + max_wall_s
+        return _fly_plan(ex, plan, meta, out_dir, resume, start, deadline, say)
+
+
+def _fly_plan(ex, plan: list[dict], meta: dict, out_dir: Path, resume: bool, start: float,
+              deadline: float | None, say) -> dict:
+    """Fly the planned runs not already recorded (--resume), in order, while the wall
+    budget lasts; campaign.json and campaign.md rewritten as each run ends."""
     records: dict[str, dict] = {}
-    todo = []
-    for job in plan:
+    queue = TaskQueue()
+    for job in reversed(plan):  # put_first, last to first: the plan's order
         old = _earlier_record(job) if resume else None
         if old is None:
-            todo.append(job)
-            continue
-        records[job["name"]] = old
-        if (longer := extension(job, old)) is not None:
-            todo.insert(0, longer)
+            queue.put_first(job)
+        else:
+            records[job["name"]] = old
+    for job in plan:
+        if job["name"] in records and (longer := extension(job, records[job["name"]])):
+            queue.put_first(longer)
     say(f"fault campaign: {len(plan)} runs planned ({meta['planned_sim_s']:.0f} s simulated),"
-        f" {len(records)} kept from before, {len(todo)} to fly on {jobs} processes")
+        f" {len(records)} kept from before, {len(queue)} to fly on {meta['executor']}")
 
     def write(final: bool = False) -> dict:
         runs = [records[j["name"]] if j["name"] in records else
@@ -210,17 +200,19 @@ def run_campaign(out_dir: Path, *, kinds: Sequence[str], phases: Sequence[str],
         write_markdown(out_dir / "campaign.md", data)
         return data
 
-    def done(job: dict, result: dict) -> dict | None:
-        records[job["name"]] = result
-        n = len(records)
-        say(f"[{n}/{len(plan)}] {job['name']}: {_one_line(result)}")
-        if (longer := extension(job, result)) is not None:
-            say(f"  flown again {longer['extended_s']:.0f} s longer: {longer['why']}")
-        return longer
-        write()
-
-    deadline = None if max_wall_s is None else start + max_wall_s
-    left = _Pool(jobs).run(todo, done, deadline) if todo else []
+    try:
+        for job, result in ex.run(fly, queue, deadline=deadline):
+            result = _result(job, result)
+            records[job["name"]] = result
+            say(f"[{len(records)}/{len(plan)}] {job['name']}: {_one_line(result)}")
+            if (longer := extension(job, result)) is not None:
+                say(f"  flown again {longer['extended_s']:.0f} s longer: {longer['why']}")
+                queue.put_first(longer)
+            write()
+    except KeyboardInterrupt:
+        write()  # what was flown, for --resume
+        raise
+    left = queue.left()
     data = write(final=not left)
     if left:
         say(f"fault campaign: wall budget spent; {len(left)} runs not flown")
@@ -266,10 +258,10 @@ def check_scenarios(names, overrides: dict) -> dict:
             for name in sorted(names)}
 
 
-def references(out_dir: Path, cases, seeds, overrides: dict, jobs: int, resume: bool,
-               say) -> dict:
+def references(out_dir: Path, cases, seeds, overrides: dict, ex, resume: bool, say) -> dict:
     """The nominal reference of each (scenario, seed) the cases need: its events and the
-    history columns the plan reads.  Flown unless --resume finds it already there."""
+    history columns the plan reads.  Flown on the executor `ex` unless --resume finds it
+    already there."""
     need = set()
     for c in cases:
         plan = fc.SCENARIOS[c.scenario]
@@ -289,23 +281,30 @@ def references(out_dir: Path, cases, seeds, overrides: dict, jobs: int, resume: 
         say(f"fault campaign: {len(work)} nominal reference runs")
         failed = []
 
-        def done(job, result):
+        for job, result in ex.run(fly, work):
+            result = _result(job, result)
             if result.get("error"):
                 failed.append(f"{job['name']}: {result['error']}")
             else:
                 (Path(job["dir"]) / "reference.json").write_text(
                     json.dumps(job["overrides"], sort_keys=True) + "\n")
-            say(f"  {job['name']}: {result.get('error') or 'done'} ({result['wall_s']} s)")
-
-        _Pool(jobs).run(work, done)
+            say(f"  {job['name']}: {result.get('error') or 'done'} "
+                f"({result.get('wall_s', '?')} s)")
         if failed:
             raise fc.CampaignError(f"nominal reference run failed: {failed[0]}")
     refs = {}
     for scen, seed in need:
         d = out_dir / "reference" / f"{scen}-seed-{seed:04d}"
-        with np.load(d / "history.npz") as h:
-            hist = {k: h[k] for k in ("t_s", "thruster_on_s", "wheel_speed_radps")}
-        refs[(scen, seed)] = (fc.read_events(d / "events.log"), hist)
+        try:
+            with np.load(d / "history.npz") as h:
+                hist = {k: h[k] for k in ("t_s", "thruster_on_s", "wheel_speed_radps")}
+            events = fc.read_events(d / "events.log")
+        except FileNotFoundError:  # flown by a worker on another machine
+            raise fc.CampaignError(
+                f"{d}: the reference run's files are not on this machine; on a cluster the "
+                f"campaign directory must be on a file system every worker shares, at the "
+                f"same path") from None
+        refs[(scen, seed)] = (events, hist)
     return refs
 
 

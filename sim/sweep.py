@@ -132,7 +132,9 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
     (sim.executors); or pass an `executor` object.  `resume`: continue the sweep in
     out_dir (same scenario, settings and dispersions), skipping seeds already recorded.
     Raises RunDirError, RunConfigError, ScenarioError, ResumeError, ExecutorError (one
-    line each) before any run when the sweep cannot start.
+    line each) before any run when the sweep cannot start.  Ctrl-C: the runs in flight end
+    and are recorded, then KeyboardInterrupt (a second one abandons them; sim.executors).
+    The Python API for users is prospector.sweep.run_sweep (it returns the table).
     """
     from sim.executors import make_executor
     from sim.sweep_store import (

@@ -17,3 +17,30 @@ def dies_for_some_seeds(fly, task: dict) -> dict:
         marker.write_text("killed")
         os.kill(os.getpid(), signal.SIGKILL)
     return fly(task)
+
+
+def sleeps(task: dict) -> dict:
+    """Sleep task["sleep_s"], then say which task this was (and that it ran)."""
+    import time
+
+    time.sleep(task.get("sleep_s", 0.0))
+    return {"seed": task.get("seed"), "name": task["name"], "ran": True}
+
+
+def pretend_icd_fingerprint(value: int | None) -> None:
+    """On a Dask worker (client.run): flightsw.icd.icd_fingerprint returns `value` from
+    now on, as an ICD other than this checkout's would (None: the real one again)."""
+    import flightsw.icd as icd
+
+    real = icd.__dict__.setdefault("_real_icd_fingerprint", icd.icd_fingerprint)
+    icd.icd_fingerprint = real if value is None else (lambda: value)
+
+
+def pretend_version(value: str | None) -> None:
+    """On a Dask worker (client.run): the installed prospector reads as version `value`
+    (None: the real one again)."""
+    import importlib.metadata as md
+
+    real = md.__dict__.setdefault("_real_version", md.version)
+    md.version = real if value is None else (
+        lambda name: value if name == "prospector" else real(name))

@@ -259,7 +259,10 @@ def test_a_worker_of_another_version_or_icd_refuses_the_sweep_before_any_run():
     DaskExecutor(client=_FakeClient({"tcp://a:1": here, "tcp://b:1": here})).check_workers()
     for field in ("version", "icd_fingerprint"):
         seen = {"tcp://a:1": here, "tcp://b:1": here | {field: "other"}}
-        with pytest.raises(EnvironmentMismatch, match=r"--cluster: worker tcp://b:1 runs "):
+        words = {"version": "project version other", "icd_fingerprint": "ICD fingerprint "
+                                                                         "other"}[field]
+        with pytest.raises(EnvironmentMismatch, match=rf"--cluster: worker tcp://b:1 differs "
+                                                      rf"from this machine: {words}, here "):
             DaskExecutor(client=_FakeClient(seen)).check_workers()
     with pytest.raises(ExecutorError, match="no workers"):
         DaskExecutor(client=_FakeClient({})).check_workers()
