@@ -73,13 +73,13 @@ def test_ctrl_c_lets_the_runs_in_flight_end_and_starts_nothing_more(kind, capsys
 
 def test_ctrl_c_abandons_the_runs_in_flight_when_asked():
     with LocalExecutor(jobs=1) as ex:
-        queue = TaskQueue(_tasks("ab", sleep_s=30.0))
+        # An hour-long run in flight: the test ends only if it is abandoned, not awaited
+        # (no clock is read: a wait would show as a test that does not end).
+        queue = TaskQueue(_tasks("ab", sleep_s=3600.0))
         timer = _interrupt_after(0.5)
-        start = time.monotonic()
         try:
             with pytest.raises(KeyboardInterrupt):
                 list(ex.run(sweep_helpers.sleeps, queue, on_interrupt=ABANDON))
         finally:
             timer.cancel()
-        assert time.monotonic() - start < 20.0  # not the 30 s of the run in flight
         assert [t["name"] for t in queue.left()] == ["b"]
