@@ -49,7 +49,7 @@ def _cmd_run(args) -> int:
     if args.duration is not None:
         overrides["scenario.duration_s"] = args.duration
     try:
-        scenario = load_scenario(args.scenario, overrides)
+        scenario = load_scenario(args.scenario, overrides, dispersed=args.dispersed)
     except ScenarioError as exc:
         return _fail(str(exc))
     out = Path(args.out)
@@ -336,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="flight-software parameter file (NAME = value lines, as params.txt "
                           "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.add_argument("--dispersed", action="store_true",
+                     help="apply the scenario's declared [dispersions] drawn from the seed, "
+                          "as a sweep does (to fly one seed of a sweep again alone)")
     add_ground_options(run)
     pace = run.add_mutually_exclusive_group()
     pace.add_argument("--realtime", action="store_true",

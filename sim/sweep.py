@@ -71,7 +71,8 @@ def fly_seed(task: dict) -> dict:
     seed = task["seed"]
     dispersed: dict = {}
     try:
-        sc = load_scenario(task["scenario"], {**task["overrides"], "scenario.seed": seed})
+        sc = load_scenario(task["scenario"], {**task["overrides"], "scenario.seed": seed},
+                           dispersed=True)
         dispersed = dict(sc.dispersed)
         run_dir = Path(task["run_dir"])
         # force: the driver checked the seed's directory is ours (an earlier or interrupted
@@ -240,8 +241,8 @@ def _check_whole_sweep(scenario: str, seeds: list[int], overrides: dict):
         # software's parameter limits (a few ms a seed), so a bad draw stops the sweep here.
         from sim.runner import parameter_overrides
         for s in seeds:
-            parameter_overrides(load_scenario(scenario, {**overrides, "scenario.seed": s}),
-                                None)
+            parameter_overrides(load_scenario(scenario, {**overrides, "scenario.seed": s},
+                                              dispersed=True), None)
     return sc
 
 
