@@ -15,6 +15,7 @@ from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
+from prospector.sweep_report_cli import register as register_sweep_report
 
 
 def _positive_float(text: str) -> float:
@@ -151,6 +152,7 @@ def _cmd_sweep(args) -> int:
     out = Path(args.out)
     print(f"table: {out / 'runs.parquet'} (and runs.csv); aggregate: "
           f"{out / 'aggregate.json'}; scatter: {out / 'sweep.html'}")
+    print(f"report: {out / 'report.html'}")
     return 0
 
 
@@ -378,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     scen.set_defaults(func=_cmd_scenarios)
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
     register_hil_command(sub)  # hil (prospector/hil_cli.py)
+    register_sweep_report(sub)  # sweep-report (prospector/sweep_report_cli.py)
     return parser
 
 

@@ -218,6 +218,8 @@ def finish_sweep(out_dir: Path, wanted: dict, wall_s: float, workers: str, n_wor
                 "skipped_already_done": skipped, "wall_duration_s": round(wall_s, 2)})
     (out_dir / "aggregate.json").write_text(json.dumps(agg, indent=2, sort_keys=True) + "\n")
     write_sweep_report(out_dir, summaries, agg)
+    from sim.sweep_report import write_report_html
+    write_report_html(out_dir)  # DIR/report.html: the sweep report (sim/sweep_report.py)
     return agg
 
 
