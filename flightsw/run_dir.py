@@ -21,7 +21,7 @@ OUTPUT_FILES: dict[str, tuple[str, ...]] = {
             "params.txt", "params.parm", "params.params", "flight_config.json",
             "link_stats.json"),
     "sweep": ("aggregate.json", "sweep.html", "sweep_touchdowns.png", "runs.parquet",
-              "runs.csv"),
+              "runs.csv", "report.html"),
     "survey-sweep": ("survey_sweep.json",),
     "replay": ("replay.tlog", "replay_report.txt", "replay_summary.json"),
 }

@@ -22,6 +22,7 @@ from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
+from prospector.sweep_report_cli import register as register_sweep_report
 
 
 def _positive_float(text: str) -> float:
@@ -56,7 +57,7 @@ def _cmd_run(args) -> int:
     if args.duration is not None:
         overrides["scenario.duration_s"] = args.duration
     try:
-        scenario = load_scenario(args.scenario, overrides)
+        scenario = load_scenario(args.scenario, overrides, dispersed=args.dispersed)
     except ScenarioError as exc:
         return _fail(str(exc))
     out = Path(args.out)
@@ -164,6 +165,7 @@ def _cmd_sweep(args) -> int:
     out = Path(args.out)
     print(f"table: {out / 'runs.parquet'} (and runs.csv); aggregate: "
           f"{out / 'aggregate.json'}; scatter: {out / 'sweep.html'}")
+    print(f"report: {out / 'report.html'}")
     return 0
 
 
@@ -364,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="flight-software parameter file (NAME = value lines, as params.txt "
                           "in a run directory), applied at t = 0 after the scenario's [params]")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.add_argument("--dispersed", action="store_true",
+                     help="apply the scenario's declared [dispersions] drawn from the seed, "
+                          "as a sweep does (to fly one seed of a sweep again alone)")
     add_ground_options(run)
     pace = run.add_mutually_exclusive_group()
     pace.add_argument("--realtime", action="store_true",
@@ -403,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     scen.set_defaults(func=_cmd_scenarios)
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
     register_hil_command(sub)  # hil (prospector/hil_cli.py)
+    register_sweep_report(sub)  # sweep-report (prospector/sweep_report_cli.py)
     return parser
 
 

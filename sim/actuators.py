@@ -51,6 +51,17 @@ def _built_set(build: NoiseStream, thr) -> list[tuple[float, float, float]]:
     return forces
 
 
+def _as_mounted(forces: list, thr) -> list:
+    """A set's forces with the errors common to all its thrusters, when declared (a sweep's
+    truth keys): the force scaled by 1 + magnitude_error_frac, and the whole set turned by
+    cant_deg (a rotation vector in the spacecraft frame).  Unset: the forces as given."""
+    if thr.magnitude_error_frac is None and thr.cant_deg is None:
+        return forces
+    scale = 1.0 + (thr.magnitude_error_frac or 0.0)
+    turn = q_from_rotvec(tuple(math.radians(a) for a in (thr.cant_deg or (0.0, 0.0, 0.0))))
+    return [tuple(scale * c for c in q_rotate(turn, f)) for f in forces]
+
+
 class Thrusters:
     """Forces and torques of a PROBE_THRUSTER_CMD, and the impulse spent, by set."""
 
@@ -65,14 +76,18 @@ class Thrusters:
         self.force_a_sc = _built_set(build, thr)
         ba = thr.backaway_force_n * (1.0 + build.gauss(thr.magnitude_sigma_frac))
         self.force_a_sc.append((0.0, 0.0, -ba))  # slot 6: the back-away thruster
-        self.force_b_sc = (_built_set(NoiseStream(seed, "thruster-build-b"), thr)
-                           if thr.branches > 1 else [])
+        self.force_a_sc = _as_mounted(self.force_a_sc, thr)
+        self.force_b_sc = (_as_mounted(_built_set(NoiseStream(seed, "thruster-build-b"), thr),
+                                       thr) if thr.branches > 1 else [])
         self.acs_arm_m = thr.acs_arm_m
         acs_build = NoiseStream(seed, "thruster-build-acs")
         # One couple's torque as built (its two thrusters' errors, as one magnitude).
         self.acs_torque_nm = [2.0 * thr.force_n * thr.acs_arm_m
                               * (1.0 + acs_build.gauss(thr.magnitude_sigma_frac))
                               for _ in ACS_AXES_SC] if thr.acs_arm_m > 0.0 else []
+        if thr.magnitude_error_frac is not None:  # the same propellant feed as the others
+            self.acs_torque_nm = [t * (1.0 + thr.magnitude_error_frac)
+                                  for t in self.acs_torque_nm]
         self.impulse_noise_frac = thr.impulse_noise_frac
         self._noise_a = NoiseStream(seed, "thruster-impulse")
         self._noise_b = NoiseStream(seed, "thruster-impulse-b")

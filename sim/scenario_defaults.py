@@ -73,6 +73,17 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "tag.regolith_damping_nspm": 230.0,
     "tag.friction": 0.4,
     "tag.contact_switch_failed": False,
+    # Truth keys: None (unset) leaves the world's own draw from the seed, as before they
+    # existed; a sweep's declared dispersions set them (sim/scenario_dispersions.py).
+    "body.gm_error_frac": None,
+    "spacecraft.thrusters.magnitude_error_frac": None,
+    "spacecraft.thrusters.cant_deg": None,
+    "initial.position_offset_i_m": None,
+    "initial.velocity_offset_i_mps": None,
+    "sensors.imu.accel_bias_sc_mps2": None,
+    "sensors.imu.gyro_bias_sc_radps": None,
+    "tag.regolith_density_true_kgm3": None,
+    "tag.fine_fraction_true": None,
     "tag.target_latlon_deg": (0.0, 0.0),  # unused when [prospect] chooses the site
     "prospect": None,
     "prospect.sun_distance_au": 1.1,

@@ -17,12 +17,23 @@ seed, in the manner of Basilisk's MonteCarlo dispersions:
     distribution = "choice"
     values = ["bennu", "ryugu"]  # equally likely; any kind of value the key takes
 
-normal and uniform apply to real-valued keys (and flight parameters, params.NAME); choice
-to any key.  The run itself (scenario.*), the body's name, commands, faults and hazards
-are not dispersed.  Everything is checked when the scenario loads, before any run: the
-distribution's name and keys, sigma > 0, low < high, every bound and every choice within
-what the key accepts, and an untruncated normal whose mean +- 6 sigma would leave it (a
-truncation is then required, where the physics needs one).
+normal and uniform apply to real-valued keys (and flight parameters, params.NAME), and to
+each element of a vector of reals, as Basilisk's NormalVectorCartDispersion: mean and sigma
+one number for all elements or one per element, the bounds or truncation applying to each,
+the elements drawn in order from the key's one stream.  choice applies to any key.  The run
+itself (scenario.*), the body's name, commands, faults and hazards are not dispersed.
+Everything is checked when the scenario loads, before any run: the distribution's name and
+keys, sigma > 0, low < high, every bound and every choice within what the key accepts, and
+an untruncated normal whose mean +- 6 sigma would leave it (a truncation is then required,
+where the physics needs one).
+
+The draws are applied only when asked (`load_scenario(..., dispersed=True)`: every sweep,
+and `prospector run --dispersed`); a plain run flies the scenario's own values, so that
+declaring dispersions in a packaged scenario changes none of its single runs.  The truth
+keys (body.gm_error_frac, spacecraft.thrusters.magnitude_error_frac and cant_deg,
+initial.*_offset_i_*, sensors.imu.*_bias_sc_*, tag.*_true*) are what the packaged scenarios
+disperse: simulator-only values the probe does not know which, left unset, leave the
+world's own seeded draw in place.
 
 Seed derivation (the same on every machine and executor): the value of key K in the run
 of seed S is drawn from numpy's PCG64 seeded with SeedSequence([E, S]), E being the first
@@ -49,6 +60,7 @@ from sim.scenario_schema import (
     SPACECRAFT_SCHEMA,
     TAG_SCHEMA,
     NumberRule,
+    VectorRule,
 )
 from sim.scenario_validate import Context, check_value
 
@@ -133,16 +145,22 @@ def check_declared(label: str | None, declared: Mapping[str, Any], scenario) -> 
         if name == "choice":
             specs[key] = _check_choice(ctx, where, entry, rule, key)
             continue
-        if not isinstance(rule, NumberRule) or rule.integer or rule.choices is not None:
+        element = rule.element if isinstance(rule, VectorRule) else rule
+        if not isinstance(element, NumberRule) or element.integer or \
+                element.choices is not None:
             raise ctx.error(where, f"a {name} dispersion needs a real-valued key; {key} "
                                    f"takes {rule.describe()} (use distribution = \"choice\")")
+        length = rule.length if isinstance(rule, VectorRule) else None
         if name == "uniform":
             lo, hi = _pair(ctx, f"{where}.bounds", entry.get("bounds"))
             for bound in (lo, hi):
-                check_value(ctx, bound, rule, f"{where}.bounds")
+                check_value(ctx, bound, element, f"{where}.bounds")
             specs[key] = {"distribution": "uniform", "bounds": [lo, hi]}
+            if length is not None:
+                specs[key]["length"] = length
         else:
-            specs[key] = _check_normal(ctx, where, entry, rule, nominal_of(scenario, key))
+            specs[key] = _check_normal(ctx, where, entry, element, nominal_of(scenario, key),
+                                       length)
     return specs
 
 
@@ -156,28 +174,52 @@ def _check_choice(ctx: Context, where: str, entry: Mapping, rule, key: str) -> d
     return {"distribution": "choice", "values": list(values)}
 
 
+def _per_element(ctx: Context, key: str, value: Any, length: int | None) -> Any:
+    """A real number (scalar key), or a list of `length` (vector key: a number is given
+    to every element)."""
+    if length is None:
+        return _real(ctx, key, value)
+    if isinstance(value, (list, tuple)):
+        if len(value) != length:
+            raise ctx.error(key, f"expected a number or an array of {length} numbers, got "
+                                 f"{show_value(list(value))}")
+        return [_real(ctx, f"{key}[{i}]", v) for i, v in enumerate(value)]
+    return [_real(ctx, key, value)] * length
+
+
 def _check_normal(ctx: Context, where: str, entry: Mapping, rule: NumberRule,
-                  nominal: Any) -> dict:
+                  nominal: Any, length: int | None = None) -> dict:
+    """A normal dispersion of a real key, or of each element of a vector key (mean and
+    sigma then per element, or one number for all; the truncation applies to each)."""
     mean = entry.get("mean", nominal)
     if mean is None:
         raise ctx.error(f"{where}.mean", "missing (the scenario has no value for this key "
                                          "to disperse about)")
-    mean = _real(ctx, f"{where}.mean", mean)
-    sigma = _real(ctx, f"{where}.sigma", entry.get("sigma"))
-    if not sigma > 0.0:
-        raise ctx.error(f"{where}.sigma", f"expected a number > 0, got {number_text(sigma)}")
+    mean = _per_element(ctx, f"{where}.mean", mean, length)
+    sigma = _per_element(ctx, f"{where}.sigma", entry.get("sigma"), length)
     spec = {"distribution": "normal", "mean": mean, "sigma": sigma}
     if "truncate" in entry:
         lo, hi = _pair(ctx, f"{where}.truncate", entry["truncate"])
         for bound in (lo, hi):
             check_value(ctx, bound, rule, f"{where}.truncate")
-        mass = _normal_mass(lo, hi, mean, sigma)
+        spec["truncate"] = [lo, hi]
+    pairs = zip(mean, sigma, strict=True) if length is not None else [(mean, sigma)]
+    for m, s in pairs:
+        _check_normal_element(ctx, where, m, s, spec.get("truncate"), rule)
+    return spec
+
+
+def _check_normal_element(ctx: Context, where: str, mean: float, sigma: float,
+                          truncate: list | None, rule: NumberRule) -> None:
+    if not sigma > 0.0:
+        raise ctx.error(f"{where}.sigma", f"expected a number > 0, got {number_text(sigma)}")
+    if truncate is not None:
+        mass = _normal_mass(truncate[0], truncate[1], mean, sigma)
         if mass < MIN_TRUNCATED_MASS:
             raise ctx.error(f"{where}.truncate", f"holds {mass:.2g} of the normal's "
                             f"probability; expected a window where the normal lies "
                             f"(at least {MIN_TRUNCATED_MASS:g})")
-        spec["truncate"] = [lo, hi]
-        return spec
+        return
     for end in (mean - NORMAL_REACH_SIGMA * sigma, mean + NORMAL_REACH_SIGMA * sigma):
         try:
             check_value(ctx, end, rule, where)
@@ -185,7 +227,6 @@ def _check_normal(ctx: Context, where: str, entry: Mapping, rule: NumberRule,
             raise ctx.error(where, f"mean +- {NORMAL_REACH_SIGMA:g} sigma leaves what the key "
                                    f"takes ({rule.describe()}); expected truncate = "
                                    f"[low, high] within it") from None
-    return spec
 
 
 def _real(ctx: Context, key: str, value: Any) -> float:
@@ -221,7 +262,8 @@ def stream(key: str, seed: int) -> np.random.Generator:
 
 
 def draw(specs: Mapping[str, dict], seed: int) -> dict[str, Any]:
-    """Every declared key's value for `seed` (plain Python values, JSON-ready)."""
+    """Every declared key's value for `seed` (plain Python values, JSON-ready; a vector
+    key's elements drawn in order from its one stream)."""
     out: dict[str, Any] = {}
     for key, spec in specs.items():
         rng = stream(key, seed)
@@ -230,12 +272,22 @@ def draw(specs: Mapping[str, dict], seed: int) -> dict[str, Any]:
             out[key] = spec["values"][int(rng.integers(len(spec["values"])))]
         elif kind == "uniform":
             lo, hi = spec["bounds"]
-            out[key] = float(lo + (hi - lo) * rng.random())
+            values = [float(lo + (hi - lo) * rng.random())
+                      for _ in range(spec.get("length", 1))]
+            out[key] = values if "length" in spec else values[0]
+        elif isinstance(spec["mean"], list):
+            out[key] = [_normal(rng, m, s, spec.get("truncate"))
+                        for m, s in zip(spec["mean"], spec["sigma"], strict=True)]
         else:
-            lo, hi = spec.get("truncate", (-math.inf, math.inf))
-            for _ in range(MAX_REDRAWS):  # the window holds >= 1e-3: a few draws at most
-                value = spec["mean"] + spec["sigma"] * float(rng.standard_normal())
-                if lo <= value <= hi:
-                    break
-            out[key] = float(value)
+            out[key] = _normal(rng, spec["mean"], spec["sigma"], spec.get("truncate"))
     return out
+
+
+def _normal(rng: np.random.Generator, mean: float, sigma: float,
+            truncate: list | None) -> float:
+    lo, hi = truncate if truncate is not None else (-math.inf, math.inf)
+    for _ in range(MAX_REDRAWS):  # the window holds >= 1e-3: a few draws at most
+        value = mean + sigma * float(rng.standard_normal())
+        if lo <= value <= hi:
+            break
+    return float(value)

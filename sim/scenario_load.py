@@ -34,13 +34,17 @@ def known_scenarios() -> list[str]:
 
 
 def load_scenario(name_or_path: str | os.PathLike[str],
-                  overrides: Mapping[str, Any] | None = None) -> Scenario:
+                  overrides: Mapping[str, Any] | None = None, *,
+                  dispersed: bool = False) -> Scenario:
     """Load, override and validate a scenario.
 
     `name_or_path`: a packaged scenario's name (no '/', no '.toml', see `known_scenarios`)
     or the path of a TOML file. `overrides`: {dotted key: value}, for example
     {"scenario.seed": 3, "sensors.imu.rate_hz": 5.0}, applied before validation; a new
-    key (say "params.KP") creates it. Raises ScenarioError for any problem of the input.
+    key (say "params.KP") creates it. `dispersed`: apply the declared dispersions' draws
+    of the scenario's seed (what a sweep flies; `scenario.dispersed` says what was drawn);
+    without it they are checked, kept in `scenario.dispersions.declared`, and not drawn.
+    Raises ScenarioError for any problem of the input.
     """
     if overrides is not None and not isinstance(overrides, Mapping):
         raise TypeError(f"overrides must be a mapping of dotted keys, got {type(overrides)}")
@@ -57,6 +61,10 @@ def load_scenario(name_or_path: str | os.PathLike[str],
     # Declared dispersions: checked against the nominal scenario, drawn from its seed,
     # applied as overrides and the whole validated again (sim.scenario_dispersions).
     specs = check_declared(label, declared, scenario)
+    if not dispersed:  # a plain run: the scenario's own values (sim.scenario_dispersions)
+        return dataclasses.replace(
+            scenario, dispersions=dataclasses.replace(scenario.dispersions,
+                                                      declared=MappingProxyType(specs)))
     seed = scenario.scenario.seed
     drawn = draw(specs, seed)
     for key, value in drawn.items():

@@ -124,6 +124,9 @@ BODY_SCHEMA: dict[str, Any] = {
     "pole_dec_deg": NumberRule(ge=-90.0, le=90.0),
     "extent_m": VectorRule(3, NumberRule(gt=0.0, le=1e6)),
     "shape_subdivisions": NumberRule(ge=1, le=6, integer=True),
+    # Truth the probe does not know (a sweep's declared dispersions set it; unset, the
+    # world draws it from the seed): true GM = gm_m3s2 * (1 + gm_error_frac).
+    "gm_error_frac": NumberRule(gt=-0.5, lt=0.5),
 }
 SPACECRAFT_SCHEMA: dict[str, Any] = {
     "mass_kg": NumberRule(gt=0.0, le=1e5),
@@ -139,6 +142,10 @@ SPACECRAFT_SCHEMA: dict[str, Any] = {
         "impulse_noise_frac": NumberRule(ge=0.0, lt=0.5),
         "branches": NumberRule(integer=True, choices=(1, 2)),
         "acs_arm_m": NumberRule(ge=0.0, le=20.0),
+        # Truth, common to every thruster (unset: none): force scale error and the whole
+        # set's turn from where the probe believes it (rotation vector, spacecraft frame).
+        "magnitude_error_frac": NumberRule(gt=-0.5, lt=0.5),
+        "cant_deg": VectorRule(3, NumberRule(ge=-10.0, le=10.0)),
     },
     "wheels": {
         "count": NumberRule(integer=True, choices=(3, 4)),
@@ -156,6 +163,10 @@ INITIAL_SCHEMA: dict[str, Any] = {
     "velocity_sigma_mps": NumberRule(ge=0.0, le=100.0),
     "attitude_sigma_deg": NumberRule(ge=0.0, le=180.0),
     "rate_sigma_degps": NumberRule(ge=0.0, le=100.0),
+    # Truth: the start's offset from the hover point (inertial; unset: drawn per axis from
+    # position_sigma_m and velocity_sigma_mps).
+    "position_offset_i_m": VectorRule(3, NumberRule(ge=-1e4, le=1e4)),
+    "velocity_offset_i_mps": VectorRule(3, NumberRule(ge=-100.0, le=100.0)),
 }
 SENSORS_SCHEMA: dict[str, Any] = {
     "imu": {
@@ -165,6 +176,9 @@ SENSORS_SCHEMA: dict[str, Any] = {
         "gyro_noise_radps": _SIGMA_RADPS,
         "gyro_bias_sigma_radps": _SIGMA_RADPS,
         "dropout_prob": _PROB,
+        # Truth: the turn-on biases (unset: drawn per axis from the *_bias_sigma_* keys).
+        "accel_bias_sc_mps2": VectorRule(3, NumberRule(ge=-10.0, le=10.0)),
+        "gyro_bias_sc_radps": VectorRule(3, NumberRule(ge=-10.0, le=10.0)),
     },
     "star_tracker": {"rate_hz": _RATE, "sigma_arcsec": NumberRule(ge=0.0, le=3600.0),
                      "dropout_prob": _PROB},
@@ -208,6 +222,9 @@ TAG_SCHEMA: dict[str, Any] = {
     "regolith_damping_nspm": NumberRule(ge=0.0, le=1e9),
     "friction": NumberRule(ge=0.0, le=2.0),
     "contact_switch_failed": _BOOL,
+    # Truth at the site (unset: drawn uniformly within the two ranges above).
+    "regolith_density_true_kgm3": NumberRule(ge=100.0, le=3000.0),
+    "fine_fraction_true": NumberRule(ge=0.0, le=1.0),
 }
 HAZARD_SCHEMA: dict[str, Any] = {
     "latlon_deg": VectorRule(2, NumberRule(ge=-360.0, le=360.0)),

@@ -192,6 +192,8 @@ def _check_tag(ctx: Context, raw: Any) -> TagConfig | None:
         regolith_stiffness_npm=table["regolith_stiffness_npm"],
         regolith_damping_nspm=table["regolith_damping_nspm"],
         friction=table["friction"],
+        regolith_density_true_kgm3=table["regolith_density_true_kgm3"],
+        fine_fraction_true=table["fine_fraction_true"],
     )
 
 
@@ -231,6 +233,9 @@ def _check_table(ctx: Context, raw: Any, schema: dict[str, Any], path: str,
             value = raw[name]
         elif key in defaults:
             value = defaults[key]
+            if value is None and not isinstance(spec, dict):
+                out[name] = None  # an optional key left unset
+                continue
         else:
             expected = "a table" if isinstance(spec, dict) else spec.describe()
             raise ctx.error(key, f"missing (expected {expected})")

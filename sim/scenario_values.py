@@ -38,6 +38,8 @@ class BodyConfig:
     pole_dec_deg: float  # J2000 declination of the spin pole
     extent_m: tuple[float, float, float]  # full extent along body-fixed x, y, z
     shape_subdivisions: int  # refinement level of the shape model mesh
+    # truth: true GM = gm_m3s2 * (1 + this); None: drawn from dispersions.gm_sigma_frac
+    gm_error_frac: float | None = DEFAULTS["body.gm_error_frac"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class ThrusterConfig:
     # attitude-control couples: two thrusters of force_n this far either side of the
     # centre of mass, so one couple's torque is 2 * force_n * acs_arm_m (0: none)
     acs_arm_m: float = DEFAULTS["spacecraft.thrusters.acs_arm_m"]
+    # truth common to every thruster (None: none): force scale error, and the set's turn
+    # (rotation vector, deg, spacecraft frame); each thruster's own build errors come on top
+    magnitude_error_frac: float | None = DEFAULTS["spacecraft.thrusters.magnitude_error_frac"]
+    cant_deg: tuple[float, float, float] | None = DEFAULTS["spacecraft.thrusters.cant_deg"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,11 @@ class InitialConfig:
     velocity_sigma_mps: float
     attitude_sigma_deg: float
     rate_sigma_degps: float
+    # truth: the start's offset from the hover point, inertial (None: drawn from the sigmas)
+    position_offset_i_m: tuple[float, float, float] | None = \
+        DEFAULTS["initial.position_offset_i_m"]
+    velocity_offset_i_mps: tuple[float, float, float] | None = \
+        DEFAULTS["initial.velocity_offset_i_mps"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,11 @@ class ImuConfig:
     gyro_noise_radps: float
     gyro_bias_sigma_radps: float
     dropout_prob: float  # probability that a sample is lost
+    # truth: the turn-on biases, spacecraft frame (None: drawn from the sigmas)
+    accel_bias_sc_mps2: tuple[float, float, float] | None = \
+        DEFAULTS["sensors.imu.accel_bias_sc_mps2"]
+    gyro_bias_sc_radps: tuple[float, float, float] | None = \
+        DEFAULTS["sensors.imu.gyro_bias_sc_radps"]
 
 
 @dataclass(frozen=True)
@@ -257,6 +273,9 @@ class TagConfig:
     # Fault injection: the sampler's contact switch never closes (the flight must
     # then see contact on the IMU or wave off when it is not seen in its window).
     contact_switch_failed: bool = DEFAULTS["tag.contact_switch_failed"]
+    # truth at the site (None: drawn within the ranges above)
+    regolith_density_true_kgm3: float | None = DEFAULTS["tag.regolith_density_true_kgm3"]
+    fine_fraction_true: float | None = DEFAULTS["tag.fine_fraction_true"]
 
 
 @dataclass(frozen=True)
@@ -312,7 +331,14 @@ class Scenario:
         # values are not input (the seed draws them again).
         data.pop("dispersed", None)
         data["dispersions"] |= data["dispersions"].pop("declared", {})
-        return data
+        return _without_unset(data)
+
+
+def _without_unset(data: Any) -> Any:
+    """Tables without their unset (None) keys: TOML has no null, and unset is absent."""
+    if isinstance(data, dict):
+        return {k: _without_unset(v) for k, v in data.items() if v is not None}
+    return data
 
 
 def _plain(value: Any) -> Any:

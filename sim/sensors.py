@@ -17,14 +17,21 @@ _IMU_FIELDS_UPDATED = 0b111111  # accelerometer and gyro axes
 
 class ImuModel:
     def __init__(self, noise: NoiseStream, accel_noise_mps2: float, accel_bias_sigma_mps2: float,
-                 gyro_noise_radps: float, gyro_bias_sigma_radps: float, dropout_prob: float):
+                 gyro_noise_radps: float, gyro_bias_sigma_radps: float, dropout_prob: float,
+                 accel_bias_sc_mps2=None, gyro_bias_sc_radps=None):
         self.noise = noise
         self.accel_noise = accel_noise_mps2
         self.gyro_noise = gyro_noise_radps
         self.dropout_prob = dropout_prob
-        # Turn-on biases: constant over a run, drawn once from the seed.
+        # Turn-on biases: constant over a run, drawn once from the seed; biases given (a
+        # sweep's declared ones) stand in for the draws, made all the same so that the
+        # noise that follows is the seed's.
         self.accel_bias_sc_mps2 = noise.gauss3(accel_bias_sigma_mps2)
         self.gyro_bias_sc_radps = noise.gauss3(gyro_bias_sigma_radps)
+        if accel_bias_sc_mps2 is not None:
+            self.accel_bias_sc_mps2 = tuple(float(x) for x in accel_bias_sc_mps2)
+        if gyro_bias_sc_radps is not None:
+            self.gyro_bias_sc_radps = tuple(float(x) for x in gyro_bias_sc_radps)
 
     def measure(self, t_us: int, specific_force_sc: tuple, rate_sc: tuple):
         if self.dropout_prob and self.noise.uniform() < self.dropout_prob:

@@ -71,7 +71,8 @@ def fly_seed(task: dict) -> dict:
     seed = task["seed"]
     dispersed: dict = {}
     try:
-        sc = load_scenario(task["scenario"], {**task["overrides"], "scenario.seed": seed})
+        sc = load_scenario(task["scenario"], {**task["overrides"], "scenario.seed": seed},
+                           dispersed=True)
         dispersed = dict(sc.dispersed)
         run_dir = Path(task["run_dir"])
         # force: the driver checked the seed's directory is ours (an earlier or interrupted
@@ -219,6 +220,8 @@ def finish_sweep(out_dir: Path, wanted: dict, wall_s: float, workers: str, n_wor
                 "skipped_already_done": skipped, "wall_duration_s": round(wall_s, 2)})
     (out_dir / "aggregate.json").write_text(json.dumps(agg, indent=2, sort_keys=True) + "\n")
     write_sweep_report(out_dir, summaries, agg)
+    from sim.sweep_report import write_report_html
+    write_report_html(out_dir)  # DIR/report.html: the sweep report (sim/sweep_report.py)
     return agg
 
 
@@ -242,8 +245,8 @@ def _check_whole_sweep(scenario: str, seeds: list[int], overrides: dict):
         # software's parameter limits (a few ms a seed), so a bad draw stops the sweep here.
         from sim.runner import parameter_overrides
         for s in seeds:
-            parameter_overrides(load_scenario(scenario, {**overrides, "scenario.seed": s}),
-                                None)
+            parameter_overrides(load_scenario(scenario, {**overrides, "scenario.seed": s},
+                                              dispersed=True), None)
     return sc
 
 

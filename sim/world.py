@@ -64,9 +64,12 @@ class World:
         vertices = vertices * (np.asarray(body.extent_m, dtype=float) / extent)
         self.vertices_m, self.faces = vertices, faces
         self.ray_caster = TriangleMesh(vertices, faces)
-        # The probe knows the nominal GM; the truth is dispersed around it.
-        gm_noise = NoiseStream(seed, "gm-dispersion")
-        self.gm_true_m3s2 = body.gm_m3s2 * (1.0 + gm_noise.gauss(sc.dispersions.gm_sigma_frac))
+        # The probe knows the nominal GM; the truth is dispersed around it (a sweep's
+        # declared body.gm_error_frac stands in for the seed's own draw).
+        gm_error = NoiseStream(seed, "gm-dispersion").gauss(sc.dispersions.gm_sigma_frac)
+        if body.gm_error_frac is not None:
+            gm_error = body.gm_error_frac
+        self.gm_true_m3s2 = body.gm_m3s2 * (1.0 + gm_error)
         self.gravity_exact = PolyhedronGravity(vertices, faces, self.gm_true_m3s2)
         self.gravity = CachedGravity(self.gravity_exact)
         self.site = None
@@ -134,6 +137,10 @@ class World:
                w[0] * r_i[1] - w[1] * r_i[0])
         dp = noise.gauss3(init.position_sigma_m)
         dv = noise.gauss3(init.velocity_sigma_mps)
+        # Declared offsets stand in for these draws (made all the same, so that the
+        # attitude and rate scatter below stay the seed's).
+        dp = dp if init.position_offset_i_m is None else init.position_offset_i_m
+        dv = dv if init.velocity_offset_i_mps is None else init.velocity_offset_i_mps
         q0 = nadir_attitude(r_i, self.body.pole_i)
         dq = q_from_rotvec(noise.gauss3(math.radians(init.attitude_sigma_deg)))
         rate0 = q_rotate_inv(q0, w)
@@ -158,7 +165,9 @@ class World:
 
         self.imu = ImuModel(NoiseStream(seed, "imu"), s.imu.accel_noise_mps2,
                             s.imu.accel_bias_sigma_mps2, s.imu.gyro_noise_radps,
-                            s.imu.gyro_bias_sigma_radps, s.imu.dropout_prob)
+                            s.imu.gyro_bias_sigma_radps, s.imu.dropout_prob,
+                            accel_bias_sc_mps2=s.imu.accel_bias_sc_mps2,
+                            gyro_bias_sc_radps=s.imu.gyro_bias_sc_radps)
         self.star_tracker = StarTrackerModel(NoiseStream(seed, "star-tracker"),
                                              s.star_tracker.sigma_arcsec,
                                              s.star_tracker.dropout_prob)
@@ -195,6 +204,10 @@ class World:
             density = lo + (hi - lo) * draw.uniform()
             lo_f, hi_f = t.fine_fraction
             fine = lo_f + (hi_f - lo_f) * draw.uniform()
+            if t.regolith_density_true_kgm3 is not None:  # declared: stands in for the draw
+                density = t.regolith_density_true_kgm3
+            if t.fine_fraction_true is not None:
+                fine = t.fine_fraction_true
             # Denser regolith resists more: damping scales with density.
             self._regolith_params = (t.regolith_stiffness_npm,
                                      t.regolith_damping_nspm * density / 600.0, t.friction)

@@ -48,7 +48,9 @@ values = [3, 4]
 def dispersed_scenario(tmp_path: Path, extra: str = DISPERSIONS,
                        name: str = "dispersed.toml") -> str:
     path = tmp_path / name
-    path.write_text(HOVER.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    # The packaged scenario without its own Monte Carlo dispersions: these tests declare theirs.
+    plain = HOVER.read_text(encoding="utf-8").split("\n# Monte Carlo dispersions")[0]
+    path.write_text(plain + extra, encoding="utf-8")
     return str(path)
 
 
@@ -221,20 +223,25 @@ def test_each_key_draws_from_its_own_stream_of_the_seed(tmp_path):
         'distribution = "normal"\nsigma = 10.0\ntruncate = [1480.0, 1520.0]',
         'distribution = "uniform"\nbounds = [1400.0, 1600.0]'), name="both.toml")
     for seed in (1, 2, 99):
-        a = load_scenario(one, {"scenario.seed": seed})
-        b = load_scenario(both, {"scenario.seed": seed})
+        a = load_scenario(one, {"scenario.seed": seed}, dispersed=True)
+        b = load_scenario(both, {"scenario.seed": seed}, dispersed=True)
         expected = 1400.0 + 200.0 * stream("spacecraft.mass_kg", seed).random()
         assert a.spacecraft.mass_kg == b.spacecraft.mass_kg == expected
         assert a.dispersed == {"spacecraft.mass_kg": expected}
-    assert load_scenario(one, {"scenario.seed": 1}).spacecraft.mass_kg != \
-        load_scenario(one, {"scenario.seed": 2}).spacecraft.mass_kg
+    assert load_scenario(one, {"scenario.seed": 1}, dispersed=True).spacecraft.mass_kg != \
+        load_scenario(one, {"scenario.seed": 2}, dispersed=True).spacecraft.mass_kg
+    # Not asked (a plain run): the scenario's own value, the declaration kept, nothing drawn.
+    plain = load_scenario(one, {"scenario.seed": 1})
+    assert plain.spacecraft.mass_kg == 1500.0 and plain.dispersed == {}
+    assert set(plain.dispersions.declared) == {"spacecraft.mass_kg"}
 
 
 def test_a_set_key_is_fixed_and_a_table_the_scenario_lacks_is_refused(tmp_path):
     from sim.scenario import ScenarioError, load_scenario
 
     scenario = dispersed_scenario(tmp_path)
-    sc = load_scenario(scenario, {"scenario.seed": 3, "spacecraft.mass_kg": 1234.0})
+    sc = load_scenario(scenario, {"scenario.seed": 3, "spacecraft.mass_kg": 1234.0},
+                       dispersed=True)
     assert sc.spacecraft.mass_kg == 1234.0 and "spacecraft.mass_kg" not in sc.dispersed
     assert "spacecraft.wheels.count" in sc.dispersed
     no_tag = dispersed_scenario(tmp_path, '\n[dispersions."tag.friction"]\n'
