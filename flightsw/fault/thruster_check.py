@@ -18,7 +18,10 @@ along it in the IMU sample that covers that cycle (the sample one cycle after th
 command), less the axis' quiet baseline: the mean the accelerometer reads in cycles
 without thrust on that axis (its bias, measured; navigation's estimate of the bias takes
 minutes to settle and would be taken for a thruster meanwhile).  An axis is judged once
-it has BASELINE_MIN_QUIET quiet cycles on the flying branch.  Summed over at least
+it has BASELINE_MIN_QUIET quiet cycles on the flying branch.  A pulse felt weakly in
+its own sample and followed by a cycle without thrust on its axis is given the next
+sample too: a command applied a frame late (a loaded real-time HIL rig) is not a
+thruster stuck off, and a thruster stuck off is felt in neither.  Summed over at least
 MIN_PULSES pulses, until half the commanded is EVIDENCE_SIGMAS standard deviations of
 the sum's noise (NAV_ACC_NOISE per sample, as navigation assumes it): then less than
 STUCK_OFF_FRACTION of it felt says the thruster is stuck off, more says it works.  A
@@ -66,6 +69,10 @@ class ThrusterCheck:
         self._baseline_sc = [0.0, 0.0, 0.0]  # accelerometer reading without thrust
         self._quiet = [0, 0, 0]  # quiet cycles seen per axis
         self._sums = [[0.0, 0.0, 0] for _ in AXIS_NAMES]  # commanded, felt, pulses
+        # Per axis: a pulse felt weakly in its own sample, waiting for the next sample
+        # (a command applied a frame late, as a loaded real-time HIL rig may):
+        # (sample time, thruster, commanded, felt so far), or None.
+        self._pending: list = [None, None, None]
         self.stuck_off: dict[int, tuple[float, int]] = {}  # thruster: (felt share, pulses)
 
     # -- 10 Hz ---------------------------------------------------------------------------
@@ -93,8 +100,17 @@ class ThrusterCheck:
             return  # the back-away thruster's push, or the other branch's pulses
         else:
             on = pulses.on_time_s
+        follow = prop.pulses_at(t_imu_us)  # the command whose push the next sample shows
         for axis in range(3):
             plus, minus = on[2 * axis], on[2 * axis + 1]
+            pending, self._pending[axis] = self._pending[axis], None
+            if pending is not None and pending[0] == t_imu_us - self.cycle_us:
+                _, k, commanded, felt = pending
+                sign = 1.0 if k % 2 == 0 else -1.0
+                self._add(k, commanded, felt + sign * (felt_sc[axis] - self._baseline_sc[axis])
+                          * self.cycle_s)
+                if plus == 0.0 and minus == 0.0:
+                    continue  # that pulse's sample, not a quiet one
             if plus == 0.0 and minus == 0.0:
                 self._quiet[axis] += 1  # a running mean, then an exponential one
                 gain = max(BASELINE_GAIN, 1.0 / self._quiet[axis])
@@ -105,18 +121,29 @@ class ThrusterCheck:
             k, on_s, sign = (2 * axis, plus, 1.0) if plus > 0.0 else (2 * axis + 1, minus, -1.0)
             if on_s < self.min_on_s:
                 continue  # at the minimum impulse bit a valve may not open at all
-            s = self._sums[k]
-            s[0] += on_s * self.accel_per_on_s
-            s[1] += sign * (felt_sc[axis] - self._baseline_sc[axis]) * self.cycle_s
-            s[2] += 1
-            noise_mps = self.params.get("NAV_ACC_NOISE") * self.cycle_s * math.sqrt(s[2])
-            if s[2] >= MIN_PULSES and STUCK_OFF_FRACTION * s[0] >= EVIDENCE_SIGMAS * noise_mps:
-                share = s[1] / s[0]
-                if share < STUCK_OFF_FRACTION:
-                    self.stuck_off[k] = (share, s[2])
-                else:
-                    self.stuck_off.pop(k, None)
-                self._sums[k] = [0.0, 0.0, 0]
+            commanded = on_s * self.accel_per_on_s
+            felt = sign * (felt_sc[axis] - self._baseline_sc[axis]) * self.cycle_s
+            quiet_next = follow is None or (follow.on_time_s[2 * axis] == 0.0 and
+                                            follow.on_time_s[2 * axis + 1] == 0.0)
+            if felt < STUCK_OFF_FRACTION * commanded and quiet_next:
+                self._pending[axis] = (t_imu_us, k, commanded, felt)  # felt late, maybe
+            else:
+                self._add(k, commanded, felt)
+
+    def _add(self, k: int, commanded: float, felt: float) -> None:
+        """One pulse's evidence for thruster k; a verdict when there is enough."""
+        s = self._sums[k]
+        s[0] += commanded
+        s[1] += felt
+        s[2] += 1
+        noise_mps = self.params.get("NAV_ACC_NOISE") * self.cycle_s * math.sqrt(s[2])
+        if s[2] >= MIN_PULSES and STUCK_OFF_FRACTION * s[0] >= EVIDENCE_SIGMAS * noise_mps:
+            share = s[1] / s[0]
+            if share < STUCK_OFF_FRACTION:
+                self.stuck_off[k] = (share, s[2])
+            else:
+                self.stuck_off.pop(k, None)
+            self._sums[k] = [0.0, 0.0, 0]
 
     # -- 1 Hz ----------------------------------------------------------------------------
     def check(self, judge: bool) -> tuple[bool, str] | None:

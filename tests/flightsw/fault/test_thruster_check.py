@@ -46,7 +46,8 @@ class Port:
 class World:
     """Thrusters, accelerometer and the flight's two parts under test."""
 
-    def __init__(self, bias_mps2=(0.0, 0.0, 0.0), nav_bias_mps2=(0.0, 0.0, 0.0), seed=1):
+    def __init__(self, bias_mps2=(0.0, 0.0, 0.0), nav_bias_mps2=(0.0, 0.0, 0.0), seed=1,
+                 late=None):
         config = FlightConfig(vehicle=VEHICLE, body=BODY, hover_point_bf_m=(0.0, -1250.0, 200.0))
         self.prop = Propulsion(config, Port(), EventLog(SimClock(), None))
         self.params = ParamTable(FLIGHT_PARAMS)
@@ -58,6 +59,8 @@ class World:
         self.stuck_off = set()  # (branch, thruster)
         self.t_us = 0
         self.thrust = (0.0, 0.0, 0.0)  # ordered by the last command, felt over the next cycle
+        self.late = late or (lambda: False)  # True: this command is applied a frame late
+        self.delayed = None
 
     def cycle(self, on_time_s=None, backaway_s=0.0, judge=True):
         """One frame: the sample of the cycle that ended, the checks, then a command."""
@@ -66,7 +69,7 @@ class World:
                       for k in range(3))
         self.nav.last_imu = ImuSample(self.t_us, accel, (0.0, 0.0, 0.0))
         self.check.on_cycle(self.nav, judge)
-        self.thrust = (0.0, 0.0, 0.0)
+        self.thrust, self.delayed = (self.delayed or (0.0, 0.0, 0.0)), None
         if on_time_s is not None or backaway_s:
             on = list(on_time_s or (0.0,) * 6) + [backaway_s]
             self.prop.fire(self.t_us, on, CYCLE_S)
@@ -76,7 +79,10 @@ class World:
                     for i in range(3):
                         a[i] += d[i] * VEHICLE.thrust_n * on[k] / VEHICLE.mass_kg / CYCLE_S
             a[2] -= VEHICLE.backaway_force_n * backaway_s / VEHICLE.mass_kg / CYCLE_S
-            self.thrust = tuple(a)
+            if self.late():
+                self.delayed = tuple(a)
+            else:
+                self.thrust = tuple(a)
 
     def quiet(self, n):
         for _ in range(n):
@@ -105,6 +111,22 @@ def test_healthy_minimum_pulses_never_fail(seed, bias, nav_bias):
             w.pulse(k, 1, gap=2)
     assert w.check.stuck_off == {}
     assert all(s[2] < 40 for s in w.check._sums)  # verdicts were reached and passed
+
+
+@pytest.mark.parametrize("late_share", [0.3, 1.0])
+def test_commands_applied_a_frame_late_are_no_stuck_thruster(late_share):
+    """A loaded real-time rig applies some commands a frame late: their push shows in the
+    sample after the one paired with the command."""
+    rng = random.Random(7)
+    w = World(late=lambda: rng.random() < late_share)
+    w.quiet(BASELINE_MIN_QUIET + 5)
+    for _ in range(40):
+        for k in range(6):
+            w.pulse(k, 1, gap=2)
+    assert w.check.stuck_off == {}
+    w.stuck_off.add((0, 3))
+    w.pulse(3, 12)
+    assert list(w.check.stuck_off) == [3]
 
 
 @pytest.mark.parametrize("k", range(6))
