@@ -9,7 +9,8 @@ drivers, commands, parameters) -> nav -> sequence -> control (actuator messages
 out) -> a parameter list in progress -> periodic telemetry at the rates of
 the rate table (1 Hz unless a ground station sets another); at 1 Hz guidance
 status, HEARTBEAT, fault protection and prospecting; at 0.1 Hz scheduler
-statistics.
+statistics.  After every frame the scheduler looks at the executive's watchdog,
+which fault protection's 1 Hz task pets (flightsw/core/watchdog.py).
 
 The signing key is an argument, not part of FlightConfig: the configuration is
 written to the run directory and a secret must never be.
@@ -35,6 +36,8 @@ from flightsw.core.events import EventLog
 from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamService, ParamTable
 from flightsw.core.scheduler import RateGroup, Scheduler, Task
+from flightsw.core.watchdog import Watchdog
+from flightsw.fault.watchdog_safe import minimal_safe
 from flightsw.geometry.frames import SpinningBody
 from flightsw.hal.bus import Bus, BusPort
 from flightsw.icd import mavlink
@@ -45,6 +48,8 @@ PARAM_MESSAGES = ("PARAM_SET", "PARAM_REQUEST_LIST", "PARAM_REQUEST_READ")
 # take 0.6 s at 10 Hz, and one cycle's share stays far inside its task budget.
 PARAMS_PER_CYCLE = 16
 DEFAULT_TELEMETRY_INTERVAL_US = 1_000_000
+# Fault protection runs at 1 Hz: three runs missed bite (and again after its restart).
+WATCHDOG_TIMEOUT_S = 3.0
 
 
 class FlightSoftware:
@@ -115,6 +120,11 @@ class FlightSoftware:
             "sequence": self._task_sequence, "control": ctl.task_control},
             slow_backups={"telemetry": self._task_telemetry},
             after_auto_exit=(self.survey.resume_after_safe,))
+        self.watchdog = Watchdog(self.events, WATCHDOG_TIMEOUT_S, self.fault_protection.restart,
+                                 minimal_safe(self.modes, safe, tag, clock))
+        self.fault_protection.pet_watchdog = self.watchdog.pet
+        self.ground_services.watchdog = self.watchdog
+        self.scheduler.set_watchdog(self.watchdog.check)
 
     def _make_scheduler(self, config: FlightConfig) -> Scheduler:
         fast = RateGroup("fast", config.base_rate_hz, [

@@ -2,7 +2,8 @@
 said about it, and how close the probe came to the surface or to leaving.
 
 Detection is read from what the flight software sent, never from its objects:
-- events of source "faultprot" (STATUSTEXT), of two forms:
+- events of source "faultprot" (STATUSTEXT), and of the executive's watchdog over
+  fault protection (source "watchdog": a bite is a trip of TASK), of two forms:
       trip <MONITOR>: <reason>; response <RESPONSE>
       clear <MONITOR>
   MONITOR a PROBE_MONITOR name without its prefix (STAR_TRACKER, IMU, ...), RESPONSE one

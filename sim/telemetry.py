@@ -12,8 +12,9 @@ touch-and-go event times and wave-off reasons read from those events, the mass
 estimates, the parameter values the probe reported (PARAM_VALUE), and the
 survey's downlink (status, per-spectrum results, the resource map, ranked
 candidates, co-added site band analysis, example and co-added spectra), and fault
-protection's (every mode change, the "faultprot" events, each change of the tripped
-monitors in PROBE_FAULT_STATUS and the latest status; sim/fault_figures.py reads them).
+protection's (every mode change, the "faultprot" events and the "watchdog" ones, each
+change of the tripped monitors in PROBE_FAULT_STATUS and the latest status;
+sim/fault_figures.py reads them).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ _WANTED = frozenset({
     mavlink.MAVLINK_MSG_ID_PROBE_FAULT_STATUS,
 })
 FAULT_PROTECTION_SOURCE = "faultprot"  # the event source of monitor trips and clears
+# The executive's watchdog over fault protection reports its bites in the same forms.
+WATCHDOG_SOURCE = "watchdog"
 EXAMPLE_SPECTRUM, SITE_COADD = 0, 1  # PROBE_SPECTRUM_PRODUCT kinds
 
 
@@ -159,7 +162,7 @@ class FlightTelemetry:
         elif source == "survey" and text.startswith(_CONTACT_PLAN_PREFIX):
             number = text[len(_CONTACT_PLAN_PREFIX):].split(" ", 1)[0]
             self.contact_planned_t_s = float(number)
-        elif source == FAULT_PROTECTION_SOURCE:
+        elif source in (FAULT_PROTECTION_SOURCE, WATCHDOG_SOURCE):
             self.faultprot_events.append(event)
         for sink in self.event_sinks:
             sink(event)

@@ -10,7 +10,9 @@ the fault is still there), let a contact or back-away finish, and otherwise forc
 SAFE.  With FP_ENABLE off, ABORT and SAFE are logged only.
 
 Health: flightsw/fault/task_health.py; a vital task that stops answering runs on
-here (a backup) and forces SAFE; the telemetry runs on here too.
+here (a backup) and forces SAFE; the telemetry runs on here too.  Fault protection
+itself is watched from outside (flightsw/core/watchdog.py): each complete 1 Hz run pets
+the watchdog, which restarts this component (`restart`) when the petting stops.
 """
 
 import math
@@ -19,7 +21,7 @@ from flightsw.components.devices import Devices
 from flightsw.components.guidance_control import GuidanceControl
 from flightsw.components.momentum import MomentumManager
 from flightsw.components.navigation import NavigationComponent
-from flightsw.components.propulsion import AXIS_NAMES, Propulsion
+from flightsw.components.propulsion import Propulsion
 from flightsw.components.safe_mode import SafeMode
 from flightsw.components.tag_sequence import TagSequence
 from flightsw.config import FlightConfig
@@ -28,7 +30,9 @@ from flightsw.core.modes import Mode, ModeManager
 from flightsw.core.params import ParamTable
 from flightsw.fault.monitor_bank import SOURCE, MonitorBank
 from flightsw.fault.monitor_table import MonitorId, Response
+from flightsw.fault.payload_checks import PayloadChecks
 from flightsw.fault.task_health import TaskHealth
+from flightsw.fault.thruster_check import ThrusterCheck
 from flightsw.geometry.quat import norm
 from flightsw.gnc.tag import TagPhase
 from flightsw.icd import mavlink
@@ -38,7 +42,6 @@ TAG_MODES = (Mode.DESCENT, Mode.TAG, Mode.BACKAWAY)
 NAV_MODES = (Mode.HOVER, Mode.SURVEY, Mode.MASS_MEASURE, Mode.DESCENT)
 STATUS_PERIOD_S = 10
 WHEEL_WINDOW_S = 10
-GAS_CHECK_S = 2.0
 ATT_TREND_S = 10  # the attitude error must shrink by ATT_SHRINK_DEG over this
 ATT_SHRINK_DEG = 0.5
 # Tasks whose loss costs telemetry but not the vehicle: their health trips only log (and
@@ -69,21 +72,34 @@ class FaultProtection:
         self.safe_mode = safe_mode
         self.momentum = momentum
         self.send = send
+        # The monitors' enables, trips and counts outlive a restart (as a critical data
+        # store would), and so do the decisions taken (a SAFE due after the back-away).
         self.bank = MonitorBank(events, commands)
+        self.config = config
         self.cycle_s = 1.0 / config.base_rate_hz
+        self.cycle_us = round(1e6 / config.base_rate_hz)
         self.wheel_inertia = config.vehicle.wheel_inertia_kgm2
         self.wheel_rating = config.vehicle.wheel_max_speed_radps
         self.scheduler = None
         self.backups: dict = {}
         self.slow_backups: dict = {}
         self.after_auto_exit: tuple = ()
+        self.pet_watchdog = lambda t_us: None  # app: the executive's watchdog
         self.safe_after_sequence = None  # reason: SAFE once the touch-and-go is out
         self._safe_pending = None  # that reason, back in HOVER, for the next check
-        self._measured_dv_sc = [0.0, 0.0, 0.0]
-        self._last_imu_us = None
+        self._last_ground_us, self.ground_lost = 0, lambda t_us: None  # app: uplink.py's
+        self._init_state()
+        modes.add_listener(self._on_mode_change)
+        tag_sequence.fault_active = lambda: any(self.bank.tripped.values())
+
+    def _init_state(self) -> None:
+        """The working state, as at start: what the checks have seen and counted."""
+        self.thrusters = ThrusterCheck(self.config, self.propulsion, self.params)
+        self.payload = PayloadChecks(self.bank, self.params, self.events, self.devices)
+        self._last_fast_us = None
         self._st_seen = (0, 0)  # the attitude filter's (updates, rejected) last seen
         # Wheels: (speed, commanded speed change since start) each second, 10 s kept.
-        self._wheel_cmd_dw = [0.0] * config.vehicle.wheel_count
+        self._wheel_cmd_dw = [0.0] * self.config.vehicle.wheel_count
         self._wheel_hist: list = []
         self._last_tach_us = None
         self._torque_in_effect: tuple = ()
@@ -91,14 +107,20 @@ class FaultProtection:
         self._att_err_hist: list = []
         self.health = TaskHealth()
         self.missing: list[str] = []
-        self._spec_seen = None
         self._healthy_since_us = None
-        self._gas = None  # (fired at us, bottles left before)
-        self._bottles_before = None
-        self._last_ground_us, self.ground_lost = 0, lambda t_us: None  # app: uplink.py's
         self._last_status_s = -STATUS_PERIOD_S
-        modes.add_listener(self._on_mode_change)
-        tag_sequence.fault_active = lambda: any(self.bank.tripped.values())
+
+    def restart(self, t_us: int) -> None:
+        """Start afresh (the watchdog's first response): the working state as at start,
+        the persistence counts zeroed, the task faults so far not counted again."""
+        self._init_state()
+        self.propulsion.take_window_dv()
+        for monitor in MonitorId:
+            self.bank.count[monitor] = 0
+        self.bank.changed = True
+        if self.scheduler is not None:
+            self.health.new_faults(self.scheduler)
+        self.events.emit(Severity.WARNING, SOURCE, "restarted")
 
     def watch(self, scheduler, backups: dict, slow_backups: dict | None = None,
               after_auto_exit=()) -> None:
@@ -118,6 +140,11 @@ class FaultProtection:
     def task_fast(self, t_us: int) -> None:
         # A vital task that stopped answering runs on here, in the fault-protection
         # task (a restart on another path; a fault in the task's own code would follow).
+        if self._last_fast_us is not None and t_us - self._last_fast_us > self.cycle_us:
+            # Cycles not accounted for: the wheels' window would pair a speed change
+            # with torques never added up.
+            self._wheel_hist.clear()
+        self._last_fast_us = t_us
         for name in self.missing:
             backup = self.backups.get(name)
             if backup is not None:
@@ -164,13 +191,8 @@ class FaultProtection:
         self._abort_low_descent()
 
     def _accumulate(self, t_us: int) -> None:
-        """What the accelerometer felt (bias removed) and what the wheels were told."""
-        imu = self.navigation.last_imu
-        if imu is not None and imu.t_us != self._last_imu_us:
-            self._last_imu_us = imu.t_us
-            bias = self.navigation.nav.translation.accel_bias_sc()
-            for k in range(3):
-                self._measured_dv_sc[k] += (imu.accel_sc_mps2[k] - bias[k]) * self.cycle_s
+        """What the accelerometer felt against the thrust, and what the wheels were told."""
+        self.thrusters.on_cycle(self.navigation, self._thrust_judged(self.modes.current))
         # A tachometer reading reflects the torques commanded before this cycle's: pair
         # it with the command integral before adding this cycle's.
         tach = self.devices.wheels.latest
@@ -215,8 +237,8 @@ class FaultProtection:
         self._check_wheels(t_us)
         self._check_power()
         self._check_tasks(t_us)
-        self._check_sampler(t_us)
-        self._check_instruments(t_us)
+        self.payload.check_sampler(t_us, self.tag_sequence.gas_fired)
+        self.payload.check_spectrometer(t_us)
         self._check_safe_exit(t_us, mode)
         self._abort_low_descent()
         self._safe_after_back_away()
@@ -224,6 +246,7 @@ class FaultProtection:
         self.bank.check(M.LINK, silent > self.params.get("FP_LINK_S") or lost is not None,
                         lost or f"no ground command for {silent:.0f} s")
         self._send_status(t_us)
+        self.pet_watchdog(t_us)  # last: only a complete run pets it
 
     def _abort_low_descent(self) -> None:
         """Below the Checkpoint a descent goes on only if nothing failed: any trip (but
@@ -285,26 +308,21 @@ class FaultProtection:
                 _age_s(nav.last_fix_us, t_us) > prm.get("FP_FIX_TMO_S"):
             self.respond(M.NAVCAM, Response.SAFE, "navigation fixes lost")
 
-    def _check_thrusters(self, t_us: int, mode: Mode) -> None:
-        cmd = self.propulsion.take_window_dv()
-        meas, self._measured_dv_sc = self._measured_dv_sc, [0.0, 0.0, 0.0]
-        imu_alive = not self.bank.is_tripped(M.IMU)
+    def _thrust_judged(self, mode: Mode) -> bool:
+        """Whether the accelerometer shows the thrust alone: not when the surface may
+        push (the sampler head in contact), nor without a working accelerometer."""
         touching = mode == Mode.TAG or (mode == Mode.DESCENT and
                                         self.tag_sequence.phase == TagPhase.FINAL and
                                         self.tag_sequence.near_surface())
-        if touching or self.navigation.last_imu is None or not imu_alive:
-            return  # the surface pushes in contact: the accelerometer feels more than thrust
-        resid = [meas[k] - cmd[k] for k in range(3)]
-        size = norm(resid)
-        k = max(range(3), key=lambda i: abs(resid[i]))
-        # A thruster stuck on pushes along its direction; one stuck off fails to push
-        # along its own, which shows as a residual against it.
-        along = AXIS_NAMES[2 * k + (0 if resid[k] > 0 else 1)]
-        against = AXIS_NAMES[2 * k + (1 if resid[k] > 0 else 0)]
-        reason = (f"delta-v {1e3 * size:.2f} mm/s off command over 1 s (a {along} thruster "
-                  f"stuck on or a {against} one stuck off)")
-        limit = self.params.get("FP_THR_DV_MPS") + self.params.get("FP_THR_FRAC") * norm(cmd)
-        if self.bank.check(M.THRUSTER, size > limit, reason):
+        return not touching and self.navigation.last_imu is not None and \
+            not self.bank.is_tripped(M.IMU)
+
+    def _check_thrusters(self, t_us: int, mode: Mode) -> None:
+        verdict = self.thrusters.check(self._thrust_judged(mode))
+        if verdict is None:
+            return
+        failing, reason = verdict
+        if self.bank.check(M.THRUSTER, failing, reason):
             if not self.propulsion.isolate_branch(t_us, reason):
                 self.respond(M.THRUSTER, Response.SAFE, "no translation thrusters left")
 
@@ -376,46 +394,6 @@ class FaultProtection:
             vital = [name for name in missing if name not in NONVITAL_TASKS]
             if vital:
                 self.respond(M.HEALTH, Response.SAFE, f"task {vital[0]} not answering")
-
-    def _check_sampler(self, t_us: int) -> None:
-        tag, status = self.tag_sequence, self.devices.sampler.latest
-        if status is None:
-            return
-        if not tag.gas_fired:
-            # The count before the firing: the status may show the bottle used before
-            # this 1 Hz check first sees that the gas was fired.
-            self._gas = None
-            self._bottles_before = status.gas_bottles_left
-            self.bank.check(M.SAMPLER, False)
-            return
-        if self._gas is None:
-            if self._bottles_before is None:
-                return  # no count seen before the firing: nothing to compare with
-            self._gas = (t_us, self._bottles_before)
-        if (t_us - self._gas[0]) * 1e-6 < GAS_CHECK_S:
-            return
-        if self.bank.check(M.SAMPLER, status.gas_bottles_left >= self._gas[1],
-                           "gas fired but no bottle used") and status.gas_bottles_left > 0:
-            self.devices.sampler.command(t_us, mavlink.PROBE_SAMPLER_FIRE_GAS)
-            self.events.emit(Severity.WARNING, SOURCE, "firing the next gas bottle")
-            self._gas = (t_us, status.gas_bottles_left)
-            self.bank.reset(M.SAMPLER)  # armed again should that bottle fail too
-
-    def _check_instruments(self, t_us: int) -> None:
-        spec = self.devices.spectrometer
-        on = self.devices.instruments.state.get(mavlink.PROBE_INSTRUMENT_SPECTROMETER)
-        if not on or not on[0]:
-            self._spec_seen = None
-            self.bank.check(M.SPECTROMETER, False)  # not applicable: clear
-            return
-        seen = self._spec_seen
-        if seen is None or spec.count != seen[0]:
-            self._spec_seen = (spec.count, t_us)
-            stale = 0.0
-        else:
-            stale = (t_us - seen[1]) * 1e-6
-        self.bank.check(M.SPECTROMETER, stale > self.params.get("FP_SPEC_STALE_S"),
-                        f"no spectrum for {stale:.0f} s")
 
     # -- responses ---------------------------------------------------------------------
     def respond(self, monitor: MonitorId, response: Response, reason: str) -> None:

@@ -3,7 +3,9 @@ and parameters (which live in the mode manager, the dispatcher and ParamService)
 
 - SYS_STATUS (periodic, through the rate table): sensors and control functions
   present and healthy (health from fault protection's tripped monitors), bus
-  voltage and state of charge, and uplink frames rejected by the guard;
+  voltage and state of charge, uplink frames rejected by the guard, and the
+  executive's watchdog (flightsw/core/watchdog.py): errors_count1 its bites,
+  errors_count2 the restarts of fault protection it made;
 - AUTOPILOT_VERSION on MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES and on
   MAV_CMD_REQUEST_MESSAGE(148); MAV_CMD_REQUEST_MESSAGE also sends HEARTBEAT or
   any message of the rate table once, now;
@@ -75,6 +77,7 @@ class GroundServices:
         self.power = power
         self.fault_bank = fault_bank
         self.uplink = uplink
+        self.watchdog = None  # app: the executive's watchdog (its counts in SYS_STATUS)
         self._autopilot_version = None  # built on first request (the fingerprint hashes)
         commands.register(mavlink.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES,
                           self._cmd_autopilot_capabilities, unused_params=(2, 3, 4, 5, 6, 7))
@@ -109,9 +112,13 @@ class GroundServices:
         rejected = sum(self.uplink.rejected.values())
         total = rejected + self.uplink.admitted
         drop_rate_cpct = 0 if total == 0 else min(10_000, rejected * 10_000 // total)
+        dog = self.watchdog
+        bites, restarts = (0, 0) if dog is None else (min(dog.bites, _UINT16_MAX),
+                                                      min(dog.restarts, _UINT16_MAX))
         self.send(mavlink.MAVLink_sys_status_message(
             SENSORS_PRESENT, SENSORS_PRESENT, SENSORS_PRESENT & ~unhealthy, 0, voltage_mv, -1,
-            remaining, drop_rate_cpct, min(rejected, _UINT16_MAX), 0, 0, 0, 0, 0, 0, 0))
+            remaining, drop_rate_cpct, min(rejected, _UINT16_MAX), bites, restarts, 0, 0,
+            0, 0, 0))
 
     # -- commands -------------------------------------------------------------------
     def _send_autopilot_version(self) -> None:

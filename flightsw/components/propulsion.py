@@ -7,7 +7,13 @@ the accelerometer felt).  The ICD's PROBE_THRUSTER_CMD carries branch A in slots
 0-5, the back-away thruster in slot 6, branch B in `on_time_b_s`, the couples in
 `acs_on_time_s` and the latch valves in `latch_closed`; the latch state holds until
 the next command.
+
+The last two commands' translation pulses are kept as sent (`pulses_at`): the thrust a
+command orders acts over the cycle after it, which the next IMU sample reports, and by
+the time fault protection sees that sample the next command has gone out.
 """
+
+from dataclasses import dataclass
 
 from flightsw.config import FlightConfig
 from flightsw.core.events import EventLog, Severity
@@ -19,6 +25,17 @@ BRANCH_NAMES = ("A", "B")
 BACKAWAY_SLOT = 6
 N_SLOTS = 8
 AXIS_NAMES = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+
+@dataclass(frozen=True)
+class Pulses:
+    """One command's translation thrust as sent: the flying branch, its six on-times
+    (+x, -x, +y, -y, +z, -z; zeros while its latch is closed) and the back-away
+    thruster's on-time, s."""
+
+    branch: int
+    on_time_s: tuple
+    backaway_s: float
 
 
 class Propulsion:
@@ -41,6 +58,8 @@ class Propulsion:
         self.last_command_dv_sc = (0.0, 0.0, 0.0)
         # Commanded delta-v, spacecraft frame, since the monitor last took it.
         self.window_dv_sc = [0.0, 0.0, 0.0]
+        # (sent at us, Pulses) of the last two cycles' commands, the newest last.
+        self._pulses: list = []
 
     @property
     def translation_available(self) -> bool:
@@ -64,6 +83,8 @@ class Propulsion:
             branch_b, slots[:6] = slots[:6], [0.0] * 6
         acs = [0.0] * 6 if acs_on_time_s is None else list(acs_on_time_s)
         self._account(slots, branch_b, acs)
+        self._keep_pulses(t_us, branch_b if self.branch == 1 else slots[:6],
+                          slots[BACKAWAY_SLOT])
         self.last_command_us = t_us
         self.port.send(mavlink.MAVLink_probe_thruster_cmd_message(
             t_us, slots, cycle_s, branch_b, acs, self.latch_closed))
@@ -84,6 +105,21 @@ class Propulsion:
         # A couple is two thrusters firing opposite ways: no net force, 2 F t of impulse.
         self.acs_impulse_ns += 2.0 * f * sum(acs)
         self.last_command_dv_sc = (dv[0] - before[0], dv[1] - before[1], dv[2] - before[2])
+
+    def _keep_pulses(self, t_us: int, on_time_s: list, backaway_s: float) -> None:
+        pulses = Pulses(self.branch, tuple(on_time_s), backaway_s)
+        if self._pulses and self._pulses[-1][0] == t_us:
+            self._pulses[-1] = (t_us, pulses)  # a later command of the same cycle wins
+        else:
+            self._pulses = self._pulses[-1:] + [(t_us, pulses)]
+
+    def pulses_at(self, t_us: int):
+        """The translation pulses of the command sent at t_us (the last of that cycle),
+        None if none was sent then (or it is older than the last two cycles)."""
+        for sent_us, pulses in self._pulses:
+            if sent_us == t_us:
+                return pulses
+        return None
 
     def take_window_dv(self) -> tuple:
         dv = tuple(self.window_dv_sc)

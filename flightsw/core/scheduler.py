@@ -33,6 +33,9 @@ overrun or slip events, and the flight log stays byte-identical between runs
 of the same scenario; `stats()` still works. Set it True for HIL and wall
 clock runs. Task faults are always reported: they depend only on the inputs.
 
+The executive's watchdog (`set_watchdog`, flightsw/core/watchdog.py) is looked at
+after every frame, outside every task: a task that stops running cannot stop it.
+
 Events are throttled: a task's overruns or faults and a group's slips are
 reported at the 1st, 2nd, 4th, 8th, ... occurrence, so a task that overruns
 every cycle cannot flood the downlink.
@@ -222,6 +225,7 @@ class Scheduler:
         self._groups: list[_Group] = []
         self._tasks: dict[str, _TaskStats] = {}
         self._unhooked: dict[str, Callable[[int], None]] = {}  # set_task_fault's originals
+        self._watchdog: Callable[[int], None] | None = None
         # Fastest first; sorted() is stable, so equal rates keep the given order.
         for group, rate in sorted(zip(groups, rates, strict=True), key=lambda gr: -gr[1]):
             if any(g.name == group.name for g in self._groups):
@@ -272,6 +276,13 @@ class Scheduler:
 
         stats.task = dataclasses.replace(stats.task, run=run)
 
+    def set_watchdog(self, check: Callable[[int], None] | None) -> None:
+        """Call `check(t_frame_us)` after every frame's tasks (None: no watchdog).  What
+        it raises is reported as an event; the frames go on."""
+        if check is not None and not callable(check):
+            raise TypeError(f"check must be callable, got {check!r}")
+        self._watchdog = check
+
     def _add(self, group: _Group, task: Task) -> None:
         if not isinstance(task, Task):
             raise TypeError(f"{task!r} is not a Task")
@@ -308,6 +319,11 @@ class Scheduler:
             if frame % group.divisor == 0:
                 for stats in group.tasks:
                     self._run_task(stats, t_frame_us)
+        if self._watchdog is not None:
+            try:
+                self._watchdog(t_frame_us)
+            except Exception as exc:  # the executive must outlive its watchdog
+                self._emit(Severity.CRITICAL, f"watchdog raised {type(exc).__name__}: {exc}")
         self._frames_run += 1
         self._frame = frame + 1
         now_us = self._clock.now_us()

@@ -84,8 +84,10 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 "closing by 0.5 deg in 10 s", 1, 60,
                 R.LOG, True, "FP_ATT_ERR_DEG"),
     MonitorSpec(M.THRUSTER, "measured delta-v against commanded over 1 s windows differs "
-                "by more than FP_THR_DV_MPS + FP_THR_FRAC of the commanded", 1, 3,
-                R.RECONFIGURE, True, "FP_THR_DV_MPS, FP_THR_FRAC"),
+                "by more than FP_THR_DV_MPS + FP_THR_FRAC of the commanded; or a thruster's "
+                "pulses, judged one by one, felt below half their commanded delta-v "
+                "(flightsw/fault/thruster_check.py)", 1, 3,
+                R.RECONFIGURE, True, "FP_THR_DV_MPS, FP_THR_FRAC; NAV_ACC_NOISE"),
     MonitorSpec(M.WHEEL, "a wheel's speed change differs from its torque command by more "
                 "than FP_WHL_ERR_RADPS over 10 s, or its drive's current sense from the "
                 "command by FP_WHL_TRQ_NM", 1, 2, R.RECONFIGURE, True,
@@ -94,7 +96,9 @@ MONITORS: tuple[MonitorSpec, ...] = (
                 R.DUMP, True, "FP_WHL_DUMP_FRAC"),
     MonitorSpec(M.POWER, "bus voltage below FP_BUS_MIN_V", 1, 3, R.SAFE, True,
                 "FP_BUS_MIN_V"),
-    MonitorSpec(M.TASK, "a flight task raised", 1, 1, R.LOG, True, "-"),
+    MonitorSpec(M.TASK, "a flight task raised (fault protection's own task: the "
+                "executive's watchdog, flightsw/core/watchdog.py, restarts it, then SAFE)",
+                1, 1, R.LOG, True, "-"),
     MonitorSpec(M.HEALTH, "a task with no successful run for FP_HEALTH_S", 1, 1, R.SAFE, True,
                 "FP_HEALTH_S"),
     MonitorSpec(M.SPECTROMETER, "no spectrum for FP_SPEC_STALE_S while the spectrometer is on",

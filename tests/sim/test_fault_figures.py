@@ -219,3 +219,22 @@ def test_summary_of_a_run_without_faults_or_fault_protection():
     out = fault_figures(FlightTelemetry(), TruthRecord())
     assert out["faults"] == [] and out["surface_impacts"] is None
     assert SimpleNamespace(**out).monitor_trips == 0
+
+
+def test_a_watchdog_bite_is_the_detection_of_a_fault_protection_task_fault():
+    """The executive's watchdog reports in fault protection's forms under its own source:
+    its bite detects a task_exception of fault_prot (which cannot report itself)."""
+    tele = FlightTelemetry()
+    for t_s, text in ((103.1, "watchdog: trip TASK: fault_prot silent for 3.1 s; response "
+                               "RESTART"),
+                      (103.1, "faultprot: restarted"),
+                      (106.2, "watchdog: trip TASK: fault_prot silent for 3.1 s after its "
+                              "restart; response SAFE")):
+        tele.on_message(round(t_s * US), mavlink.MAVLink_statustext_message(3, text.encode()))
+    truth = TruthRecord(faults=[{"t_s": 100.05, "kind": "task_exception", "task": "fault_prot",
+                                 "injected_at_s": 100.05, "removed_at_s": None}],
+                        safety=_safety(), clearance=None,
+                        actuators={"acs_impulse_ns": 0.0, "branch_b_impulse_ns": 0.0})
+    f = fault_figures(tele, truth)["faults"][0]
+    assert (f["monitor"], f["detected_at_s"], f["response"]) == ("TASK", 103.1, "RESTART")
+    assert f["detection_latency_s"] == 3.05
