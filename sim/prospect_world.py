@@ -69,6 +69,7 @@ class ProspectWorld:
         self._lidar_next_us = 0
         self.landmarks_bf_m = facet_landmarks(self.vertices_m, self.faces,
                                               cfg.landmark_spacing_m)
+        _check_landmark_ids(sc, len(self.landmarks_bf_m), cfg.landmark_spacing_m)
         # spectrum_id -> (band depths (5), centres (5), resource index, lit, abundances (5))
         # of the footprint
         self.spectrum_truth: dict[int, tuple] = {}
@@ -154,3 +155,17 @@ class ProspectWorld:
             out.append(self.lidar.measure(t_us, pos_bf, axes_bf))
         return out
 
+
+# NAVCAM carries each landmark's catalogue index in a uint16 (prospector.xml).
+MAX_LANDMARK_ID = (1 << 16) - 1
+
+
+def _check_landmark_ids(sc, count: int, spacing_m: float) -> None:
+    """Refuse, before flight, a catalogue the navigation camera's message cannot number."""
+    if count <= MAX_LANDMARK_ID + 1:
+        return
+    needed_m = spacing_m * (count / (MAX_LANDMARK_ID + 1)) ** 0.5
+    raise SiteError(
+        f"{sc.source}: prospect.landmark_spacing_m = {spacing_m:g} gives {count:,} landmarks "
+        f"on this shape; NAVCAM numbers them in 16 bits (at most {MAX_LANDMARK_ID + 1:,}): "
+        f"expected a spacing of at least {needed_m:.1f} m")

@@ -173,3 +173,25 @@ def test_instruments_are_silent_until_switched_on_and_keep_their_rates():
     assert lit and len(depths) == len(centres) == len(abundances) == 5
     pw.apply_command(_cmd(mavlink.PROBE_INSTRUMENT_SPECTROMETER, 0, 0.0))
     assert not pw.active and run(30.0, 35.0) == []
+
+
+@pytest.mark.parametrize("name", ["bennu", "ryugu", "psyche"])
+def test_every_packaged_landmark_catalogue_fits_the_navcam_ids(name):
+    # NAVCAM carries landmark indices in a uint16: a larger catalogue crashed every ryugu
+    # run at its first camera frame (struct.error) until ryugu's spacing became 8 m
+    from sim.prospect_world import MAX_LANDMARK_ID
+
+    world = World(load_scenario(name))
+    assert 0 < len(world.prospect.landmarks_bf_m) <= MAX_LANDMARK_ID + 1
+
+
+def test_a_catalogue_too_large_for_the_navcam_ids_is_refused_before_flight(tmp_path):
+    from sim.runner import RunConfigError, run_scenario
+
+    sc = load_scenario("ryugu", {"prospect.landmark_spacing_m": 4.0})
+    with pytest.raises(RunConfigError) as err:
+        run_scenario(sc, tmp_path / "run")
+    line = str(err.value)
+    assert "\n" not in line and "landmark_spacing_m = 4" in line and "164,982" in line
+    assert "at least 6.3 m" in line
+    assert not (tmp_path / "run").exists()
