@@ -51,6 +51,12 @@ FINE_UM = np.round(np.arange(0.400, 3.5005, 0.001), 6)
 _TRUTH_RANGE = {"PHYLLO_07": (0.60, 0.80), "PYX_09": (0.80, 1.20), "OL_105": (0.95, 1.20),
                 "PYX_19": (1.60, 2.30), "OH_27": (2.60, 2.90)}
 S_CENTRE_BINS = 10
+# The straight-line continua of silicate bands I and II are the upper convex hulls of the
+# spectrum over these ranges (tangent at the maxima near 0.75, 1.5 and 2.5 um).
+HULL_I_UM = (0.60, 1.80)
+HULL_II_UM = (1.20, 2.60)
+BOTTOM_LEVEL = 0.5  # the band bottom: deeper than half the band's depth
+BOTTOM_DEGREE = 4
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _NOISE_FLOOR_E2 = cfg.READ_NOISE_E ** 2 + cfg.DARK_E_PER_S_20C * cfg.INTEGRATION_S
 
@@ -97,7 +103,7 @@ def _dark_continuum(rng, kind):
         bowl, bend = _u(rng, -0.06, 0.02), _u(rng, -0.12, 0.0)
     else:
         bowl, bend = _u(rng, -0.03, 0.12), _u(rng, -0.04, 0.10)
-    return _Draw(r055, slope, uv, _u(rng, 0.06, 0.14), bowl, _u(rng, 0.90, 1.40),
+    return _Draw(r055, slope, uv, _u(rng, 0.04, 0.09), bowl, _u(rng, 0.90, 1.40),
                  _u(rng, 0.30, 0.55), bend, [])
 
 
@@ -227,6 +233,41 @@ class RealisticSet:
         return np.isin(self.types, kinds)
 
 
+def upper_hull(x, y):
+    """The upper convex hull of the points (x, y) (x increasing), interpolated on x."""
+    hull = [0]
+    for i in range(1, x.size):
+        # Drop the last vertex while it lies on or below the chord to the new point.
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (y[b] - y[a]) * (x[i] - x[a]) <= (y[i] - y[a]) * (x[b] - x[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.interp(x, x[hull], y[hull])
+
+
+def bottom_centre(x, removed, x_min, depth, level=BOTTOM_LEVEL, degree=BOTTOM_DEGREE):
+    """Band centre as it is measured (Cloutis et al. 1986; Gaffey et al. 1993): the
+    minimum of a low-order polynomial fitted to the bottom of the continuum-removed
+    band, here where it is deeper than `level` x its depth, around x_min.  A composite
+    band (S-type band I: pyroxene and olivine) can be nearly flat at the bottom; its
+    raw minimum then jumps with the smallest change, the polynomial's does not."""
+    cut = 1.0 - level * depth
+    j = int(np.argmin(np.abs(x - x_min)))
+    lo = j
+    while lo > 0 and removed[lo - 1] < cut:
+        lo -= 1
+    hi = j
+    while hi < x.size - 1 and removed[hi + 1] < cut:
+        hi += 1
+    xs = x[lo:hi + 1]
+    coef = np.polyfit(xs - x_min, removed[lo:hi + 1], degree)
+    fine = np.linspace(xs[0], xs[-1], 2001)
+    return float(fine[np.argmin(np.polyval(coef, fine - x_min))])
+
+
 def _truth(d: _Draw, kind):
     """Depth and centre per band from the noise-free spectrum over its known continuum."""
     lam = FINE_UM
@@ -255,13 +296,26 @@ def _truth(d: _Draw, kind):
         centre[k] = lam[sel][j]
     b1 = b2 = bar = math.nan
     if kind in ("S", "V"):
+        # Silicate bands as they are measured (Cloutis et al. 1986, Gaffey et al. 1993):
+        # over a straight-line continuum tangent to the reflectance maxima either side
+        # (the upper convex hull of the noise-free spectrum over HULL_I_UM / HULL_II_UM),
+        # centre = minimum of a quartic fitted to the band bottom (bottom_centre); band
+        # area ratio = area II / area I.
+        r = np.exp(_log_continuum(lam, d) + _log_bands(lam, d))
+        areas = []
+        for k, (h_lo, h_hi), (lo, hi), (a_lo, a_hi) in (
+                (1, HULL_I_UM, (0.80, 1.20), (0.60, 1.55)),
+                (3, HULL_II_UM, (1.60, 2.30), (1.55, 2.60))):
+            sel = (lam >= h_lo) & (lam <= h_hi)
+            x, removed = lam[sel], r[sel] / upper_hull(lam[sel], r[sel])
+            in_b = (x >= lo) & (x <= hi)
+            j = int(np.argmin(removed[in_b]))
+            depth[k] = 1.0 - removed[in_b][j]
+            centre[k] = bottom_centre(x, removed, x[in_b][j], depth[k])
+            in_a = (x >= a_lo) & (x <= a_hi)
+            areas.append(float(np.sum(1.0 - removed[in_a]) * (lam[1] - lam[0])))
         b1, b2 = centre[1], centre[3]
-        # Band areas between the continuum maxima (Cloutis et al. 1986): I 0.75-1.50 um,
-        # II 1.50-2.50 um, on the continuum-removed spectrum.
-        step = lam[1] - lam[0]
-        a1 = float(np.sum(1.0 - removed[(lam >= 0.75) & (lam < 1.5)]) * step)
-        a2 = float(np.sum(1.0 - removed[(lam >= 1.5) & (lam <= 2.5)]) * step)
-        bar = a2 / a1
+        bar = areas[1] / areas[0]
     w09 = next((b[3] for b in d.bands if b[0] == "M09"), 0.0)
     return has, depth, centre, b1, b2, bar, w09
 
