@@ -46,7 +46,7 @@ import numpy as np
 
 from flightsw.prospect.band_catalogue import Band, BandFit
 
-FIT_K_SIGMA = 4.0
+FIT_K_SIGMA = 3.0
 FIT_THRESHOLD = 0.01  # depth floor: a band shallower than this counts as absent
 MIN_SIDE_CHANNELS = 3
 MIN_CORE_CHANNELS = 5
@@ -309,7 +309,7 @@ def analyse_fit(refl, sig, plan: FitPlan, threshold=FIT_THRESHOLD, k_sigma=FIT_K
     measured)."""
     n = refl.shape[0]
     nan = np.full(n, np.nan)
-    if plan.reason:
+    if plan.reason or n == 0:
         return (nan, nan.copy(), nan.copy(), nan.copy(), np.zeros(n, bool),
                 np.full(n, plan.reason, dtype=object))
     r = refl[:, plan.idx]

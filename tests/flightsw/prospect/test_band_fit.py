@@ -11,7 +11,7 @@ exactness is asked, other shapes where robustness is):
 - a band whose minimum lies outside its search window is not that band;
 - channels that are missing are dropped and the band still measured; a band whose
   continuum or centre has no channels is not measured and says why;
-- a grid that stops short of 3 um measures every band but OH_27;
+- a grid that stops short of 3 um measures every band but OH_27; no spectra, no error;
 - the strong-band centre (the minimum over the hull's edge) follows an asymmetric band;
 - the batched inverse is numpy's.
 """
@@ -184,6 +184,16 @@ def test_a_grid_short_of_3um_measures_every_band_but_oh():
     chord = analyse_bands(wl, refl, sigma_2d=refl / 100.0, method="chord")
     assert chord["reason"][0, oh].startswith("OH_27: not measurable: wavelength grid")
     assert np.all(np.isfinite(chord["depth"][:, others]))
+
+
+@pytest.mark.parametrize("method", ["fit", "chord"])
+def test_no_spectra_give_empty_columns(method):
+    """A batch with no accepted spectrum (the pipeline's, sometimes): empty arrays, no
+    error (the first flight with the fit switched on raised here)."""
+    empty = np.zeros((0, WL.size))
+    out = analyse_bands(WL, empty, sigma_2d=empty, method=method)
+    for key in ("depth", "depth_sigma", "centre_um", "centre_sigma_um", "detected", "reason"):
+        assert out[key].shape == (0, len(BANDS))
 
 
 def test_an_unknown_method_is_refused():

@@ -62,7 +62,7 @@ def test_the_given_sigma_sets_the_depth_sigma(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_threshold_and_k_sigma_decide_the_detection(method):
     """Depth 0.04 at SNR 200 (depth sigma ~0.003): detected by default (chord 0.02 and 3
-    sigma, fit 0.01 and 3.5); not over a 0.05 threshold, nor at 100 sigma."""
+    sigma, fit 0.01 and 3); not over a 0.05 threshold, nor at 100 sigma."""
     refl, sig = spectrum(snr=200.0)
     res = analyse_band(WL, refl, BAND, sig, method=method)
     assert res.detected and 0.03 < res.depth < 0.05
