@@ -228,3 +228,30 @@ def test_the_batched_spd_inverse_is_numpys(seed, p, scale):
     a = scale * (m @ m.transpose(0, 2, 1) + 0.1 * np.eye(p))
     assert np.allclose(band_fit.inv_spd(a), np.linalg.inv(a), rtol=1e-6, atol=0.0)
     assert np.all(np.isnan(band_fit.inv_spd(np.zeros((1, p, p)))))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 6),
+       kinds=st.lists(st.sampled_from(["nan", "inf", "neg", "zero", "huge", "tiny", "sig0",
+                                       "signan"]), max_size=4))
+def test_bad_data_never_raises(seed, n, kinds):
+    """What a pipeline can hand over (NaN, inf, negative after a thermal subtraction,
+    zero, absurd values, unusable sigmas): finite answers or NaN with a reason, never an
+    exception."""
+    rng = np.random.default_rng(seed)
+    refl = model(WL, 0.93, 0.08, 0.1)[None, :] * rng.uniform(0.5, 2.0, (n, 1))
+    sig = refl / 50.0
+    refl = refl + rng.normal(size=refl.shape) * sig
+    for kind in kinds:
+        m = rng.uniform(size=refl.shape) < rng.uniform(0.0, 1.0)
+        if kind.startswith("sig"):
+            sig = np.where(m, 0.0 if kind == "sig0" else np.nan, sig)
+        else:
+            refl = np.where(m, {"nan": np.nan, "inf": np.inf, "neg": -0.01, "zero": 0.0,
+                                "huge": 1e30, "tiny": 1e-30}[kind], refl)
+    with np.errstate(all="ignore"):
+        out = analyse_bands(WL, refl, sigma_2d=sig, method="fit")
+    measured = out["reason"] == ""
+    assert np.all(np.isnan(out["depth"][~measured])) and not out["detected"][~measured].any()
+    assert np.all(np.isfinite(out["depth"][measured]))
+    assert np.all(np.isfinite(out["depth_sigma"][measured]))
