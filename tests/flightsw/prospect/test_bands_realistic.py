@@ -77,9 +77,10 @@ def test_fit_on_one_spectrum(one_spectrum):
     assert sc["s_band1_err_nm"][0] <= 10.0 and sc["s_band1_missing"] == 0
     assert sc["phyllo_precision"] >= 0.95
     # One spectrum at SNR 50-70 carries about 0.006 of depth sigma for the 0.7 um band
-    # (docs/band_analysis.md): about half of the 2-5 % bands are found, not 90 %
-    # (0.56-0.60 with 300 spectra per type on other seeds; 0.40 on this set's 63).
-    assert sc["phyllo_recall"] >= 0.35
+    # (docs/band_analysis.md): a 2 % band is about 3 sigma, so 0.6-0.7 of the 2-5 %
+    # bands are found, not 0.9 (0.72 with 300 spectra per type, seed 2018; 0.60 on this
+    # set's 63).
+    assert sc["phyllo_recall"] >= 0.5
 
 
 def test_fit_on_four_coadded_spectra(four_coadded):
