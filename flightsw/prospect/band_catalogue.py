@@ -6,9 +6,10 @@ may lie.  Order is the ICD's (PROBE_SPECTRUM_RESULT.depth[k]).
 
 Each band also carries how the curved-continuum fit (bands.analyse_bands'
 method "fit", flightsw/prospect/band_fit.py) measures it: the window over which a
-quadratic log-continuum and the band are fitted together, where the band centre may
+low-order log-continuum and the band are fitted together, where the band centre may
 lie (set to where the bands of real asteroids lie, docs/band_analysis.md), the range
-of its Gaussian width, and the prior spread of the continuum's curvature.
+of its Gaussian width, the prior spread of the continuum's curvature, and for the
+silicate bands the range whose upper convex hull anchors a strong band's centre.
 """
 
 from dataclasses import dataclass
@@ -20,11 +21,8 @@ class BandFit:
     search_um: tuple[float, float]  # the band centre lies in here
     sigma_um: tuple[float, float]  # Gaussian 1-sigma width (wavelength) of the band
     bend_sigma_per_um2: float  # prior 1-sigma of d2 ln(continuum) / d lambda2
-    # Neighbouring bands (centre_um, sigma_um) that may lie in the window: where one is
-    # significant in a spectrum it joins the continuum as a free term.
-    nuisance: tuple[tuple[float, float], ...] = ()
     # Where the straight-line continuum of a strong band's centre is anchored: the upper
-    # convex hull of the spectrum over this range (None: window_um).
+    # convex hull of the spectrum over this range (None: the fitted Gaussian's centre).
     hull_um: tuple[float, float] | None = None
     degree: int = 2  # of the log-continuum polynomial (2 or 3)
 

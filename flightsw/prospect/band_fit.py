@@ -3,33 +3,35 @@
 The straight line between two shoulders (bands.py, method "chord") reads the curved
 continuum of a dark C- or B-type as a band, and a band whose wings reach a shoulder as
 shallower than it is.  Here, per band, over a window wider than the band
-(band_catalogue.BandFit.window_um):
+(band_catalogue.BandFit):
 
-    ln R(lambda) = a0 + a1 t + a2 t^2 - tau * exp(-(lambda - c)^2 / (2 s^2))
+    ln R(lambda) = a0 + a1 t + a2 t^2 (+ a3 t^3) - tau * exp(-(lambda - c)^2 / (2 s^2))
 
-with t the wavelength scaled to [-1, 1] over the window.  The continuum is a quadratic
-in log reflectance (a continuum divided out is a continuum subtracted in log, as in the
-modified Gaussian model of Sunshine et al. 1990), fitted with the band rather than
-through two points, so it follows a curved spectrum; a weak prior on its curvature
-(bend_sigma_per_um2) keeps it from swallowing a band.  For each (c, s) on a grid
-(centres over the search window, widths over the band's range) the model is linear in
-(a0, a1, a2, tau): tau and its variance come in closed form by projecting the band's
-shape on what the continuum cannot explain.  The grid point that best explains the
-data as an absorption is refined by a parabola through its neighbours.
+with t the wavelength scaled to [-1, 1] over the window.  The continuum is a low-order
+polynomial in log reflectance (a continuum divided out is a continuum subtracted in log,
+as in the modified Gaussian model of Sunshine et al. 1990), fitted with the band rather
+than through two points, so it follows a curved spectrum; a weak prior on its curvature
+(bend_sigma_per_um2) keeps the fit determined when few channels are left.  For a given
+(c, s) the model is linear in the continuum and tau: tau and its variance come in closed
+form by projecting the band's shape on what the continuum cannot explain.  A coarse grid
+of (c, s) finds the best absorption, Newton steps on (c, ln s) polish it.
 
-    depth D = 1 - exp(-tau)  (the depth at the centre, relative to the continuum)
-    depth_sigma from the fit (continuum and band together), scaled by the reduced chi^2
-    when it exceeds 1 (a band that is not exactly Gaussian) or when no sigma is given.
+    depth D = 1 - exp(-tau)  (at the centre, relative to the fitted continuum)
+    depth_sigma from the full covariance (continuum, depth, centre and width together),
+    scaled by the reduced chi^2 when it exceeds 1 (a band that is not exactly Gaussian)
+    or when no sigma is given.
 
-The centre of a strong band is the vertex of a parabola fitted to the bottom of the
-continuum-removed band (Cloutis et al. 1986, Gaffey et al. 1993: the minimum of the
-continuum-removed spectrum), which follows an asymmetric or composite band (S-type band
-I) where a symmetric Gaussian does not.
+Detection is a statistic of the band against its uncertainty and of its shape: the
+significance tau / sigma(tau) at the fitted centre and width (the square root of the
+likelihood ratio with and without the band) >= k_sigma, D > threshold, the centre not
+on an edge of the search window (the minimum lies outside: another band's wing or the
+slope of a continuum), and a dip BROAD_FACTOR times wider than the widest band of its
+kind not explaining the data as well (a curve of the continuum, not this band).
 
-Detection is a statistic of depth against its uncertainty and of band shape:
-D > k_sigma * depth_sigma and D > threshold, and the centre is not on an edge of the
-search window (a minimum outside the window is another band's wing or the slope of a
-continuum, not this band).
+The centre of a strong band with a hull range (the silicate bands) is where R is lowest
+under the straight line tangent to R either side (Cloutis et al. 1986, Gaffey et al.
+1993), as the minimum of a quartic fitted to the band bottom: it follows an asymmetric or
+composite band (S-type band I) where a symmetric Gaussian does not (hull_centres).
 
 Channels that are NaN, not positive or whose sigma is unusable are dropped.  A band is
 measured when its window keeps at least MIN_SIDE_CHANNELS on each side of the search
@@ -56,7 +58,6 @@ BRIDGE_STEPS = 4  # alternating tangent steps to the hull edge over a band
 BOTTOM_DEGREE = 4  # polynomial fitted to a strong band's bottom
 BOTTOM_LEVEL = 0.5  # the bottom: deeper than this fraction of the band's depth
 POLISH_STEPS = 8  # Newton steps on (centre, ln width) after the grid
-NUISANCE_Z = 5.0  # a neighbouring band this significant joins the continuum
 CENTRE_STEP_PER_SIGMA = 0.5  # starting centres every half narrowest width (or channel)
 HULL_MIN_Z = 3.0  # the hull centre is used from this significance up (bands with hull_um)
 _NOMINAL_SIGMA = 0.01  # relative, the fit weight when no sigma is given
@@ -72,13 +73,11 @@ class FitPlan:
     reason: str
     idx: np.ndarray  # window channels
     x_um: np.ndarray
-    basis: np.ndarray  # (K, 3): 1, t, t^2 (t: wavelength scaled to [-1, 1] over the window)
-    nuisance: np.ndarray  # (K, M): the neighbouring bands' shapes (M may be 0)
+    basis: np.ndarray  # (K, degree + 1): powers of t (wavelength scaled to [-1, 1])
     zones: tuple  # (left, core, right) boolean masks over idx
     centres_um: np.ndarray
     widths_um: np.ndarray
-    prior: np.ndarray  # (3,) information added to the continuum's normal matrix
-    step_um: float
+    prior: np.ndarray  # (degree + 1,) information added to the continuum's normal matrix
     hull_idx: np.ndarray  # channels of the hull range (strong bands' centres)
     hull_x_um: np.ndarray
 
@@ -117,8 +116,7 @@ def plan_fit(wavelength_um, band: Band) -> FitPlan:
         if m.sum() < need:
             e = np.zeros(0)
             return FitPlan(band, fit, _zone_reason(band.name, what, lo, hi, int(m.sum()), need),
-                           idx[:0], e, np.zeros((0, 3)), np.zeros((0, 0)), (), e, e, e, 0.0,
-                           idx[:0], e)
+                           idx[:0], e, np.zeros((0, 3)), (), e, e, e, idx[:0], e)
     step = float(np.median(np.diff(x)))
     c_step = max(step, CENTRE_STEP_PER_SIGMA * fit.sigma_um[0])
     n_c = max(int(math.ceil((s_hi - s_lo) / c_step)) + 1, 3)
@@ -126,16 +124,14 @@ def plan_fit(wavelength_um, band: Band) -> FitPlan:
     t = (x - 0.5 * (w_lo + w_hi)) / half
     # Prior on a2 = (curvature * half^2) / 2 in ln R: information 1 / sd^2.
     a2_sd = fit.bend_sigma_per_um2 * half ** 2 / 2.0
-    nuis = np.stack([np.exp(-0.5 * ((x - c) / w) ** 2) for c, w in fit.nuisance], axis=1) \
-        if fit.nuisance else np.zeros((x.size, 0))
     hull_idx = idx[:0] if fit.hull_um is None else \
         np.flatnonzero((wl >= fit.hull_um[0]) & (wl <= fit.hull_um[1]))
     prior = np.zeros(fit.degree + 1)
     prior[2:] = 1.0 / a2_sd ** 2
     return FitPlan(band, fit, "", idx, x, t[:, None] ** np.arange(fit.degree + 1)[None, :],
-                   nuis, masks, np.linspace(s_lo, s_hi, n_c),
-                   np.geomspace(fit.sigma_um[0], fit.sigma_um[1], N_WIDTHS),
-                   prior, step, hull_idx, wl[hull_idx])
+                   masks, np.linspace(s_lo, s_hi, n_c),
+                   np.geomspace(fit.sigma_um[0], fit.sigma_um[1], N_WIDTHS), prior, hull_idx,
+                   wl[hull_idx])
 
 
 def inv_spd(a):
@@ -193,11 +189,10 @@ def _row_reasons(plan, valid):
     return ok, reasons
 
 
-def _fit_model(plan, y, w, valid, cols, prior, sigma_given):
-    """Continuum `cols` (K, P) + the band on the (centre, width) grid, refined: a dict of
-    (N,) arrays."""
+def _fit_model(plan, y, w, valid, sigma_given):
+    """The continuum and the band over the window, for every row: a dict of (N,) arrays."""
     n = y.shape[0]
-    x = plan.x_um
+    x, cols, prior = plan.x_um, plan.basis, plan.prior
     a = _weighted_normal(w, cols)
     a[:, np.arange(prior.size), np.arange(prior.size)] += prior
     a_inv = inv_spd(a)
@@ -283,26 +278,6 @@ def _fit_model(plan, y, w, valid, cols, prior, sigma_given):
             "too_broad": broad, "var_scale": var_scale}
 
 
-def _nuisance_z(plan, y, w, valid, sigma_given):
-    """Largest absorption significance of the neighbouring bands against the plain
-    continuum, per row (-inf when the band has none)."""
-    m = plan.nuisance.shape[1]
-    if m == 0:
-        return np.full(y.shape[0], -np.inf)
-    cols = plan.basis
-    p = cols.shape[1]
-    a = _weighted_normal(w, cols)
-    a[:, np.arange(p), np.arange(p)] += plan.prior
-    a_inv = inv_spd(a)
-    beta0 = np.einsum("nij,nj->ni", a_inv, np.stack(
-        [(w * y * cols[:, i]).sum(axis=1) for i in range(p)], axis=1))
-    best = np.full(y.shape[0], -np.inf)
-    for k in range(m):
-        kappa, den, _ = _project(w, y, cols, a_inv, beta0, plan.nuisance[:, k])
-        best = np.maximum(best, np.nan_to_num(-kappa * np.sqrt(den), nan=-np.inf))
-    return best
-
-
 def analyse_fit(refl, sig, plan: FitPlan, threshold=FIT_THRESHOLD, k_sigma=FIT_K_SIGMA):
     """One planned band over (N, C) reflectance (sig (N, C) or None): depth, depth_sigma,
     centre_um, centre_sigma_um (N,) float, detected (N,) bool and reason (N,) str ('' when
@@ -323,17 +298,7 @@ def analyse_fit(refl, sig, plan: FitPlan, threshold=FIT_THRESHOLD, k_sigma=FIT_K
     y = np.where(valid, np.log(np.where(valid, r, 1.0)), 0.0)
     ok, reasons = _row_reasons(plan, valid)
     w = np.where(ok[:, None], w, 0.0)
-    given = sig is not None
-    fit = _fit_model(plan, y, w, valid, plan.basis, plan.prior, given)
-    if plan.nuisance.shape[1]:
-        # Where a neighbouring band is plainly there, it joins the continuum.
-        use = ok & (_nuisance_z(plan, y, w, valid, given) >= NUISANCE_Z)
-        if use.any():
-            cols = np.concatenate([plan.basis, plan.nuisance], axis=1)
-            prior = np.concatenate([plan.prior, np.zeros(plan.nuisance.shape[1])])
-            sub = _fit_model(plan, y[use], w[use], valid[use], cols, prior, given)
-            for key, v in sub.items():
-                fit[key][use] = v
+    fit = _fit_model(plan, y, w, valid, sig is not None)
     tau, tau_sd, c = fit["tau"], fit["tau_sd"], fit["c"]
     depth = -np.expm1(-tau)
     depth_sd = np.exp(-tau) * tau_sd
