@@ -397,7 +397,8 @@ def hull_centres(x, r, w, search_um, degree=BOTTOM_DEGREE, level=BOTTOM_LEVEL):
     coef = np.einsum("npq,nk,nkq,nk->np", cov, wr, pw, np.where(region, removed, 0.0))
     fine = np.linspace(-1.0, 1.0, 401)
     fp = fine[:, None] ** np.arange(degree + 1)[None, :]  # (F, P)
-    m = np.argmin(coef @ fp.T, axis=1)
+    # Explicit products, not matmul: BLAS kernels differ by CPU and flight must replay.
+    m = np.argmin((coef[:, None, :] * fp[None, :, :]).sum(axis=2), axis=1)
     v = fine[m]
     q = np.arange(degree + 1)
     d1 = np.where(q >= 1, q * v[:, None] ** np.maximum(q - 1, 0), 0.0)
