@@ -1,25 +1,31 @@
 """Absorption-band analysis on any wavelength grid: a pure library API.
 
-Band depth follows Clark & Roush (1984): D = 1 - R_band / R_continuum, with a
-straight-line continuum between the band's two shoulders.  Each shoulder's
-reflectance is the mean over a small window around it (anchored at the mean
-wavelength of the channels used, so a straight continuum is reproduced exactly
-on any grid).  The continuum-removed core is then fitted, by weighted
-least squares, with
+Two methods (`method=`):
+
+* "fit" (the default; band_fit.py, issue 18): the band fitted together with a curved
+  log-continuum over a window wider than the band; detection by the band's
+  significance and shape.  It holds on real asteroid spectra (docs/band_analysis.md).
+* "chord" (this module; what the flight software flies, FLIGHT_METHOD): band depth after
+  Clark & Roush (1984), D = 1 - R_band / R_continuum, with a straight-line continuum
+  between the band's two shoulders.  Each shoulder's reflectance is the mean over a small
+  window around it (anchored at the mean wavelength of the channels used, so a straight
+  continuum is reproduced exactly on any grid).  The continuum-removed core is then
+  fitted, by weighted least squares, with
 
     y(x) = 1 - D * exp(-(x - c)^2 / (2 s^2))
 
-(Gauss-Newton, a fixed number of iterations, vectorised over spectra; a weak
-prior keeps c and s put when the band is absent).  D and c come from the fit,
-so noise does not bias the depth the way the plain minimum does.  Depth sigma
-combines the fit covariance with the continuum's uncertainty.
+  (Gauss-Newton, a fixed number of iterations, vectorised over spectra; a weak prior
+  keeps c and s put when the band is absent).  D and c come from the fit, so noise does
+  not bias the depth the way the plain minimum does.  Depth sigma combines the fit
+  covariance with the continuum's uncertainty.
 
     >>> res = analyse_band(wl, refl, BANDS[4])          # one spectrum
     >>> out = analyse_bands(wl, refl_2d)                # (N, C) -> (N, n_bands) arrays
 
 Per-channel sigma may be given; if not, it is estimated from the fit residuals.
-NaN channels are ignored; a band that has too few finite channels left comes
-back NaN and not detected.  Bad arguments raise BandAnalysisError naming the band.
+NaN channels are ignored; a band that cannot be measured (the grid does not reach its
+continuum, too few finite channels are left) comes back NaN, not detected, with a reason,
+and the other bands are measured.  Bad arguments raise BandAnalysisError naming the band.
 """
 
 from __future__ import annotations
@@ -331,7 +337,8 @@ def analyse_bands(wavelength_um, reflectance_2d, bands=BANDS, sigma_2d=None, *,
 
     method: "fit" (curved continuum fitted with the band, band_fit.py) or "chord" (the
     straight line between two shoulders; what the flight software flies until issue 18's
-    switch, FLIGHT_METHOD).  threshold (depth floor) and k_sigma (depth / depth_sigma)
+    switch, FLIGHT_METHOD).  threshold (depth floor) and k_sigma (the significance a
+    band needs: fit, tau / sigma(tau) at its centre and width; chord, depth / depth_sigma)
     default to the method's own.  shoulder_half_width_um is the chord method's.  `plans`
     (from plan_bands with the same method) skips the per-call grid planning.
     """
@@ -345,6 +352,9 @@ def analyse_bands(wavelength_um, reflectance_2d, bands=BANDS, sigma_2d=None, *,
         raise BandAnalysisError(f"{first}: sigma shape {sig.shape} != reflectance {refl.shape}")
     if plans is None:
         plans = tuple(_plan_or_reason(wl, b, method, shoulder_half_width_um) for b in bands)
+    kind = band_fit.FitPlan if method == "fit" else BandPlan
+    if not all(isinstance(p, (kind, str)) for p in plans):
+        raise BandAnalysisError(f"{first}: plans were not made for method {method!r}")
     n, nb = refl.shape[0], len(bands)
     out = {k: np.full((n, nb), np.nan) for k in ("depth", "depth_sigma", "centre_um",
                                                  "centre_sigma_um")}

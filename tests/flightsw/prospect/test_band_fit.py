@@ -26,7 +26,7 @@ from realistic_spectra import upper_hull
 
 from flightsw.prospect import band_fit
 from flightsw.prospect.band_catalogue import BAND_INDEX, BANDS
-from flightsw.prospect.bands import BandAnalysisError, analyse_band, analyse_bands
+from flightsw.prospect.bands import BandAnalysisError, analyse_band, analyse_bands, plan_bands
 from flightsw.prospect.instrument import WAVELENGTH_UM
 
 WL = WAVELENGTH_UM
@@ -196,9 +196,15 @@ def test_no_spectra_give_empty_columns(method):
         assert out[key].shape == (0, len(BANDS))
 
 
-def test_an_unknown_method_is_refused():
+def test_an_unknown_method_or_plans_of_another_method_are_refused():
     with pytest.raises(BandAnalysisError, match="method must be one of"):
         analyse_bands(WL, np.full(WL.size, 0.05), method="hull")
+    chord_plans = plan_bands(WL, method="chord")
+    with pytest.raises(BandAnalysisError, match="plans were not made for method 'fit'"):
+        analyse_bands(WL, np.full(WL.size, 0.05), plans=chord_plans, method="fit")
+    fit_plans = plan_bands(WL, method="fit")
+    same = analyse_bands(WL, model(WL, 0.93, 0.08, 0.1), plans=fit_plans, method="fit")
+    assert same["detected"][0, BAND_INDEX["PYX_09"]]
 
 
 def test_the_strong_band_centre_follows_an_asymmetric_band():
