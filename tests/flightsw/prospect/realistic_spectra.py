@@ -22,10 +22,16 @@ al. for the 0.7 um band; Gaffey et al. 1993, Cloutis et al. 1986, Moskovitz et a
 2010 for band centres and band area ratios; FACTS.md for albedos and the OH band).
 They are approximate: this is a test set with a stated truth, not a taxonomy.
 
-Truth per spectrum, computed on a 1 nm grid from the noise-free spectrum and its known
-continuum (not a fitted one): for each catalogue band (BANDS order) whether the type
-has it, its depth 1 - min(R / C) and the wavelength of that minimum inside the band's
-truth range; S and V also band I / band II centres and the band area ratio.
+Truth per spectrum, computed on a 1 nm grid from the noise-free spectrum, for each
+catalogue band (BANDS order): whether the type has it, its depth and centre.
+- The 0.7 um, OH and M/X 0.9 um bands: over the known continuum (not a fitted one),
+  the band's own depth 1 - min(R / C) and the wavelength of that minimum.
+- S and V bands I and II: as they are measured (Cloutis et al. 1986; Gaffey et al.
+  1993). Over the straight line tangent to the maxima either side (the upper convex
+  hull), the centre is the minimum of a quartic fitted to the band bottom; also the
+  band area ratio.
+- PYX_09 and PYX_19 are band I and band II of S and V; OL_105 is also set for S, whose
+  band I is an olivine-pyroxene composite.
 
     s = make_set(n_per_type=200, seed=1)      # every type, on the probe grid
     s.reflectance, s.sigma, s.types, s.has_band, s.depth, s.centre_um, s.band1_centre_um
