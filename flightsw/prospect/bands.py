@@ -1,25 +1,31 @@
 """Absorption-band analysis on any wavelength grid: a pure library API.
 
-Band depth follows Clark & Roush (1984): D = 1 - R_band / R_continuum, with a
-straight-line continuum between the band's two shoulders.  Each shoulder's
-reflectance is the mean over a small window around it (anchored at the mean
-wavelength of the channels used, so a straight continuum is reproduced exactly
-on any grid).  The continuum-removed core is then fitted, by weighted
-least squares, with
+Two methods (`method=`):
+
+* "fit" (the default; band_fit.py, issue 18): the band fitted together with a curved
+  log-continuum over a window wider than the band; detection by the band's
+  significance and shape.  It holds on real asteroid spectra (docs/band_analysis.md).
+* "chord" (this module; what the flight software flies, FLIGHT_METHOD): band depth after
+  Clark & Roush (1984), D = 1 - R_band / R_continuum, with a straight-line continuum
+  between the band's two shoulders.  Each shoulder's reflectance is the mean over a small
+  window around it (anchored at the mean wavelength of the channels used, so a straight
+  continuum is reproduced exactly on any grid).  The continuum-removed core is then
+  fitted, by weighted least squares, with
 
     y(x) = 1 - D * exp(-(x - c)^2 / (2 s^2))
 
-(Gauss-Newton, a fixed number of iterations, vectorised over spectra; a weak
-prior keeps c and s put when the band is absent).  D and c come from the fit,
-so noise does not bias the depth the way the plain minimum does.  Depth sigma
-combines the fit covariance with the continuum's uncertainty.
+  (Gauss-Newton, a fixed number of iterations, vectorised over spectra; a weak prior
+  keeps c and s put when the band is absent).  D and c come from the fit, so noise does
+  not bias the depth the way the plain minimum does.  Depth sigma combines the fit
+  covariance with the continuum's uncertainty.
 
     >>> res = analyse_band(wl, refl, BANDS[4])          # one spectrum
     >>> out = analyse_bands(wl, refl_2d)                # (N, C) -> (N, n_bands) arrays
 
 Per-channel sigma may be given; if not, it is estimated from the fit residuals.
-NaN channels are ignored; a band that has too few finite channels left comes
-back NaN and not detected.  Bad arguments raise BandAnalysisError naming the band.
+NaN channels are ignored; a band that cannot be measured (the grid does not reach its
+continuum, too few finite channels are left) comes back NaN, not detected, with a reason,
+and the other bands are measured.  Bad arguments raise BandAnalysisError naming the band.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from flightsw.prospect import band_fit
 from flightsw.prospect.band_catalogue import BANDS, Band
 
 SHOULDER_HALF_WIDTH_UM = 0.03
@@ -40,6 +47,13 @@ MIN_FIT_CHANNELS = 5
 DETECT_THRESHOLD = 0.02
 DETECT_K_SIGMA = 3.0
 GN_ITERATIONS = 8
+METHODS = ("fit", "chord")
+DEFAULT_METHOD = "fit"
+# What the flight software (pipeline, per-site co-adds) flies.  Issue 18: "fit" holds on
+# real spectra, but switching changes what flight computes on the simulator's spectra (the
+# golden logs and the prospecting figures must be re-recorded and re-measured first;
+# docs/band_analysis.md says what changes).
+FLIGHT_METHOD = "chord"
 _NOMINAL_SIGMA = 0.01  # fit weight when no sigma is given (then rescaled by residuals)
 
 
@@ -54,6 +68,7 @@ class BandResult(NamedTuple):
     depth: float
     depth_sigma: float
     detected: bool
+    reason: str = ""  # why the band was not measured ('' when it was)
 
 
 @dataclass(frozen=True)
@@ -287,17 +302,47 @@ def _as_2d(name, wl, values, what):
     return arr
 
 
+def _defaults(method, threshold, k_sigma):
+    if method == "chord":
+        return (DETECT_THRESHOLD if threshold is None else threshold,
+                DETECT_K_SIGMA if k_sigma is None else k_sigma)
+    if method == "fit":
+        return (band_fit.FIT_THRESHOLD if threshold is None else threshold,
+                band_fit.FIT_K_SIGMA if k_sigma is None else k_sigma)
+    raise BandAnalysisError(f"bands: method must be one of {METHODS}, got {method!r}")
+
+
+def _plan_or_reason(wl, band, method, shoulder_half_width_um):
+    """A plan of `band` on the grid, or the reason the grid cannot measure it (a str)."""
+    if method == "fit":
+        plan = band_fit.plan_fit(wl, band)
+        return plan.reason or plan
+    try:
+        return plan_band(wl, band, shoulder_half_width_um)
+    except BandAnalysisError as err:
+        return f"{band.name}: not measurable: {str(err).split(': ', 1)[1]}"
+
+
 def analyse_bands(wavelength_um, reflectance_2d, bands=BANDS, sigma_2d=None, *,
-                  threshold=DETECT_THRESHOLD, k_sigma=DETECT_K_SIGMA,
+                  method=DEFAULT_METHOD, threshold=None, k_sigma=None,
                   shoulder_half_width_um=SHOULDER_HALF_WIDTH_UM, plans=None) -> dict:
     """Analyse every band of `bands` in N spectra at once.
 
     reflectance_2d: (N, C) (or (C,)) on the grid wavelength_um (C,); sigma_2d the same
     shape or None.  Returns a dict of (N, n_bands) arrays: "depth", "depth_sigma",
-    "centre_um", "centre_sigma_um" (float, NaN where the band could not be measured)
-    and "detected" (bool), plus "names" (tuple of band names, the column order).
-    `plans` (from plan_bands) skips the per-call grid planning.
+    "centre_um", "centre_sigma_um" (float, NaN where the band could not be measured),
+    "detected" (bool) and "reason" (str: '' where measured, else why not), plus "names"
+    (tuple of band names, the column order).  A band the grid cannot measure (it does not
+    reach its continuum, say) gets NaN and its reason; the others are measured.
+
+    method: "fit" (curved continuum fitted with the band, band_fit.py) or "chord" (the
+    straight line between two shoulders; what the flight software flies until issue 18's
+    switch, FLIGHT_METHOD).  threshold (depth floor) and k_sigma (the significance a
+    band needs: fit, tau / sigma(tau) at its centre and width; chord, depth / depth_sigma)
+    default to the method's own.  shoulder_half_width_um is the chord method's.  `plans`
+    (from plan_bands with the same method) skips the per-call grid planning.
     """
+    threshold, k_sigma = _defaults(method, threshold, k_sigma)
     bands = tuple(bands)
     first = bands[0].name if bands else "bands"
     wl = _check_grid(wavelength_um, first)
@@ -306,30 +351,53 @@ def analyse_bands(wavelength_um, reflectance_2d, bands=BANDS, sigma_2d=None, *,
     if sig is not None and sig.shape != refl.shape:
         raise BandAnalysisError(f"{first}: sigma shape {sig.shape} != reflectance {refl.shape}")
     if plans is None:
-        plans = plan_bands(wl, bands, shoulder_half_width_um)
+        plans = tuple(_plan_or_reason(wl, b, method, shoulder_half_width_um) for b in bands)
+    kind = band_fit.FitPlan if method == "fit" else BandPlan
+    if not all(isinstance(p, (kind, str)) for p in plans):
+        raise BandAnalysisError(f"{first}: plans were not made for method {method!r}")
     n, nb = refl.shape[0], len(bands)
     out = {k: np.full((n, nb), np.nan) for k in ("depth", "depth_sigma", "centre_um",
                                                  "centre_sigma_um")}
     out["detected"] = np.zeros((n, nb), dtype=bool)
+    out["reason"] = np.full((n, nb), "", dtype=object)
     for k, plan in enumerate(plans):
+        if isinstance(plan, str):
+            out["reason"][:, k] = plan
+            continue
         with np.errstate(all="ignore"):
-            d, ds, c, cs, det = _analyse_planned(wl, refl, sig, plan, threshold, k_sigma)
+            if method == "fit":
+                d, ds, c, cs, det, why = band_fit.analyse_fit(refl, sig, plan, threshold,
+                                                              k_sigma)
+            else:
+                d, ds, c, cs, det = _analyse_planned(wl, refl, sig, plan, threshold, k_sigma)
+                why = np.where(np.isnan(d), f"{plan.band.name}: not measurable: too few "
+                               "finite channels in its shoulders or core", "").astype(object)
         out["depth"][:, k], out["depth_sigma"][:, k] = d, ds
         out["centre_um"][:, k], out["centre_sigma_um"][:, k] = c, cs
         out["detected"][:, k] = det
+        out["reason"][:, k] = why
     out["names"] = tuple(b.name for b in bands)
     return out
 
 
-def plan_bands(wavelength_um, bands=BANDS, shoulder_half_width_um=SHOULDER_HALF_WIDTH_UM):
-    """plan_band for each band (reuse the result for many calls on the same grid)."""
-    return tuple(plan_band(wavelength_um, b, shoulder_half_width_um) for b in bands)
+def plan_bands(wavelength_um, bands=BANDS, shoulder_half_width_um=SHOULDER_HALF_WIDTH_UM,
+               method=DEFAULT_METHOD):
+    """The grid planning of every band, to reuse for many calls on the same grid.  Chord:
+    plan_band of each (raises if the grid cannot measure one); fit: band_fit.plan_fit of
+    each, or the reason string where the grid cannot measure it."""
+    wl = _check_grid(wavelength_um, bands[0].name if bands else "bands")
+    if method == "fit":
+        return tuple(_plan_or_reason(wl, b, method, shoulder_half_width_um) for b in bands)
+    _defaults(method, None, None)
+    return tuple(plan_band(wl, b, shoulder_half_width_um) for b in bands)
 
 
 def analyse_band(wavelength_um, reflectance, band: Band, sigma=None, *,
-                 threshold=DETECT_THRESHOLD, k_sigma=DETECT_K_SIGMA,
+                 method=DEFAULT_METHOD, threshold=None, k_sigma=None,
                  shoulder_half_width_um=SHOULDER_HALF_WIDTH_UM) -> BandResult:
-    """Depth, centre and their sigmas of one band in one spectrum (1-D arrays)."""
+    """Depth, centre and their sigmas of one band in one spectrum (1-D arrays).  Raises
+    BandAnalysisError if the grid cannot measure the band; missing data give NaN and the
+    reason."""
     wl = _check_grid(wavelength_um, band.name)
     refl = np.asarray(reflectance, dtype=float)
     if refl.ndim != 1 or refl.size != wl.size:
@@ -340,8 +408,17 @@ def analyse_band(wavelength_um, reflectance, band: Band, sigma=None, *,
         if sigma.ndim != 1 or sigma.size != wl.size:
             raise BandAnalysisError(
                 f"{band.name}: sigma has {sigma.size} values, wavelength grid {wl.size}")
-    out = analyse_bands(wl, refl, (band,), sigma, threshold=threshold, k_sigma=k_sigma,
-                        shoulder_half_width_um=shoulder_half_width_um)
+    _defaults(method, threshold, k_sigma)
+    if method == "fit":
+        plan = band_fit.plan_fit(wl, band)
+        if plan.reason:
+            raise BandAnalysisError(plan.reason)
+    else:
+        plan = plan_band(wl, band, shoulder_half_width_um)
+    out = analyse_bands(wl, refl, (band,), sigma, method=method, threshold=threshold,
+                        k_sigma=k_sigma, shoulder_half_width_um=shoulder_half_width_um,
+                        plans=(plan,))
     return BandResult(band.name, float(out["centre_um"][0, 0]),
                       float(out["centre_sigma_um"][0, 0]), float(out["depth"][0, 0]),
-                      float(out["depth_sigma"][0, 0]), bool(out["detected"][0, 0]))
+                      float(out["depth_sigma"][0, 0]), bool(out["detected"][0, 0]),
+                      str(out["reason"][0, 0]))

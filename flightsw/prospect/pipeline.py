@@ -26,7 +26,7 @@ import numpy as np
 
 from flightsw.prospect import instrument as ins
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.bands import analyse_bands, plan_bands
+from flightsw.prospect.bands import FLIGHT_METHOD, analyse_bands, plan_bands
 from flightsw.prospect.calibrate import CalibrationState, solar_over_pi
 from flightsw.prospect.photometry import photometric_factor
 from flightsw.prospect.resource import ResourceMap, hydration_index, metal_index
@@ -205,7 +205,7 @@ class ProspectPipeline:
         self.calibration = calibration or CalibrationState(wavelength_um=self.wavelength_um)
         self.emissivity = float(emissivity)
         self.keep_reflectance = keep_reflectance
-        self.plans = plan_bands(self.wavelength_um, BANDS)
+        self.plans = plan_bands(self.wavelength_um, BANDS, method=FLIGHT_METHOD)
         self.rejected: Counter = Counter()
         self.accepted = 0
         # Quantities in the map: 0 hydration index, 1 metal index.
@@ -294,7 +294,7 @@ class ProspectPipeline:
 
     def stage_bands(self, w: Work) -> None:
         w.bands = analyse_bands(self.wavelength_um, w.reflectance, BANDS, w.reflectance_sigma,
-                                plans=self.plans)
+                                plans=self.plans, method=FLIGHT_METHOD)
 
     def stage_indices(self, w: Work) -> None:
         w.hyd = hydration_index(w.bands)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.bands import analyse_bands, plan_bands
+from flightsw.prospect.bands import FLIGHT_METHOD, analyse_bands, plan_bands
 
 
 def coadd_weight(reflectance_sigma) -> np.ndarray:
@@ -42,7 +42,7 @@ class SiteSpectra:
         self._swr = np.zeros((self.n_sites, c))
         self._sw2s2 = np.zeros((self.n_sites, c))  # sum of w^2 sigma^2
         self.n_spectra = np.zeros(self.n_sites, dtype=np.int64)
-        self._plans = plan_bands(self.wavelength_um, BANDS)
+        self._plans = plan_bands(self.wavelength_um, BANDS, method=FLIGHT_METHOD)
 
     def add(self, site_ids, reflectance, reflectance_sigma, weight=None) -> int:
         """Add (N, C) spectra of sites (N,); rows with a site out of range, a zero weight
@@ -84,7 +84,8 @@ class SiteSpectra:
         s = s[self.n_spectra[s] >= max(1, int(min_spectra))]
         refl, sig = self.mean(s)
         with np.errstate(all="ignore"):
-            out = analyse_bands(self.wavelength_um, refl, BANDS, sig, plans=self._plans)
+            out = analyse_bands(self.wavelength_um, refl, BANDS, sig, plans=self._plans,
+                                method=FLIGHT_METHOD)
         out["site"] = s
         out["n_spectra"] = self.n_spectra[s].copy()
         return out

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from flightsw.prospect import bands
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.bands import analyse_band
+from flightsw.prospect.bands import METHODS, analyse_band
 from flightsw.prospect.instrument import WAVELENGTH_UM
 
 BAND = BANDS[4]  # OH_27: left shoulder channels 175-179, right 216-220, core 183-202
@@ -39,34 +39,40 @@ def same(a, b):
 
 @pytest.mark.parametrize("channels", [[177], [175, 220], [190], [176, 195, 218]])
 @pytest.mark.parametrize("with_sigma", [False, True])
-def test_a_nan_channel_is_as_if_the_grid_had_no_such_channel(channels, with_sigma):
+@pytest.mark.parametrize("method", METHODS)
+def test_a_nan_channel_is_as_if_the_grid_had_no_such_channel(channels, with_sigma, method):
     refl, sig = spectrum()
     holed = refl.copy()
     holed[channels] = np.nan
     keep = np.setdiff1d(np.arange(WL.size), channels)
-    got = analyse_band(WL, holed, BAND, sig if with_sigma else None)
-    want = analyse_band(WL[keep], refl[keep], BAND, sig[keep] if with_sigma else None)
+    got = analyse_band(WL, holed, BAND, sig if with_sigma else None, method=method)
+    want = analyse_band(WL[keep], refl[keep], BAND, sig[keep] if with_sigma else None,
+                        method=method)
     assert np.isfinite(got.depth)
     same(got, want)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, 0.0, -0.01])
-def test_a_channel_with_an_unusable_sigma_is_left_out(bad):
+@pytest.mark.parametrize("method", METHODS)
+def test_a_channel_with_an_unusable_sigma_is_left_out(bad, method):
     refl, sig = spectrum()
     channels = [176, 190, 219]
     bad_sig = sig.copy()
     bad_sig[channels] = bad
     holed = refl.copy()
     holed[channels] = np.nan
-    same(analyse_band(WL, refl, BAND, bad_sig), analyse_band(WL, holed, BAND, sig))
+    same(analyse_band(WL, refl, BAND, bad_sig, method=method),
+         analyse_band(WL, holed, BAND, sig, method=method))
 
 
 @pytest.mark.parametrize("window", [[175, 176, 177, 178, 179], [216, 217, 218, 219, 220]])
 def test_a_shoulder_with_no_channel_left_leaves_the_band_unmeasured(window):
+    """The straight-line method's shoulders; the fit's wider continuum zones:
+    test_band_fit.py."""
     refl, sig = spectrum()
     refl[window] = np.nan
     for s in (None, sig):
-        res = analyse_band(WL, refl, BAND, s)
+        res = analyse_band(WL, refl, BAND, s, method="chord")
         assert np.isnan(res.depth) and np.isnan(res.centre_um) and not res.detected
 
 

@@ -12,7 +12,7 @@ import pytest
 from band_oracle import construct, width_for
 
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.bands import BandAnalysisError, analyse_band, analyse_bands
+from flightsw.prospect.bands import METHODS, BandAnalysisError, analyse_band, analyse_bands
 from flightsw.prospect.instrument import WAVELENGTH_UM
 
 BAND = BANDS[4]
@@ -31,11 +31,13 @@ def spectrum(depth=DEPTH, seed=3, snr=50.0):
     {}, {"threshold": 0.035}, {"k_sigma": 8.0}, {"shoulder_half_width_um": 0.012},
     {"threshold": 0.01, "k_sigma": 1.0, "shoulder_half_width_um": 0.05}])
 @pytest.mark.parametrize("with_sigma", [False, True])
-def test_one_spectrum_is_the_batch_answer_for_its_row(options, with_sigma):
+@pytest.mark.parametrize("method", METHODS)
+def test_one_spectrum_is_the_batch_answer_for_its_row(options, with_sigma, method):
     refl, sig = spectrum()
-    one = analyse_band(WL, refl, BAND, sig if with_sigma else None, **options)
+    one = analyse_band(WL, refl, BAND, sig if with_sigma else None, method=method, **options)
     many = analyse_bands(WL, np.stack([spectrum(seed=9)[0], refl]), (BAND,),
-                         np.stack([sig, sig]) if with_sigma else None, **options)
+                         np.stack([sig, sig]) if with_sigma else None, method=method,
+                         **options)
     # The same arithmetic on a (1, C) or a (2, C) array: equal to rounding.
     assert one.name == BAND.name
     assert one.depth == pytest.approx(many["depth"][1, 0], rel=1e-9)
@@ -46,24 +48,26 @@ def test_one_spectrum_is_the_batch_answer_for_its_row(options, with_sigma):
     assert all(isinstance(v, float) for v in one[1:5]) and isinstance(one.detected, bool)
 
 
-def test_the_given_sigma_sets_the_depth_sigma():
+@pytest.mark.parametrize("method", METHODS)
+def test_the_given_sigma_sets_the_depth_sigma(method):
     """Twice the stated noise on the same spectrum: twice the depth sigma, to the few
     per cent by which the fit's fixed weak priors on centre and width then weigh more
     (measured 1.95x at SNR 50); estimated from the residuals instead, it would not move."""
     refl, sig = spectrum()
-    single = analyse_band(WL, refl, BAND, sig)
-    double = analyse_band(WL, refl, BAND, 2.0 * sig)
+    single = analyse_band(WL, refl, BAND, sig, method=method)
+    double = analyse_band(WL, refl, BAND, 2.0 * sig, method=method)
     assert double.depth_sigma == pytest.approx(2.0 * single.depth_sigma, rel=0.05)
 
 
-def test_threshold_and_k_sigma_decide_the_detection():
-    """Depth 0.04 at SNR 200 (depth sigma ~0.003): detected by default (0.02, 3 sigma);
-    not over a 0.05 threshold, nor at 100 sigma."""
+@pytest.mark.parametrize("method", METHODS)
+def test_threshold_and_k_sigma_decide_the_detection(method):
+    """Depth 0.04 at SNR 200 (depth sigma ~0.003): detected by default (chord 0.02 and 3
+    sigma, fit 0.01 and 3); not over a 0.05 threshold, nor at 100 sigma."""
     refl, sig = spectrum(snr=200.0)
-    res = analyse_band(WL, refl, BAND, sig)
+    res = analyse_band(WL, refl, BAND, sig, method=method)
     assert res.detected and 0.03 < res.depth < 0.05
-    assert not analyse_band(WL, refl, BAND, sig, threshold=0.05).detected
-    assert not analyse_band(WL, refl, BAND, sig, k_sigma=100.0).detected
+    assert not analyse_band(WL, refl, BAND, sig, threshold=0.05, method=method).detected
+    assert not analyse_band(WL, refl, BAND, sig, k_sigma=100.0, method=method).detected
 
 
 @pytest.mark.parametrize("bad", [

@@ -1,4 +1,8 @@
-"""Band API: an independent synthetic oracle (linear continuum x (1 - D * Gaussian))."""
+"""Band API: an independent synthetic oracle (linear continuum x (1 - D * Gaussian)).
+
+Most of these pin the straight-line method (method="chord", what the flight flies until
+issue 18's switch); the curved-continuum fit has its own file, test_band_fit.py, and the
+grid and argument checks here run on both."""
 
 import math
 
@@ -9,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flightsw.prospect.band_catalogue import BANDS
-from flightsw.prospect.bands import BandAnalysisError, analyse_band, analyse_bands
+from flightsw.prospect.bands import METHODS, BandAnalysisError, analyse_band, analyse_bands
 from flightsw.prospect.instrument import WAVELENGTH_UM
 
 DEPTH_TOL_NOISE_FREE = 1e-3  # absolute depth
@@ -33,7 +37,7 @@ def test_noise_free_any_grid(k, step_nm, jitter, seed, depth, where):
     # (scaled to the data's information) carry no weight and only the model is tested.
     # Without sigma the estimator assumes 1 % noise and a 3 % band on a coarse grid
     # can sit 1 nm from the truth by the prior's pull (a bias far below its sigma at SNR 50).
-    res = analyse_band(wl, refl, band, sigma=1e-6 * refl)
+    res = analyse_band(wl, refl, band, sigma=1e-6 * refl, method="chord")
     assert res.name == band.name
     assert abs(res.depth - depth) < DEPTH_TOL_NOISE_FREE
     assert abs(res.centre_um - centre) < CENTRE_TOL_NOISE_FREE_UM
@@ -50,7 +54,7 @@ def test_snr50_unbiased_and_sigma_honest():
         refl = construct(wl[None, :], band, depth[:, None], centre[:, None], width_for(band))
         sig = refl / 50.0
         noisy = refl + rng.normal(size=refl.shape) * sig
-        out = analyse_bands(wl, noisy, (band,), sig)
+        out = analyse_bands(wl, noisy, (band,), sig, method="chord")
         err = out["depth"][:, 0] - depth
         assert abs(np.mean(err)) < 0.003, band.name  # nearly unbiased (plain minimum: ~0.03)
         pull = err / out["depth_sigma"][:, 0]
@@ -73,8 +77,8 @@ def test_featureless_spectra_at_the_operating_snr_are_rarely_detected():
     refl = 0.03 * (1 + 0.1 * wl)
     sig = np.broadcast_to(refl / OPERATING_SNR, (n, wl.size))
     noisy = refl + rng.normal(size=(n, wl.size)) * sig
-    with_sigma = analyse_bands(wl, noisy, BANDS, sig)
-    estimated = analyse_bands(wl, noisy)
+    with_sigma = analyse_bands(wl, noisy, BANDS, sig, method="chord")
+    estimated = analyse_bands(wl, noisy, method="chord")
     assert np.all(with_sigma["detected"].mean(axis=0) <= 0.025)
     assert np.all(estimated["detected"].mean(axis=0) <= 0.035)
     assert np.all(np.isfinite(with_sigma["depth"])) and np.all(np.isfinite(estimated["depth"]))
@@ -101,7 +105,8 @@ def test_detection_threshold_separates_absent_from_present_bands_at_high_snr(coa
             refl = construct(wl[None, :], band, depth, band.centre_um, width_for(band))
             sig = np.broadcast_to(refl / snr, (n, wl.size))
             noisy = refl + rng.normal(size=(n, wl.size)) * sig
-            rates[depth] = analyse_bands(wl, noisy, (band,), sig)["detected"][:, 0].mean()
+            rates[depth] = analyse_bands(wl, noisy, (band,), sig,
+                                         method="chord")["detected"][:, 0].mean()
         assert rates[0.9 * BAND_ABSENT_DEPTH] <= 0.02, (band.name, rates)
         assert rates[BAND_PRESENT_DEPTH] >= 0.98, (band.name, rates)
 
@@ -111,11 +116,12 @@ def test_nan_channels_ignored():
     wl = WAVELENGTH_UM
     refl = construct(wl, band, 0.15, 2.74, width_for(band))
     refl[[10, 200, 205]] = np.nan
-    res = analyse_band(wl, refl, band)
+    res = analyse_band(wl, refl, band, method="chord")
     assert abs(res.depth - 0.15) < 1e-3
     refl[:] = np.nan
-    res = analyse_band(wl, refl, band)
-    assert np.isnan(res.depth) and not res.detected
+    for method in METHODS:
+        res = analyse_band(wl, refl, band, method=method)
+        assert np.isnan(res.depth) and not res.detected and res.reason
 
 
 def test_sigma_estimated_from_residuals():
@@ -123,8 +129,9 @@ def test_sigma_estimated_from_residuals():
     rng = np.random.default_rng(1)
     refl = construct(WAVELENGTH_UM, band, 0.1, 1.92, width_for(band))
     refl = refl + rng.normal(size=(400, refl.size)) * refl / 50
-    given_sig = analyse_bands(WAVELENGTH_UM, refl, (band,), refl / 50)["depth_sigma"]
-    est = analyse_bands(WAVELENGTH_UM, refl, (band,))["depth_sigma"]
+    given_sig = analyse_bands(WAVELENGTH_UM, refl, (band,), refl / 50,
+                              method="chord")["depth_sigma"]
+    est = analyse_bands(WAVELENGTH_UM, refl, (band,), method="chord")["depth_sigma"]
     assert 0.6 < np.median(est) / np.median(given_sig) < 1.5
 
 
@@ -138,18 +145,18 @@ def test_sigma_estimated_from_residuals():
 ])
 def test_invalid_inputs_name_the_band(wl, refl, match):
     with pytest.raises(BandAnalysisError, match=match):
-        analyse_band(wl, refl, BANDS[4])
+        analyse_band(wl, refl, BANDS[4], method="chord")
     assert issubclass(BandAnalysisError, ValueError)
 
 
 @settings(max_examples=30, deadline=None)
 @given(k=st.integers(0, len(BANDS) - 1), n=st.integers(0, 40),
-       lo=st.floats(0.3, 3.6), span=st.floats(-1.0, 3.0))
-def test_bad_grids_raise_named_error_or_work(k, n, lo, span):
+       lo=st.floats(0.3, 3.6), span=st.floats(-1.0, 3.0), method=st.sampled_from(METHODS))
+def test_bad_grids_raise_named_error_or_work(k, n, lo, span, method):
     band = BANDS[k]
     wl = lo + np.linspace(0.0, 1.0, n) * span
     try:
-        res = analyse_band(wl, np.full(n, 0.05), band)
+        res = analyse_band(wl, np.full(n, 0.05), band, method=method)
     except BandAnalysisError as err:
         assert str(err).startswith(band.name + ":")
     else:
