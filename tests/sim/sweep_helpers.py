@@ -20,9 +20,13 @@ def dies_for_some_seeds(fly, task: dict) -> dict:
 
 
 def sleeps(task: dict) -> dict:
-    """Sleep task["sleep_s"], then say which task this was (and that it ran)."""
+    """Sleep task["sleep_s"], then say which task this was (and that it ran).  With
+    "started_file", that file is made first: a test knows the run is under way."""
+    import pathlib
     import time
 
+    if task.get("started_file"):
+        pathlib.Path(task["started_file"]).touch()
     time.sleep(task.get("sleep_s", 0.0))
     return {"seed": task.get("seed"), "name": task["name"], "ran": True}
 

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sweep_helpers
@@ -47,39 +48,57 @@ def test_tasks_start_in_order_a_task_put_first_starts_next_and_a_deadline_stops_
         assert done == ["f"] and [t["name"] for t in queue.left()] == ["g", "h"]
 
 
-def _interrupt_after(delay_s: float) -> threading.Timer:
-    """Ctrl-C to this process (SIGINT) in delay_s; the worker processes ignore it."""
-    timer = threading.Timer(delay_s, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
+def _interrupt_when_started(tasks: list[dict]) -> threading.Event:
+    """Ctrl-C to this process (SIGINT) once every one of these runs is under way (its
+    started_file made); the worker processes ignore it.  Set the event to call it off.
+    Not after a delay: a Ctrl-C that comes while a worker is being started is not seen
+    (the parent ignores SIGINT for that moment, so that the child inherits it ignored),
+    and on a loaded machine a start takes seconds."""
+    cancel = threading.Event()
+
+    def watch():
+        while not cancel.is_set():
+            if all(Path(t["started_file"]).exists() for t in tasks):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            cancel.wait(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return cancel
+
+
+def _started(tasks: list[dict], folder: Path) -> list[dict]:
+    return [dict(t, started_file=str(folder / f"{t['name']}.started")) for t in tasks]
 
 
 @pytest.mark.parametrize("kind", ["local", "dask"])
-def test_ctrl_c_lets_the_runs_in_flight_end_and_starts_nothing_more(kind, capsys):
+def test_ctrl_c_lets_the_runs_in_flight_end_and_starts_nothing_more(kind, capsys, tmp_path):
     with _executor(kind, 2) as ex:
-        queue = TaskQueue(_tasks("abc", sleep_s=2.0))
+        tasks = _started(_tasks("abc", sleep_s=2.0), tmp_path)
+        queue = TaskQueue(tasks)
         got = []
-        timer = _interrupt_after(0.5)
+        cancel = _interrupt_when_started(tasks[:2])
         try:
             with pytest.raises(KeyboardInterrupt):
                 for task, result in ex.run(sweep_helpers.sleeps, queue):
                     got.append((task["name"], result["ran"]))
         finally:
-            timer.cancel()
+            cancel.set()
         assert sorted(got) == [("a", True), ("b", True)]
         assert [t["name"] for t in queue.left()] == ["c"]
         assert "waiting for the 2 runs in flight" in capsys.readouterr().err
 
 
-def test_ctrl_c_abandons_the_runs_in_flight_when_asked():
+def test_ctrl_c_abandons_the_runs_in_flight_when_asked(tmp_path):
     with LocalExecutor(jobs=1) as ex:
         # An hour-long run in flight: the test ends only if it is abandoned, not awaited
         # (no clock is read: a wait would show as a test that does not end).
-        queue = TaskQueue(_tasks("ab", sleep_s=3600.0))
-        timer = _interrupt_after(0.5)
+        tasks = _started(_tasks("ab", sleep_s=3600.0), tmp_path)
+        queue = TaskQueue(tasks)
+        cancel = _interrupt_when_started(tasks[:1])
         try:
             with pytest.raises(KeyboardInterrupt):
                 list(ex.run(sweep_helpers.sleeps, queue, on_interrupt=ABANDON))
         finally:
-            timer.cancel()
+            cancel.set()
         assert [t["name"] for t in queue.left()] == ["b"]
