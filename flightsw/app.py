@@ -79,6 +79,7 @@ class FlightSoftware:
         self.propulsion = prop = Propulsion(config, self.port, self.events)
         self.navigation = nav = NavigationComponent(config, body, self.params, dev, send)
         nav.propulsion = prop
+        nav.events = self.events
         self.control = ctl = GuidanceControl(config, body, *core, dev, nav, send)
         self.housekeeping = Housekeeping(self.modes, self.commands, send)
         self.tag_sequence = tag = TagSequence(config, body, *core, clock, dev, nav,

@@ -6,6 +6,7 @@ from collections import deque
 
 from flightsw.components.devices import Devices
 from flightsw.config import FlightConfig
+from flightsw.core.events import Severity
 from flightsw.core.params import ParamTable
 from flightsw.geometry.frames import SpinningBody
 from flightsw.geometry.quat import q_from_rotvec, q_mul, q_to_rotvec
@@ -21,6 +22,15 @@ ST_RATE_TAU_S = 2.0
 # Specific-force noise assumed while dead reckoning (1 % of a 4.4 N thruster on 1500 kg,
 # and the attitude of a star-tracker-only rate, with margin).
 DEAD_RECKONING_ACC_NOISE = 3e-4
+# Re-acquisition: after this many landmark images in a row with every sighting rejected,
+# the position and velocity uncertainty is widened so that the landmarks are let in
+# again.  An outage of every sensor through contact (the surface's push and the back-away
+# dead-reckoned) left the estimate metres off with a centimetre sigma: it rejected every
+# image for good, and SAFE followed SAFE (fault campaign 7abb297).  Nominal flight
+# rejects no whole image.
+REACQUIRE_IMAGES = 20
+REACQUIRE_POS_SIGMA_M = 50.0
+REACQUIRE_VEL_SIGMA_MPS = 0.05
 NAV_PARAMS = ("NAV_ACC_NOISE", "NAV_ACC_WALK", "NAV_GYRO_NOISE", "NAV_GBIAS_WALK")
 
 
@@ -54,6 +64,9 @@ class NavigationComponent:
         self.last_star_tracker_us = None
         self.last_fix_us = None
         self.last_landmark_us = None
+        self.images_rejected_in_a_row = 0
+        self.reacquisitions = 0
+        self.events = None  # set by the wiring: re-acquisition is an event
         # (t_us, position_i, q_i_to_sc, rate_sc) of the last nav cycles, for pose_at.
         self.poses: deque = deque(maxlen=4 * config.base_rate_hz)
         params.on_change(self._on_param_change, NAV_PARAMS)
@@ -193,6 +206,9 @@ class NavigationComponent:
                 if used:
                     self.last_landmark_us = sightings[0].t_us
                     self.last_fix_us = sightings[0].t_us
+                    self.images_rejected_in_a_row = 0
+                else:
+                    self._count_rejected_image(sightings[0].t_us)
         fix = dev.navcam.take()
         if fix is not None:
             if tr.update_position_bf(fix.t_us * 1e-6, fix.pos_bf_m, fix.sigma_m):
@@ -203,6 +219,19 @@ class NavigationComponent:
             target_bf, normal_bf = self.lidar_plane_bf
             tr.update_range_to_plane(rng.range_m, max(prm.get("NAV_LIDAR_SIG_M"), rng.sigma_m),
                                      (0.0, 0.0, 1.0), q, rng.t_us * 1e-6, target_bf, normal_bf)
+
+    def _count_rejected_image(self, t_us: int) -> None:
+        self.images_rejected_in_a_row += 1
+        if self.images_rejected_in_a_row < REACQUIRE_IMAGES:
+            return
+        self.images_rejected_in_a_row = 0
+        self.reacquisitions += 1
+        self.nav.translation.widen(REACQUIRE_POS_SIGMA_M, REACQUIRE_VEL_SIGMA_MPS)
+        if self.events is not None:
+            self.events.emit(Severity.WARNING, "nav",
+                             f"{REACQUIRE_IMAGES} landmark images in a row rejected: "
+                             f"position uncertainty widened to {REACQUIRE_POS_SIGMA_M:g} m "
+                             f"to re-acquire")
 
     def send_telemetry(self, t_us: int) -> None:
         nav = self.nav

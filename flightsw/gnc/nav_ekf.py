@@ -135,6 +135,17 @@ class TranslationEKF:
         d = np.sqrt(np.maximum(np.diag(self.P)[6:9], 0.0))
         return (float(d[0]), float(d[1]), float(d[2]))
 
+    def widen(self, pos_sigma_m: float, vel_sigma_mps: float) -> None:
+        """Raise the position and velocity variances to at least these sigmas (a
+        positive diagonal added: the covariance stays positive definite).  For
+        re-acquisition: an estimate that rejects every fix is surer than it is right."""
+        self._flush_covariance()
+        p = self.P.copy()
+        for i, floor in ((0, pos_sigma_m), (1, pos_sigma_m), (2, pos_sigma_m),
+                         (3, vel_sigma_mps), (4, vel_sigma_mps), (5, vel_sigma_mps)):
+            p[i, i] = max(p[i, i], floor * floor)
+        self.P = p
+
     def covariance(self) -> np.ndarray:
         """The 9x9 covariance, propagated to now."""
         self._flush_covariance()

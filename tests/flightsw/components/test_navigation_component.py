@@ -62,3 +62,30 @@ def test_before_any_navigation_cycle_the_pose_is_the_filters_current_estimate():
     pos, q = nav_c.pose_at(123_456)
     assert pos == nav_c.nav.translation.position_i()
     assert q == nav_c.nav.attitude.q_i_to_sc
+
+
+class _Events:
+    def __init__(self):
+        self.lines = []
+
+    def emit(self, severity, source, text):
+        self.lines.append((source, text))
+
+
+def test_twenty_rejected_images_in_a_row_widen_the_estimate_once_with_an_event():
+    from flightsw.components.navigation import REACQUIRE_IMAGES, REACQUIRE_POS_SIGMA_M
+
+    nav, _ = component()
+    nav.events = _Events()
+    tr = nav.nav.translation
+    tr.initialise((1000.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    tr.P = tr.covariance() * 1e-6  # sure of itself: centimetres
+    for k in range(REACQUIRE_IMAGES - 1):
+        nav._count_rejected_image(k * 1_000_000)
+    assert nav.reacquisitions == 0 and not nav.events.lines
+    assert max(tr.pos_sigma_m()) < 1.0
+    nav._count_rejected_image(REACQUIRE_IMAGES * 1_000_000)
+    assert nav.reacquisitions == 1 and nav.images_rejected_in_a_row == 0
+    assert min(tr.pos_sigma_m()) >= REACQUIRE_POS_SIGMA_M
+    ((source, text),) = nav.events.lines
+    assert source == "nav" and "re-acquire" in text

@@ -358,3 +358,38 @@ def test_navigator_rotates_specific_force_into_inertial_frame():
     nav.on_imu(accel_sc, (0.0, 0.0, 0.0), 2.0)
     assert np.allclose(trans.velocity_i(), (0.0, 2e-3, 0.0), rtol=0.0, atol=1e-15)  # m/s
     assert np.allclose(trans.position_i(), (1000.0, 2e-3, 0.0), rtol=0.0, atol=1e-12)  # m
+
+
+def _landmark_image(pos_i, landmarks_bf):
+    rot = iau_bf_to_i([0.0])[0]
+    obs = []
+    for lm in landmarks_bf:
+        d = rot.apply(lm) - pos_i
+        obs.append((lm, tuple(d / np.linalg.norm(d))))
+    return obs
+
+
+def test_an_overconfident_estimate_rejects_every_image_until_widened():
+    # An outage through contact left the estimate metres off with a centimetre sigma
+    # (fault campaign 7abb297): every landmark was gated out for good.  widen() lets
+    # them in again and the estimate comes back to the truth.
+    body = bennu()
+    f = TranslationEKF(body, 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK, initial_pos_sigma_m=0.01)
+    truth_i = np.array([1000.0, 0.0, 0.0])
+    f.initialise(tuple(truth_i + np.array([0.0, 20.0, 0.0])), (0.0, 0.0, 0.0))
+    image = _landmark_image(truth_i, [(-250.0, 0.0, 0.0), (0.0, 250.0, 0.0),
+                                      (0.0, 0.0, 250.0), (0.0, -250.0, 0.0)])
+    assert f.update_landmarks(0.0, image, IDENTITY_Q, 1e-4) == 0  # all rejected
+    f.widen(50.0, 0.05)
+    assert min(f.pos_sigma_m()) >= 50.0 and min(f.vel_sigma_mps()) >= 0.05
+    assert np.all(np.linalg.eigvalsh(f.covariance()) > 0.0)
+    assert f.update_landmarks(0.0, image, IDENTITY_Q, 1e-4) == 4
+    assert np.linalg.norm(np.array(f.position_i()) - truth_i) < 1.0  # metres, from 20
+
+
+def test_widen_never_narrows():
+    f = TranslationEKF(bennu(), 4.892, ACCEL_NOISE_MPS2, ACCEL_WALK, initial_pos_sigma_m=80.0)
+    f.initialise((1000.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    before = f.covariance().copy()
+    f.widen(50.0, 0.0)
+    assert np.array_equal(np.diag(f.covariance())[0:3], np.diag(before)[0:3])
