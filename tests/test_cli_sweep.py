@@ -26,6 +26,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _assert_bounded_wait(stderr: str) -> None:
     # The 10 s: the refusal comes from the connection's own timeout, which leaves
     # room for the imports (their time on this machine is measured in bench/, not here).
@@ -130,8 +134,9 @@ def test_ctrl_c_lets_the_runs_in_flight_end_and_resume_continues(tmp_path):
     argv = [sys.executable, "-m", "prospector.cli", "sweep", "--scenario", "bennu-hover",
             "--seeds", "1-3", "--jobs", "2", "--out", str(out), "--set",
             "scenario.duration_s=600"]  # about 5 s a run
+    # SIGINT as at a terminal, even when the suite runs with it ignored (a background job)
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 120.0
         while not ((out / "seed-0001").exists() and (out / "seed-0002").exists()):

@@ -48,6 +48,15 @@ def test_tasks_start_in_order_a_task_put_first_starts_next_and_a_deadline_stops_
         assert done == ["f"] and [t["name"] for t in queue.left()] == ["g", "h"]
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises():
+    # A suite started in the background of a non-interactive shell inherits SIGINT
+    # ignored: these tests need Ctrl-C to be the KeyboardInterrupt it is at a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _interrupt_when_started(tasks: list[dict]) -> threading.Event:
     """Ctrl-C to this process (SIGINT) once every one of these runs is under way (its
     started_file made); the worker processes ignore it.  Set the event to call it off.
