@@ -70,7 +70,7 @@ def fly(job: dict) -> dict:
 
 
 # -- the campaign --------------------------------------------------------------------------
-def _result(job: dict, result: dict) -> dict:
+def campaign_result(job: dict, result: dict) -> dict:
     """A run's result as the campaign records it: a run whose worker died twice (killed,
     out of memory; sim.executors retries once) is the run's error."""
     if not result.get("worker_died"):
@@ -202,7 +202,7 @@ def _fly_plan(ex, plan: list[dict], meta: dict, out_dir: Path, resume: bool, sta
 
     try:
         for job, result in ex.run(fly, queue, deadline=deadline):
-            result = _result(job, result)
+            result = campaign_result(job, result)
             records[job["name"]] = result
             say(f"[{len(records)}/{len(plan)}] {job['name']}: {_one_line(result)}")
             if (longer := extension(job, result)) is not None:
@@ -282,7 +282,7 @@ def references(out_dir: Path, cases, seeds, overrides: dict, ex, resume: bool, s
         failed = []
 
         for job, result in ex.run(fly, work):
-            result = _result(job, result)
+            result = campaign_result(job, result)
             if result.get("error"):
                 failed.append(f"{job['name']}: {result['error']}")
             else:

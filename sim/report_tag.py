@@ -20,7 +20,7 @@ CHI2_2DOF_99 = 9.2103
 TOUCHDOWN_REQ_M = 1.0
 
 
-def _plane_basis(normal):
+def plane_basis(normal):
     n = np.asarray(normal, dtype=float)
     e1 = np.cross(n, [0.0, 0.0, 1.0] if abs(n[2]) < 0.9 else [1.0, 0.0, 0.0])
     e1 /= np.linalg.norm(e1)
@@ -89,7 +89,7 @@ def plot_ground_track(h, summary) -> Figure:
     ax1.grid(alpha=0.3)
     # Close-up in the target's local plane: where the head came down.
     normal = tr / np.linalg.norm(tr)
-    e1, e2 = _plane_basis(normal)
+    e1, e2 = plane_basis(normal)
     d = pos - tr
     ax2.plot(d @ e1, d @ e2, lw=0.6, color="#1f77b4", alpha=0.6, label="spacecraft track")
     td = summary.get("touchdown_bf_m")
@@ -171,7 +171,7 @@ def write_sweep_report(out_dir: Path, summaries: list[dict], agg: dict) -> Path:
     for s in summaries:
         if s.get("touchdown_bf_m") is not None and s.get("target_bf_m") is not None:
             tr = np.asarray(s["target_bf_m"])
-            e1, e2 = _plane_basis(tr / np.linalg.norm(tr))
+            e1, e2 = plane_basis(tr / np.linalg.norm(tr))
             d = np.asarray(s["touchdown_bf_m"]) - tr
             pts.append((float(d @ e1), float(d @ e2)))
     png = out_dir / "sweep_touchdowns.png"

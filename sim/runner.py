@@ -323,8 +323,8 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
     save_flown_parameters(tele, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if write_report:
-        from sim.report import write_report as _write_report
-        _write_report(out_dir, hist, summary)
+        from sim.report import write_report as write_run_report
+        write_run_report(out_dir, hist, summary)
     return summary
 
 

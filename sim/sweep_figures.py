@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.report_kit import COLORS, mpl_text
-from sim.report_tag import TOUCHDOWN_REQ_M, _plane_basis, ellipse_99
+from sim.report_tag import TOUCHDOWN_REQ_M, ellipse_99, plane_basis
 
 DPI = 100
 PANELS_PER_IMAGE = 12
@@ -72,7 +72,7 @@ def touchdown_offsets(summaries) -> np.ndarray:
         if not s or s.get("touchdown_bf_m") is None or s.get("target_bf_m") is None:
             continue
         target = np.asarray(s["target_bf_m"], dtype=float)
-        e1, e2 = _plane_basis(target / np.linalg.norm(target))
+        e1, e2 = plane_basis(target / np.linalg.norm(target))
         d = np.asarray(s["touchdown_bf_m"], dtype=float) - target
         rows.append((float(s.get("seed", -1)), float(d @ e1), float(d @ e2)))
     return np.asarray(rows, dtype=float).reshape(-1, 3)

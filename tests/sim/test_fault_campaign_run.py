@@ -84,18 +84,18 @@ def test_a_run_whose_worker_died_twice_is_an_error_of_its_case():
     """The executor seam retries a run once after its worker dies; a second death comes
     back as worker_died_record, which the campaign records as the case's error."""
     from sim.executors import worker_died_record
-    from sim.fault_campaign_run import _result
+    from sim.fault_campaign_run import campaign_result
 
     job = {"name": "hover/imu_loss-permanent-seed-0001", "reproduce": "prospector run ...",
            "case": {"kind": "imu_loss", "phase": "hover", "seed": 1,
                     "persistence": "permanent", "hold": False, "scenario": "bennu-tag"},
            "fault": {"t_s": 900.0, "kind": "imu_loss"}, "t_fault_s": 900.0,
            "duration_s": 1000.0, "resume_class": None, "window_s": [773.7, 1200.0]}
-    rec = _result(job, worker_died_record(job, "BrokenProcessPool"))
+    rec = campaign_result(job, worker_died_record(job, "BrokenProcessPool"))
     assert rec["error"].startswith("worker: worker died twice") and rec["kind"] == "imu_loss"
     assert rec["problems"] == ["error"] and rec["name"] == job["name"]
-    ref = _result({"name": "reference bennu-tag seed 1", "reference": True},
+    ref = campaign_result({"name": "reference bennu-tag seed 1", "reference": True},
                   worker_died_record({}, "KilledWorker"))
     assert set(ref) == {"name", "error"}
     ok = {"name": job["name"], "error": None}
-    assert _result(job, ok) is ok
+    assert campaign_result(job, ok) is ok

@@ -18,8 +18,8 @@ from sim import report_kit
 from sim.report import write_report
 from sim.report_tag import (
     CHI2_2DOF_99,
-    _plane_basis,
     ellipse_99,
+    plane_basis,
     plot_descent_profile,
     plot_ground_track,
     write_sweep_report,
@@ -85,7 +85,7 @@ def test_target_plane_basis_is_orthonormal_and_right_handed(x, y, z):
     if np.linalg.norm(n) < 1e-3:
         n = np.array([0.0, 0.0, 1.0])
     n = n / np.linalg.norm(n)
-    e1, e2 = _plane_basis(n)
+    e1, e2 = plane_basis(n)
     basis = np.array([e1, e2, n])
     assert basis @ basis.T == pytest.approx(np.eye(3), abs=1e-12)
     assert np.cross(e1, e2) == pytest.approx(n, abs=1e-12)
@@ -127,7 +127,7 @@ def test_ground_track_of_a_run_without_a_target_is_skipped():
 def test_touchdown_is_drawn_at_its_offset_in_the_target_plane():
     """The red dot sits where the head came down relative to the target, in the target's
     plane: its distance from the cross is the tangential miss."""
-    e1, e2 = _plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
+    e1, e2 = plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
     touchdown = TARGET_BF_M + 0.3 * e1 - 0.4 * e2
     h = report_kit.History({"t_s": np.arange(5.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (5, 1))})
     fig = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M),
@@ -166,7 +166,7 @@ def test_hazard_lists_of_different_lengths_are_not_drawn():
 def _summary(seed, miss_e1=None, miss_e2=0.0):
     s = {"seed": seed, "outcome": "sampled", "touchdown_miss_m": 0.1 * seed}
     if miss_e1 is not None:
-        e1, e2 = _plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
+        e1, e2 = plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
         s["target_bf_m"] = list(TARGET_BF_M)
         s["touchdown_bf_m"] = list(TARGET_BF_M + miss_e1 * e1 + miss_e2 * e2)
     return s
