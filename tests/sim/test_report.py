@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim import report, report_kit
+from sim import report, report_kit, report_sections
 from sim.report import REQUIREMENTS, requirement_status, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -368,7 +368,7 @@ def test_events_table_limits_and_filters(tmp_path):
     out = write_report(tmp_path, {}, make_summary(events=events))
     text = out.read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="sev-(\w+)">', text)
-    assert len(rows) == report.MAX_EVENTS
+    assert len(rows) == report_sections.MAX_EVENTS
     assert "info 3" not in text and "mav info" not in text
     assert "mav error" in text  # MAVLink severity 3 = ERROR, earliest in time
     assert rows[0] == "error"
