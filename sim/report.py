@@ -1,21 +1,32 @@
-"""Run report: one self-contained HTML page with PNG plots, for a flight engineer.
+"""Run report: one self-contained HTML page with interactive plots, for a flight engineer.
 
-``write_report(out_dir, history, summary)`` writes ``out_dir/report.html`` and
-the plots under ``out_dir/report/`` (fixed file names, relative ``img src``) and
-returns the HTML path.
+``write_report(out_dir, history, summary)`` writes ``out_dir/report.html`` and returns
+its path.  The page holds everything it needs: plotly.js inlined once, the plots as
+data, the run's arrays as base64 typed data, and the small script that draws them and
+down-samples long series for display (sim/report_assets/report.js).  It opens offline,
+from any directory, with no server.  Links at the top go to flight.tlog, summary.json
+and events.log, which sit beside it.
 
-``history`` holds 1 Hz mission-time series that all share one length N; any key
-may be absent, in which case its plot (or panel) is replaced by a note.
+``history`` holds 1 Hz mission-time series that all share one length N; any key may be
+absent or damaged, in which case its plot (or panel) is replaced by a note and one line
+at the top says what is missing.  ``write_run_dir_report(run_dir)`` makes the page from
+a run directory's own files (history.npz, summary.json), whatever state they are in.
 
-This module assembles the page: which plots, in which order, with which caption,
-and the HTML around them.  The plots live by topic (sim.report_gnc,
-sim.report_scheduler, sim.report_tag, sim.report_prospect) on a shared plotting
-kit (sim.report_kit); the requirements judged are in sim.report_requirements.
+This module assembles the page: which plots, in which order, with which caption, and
+the HTML around them.  The plots live by topic (sim.report_gnc, sim.report_scheduler,
+sim.report_tag, sim.report_prospect) on a shared kit (sim.report_kit, sim.
+report_timeplot); the verdict, outcome and events sections are sim.report_sections'.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
+import math
 import pathlib
+import re
+import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -30,7 +41,7 @@ from sim.report_gnc import (
     plot_thrusters,
     plot_wheels,
 )
-from sim.report_kit import History, PlotSpec, Skip, save_plot
+from sim.report_kit import History, PlotSpec, Skip
 from sim.report_prospect import PROSPECT_PLOTS
 from sim.report_requirements import (
     REQUIREMENTS,
@@ -41,49 +52,55 @@ from sim.report_scheduler import plot_scheduler, scheduler_table
 from sim.report_sections import events_table, outcome_table, verdict
 from sim.report_tag import TAG_PLOTS
 
-__all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report"]
+__all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report",
+           "write_run_dir_report"]
 
 REPORT_NAME = "report.html"
-PLOT_DIR = "report"
+#: The run's files the page links to (relative: they sit beside report.html).
+LINKED_FILES = (("flight.tlog", "flight log (MAVLink .tlog)"), ("summary.json", "summary"),
+                ("events.log", "events"))
 
 # ----------------------------------------------------------------------------- plots
 
 # Every run gets these; a touch-and-go run adds TAG_PLOTS, a prospecting run PROSPECT_PLOTS.
 PLOTS: tuple[PlotSpec, ...] = (
-    PlotSpec("01_position_error.png", "Position error",
-             "The error should settle well under the 1 m line and stay there; a growing "
-             "or one-sided body-fixed component means a bias the controller is not removing.",
+    PlotSpec("position-error", "Hover position error",
+             "The coloured error counts (holding a hover point, settled); grey is not "
+             "judged (other modes, the first minute after a mode change). It should stay "
+             "under the red 1 m line; a one-sided body-fixed component means a bias the "
+             "controller is not removing.",
              plot_position),
-    PlotSpec("02_navigation_error.png", "Navigation error",
-             "The red error should stay mostly under the solid 1σ line and almost never "
-             "cross the dashed 3σ line; persistently above means an overconfident filter, "
-             "far below a pessimistic one.",
+    PlotSpec("navigation-error", "Navigation error",
+             "The red error should stay mostly inside the dark 1σ band and almost never "
+             "leave the light 3σ band; persistently outside means an overconfident filter, "
+             "far inside a pessimistic one. The y range is set by the settled part (the "
+             "start-up prior is off the top: zoom out, or switch to log).",
              plot_navigation),
-    PlotSpec("03_attitude_error.png", "Pointing error",
-             "Everything below the red 0.1° line; spikes that coincide with thruster "
-             "firings or mode changes point at disturbance rejection.",
+    PlotSpec("pointing-error", "Pointing error",
+             "Coloured (judged: hover and survey, settled) should stay below the red 0.1° "
+             "line; grey spans are planned slews and mode changes. Log scale.",
              plot_attitude),
-    PlotSpec("04_thrusters.png", "Thruster use",
-             "Opposite-facing thrusters should be used about equally; a ramp in Δv "
-             "rather than a shallow slope means fighting a disturbance or a wrong model.",
+    PlotSpec("thrusters", "Thruster use",
+             "Δv should climb in shallow steps; a steady ramp means fighting a "
+             "disturbance or a wrong model. Below, each thruster's on-time per sample "
+             "(maximum per pixel); the legend gives each one's total.",
              plot_thrusters),
-    PlotSpec("05_wheel_speeds.png", "Reaction wheels",
-             "Speeds should stay bounded and away from saturation; a steady drift is "
-             "accumulated momentum that will need a desaturation.",
+    PlotSpec("wheel-speeds", "Reaction wheels",
+             "Speeds should stay bounded and well inside the dark dashed saturation "
+             "lines; a steady drift is accumulated momentum that will need a desaturation.",
              plot_wheels),
-    PlotSpec("06_scheduler.png", "Scheduler timing",
-             "Dark bars (max) should end left of the red budget tick (the figure right of "
-             "each row is max and its share of budget); ⚠ marks overruns or faults.",
-             plot_scheduler),
-    PlotSpec("07_altitude_mode.png", "Altitude and mode",
-             "Altitude should hold steady in HOVER; any drop into SAFE should line up "
-             "with an entry in the events table below.  Injected faults are marked on the "
-             "mode strip: red dashed where injected, an orange triangle (with the response) "
-             "where detected, a green diamond where the monitor cleared, a grey cross for "
-             "one never detected.",
+    PlotSpec("altitude-mode", "Altitude and mode",
+             "Altitude should hold steady in HOVER; any drop into SAFE should line up with "
+             "an event on the strip below. Injected faults are marked on the mode panel: "
+             "red cross where injected, orange triangle where detected (hover: the "
+             "response), green diamond where the monitor cleared.",
              plot_altitude_mode),
+    PlotSpec("host-timing", "Host task timing (information about this machine)",
+             "Execution time of each task on the host running the simulation, in Python; "
+             "the grey ticks are the flight budgets, for reference only: a run on a "
+             "laptop says nothing about the flight processor's timing.",
+             plot_scheduler),
 )
-
 
 # ----------------------------------------------------------------------------- HTML
 
@@ -106,54 +123,166 @@ tr.na td.status{background:#eee;color:#666}
 tr.bad td{background:#fdecec}
 tr.sev-error td{background:#fdecec} tr.sev-warning td{background:#fff7e0}
 figure{margin:14px 0;background:#fff;border:1px solid #e4e4e4;padding:8px}
-figure img{max-width:100%;height:auto;display:block}
+.plot{width:100%;min-height:120px}
+.links a{margin-right:14px} .links .missing{color:#999;margin-right:14px}
+.problems{background:#fff4e0;border:1px solid #f0c36d;padding:6px 10px;margin:8px 0}
 figcaption{color:#444;margin-bottom:6px} figcaption b{color:#222}
 .note{color:#888;font-style:italic}
 """
 
 
-def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
-                 summary: Mapping) -> pathlib.Path:
-    """Write ``out_dir/report.html`` and its PNGs under ``out_dir/report/``; return the HTML path.
+# ----------------------------------------------------------------------------- run files
 
-    Missing or malformed history keys skip their plot (or panel) with a note; the
-    report is still written.
-    """
-    out_dir = pathlib.Path(out_dir)
-    plot_dir = out_dir / PLOT_DIR
-    plot_dir.mkdir(parents=True, exist_ok=True)
-    summary = summary or {}
-    h = History(history or {})
+_EVENT_LINE = re.compile(r"^\s*(-?[0-9.]+)\s+([A-Z]+)\s+([^:]*):\s?(.*)$")
 
-    sections = []
-    extra = (TAG_PLOTS if "outcome" in summary else ()) + \
-        (PROSPECT_PLOTS if "survey_coverage" in summary else ())
-    for spec in PLOTS + extra:
-        path = plot_dir / spec.file
+
+def read_events_log(path: pathlib.Path) -> list[tuple[float, str, str, str]]:
+    """Every event of an events.log (time, severity, source, text); lines that do not
+    parse are skipped (a damaged log still gives what it can)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        m = _EVENT_LINE.match(line)
+        if m:
+            try:
+                t = float(m.group(1))
+            except ValueError:
+                continue
+            if math.isfinite(t):
+                out.append((t, m.group(2), m.group(3).strip(), m.group(4)))
+    return out
+
+
+def summary_events(summary: Mapping) -> list[tuple[float, str, str, str]]:
+    """The summary's events (warnings and worse), for a run without an events.log."""
+    events = summary.get("events")
+    if not isinstance(events, list):
+        return []
+    out = []
+    for e in events:
+        if not isinstance(e, Mapping):
+            continue
+        try:
+            t = float(e.get("time_s"))
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(t):
+            out.append((t, str(e.get("severity", "")).upper(), str(e.get("source", "")),
+                        str(e.get("text", ""))))
+    return out
+
+
+def _read_json(path: pathlib.Path) -> Mapping:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, Mapping) else {}
+
+
+# ----------------------------------------------------------------------------- page data
+
+
+@functools.cache
+def _asset(name: str) -> str:
+    if name == "plotly.min.js":  # plotly.js as the pinned plotly package ships it
+        return (importlib.resources.files("plotly") / "package_data" / name).read_text(
+            encoding="utf-8")
+    return (importlib.resources.files("sim") / "report_assets" / name).read_text(
+        encoding="utf-8")
+
+
+def _plain(value):
+    """JSON-ready: numpy scalars to Python, NaN and inf to null (JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _script_json(data) -> str:
+    """JSON safe inside a <script> element: no "<", ">" or "&" left to close it early."""
+    text = json.dumps(_plain(data), separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _links_html(out_dir: pathlib.Path) -> str:
+    parts = []
+    for name, what in LINKED_FILES:
+        if (out_dir / name).is_file():
+            parts.append(f'<a href="{esc(name)}" title="{esc(what)}">{esc(name)}</a>')
+        else:
+            parts.append(f'<span class="missing">{esc(name)} (not in this run directory)'
+                         "</span>")
+    return '<div class="links">Run files: ' + "".join(parts) + "</div>"
+
+
+def _render_plots(specs, h: History, summary: Mapping):
+    """(figure HTML per spec, plots as data by element id, data problems met)."""
+    sections, plots, problems = [], {}, []
+    for spec in specs:
         h.notes = []
         try:
-            save_plot(spec, h, summary, path)
+            plot = spec.render(h, summary)
         except Skip as exc:
             note = f"Not plotted: {exc}."
+            problems.extend(h.notes or [str(exc)])
         except Exception as exc:  # a report must not take the run down
             note = f"Plot failed: {type(exc).__name__}: {exc}"
         else:
             note = ""
-        head = f'<figure id="{esc(path.stem)}"><figcaption><b>{esc(spec.title)}.</b> '
+            problems.extend(h.notes)
+        head = f'<figure id="{esc(spec.slug)}"><figcaption><b>{esc(spec.title)}.</b> '
         if note:
-            path.unlink(missing_ok=True)  # no stale image from an earlier run
             sections.append(f'{head}<span class="note">{esc(note)}</span></figcaption></figure>')
             continue
         partial = (f' <span class="note">Partial: {esc("; ".join(h.notes))}.</span>'
                    if h.notes else "")
-        src = f"{PLOT_DIR}/{spec.file}"
-        sections.append(
-            f"{head}What to look for: {esc(spec.look_for)}{partial}</figcaption>"
-            f'<a href="{esc(src)}"><img src="{esc(src)}" alt="{esc(spec.title)}"></a>'
-            "</figure>"
-        )
+        div_id = f"plot-{spec.slug}"
+        plots[div_id] = plot.as_json()
+        sections.append(f"{head}What to look for: {esc(spec.look_for)}{partial}</figcaption>"
+                        f'<div class="plot" id="{esc(div_id)}"></div></figure>')
+    return sections, plots, list(dict.fromkeys(problems))
 
-    plots_html = "\n".join(sections)
+
+# ----------------------------------------------------------------------------- the page
+
+
+def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
+                 summary: Mapping, *, problems: tuple[str, ...] = ()) -> pathlib.Path:
+    """Write ``out_dir/report.html`` (one self-contained file); return its path.
+
+    Missing or malformed history keys skip their plot (or panel) with a note, and one
+    line at the top lists what is missing; ``problems`` adds lines of the caller's (a
+    history file that could not be read).  The report is still written.
+    """
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary if isinstance(summary, Mapping) else {}
+    h = History(history or {})
+    h.events = read_events_log(out_dir / "events.log") or summary_events(summary)
+    h.flight_config = _read_json(out_dir / "flight_config.json")
+
+    extra = (TAG_PLOTS if "outcome" in summary else ()) + \
+        (PROSPECT_PLOTS if "survey_coverage" in summary else ())
+    sections, plots, data_problems = _render_plots(PLOTS + extra, h, summary)
+    if not h.n:
+        data_problems = ["no time history: plots left out, figures from the summary only"]
+    all_problems = [*problems, *data_problems]
+    problems_html = (f'<p class="problems"><b>Missing from this run\'s data:</b> '
+                     f'{esc("; ".join(all_problems))}.</p>' if all_problems else "")
+
     status = requirement_status(summary)
     v_cls, v_text = verdict(status)
     scenario = summary.get("scenario", "unknown scenario")
@@ -162,24 +291,61 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     faults_html = (f"<h2>Faults and survival</h2>\n{faults_table(summary)}\n"
                    if "faults" in summary else "")
     meta_html = " &nbsp;·&nbsp; ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in meta)
+    payload = {"arrays": h.store.arrays, "plots": plots}
+    scripts = ""
+    if plots:  # a page without plots needs no plotting library
+        scripts = (f"<script>{_asset('plotly.min.js')}</script>\n"
+                   f'<script type="application/json" id="report-data">{_script_json(payload)}'
+                   f"</script>\n<script>{_asset('report.js')}</script>")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Run report — {esc(scenario)} (seed {esc(summary.get("seed", "—"))})</title>
 <style>{_CSS}</style></head>
 <body>
 <h1>Prospector run report — {esc(scenario)}</h1>
 <div class="meta">{meta_html}</div>
-<div class="verdict {v_cls}">{esc(v_text)}</div>
+{_links_html(out_dir)}
+{problems_html}<div class="verdict {v_cls}">{esc(v_text)}</div>
 <h2>Outcome</h2>
 {outcome_table(summary, status)}
 <h2>Plots</h2>
-{plots_html}
-{faults_html}<h2>Scheduler</h2>
+<p class="note">Drag to zoom, double-click to see the whole run; hover for values.
+Coloured bands behind the time plots are the flight modes; the strip under each is the
+run's events (hover for the text).</p>
+{chr(10).join(sections)}
+{faults_html}<h2>Scheduler (host)</h2>
 {scheduler_table(summary)}
 <h2>Events (warnings and errors)</h2>
 {events_table(summary)}
+{scripts}
 </body></html>
 """
     out = out_dir / REPORT_NAME
     out.write_text(doc, encoding="utf-8")
     return out
+
+
+def write_run_dir_report(run_dir: pathlib.Path) -> pathlib.Path:
+    """Make ``run_dir/report.html`` from the run directory's own history.npz and
+    summary.json, reporting what is there when either is missing or damaged."""
+    run_dir = pathlib.Path(run_dir)
+    problems = []
+    history: dict = {}
+    path = run_dir / "history.npz"
+    if not path.is_file():
+        problems.append("history.npz is missing")
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                for key in npz.files:
+                    try:
+                        history[key] = npz[key]
+                    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+                        problems.append(f"history.npz: `{key}` unreadable ({exc})")
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            problems.append(f"history.npz unreadable ({type(exc).__name__})")
+    summary = _read_json(run_dir / "summary.json")
+    if not summary:
+        problems.append("summary.json missing or not a JSON object")
+    return write_report(run_dir, history, summary, problems=tuple(problems))

@@ -3,7 +3,10 @@
 Where the probe was against its target, what the filter believed against the truth,
 how the instrument pointed, what the thrusters and wheels spent, and which mode the
 flight software was in at what altitude.  Each is a render function for a
-``report_kit.PlotSpec``; the page (sim.report) decides their order and captions.
+``report_kit.PlotSpec`` returning an interactive ``Plot``; the page (sim.report) decides
+their order and captions.  Error plots judge only the samples ``judged_mask`` (sim.
+report_windows) lets through: the rest is drawn grey, and the y range is taken from the
+judged part so a planned descent does not flatten the errors that matter.
 """
 
 from __future__ import annotations
@@ -12,29 +15,52 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from sim.report_faults import fault_list, mark_faults
 from sim.report_format import MODE_NAMES, as_float, hms
 from sim.report_kit import (
     COLORS,
-    MODE_COLORS,
+    LIMIT_COLOR,
+    REQUIREMENT_COLOR,
     History,
+    Plot,
     Skip,
-    bin_max,
     finite,
-    line,
-    mpl_text,
-    new_figure,
-    no_data,
     percentile,
-    time_label,
-    trace,
 )
 from sim.report_requirements import ATTITUDE_REQ_DEG, HOVER_REQ_M
+from sim.report_timeplot import Row, empty_row_note, hline, mode_name, series, time_plot, yref
+from sim.report_windows import judged_mask
+
+NOT_JUDGED_COLOR = "#b0b0b0"
 
 
-def plot_position(h: History, summary: Mapping) -> Figure:
+def _mode_or_none(h: History) -> np.ndarray | None:
+    try:
+        return h.get("mode")
+    except Skip:
+        h.notes.pop()  # judged windows fall back to every sample; not a data problem here
+        return None
+
+
+def _judged_and_not(plot: Plot, h: History, row: int, key: str, y: np.ndarray, kind: str,
+                    name: str, color: str) -> np.ndarray:
+    """Draw ``y`` in colour where ``kind`` is judged and grey elsewhere; return the mask."""
+    mask = judged_mask(kind, h.t, _mode_or_none(h))
+    series(plot, h, row, f"{key}.judged", np.where(mask, y, np.nan), name, color)
+    if not mask.all():
+        series(plot, h, row, f"{key}.other", np.where(mask, np.nan, y),
+               "not judged (other modes, settling)", NOT_JUDGED_COLOR, width=1.0)
+    return mask
+
+
+def _upper(values: np.ndarray, *floors: float, q: float = 99.9, pad: float = 1.25) -> float:
+    """Top of a y range: the q-th percentile of the values (not a lone start-up spike),
+    at least each floor, with room above."""
+    top = percentile(np.abs(values), q) if finite(values).size else None
+    return pad * max([top or 0.0, *floors, 1e-9])
+
+
+def plot_position(h: History, summary: Mapping) -> Plot:
     notes = []
     try:
         err = h.get("hover_err_m")
@@ -47,113 +73,118 @@ def plot_position(h: History, summary: Mapping) -> Figure:
         notes.append(str(exc))
     if err is None and comp is None:
         raise Skip("; ".join(notes))
-
-    fig = new_figure(height=6.0)
-    ax1, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"hspace": 0.08})
-    fig.suptitle("Hover position error (truth − target)")
+    plot = time_plot(h, [Row("distance to hover point [m]"), Row("component [m]")])
     if err is not None:
-        trace(ax1, h.tx, err, COLORS[0], label="|r − r_target|")
-        p50 = as_float(summary.get("hover_error_m_p50"))
-        p99 = as_float(summary.get("hover_error_m_p99"))
-        p50 = p50 if p50 is not None else percentile(err, 50)
-        p99 = p99 if p99 is not None else percentile(err, 99)
-        if p50 is not None:
-            ax1.axhline(p50, color="#555555", ls="--", lw=1, label=f"p50 = {p50:.3g} m")
+        mask = _judged_and_not(plot, h, 0, "hover_err_m", err, "hover", "|r − r_target|",
+                               COLORS[0])
+        judged = err[mask]
+        p99 = percentile(judged, 99)
         if p99 is not None:
-            ax1.axhline(p99, color="#9467bd", ls="--", lw=1, label=f"p99 = {p99:.3g} m")
-        ax1.axhline(HOVER_REQ_M, color="#d62728", ls=":", lw=1.2,
-                    label=f"requirement p99 ≤ {HOVER_REQ_M:g} m")
-        ax1.set_ylim(bottom=0)
-        ax1.legend(loc="upper right", fontsize=8)
+            hline(plot, h, 0, p99, f"p99 over judged samples = {p99:.3g} m", "#9467bd", "dash")
+        hline(plot, h, 0, HOVER_REQ_M, f"requirement p99 ≤ {HOVER_REQ_M:g} m",
+              REQUIREMENT_COLOR)
+        plot.layout["yaxis"]["range"] = [0, _upper(judged, HOVER_REQ_M)]
     else:
-        no_data(ax1, notes[0])
-    ax1.set_ylabel("distance [m]")
-    ax1.grid(alpha=0.3)
-
+        empty_row_note(plot, 0, notes[0])
     if comp is not None:
-        for i, axis in enumerate("xyz"):
-            trace(ax2, h.tx, comp[:, i], COLORS[i], label=f"{axis} (body-fixed)")
-        ax2.axhline(0, color="k", lw=0.5)
-        ax2.legend(loc="upper right", fontsize=8, ncols=3)
+        mask = judged_mask("hover", h.t, _mode_or_none(h))
+        for i, name in enumerate("xyz"):
+            series(plot, h, 1, f"pos_err_bf_m.{name}", np.where(mask, comp[:, i], np.nan),
+                   f"{name} (body-fixed)", COLORS[i])
+        top = _upper(comp[mask], HOVER_REQ_M)
+        plot.layout["yaxis2"]["range"] = [-top, top]
     else:
-        no_data(ax2, notes[-1])
-    ax2.set_ylabel("component [m]")
-    ax2.set_xlabel(time_label(h))
-    ax2.grid(alpha=0.3)
-    return fig
+        empty_row_note(plot, 1, notes[-1])
+    return plot
 
 
-def plot_navigation(h: History, summary: Mapping) -> Figure:
+def settled(sigma: np.ndarray) -> np.ndarray:
+    """Samples after the filter's start-up transient: from the first time its sigma is
+    within 3x of its median over the run (the t = 0 prior is far above that)."""
+    f = np.isfinite(sigma)
+    if not f.any():
+        return f
+    med = float(np.median(np.abs(sigma[f])))
+    ok = f & (np.abs(sigma) <= 3 * med)
+    first = int(np.argmax(ok)) if ok.any() else 0
+    out = np.zeros(len(sigma), dtype=bool)
+    out[first:] = True
+    return out
+
+
+def plot_navigation(h: History, summary: Mapping) -> Plot:
     err = h.get("nav_err_m")
     try:
-        sigma = h.get("nav_sigma_m")
+        sigma = np.abs(h.get("nav_sigma_m"))
         sigma_note = ""
     except Skip as exc:
         sigma, sigma_note = None, str(exc)
-
-    fig = new_figure()
-    ax = fig.subplots()
-    ax.set_title("Navigation error (estimate − truth) against filter covariance")
+    plot = time_plot(h, [Row("position error [m]", height_px=320)])
     signed = bool(np.any(finite(err) < 0))
     if sigma is not None:
-        xs, s_hi = bin_max(h.tx, np.abs(sigma))
-        lo3 = -3 * s_hi if signed else np.zeros_like(s_hi)
-        lo1 = -s_hi if signed else np.zeros_like(s_hi)
-        ax.fill_between(xs, lo3, 3 * s_hi, color="#1f77b4", alpha=0.12, lw=0, label="3σ")
-        ax.fill_between(xs, lo1, s_hi, color="#1f77b4", alpha=0.28, lw=0, label="1σ")
-        f_err, f_sig = np.abs(err), np.abs(sigma)
-        ok = np.isfinite(f_err) & np.isfinite(f_sig) & (f_sig > 0)
+        # Bands first so the error line is drawn over them.
+        lower3 = -3 * sigma if signed else np.zeros_like(sigma)
+        lower1 = -sigma if signed else np.zeros_like(sigma)
+        band = {"line": {"width": 0}, "hoverinfo": "skip"}
+        series(plot, h, 0, "nav.lo3", lower3, "3σ lower", "#1f4e8c", how="min",
+               showlegend=False, **band)
+        series(plot, h, 0, "nav.hi3", 3 * sigma, "3σ (filter)", "#1f4e8c", how="max",
+               fill="tonexty", fillcolor="rgba(31,119,180,0.12)", **band)
+        series(plot, h, 0, "nav.lo1", lower1, "1σ lower", "#1f4e8c", how="min",
+               showlegend=False, **band)
+        series(plot, h, 0, "nav.hi1", sigma, "1σ (filter)", "#1f4e8c", how="max",
+               fill="tonexty", fillcolor="rgba(31,119,180,0.30)", **band)
+        ok = np.isfinite(err) & np.isfinite(sigma) & (sigma > 0)
         if ok.any():
-            out3 = float(np.mean(f_err[ok] > 3 * f_sig[ok]) * 100)
-            in1 = float(np.mean(f_err[ok] <= f_sig[ok]) * 100)
-            ax.text(0.01, 0.97, f"within 1σ: {in1:.1f} %   outside 3σ: {out3:.2f} %",
-                    transform=ax.transAxes, va="top", fontsize=9,
-                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
-    trace(ax, h.tx, err, "#d62728", label="nav error")
-    if sigma is not None:  # band edges drawn over the error so they stay visible
-        for k, ls in ((1, "-"), (3, "--")):
-            ax.plot(xs, k * s_hi, color="#1f4e8c", lw=0.9, ls=ls, zorder=3)
-            if signed:
-                ax.plot(xs, -k * s_hi, color="#1f4e8c", lw=0.9, ls=ls, zorder=3)
+            in1 = float(np.mean(np.abs(err[ok]) <= sigma[ok]) * 100)
+            out3 = float(np.mean(np.abs(err[ok]) > 3 * sigma[ok]) * 100)
+            plot.layout["annotations"].append({
+                "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+                "yanchor": "bottom", "showarrow": False, "font": {"size": 12},
+                "text": f"within 1σ: {in1:.1f} %   outside 3σ: {out3:.2f} %"})
+    series(plot, h, 0, "nav_err_m", err, "navigation error (estimate − truth)", "#d62728")
+    # Scale to the settled part: the t = 0 prior (hundreds of metres) would flatten the rest.
+    keep = settled(sigma) if sigma is not None else np.ones(h.n, dtype=bool)
+    top = _upper(np.concatenate([err[keep], 3 * sigma[keep]]) if sigma is not None
+                 else err[keep], q=99.5)
+    plot.layout["yaxis"]["range"] = [-top if signed else 0.0, top]
+    plot.layout["updatemenus"] = [_log_toggle(linear_range=plot.layout["yaxis"]["range"])]
     if sigma_note:
-        ax.text(0.99, 0.03, mpl_text(sigma_note), transform=ax.transAxes, ha="right",
-                fontsize=8, color="#888888")
-    if not signed:
-        ax.set_ylim(bottom=0)
-    ax.set_xlabel(time_label(h))
-    ax.set_ylabel("position error [m]")
-    ax.legend(loc="upper right", fontsize=8)
-    ax.grid(alpha=0.3)
-    return fig
+        empty_row_note(plot, 0, sigma_note)
+    return plot
 
 
-def plot_attitude(h: History, summary: Mapping) -> Figure:
+def _log_toggle(linear_range: list[float]) -> dict:
+    """Buttons that switch the top panel between the scaled linear view and log."""
+    return {"type": "buttons", "direction": "right", "x": 1.0, "y": 1.0, "xanchor": "right",
+            "yanchor": "bottom", "pad": {"t": 0, "b": 2}, "showactive": True,
+            "font": {"size": 11},
+            "buttons": [
+                {"label": "linear", "method": "relayout",
+                 "args": [{"yaxis.type": "linear", "yaxis.range": linear_range}]},
+                {"label": "log", "method": "relayout",
+                 "args": [{"yaxis.type": "log", "yaxis.autorange": True}]}]}
+
+
+def plot_attitude(h: History, summary: Mapping) -> Plot:
     err = np.abs(h.get("att_err_deg"))
-    fig = new_figure()
-    ax = fig.subplots()
-    ax.set_title("Instrument boresight pointing error (truth)")
-    pos = np.where(err > 0, err, np.nan)
-    trace(ax, h.tx, pos, COLORS[0], label="pointing error")
-    p99 = as_float(summary.get("attitude_error_deg_p99"))
-    p99 = p99 if p99 is not None else percentile(err, 99)
-    if p99 is not None and p99 > 0:
-        ax.axhline(p99, color="#9467bd", ls="--", lw=1, label=f"p99 = {p99:.3g} deg")
-    ax.axhline(ATTITUDE_REQ_DEG, color="#d62728", ls=":", lw=1.5,
-               label=f"requirement ≤ {ATTITUDE_REQ_DEG:g} deg")
-    ax.set_yscale("log")
-    f = finite(pos)
-    # Bottom at the 1st percentile: deep dips towards zero say nothing on a log axis.
+    positive = np.where(err > 0, err, np.nan)  # zero has no place on a log axis
+    f = finite(positive)
     lo = min(float(np.percentile(f, 1)) / 3 if f.size else 1.0, ATTITUDE_REQ_DEG / 10)
-    hi = max(float(f.max()) if f.size else 0.0, ATTITUDE_REQ_DEG)
-    ax.set_ylim(max(lo, 1e-9), hi * 2)
-    ax.set_xlabel(time_label(h))
-    ax.set_ylabel("pointing error [deg]")
-    ax.legend(loc="upper right", fontsize=8)
-    ax.grid(alpha=0.3, which="both")
-    return fig
+    hi = max(float(f.max()) if f.size else 0.0, ATTITUDE_REQ_DEG * 2)
+    plot = time_plot(h, [Row("pointing error [deg] (log)", height_px=300, log=True,
+                             y_range=(max(lo, 1e-9), hi * 2))])
+    mask = _judged_and_not(plot, h, 0, "att_err_deg", positive, "pointing",
+                           "boresight pointing error", COLORS[0])
+    p99 = percentile(err[mask], 99)
+    if p99 is not None and p99 > 0:
+        hline(plot, h, 0, p99, f"p99 over judged samples = {p99:.3g} deg", "#9467bd", "dash")
+    hline(plot, h, 0, ATTITUDE_REQ_DEG, f"requirement ≤ {ATTITUDE_REQ_DEG:g} deg",
+          REQUIREMENT_COLOR)
+    return plot
 
 
-def plot_thrusters(h: History, summary: Mapping) -> Figure:
+def plot_thrusters(h: History, summary: Mapping) -> Plot:
     notes = []
     try:
         on = h.get("thruster_on_s", cols=8)
@@ -166,72 +197,63 @@ def plot_thrusters(h: History, summary: Mapping) -> Figure:
         notes.append(str(exc))
     if on is None and dv is None:
         raise Skip("; ".join(notes))
-
-    fig = new_figure(width=11.0, top=0.75)
-    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.6], gridspec_kw={"wspace": 0.22})
-    fig.suptitle("Propulsion use")
-    if on is not None:
-        hours = h.duration_s / 3600.0 if h.duration_s > 0 else h.n / 3600.0
-        totals = np.nansum(on, axis=0)
-        per_hour = totals / hours if hours > 0 else totals
-        k = on.shape[1]
-        names = [f"T{i + 1}" for i in range(k)]
-        colors = ["#1f77b4" if v > 0 else "#cccccc" for v in per_hour]
-        bars = ax1.bar(names, per_hour, color=colors)
-        for bar, v in zip(bars, per_hour, strict=True):
-            ax1.annotate("unused" if v == 0 else f"{v:.3g}", (bar.get_x() + bar.get_width() / 2,
-                         bar.get_height()), ha="center", va="bottom", fontsize=7,
-                         color="#888888" if v == 0 else "k")
-        ax1.set_ylabel("on-time per hour [s/h]")
-        ax1.set_xlabel("thruster")
-        ax1.set_title(f"total on-time {np.sum(totals):.4g} s over {hms(h.duration_s)}",
-                      fontsize=9)
-        ax1.margins(y=0.15)
-    else:
-        no_data(ax1, notes[0])
-    ax1.grid(alpha=0.3, axis="y")
-
+    plot = time_plot(h, [Row("cumulative Δv [m/s]"), Row("on-time per sample [s]")])
     if dv is not None:
-        trace(ax2, h.tx, dv, "#ff7f0e", lw=1.2)
+        series(plot, h, 0, "dv_cum_mps", dv, "cumulative Δv", "#ff7f0e", width=1.6)
         f = finite(dv)
         if f.size:
-            ax2.set_title(f"cumulative Δv = {f[-1]:.4g} m/s", fontsize=9)
-        ax2.set_xlabel(time_label(h))
+            plot.layout["annotations"].append({
+                "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+                "yanchor": "bottom", "showarrow": False,
+                "text": f"total Δv {f[-1]:.4g} m/s over {hms(h.duration_s)}"})
     else:
-        no_data(ax2, notes[-1])
-    ax2.set_ylabel("cumulative Δv [m/s]")
-    ax2.grid(alpha=0.3)
-    return fig
+        empty_row_note(plot, 0, notes[0])
+    if on is not None:
+        totals = np.nansum(on, axis=0)
+        for i in range(on.shape[1]):
+            name = f"T{i + 1}: {totals[i]:.4g} s" if totals[i] > 0 else f"T{i + 1}: unused"
+            series(plot, h, 1, f"thruster_on_s.{i}", on[:, i], name,
+                   COLORS[i % len(COLORS)], how="max", width=1.0,
+                   visible=True if totals[i] > 0 else "legendonly")
+    else:
+        empty_row_note(plot, 1, notes[-1])
+    return plot
 
 
-def plot_wheels(h: History, summary: Mapping) -> Figure:
+def wheel_limit_radps(summary: Mapping, flight_config: Mapping | None) -> float | None:
+    """The wheels' saturation speed: the summary's figure, else the flight configuration's."""
+    v = as_float(summary.get("wheel_max_speed_radps"))
+    if v is None and isinstance(flight_config, Mapping):
+        vehicle = (flight_config.get("flight_config") or {}).get("vehicle") or {}
+        v = as_float(vehicle.get("wheel_max_speed_radps")) if isinstance(vehicle, Mapping) \
+            else None
+    return v
+
+
+def plot_wheels(h: History, summary: Mapping) -> Plot:
     w = h.get("wheel_speed_radps", cols=4)
-    fig = new_figure(right=0.85)
-    ax = fig.subplots()
-    ax.set_title("Reaction wheel speeds")
+    limit = wheel_limit_radps(summary, h.flight_config)
+    plot = time_plot(h, [Row("wheel speed [rad/s]", height_px=300)])
     for i in range(w.shape[1]):
-        trace(ax, h.tx, w[:, i], COLORS[i % len(COLORS)], label=f"RW{i + 1}")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_xlabel(time_label(h))
-    ax.set_ylabel("wheel speed [rad/s]")
+        series(plot, h, 0, f"wheel_speed_radps.{i}", w[:, i], f"RW{i + 1}",
+               COLORS[i % len(COLORS)])
     rpm = 60.0 / (2 * math.pi)
-    sec = ax.secondary_yaxis("right", functions=(lambda x: x * rpm, lambda x: x / rpm))
-    sec.set_ylabel("[rpm]")
-    ax.legend(loc="upper left", fontsize=8, ncols=min(w.shape[1], 4))
-    ax.grid(alpha=0.3)
-    return fig
+    if limit is not None:
+        for sign in (1, -1):
+            hline(plot, h, 0, sign * limit,
+                  f"saturation ±{limit:g} rad/s ({limit * rpm:,.0f} rpm)" if sign > 0 else
+                  "saturation (negative)", LIMIT_COLOR, "dash")
+        peak = float(np.nanmax(np.abs(w))) if finite(w).size else 0.0
+        plot.layout["annotations"].append({
+            "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+            "yanchor": "bottom", "showarrow": False,
+            "text": f"fastest wheel {peak:.4g} rad/s = {100 * peak / limit:.0f} % of saturation"})
+        top = 1.1 * max(limit, 1e-9)
+        plot.layout["yaxis"]["range"] = [-top, top]
+    return plot
 
 
-def _mode_segments(t: np.ndarray, mode: np.ndarray, dt: float):
-    change = np.flatnonzero(np.diff(mode) != 0) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [len(mode)]])
-    t0 = t[starts]
-    t1 = np.where(ends < len(t), t[np.minimum(ends, len(t) - 1)], t[-1] + dt)
-    return mode[starts], t0, t1 - t0
-
-
-def plot_altitude_mode(h: History, summary: Mapping) -> Figure:
+def plot_altitude_mode(h: History, summary: Mapping) -> Plot:
     notes = []
     try:
         alt = h.get("altitude_m")
@@ -244,42 +266,62 @@ def plot_altitude_mode(h: History, summary: Mapping) -> Figure:
         notes.append(str(exc))
     if alt is None and mode_f is None:
         raise Skip("; ".join(notes))
-
-    # Room on the right for the fault timeline's legend.
-    fig = new_figure(height=5.5, right=1.3 if fault_list(summary) else 0.3)
-    ax1, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1],
-                            gridspec_kw={"hspace": 0.08})
-    fig.suptitle("Altitude and flight mode")
+    alt_log = alt is not None and _spans_decades(alt)
+    plot = time_plot(h, [Row("altitude above surface [m]" + (" (log)" if alt_log else ""),
+                             height_px=280, log=alt_log),
+                         Row("flight mode", height_px=150)])
     if alt is not None:
-        trace(ax1, h.tx, alt, "#8c564b", lw=1.0)
+        series(plot, h, 0, "altitude_m", np.where(alt > 0, alt, np.nan) if alt_log else alt,
+               "altitude", "#8c564b", width=1.4)
     else:
-        no_data(ax1, notes[0])
-    ax1.set_ylabel("altitude above surface [m]")
-    ax1.grid(alpha=0.3)
-
+        empty_row_note(plot, 0, notes[0])
     if mode_f is not None:
         mode = np.where(np.isfinite(mode_f), mode_f, -1).astype(int)
-        values, t0, width = _mode_segments(h.tx, mode, h.dt / h.t_scale)
         rows = sorted(set(MODE_NAMES) | set(np.unique(mode).tolist()))
         row_of = {m: i for i, m in enumerate(rows)}
-        if len(values) <= 5000:
-            for m in rows:
-                sel = values == m
-                if sel.any():
-                    ax2.broken_barh(list(zip(t0[sel], width[sel], strict=True)),
-                                    (row_of[m] - 0.4, 0.8),
-                                    facecolors=MODE_COLORS.get(m, "#7f7f7f"))
-        else:  # mode chatters: draw an envelope of the row index instead of thousands of bars
-            idx = np.vectorize(row_of.get)(mode).astype(float)
-            line(ax2, h.tx, idx, color="#555555", lw=0.8, drawstyle="steps-post")
-            ax2.text(0.99, 0.9, f"{len(values)} mode changes", transform=ax2.transAxes,
-                     ha="right", va="top", fontsize=8, color="#d62728")
-        ax2.set_yticks(range(len(rows)), [MODE_NAMES.get(m, str(m)) for m in rows], fontsize=8)
-        ax2.set_ylim(-0.6, len(rows) - 0.4)
-        ax2.set_xlabel(time_label(h))
+        idx = np.vectorize(row_of.get, otypes=[float])(mode)
+        i = series(plot, h, 1, "mode.row", idx, "flight mode", "#333333", width=1.6,
+                   hoverinfo="skip")
+        plot.data[i]["line"]["shape"] = "hv"  # a mode holds until the next change
+        plot.layout["yaxis2"].update({"tickmode": "array", "tickvals": list(range(len(rows))),
+                                      "ticktext": [mode_name(m) for m in rows],
+                                      "range": [-0.6, len(rows) - 0.4], "fixedrange": True})
+        _mark_faults(plot, h, summary)
     else:
-        no_data(ax2, notes[-1])
-    ax2.set_ylabel("mode")
-    ax2.grid(alpha=0.3, axis="x")
-    mark_faults(ax2, summary, h.t_scale, above=ax1)
-    return fig
+        empty_row_note(plot, 1, notes[-1])
+    return plot
+
+
+def _spans_decades(y: np.ndarray) -> bool:
+    f = finite(y)
+    f = f[f > 0]
+    return bool(f.size and f.max() / max(np.percentile(f, 1), 1e-9) > 300)
+
+
+def _mark_faults(plot: Plot, h: History, summary: Mapping) -> None:
+    """Injected faults on the mode panel: where injected, detected (with the response)
+    and cleared, each with its hover text."""
+    from sim.report_faults import fault_list
+
+    marks = {"injected": ([], [], "x-thin-open", "#d62728"),
+             "detected": ([], [], "triangle-down", "#ff7f0e"),
+             "cleared": ([], [], "diamond", "#2ca02c")}
+    top = len(set(MODE_NAMES)) - 0.5
+    for f in fault_list(summary):
+        kind = str(f.get("kind", "?"))
+        for name, key in (("injected", "t_s"), ("detected", "detected_at_s"),
+                          ("cleared", "cleared_at_s")):
+            t = as_float(f.get(key))
+            if t is not None:
+                xs, texts = marks[name][0], marks[name][1]
+                xs.append(t / h.t_scale)
+                texts.append(f"{kind} {name} at T+{hms(t)}" +
+                             (f" → {f.get('response')}" if name == "detected" else ""))
+    for name, (xs, texts, symbol, color) in marks.items():
+        if xs:
+            plot.add({"type": "scatter", "mode": "markers", "x": xs, "y": [top] * len(xs),
+                      "yaxis": yref(1), "name": f"fault {name}", "text": texts,
+                      "hovertemplate": "%{text}<extra></extra>",
+                      "marker": {"symbol": symbol, "size": 11, "color": color,
+                                 "line": {"width": 2, "color": color}}})
+

@@ -1,36 +1,36 @@
 """The run report's plotting kit: what every plot module of the report shares.
 
-A plot is a ``PlotSpec``: a file name, a title, what to look for, and a render
-function ``(History, summary) -> Figure`` that raises ``Skip`` when it has nothing
-to draw.  ``History`` is the validated view of the 1 Hz history dict; long series go
-through a min/max envelope before plotting, so spikes survive and a day of data
-(86,400 samples) renders in well under a few seconds.  ``save_plot`` renders a
-spec to its PNG.
+A plot is a ``PlotSpec``: an id, a title, what to look for, and a render function
+``(History, summary) -> Plot`` that raises ``Skip`` when it has nothing to draw.
+A ``Plot`` is a Plotly figure as plain data (traces and layout) whose big arrays are
+references into the report's ``ArrayStore``: each array is written once into the page
+as base64 typed data (float32 where that keeps the precision), and the page's script
+(sim/report_assets/report.js) decodes it, down-samples the long time series to
+min/max per pixel bucket (so spikes survive) and does so again on every zoom.
 
-Rendering uses ``matplotlib.figure.Figure`` with the Agg canvas directly: no
-pyplot global state and no display.
+``History`` is the validated view of the history dict (1 Hz series sharing one
+length N, plus the maps and lists of a prospecting or touch-and-go run).
 """
 
 from __future__ import annotations
 
+import base64
 import math
-import pathlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-#: Number of (min, max) bins a long series is reduced to before plotting.
+#: Number of (min, max) bins ``envelope`` reduces a long series to (server-side thinning
+#: of the few series that are not down-sampled in the page).
 ENVELOPE_BINS = 1500
 
-DPI = 100
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 MODE_COLORS = {0: "#d62728", 1: "#ff9f1c", 2: "#2ca02c", 3: "#17becf", 4: "#1f77b4",
-               5: "#9467bd", 6: "#8c564b"}
-
+               5: "#9467bd", 6: "#8c564b", 7: "#e377c2"}
+REQUIREMENT_COLOR = "#d62728"
+LIMIT_COLOR = "#7f0000"
 
 class Skip(Exception):
     """Raised by a plot function when it has nothing to draw; message is the note."""
@@ -46,6 +46,11 @@ class History:
         self._h = history
         self.n = self._length()
         self.notes: list[str] = []  # data problems met by the current plot
+        self.store = ArrayStore()  # every array the page embeds, once each
+        # Set by the page: the run's events [(t_s, severity, source, text)] for the
+        # timeline under each time plot.
+        self.events: list[tuple[float, str, str, str]] = []
+        self.flight_config: Mapping = {}  # flight_config.json beside the history, if any
         t = self._raw("t_s")
         if t is not None and t.ndim == 1 and len(t) == self.n:
             self.t = t.astype(float)
@@ -66,6 +71,10 @@ class History:
         else:
             self.t_scale, self.t_unit = 1.0, "s"
         self.tx = self.t / self.t_scale
+
+    def time_ref(self) -> dict:
+        """The mission-time axis (in ``t_unit``) as a page array reference."""
+        return self.store.ref("t", self.tx)
 
     @property
     def data(self) -> Mapping[str, np.ndarray]:
@@ -129,23 +138,76 @@ class History:
             raise Skip(f"`{key}` is not numeric") from exc
 
 
-# ----------------------------------------------------------------------------- plot specs
+
+
+# ----------------------------------------------------------------------------- page arrays
+
+
+def _float32_is_enough(values: np.ndarray) -> bool:
+    """float32 keeps 7 digits: enough unless the values need finer steps than that."""
+    f = values[np.isfinite(values)]
+    if f.size == 0:
+        return True
+    back = f.astype(np.float32).astype(float)
+    scale = max(float(np.max(np.abs(f))), 1e-30)
+    return bool(np.max(np.abs(back - f)) <= 1e-6 * scale)
+
+
+class ArrayStore:
+    """The numeric arrays one page embeds, by name: base64 of little-endian typed data."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, dict] = {}
+
+    def ref(self, name: str, values, precise: bool = False) -> dict:
+        """Store ``values`` (1-D or 2-D) under ``name`` (first one wins) and return the
+        reference a trace carries instead of the numbers.  float32 unless ``precise`` or
+        float32 would lose precision the data has."""
+        if name not in self.arrays:
+            a = np.asarray(values, dtype=float)
+            dtype = "<f8" if precise or not _float32_is_enough(a) else "<f4"
+            raw = np.ascontiguousarray(a.astype(dtype)).tobytes()
+            self.arrays[name] = {"dtype": "f8" if dtype == "<f8" else "f4",
+                                 "shape": list(a.shape),
+                                 "b64": base64.b64encode(raw).decode("ascii")}
+        return {"$ref": name}
+
+    def size_bytes(self) -> int:
+        return sum(len(a["b64"]) for a in self.arrays.values())
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+@dataclass
+class Plot:
+    """A Plotly figure as data.  ``series`` lists the traces the page down-samples for
+    display: {"trace": index, "x": ref, "y": ref, "how": "minmax" | "max" | "min"}."""
+
+    layout: dict
+    data: list[dict] = field(default_factory=list)
+    series: list[dict] = field(default_factory=list)
+
+    def add(self, trace: dict) -> int:
+        self.data.append(trace)
+        return len(self.data) - 1
+
+    def add_series(self, trace: dict, x_ref: dict, y_ref: dict, how: str = "minmax") -> int:
+        """A long series: the page fills x and y from the full arrays, down-sampled."""
+        i = self.add({**trace, "x": [], "y": []})
+        self.series.append({"trace": i, "x": x_ref["$ref"], "y": y_ref["$ref"], "how": how})
+        return i
+
+    def as_json(self) -> dict:
+        return {"data": self.data, "layout": self.layout, "series": self.series}
 
 
 @dataclass(frozen=True)
 class PlotSpec:
-    file: str
+    slug: str  # the plot's element id in the page
     title: str
     look_for: str
-    render: Callable[[History, Mapping], Figure]
-
-
-def save_plot(spec: PlotSpec, h: History, summary: Mapping, path: pathlib.Path) -> None:
-    """Render ``spec`` to the PNG ``path``; Skip (or any error) propagates to the page.
-
-    No "Software" stamp in the PNG, so the same run gives byte-identical images.
-    """
-    spec.render(h, summary).savefig(path, dpi=DPI, metadata={"Software": None})
+    render: Callable[[History, Mapping], Plot]
 
 
 # ----------------------------------------------------------------------------- decimation
@@ -166,14 +228,6 @@ def _binned(y: np.ndarray, size: int, reducer: Callable) -> np.ndarray:
         return reducer(yp.reshape(nb, size), axis=1)
 
 
-def _bin_x(x: np.ndarray, size: int) -> np.ndarray:
-    """Centre of each bin on the x axis."""
-    n = len(x)
-    starts = x[::size]
-    ends = x[np.minimum(np.arange(size - 1, n + size - 1, size), n - 1)][: len(starts)]
-    return 0.5 * (starts + ends)
-
-
 def envelope(x: np.ndarray, y: np.ndarray, max_bins: int = ENVELOPE_BINS):
     """Min/max envelope as one polyline: per bin a vertical stroke from min to max."""
     size = _bins(len(y), max_bins)
@@ -181,51 +235,20 @@ def envelope(x: np.ndarray, y: np.ndarray, max_bins: int = ENVELOPE_BINS):
         return x, y
     lo = _binned(y, size, np.nanmin)
     hi = _binned(y, size, np.nanmax)
-    xc = _bin_x(x, size)
+    n = len(x)
+    starts = x[::size]
+    ends = x[np.minimum(np.arange(size - 1, n + size - 1, size), n - 1)][: len(starts)]
+    xc = 0.5 * (starts + ends)
     return np.repeat(xc, 2), np.column_stack([lo, hi]).ravel()
 
 
-def bin_max(x: np.ndarray, y: np.ndarray, max_bins: int = ENVELOPE_BINS):
-    size = _bins(len(y), max_bins)
-    if size == 1:
-        return x, y
-    return _bin_x(x, size), _binned(y, size, np.nanmax)
-
-
-# ----------------------------------------------------------------------------- axes helpers
-
-
-def line(ax, x, y, **kw):
-    xe, ye = envelope(x, y)
-    if len(x) <= 2:
-        kw.setdefault("marker", "o")
-    return ax.plot(xe, ye, **kw)
-
-
-def trace(ax, x, y, color: str, label: str | None = None, lw: float = 0.9) -> None:
-    """Plot a series; long ones as a light min/max band plus the per-bin median line."""
-    size = _bins(len(y), ENVELOPE_BINS)
-    if size == 1:
-        ax.plot(x, y, color=color, lw=lw, label=label, marker="o" if len(x) <= 2 else None)
-        return
-    xc = _bin_x(x, size)
-    lo = _binned(y, size, np.nanmin)
-    hi = _binned(y, size, np.nanmax)
-    med = _binned(y, size, np.nanmedian)
-    ax.fill_between(xc, lo, hi, color=color, alpha=0.25, lw=0)
-    ax.plot(xc, med, color=color, lw=lw, label=label)
+# ----------------------------------------------------------------------------- helpers
 
 
 def mpl_text(text: str) -> str:
-    """Keep matplotlib from reading ``$...$`` in data-derived labels as mathtext."""
+    """Keep matplotlib from reading ``$...$`` in data-derived labels as mathtext (the
+    sweep report's figures are still matplotlib)."""
     return text.replace("$", r"\$")
-
-
-def no_data(ax, note: str) -> None:
-    ax.text(0.5, 0.5, mpl_text(note), ha="center", va="center", transform=ax.transAxes,
-            color="#888888", fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def finite(y: np.ndarray) -> np.ndarray:
@@ -237,26 +260,11 @@ def percentile(y: np.ndarray, q: float) -> float | None:
     return float(np.percentile(f, q)) if f.size else None
 
 
-# ----------------------------------------------------------------------------- figures
-
-
-def new_figure(height: float = 4.2, width: float = 10.0, *, left: float = 0.85,
-               right: float = 0.3, top: float = 0.45, bottom: float = 0.6) -> Figure:
-    """Figure on an Agg canvas with fixed margins (in inches).
-
-    Fixed margins instead of constrained layout: the layout solver measures every
-    tick label and would cost most of the report's run time.
-    """
-    fig = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
-                        bottom=bottom / height)
-    return fig
-
-
 def time_label(h: History) -> str:
-    label = f"mission time [{h.t_unit}]"
-    size = _bins(h.n, ENVELOPE_BINS)
-    if size > 1:
-        label += f"   (shaded: min–max per {size * h.dt:g} s bin, line: bin median)"
-    return label + (f"  ({h.t_note})" if h.t_note else "")
+    return f"mission time [{h.t_unit}]" + (f"  ({h.t_note})" if h.t_note else "")
+
+
+def axis(title: str, **kw) -> dict:
+    """A Plotly axis with its title (units in brackets) and the report's grid style."""
+    return {"title": {"text": title, "standoff": 6}, "gridcolor": "#e6e6e6",
+            "zerolinecolor": "#bbbbbb", "automargin": True, **kw}

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from sim.report_format import as_float, esc, fmt
-from sim.report_kit import History, Skip, mpl_text, new_figure
+from sim.report_kit import History, Plot, Skip, axis
 
 
 def scheduler_rows(summary: Mapping) -> list[tuple[str, Mapping]]:
@@ -24,52 +21,42 @@ def scheduler_rows(summary: Mapping) -> list[tuple[str, Mapping]]:
     return sorted(rows, key=lambda kv: (str(kv[1].get("group", "")), kv[0]))
 
 
-def plot_scheduler(h: History, summary: Mapping) -> Figure:
+def plot_scheduler(h: History, summary: Mapping) -> Plot:
+    """Host execution time per task (mean, p99, max), with each task's flight budget as
+    a grey reference tick: this machine's Python is not the flight processor, so the
+    plot informs about the host and judges nothing."""
     rows = scheduler_rows(summary)
     if not rows:
         raise Skip("no `scheduler` statistics in summary")
     labels = []
     for name, r in rows:
-        bad = (as_float(r.get("overruns")) or 0) + (as_float(r.get("faults")) or 0)
         rate = as_float(r.get("rate_hz"))
-        rate_s = f" @{rate:g} Hz" if rate is not None else ""
-        labels.append(mpl_text(f"{'⚠ ' if bad else ''}{name}{rate_s}"))
-    n = len(rows)
-    left = min(4.0, 0.3 + 0.065 * max(len(lb) for lb in labels))
-    fig = new_figure(height=max(2.6, 0.42 * n + 1.5), left=left, top=0.75)
-    ax = fig.subplots()
-    fig.suptitle("Scheduler: execution time per task against budget")
-    y = np.arange(n)
-    floor = 0.01
-    series = [("mean_exec_us", "mean", "#9ecae1"), ("p99_exec_us", "p99", "#3182bd"),
-              ("max_exec_us", "max", "#08519c")]
-    hgt = 0.26
-    vals = {}
-    for j, (key, label, color) in enumerate(series):
-        v = np.array([as_float(r.get(key)) or 0.0 for _, r in rows])
-        vals[key] = v = np.maximum(v, floor)
-        ax.barh(y + (j - 1) * hgt, v - floor, height=hgt, color=color, label=label,
-                left=floor)
-    budgets = np.array([as_float(r.get("budget_us")) or np.nan for _, r in rows])
-    ok = np.isfinite(budgets) & (budgets > 0)
-    if ok.any():
-        ax.vlines(budgets[ok], y[ok] - 0.45, y[ok] + 0.45, color="#d62728", lw=2,
-                  label="budget", zorder=3)
-    for i in range(n):
-        mx = vals["max_exec_us"][i]
-        txt = f"{fmt(mx)} µs" + (f" ({100 * mx / budgets[i]:.0f} %)" if ok[i] else "")
-        over = ok[i] and mx > budgets[i]
-        ax.text(max(mx, budgets[i] if ok[i] else mx) * 1.15, y[i] + hgt, txt, va="center",
-                fontsize=7, color="#d62728" if over else "#333333")
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    everything = np.concatenate([*vals.values(), budgets[ok]])
-    ax.set_xlim(max(float(everything.min()) / 2, floor), float(everything.max()) * 6)
-    ax.set_xlabel("execution time [µs] (log)")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=4, fontsize=8, frameon=False)
-    ax.grid(alpha=0.3, axis="x", which="both")
-    return fig
+        labels.append(f"{name} @{rate:g} Hz" if rate is not None else name)
+    floor = 0.01  # µs: a task that never ran still gets a bar a log axis can draw
+    layout = {
+        "height": max(260, 34 * len(rows) + 120), "barmode": "group",
+        "margin": {"l": 10, "r": 20, "t": 30, "b": 50}, "plot_bgcolor": "#ffffff",
+        "xaxis": axis("host execution time [µs] (log)", type="log"),
+        "yaxis": axis("task", autorange="reversed"),
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+    }
+    plot = Plot(layout=layout)
+    for key, label, color in (("mean_exec_us", "mean", "#9ecae1"),
+                              ("p99_exec_us", "p99", "#3182bd"),
+                              ("max_exec_us", "max", "#08519c")):
+        values = [max(as_float(r.get(key)) or 0.0, floor) for _, r in rows]
+        plot.add({"type": "bar", "orientation": "h", "y": labels, "x": values,
+                  "name": f"{label} (host)", "marker": {"color": color},
+                  "hovertemplate": f"%{{y}}: {label} %{{x:.4g}} µs<extra></extra>"})
+    budgets = [as_float(r.get("budget_us")) for _, r in rows]
+    if any(b is not None for b in budgets):
+        plot.add({"type": "scatter", "mode": "markers", "y": labels,
+                  "x": [b if b is not None else None for b in budgets],
+                  "name": "flight budget (reference only)",
+                  "marker": {"symbol": "line-ns-open", "size": 22, "color": "#777777",
+                             "line": {"width": 3}},
+                  "hovertemplate": "%{y}: flight budget %{x:.4g} µs<extra></extra>"})
+    return plot
 
 
 def scheduler_table(summary: Mapping) -> str:

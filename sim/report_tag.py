@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.report_kit import PlotSpec, Skip
+from sim.report_format import as_float, hms
+from sim.report_kit import REQUIREMENT_COLOR, Plot, PlotSpec, Skip, axis
+from sim.report_timeplot import Row, hline, series, time_plot, yref
 
 # chi-square quantile, 2 degrees of freedom, 99%: the 99% error ellipse.
 CHI2_2DOF_99 = 9.2103
 TOUCHDOWN_REQ_M = 1.0
+CONTACT_MPS = 0.10  # the nominal contact speed the descent plot marks
 
 
 def plane_basis(normal):
@@ -27,93 +30,169 @@ def plane_basis(normal):
     return e1, np.cross(n, e1)
 
 
-def plot_descent_profile(h, summary) -> Figure:
-    t = h.t
+def local_east_north(normal) -> tuple[np.ndarray, np.ndarray]:
+    """East and north unit vectors of the plane normal to ``normal`` (body-fixed, the
+    spin axis is +z); at a pole, where east is undefined, the body-fixed x and y."""
+    n = np.asarray(normal, dtype=float)
+    n = n / np.linalg.norm(n)
+    east = np.cross([0.0, 0.0, 1.0], n)
+    if np.linalg.norm(east) < 1e-9:
+        return np.array([0.0, 1.0, 0.0]), np.array([-1.0, 0.0, 0.0]) * np.sign(n[2])
+    east /= np.linalg.norm(east)
+    return east, np.cross(n, east)
+
+
+def lat_lon_deg(points_bf_m) -> tuple[np.ndarray, np.ndarray]:
+    """Planetocentric latitude and east longitude (deg) of body-fixed points."""
+    p = np.atleast_2d(np.asarray(points_bf_m, dtype=float))
+    r = np.linalg.norm(p, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lat = np.degrees(np.arcsin(np.clip(p[:, 2] / r, -1, 1)))
+    return lat, np.degrees(np.arctan2(p[:, 1], p[:, 0]))
+
+
+PHASE_COLORS = (("descent", "#7f7f7f"), ("checkpoint", "#ff7f0e"), ("matchpoint", "#9467bd"),
+                ("contact", "#d62728"), ("backaway", "#8c564b"))
+
+
+def plot_descent_profile(h, summary) -> Plot:
     height = h.get("head_height_m")
     vz = h.get("vert_speed_mps")
     if not np.isfinite(height).any():
         raise Skip("not a touch-and-go run (no head height)")
-    fig, (ax1, ax2) = _two_rows()
-    mins = t / 60.0
-    ax1.plot(mins, height, color="#1f77b4", lw=1.0)
-    ax1.set_ylabel("sampler-head height [m]")
-    ax1.set_yscale("symlog", linthresh=10.0)
-    ax2.plot(mins, vz * 100.0, color="#2ca02c", lw=1.0)
-    ax2.set_ylabel("vertical speed [cm/s]")
-    ax2.set_xlabel("mission time [min]")
-    ax2.axhline(-10.0, color="#d62728", lw=0.8, ls=":", label="contact speed 10 cm/s")
+    plot = time_plot(h, [Row("sampler-head height [m] (log)", height_px=280, log=True),
+                         Row("vertical speed [cm/s]", height_px=220)])
+    # On a log axis the last centimetres read as well as the first kilometre; contact
+    # (height 0) is floored at 1 cm.
+    series(plot, h, 0, "head_height_m", np.where(np.isfinite(height),
+                                                 np.maximum(height, 0.01), np.nan),
+           "sampler-head height", "#1f77b4", width=1.5)
+    series(plot, h, 1, "vert_speed_cmps", vz * 100.0, "vertical speed", "#2ca02c", width=1.5)
+    hline(plot, h, 1, -100.0 * CONTACT_MPS, f"contact speed {100 * CONTACT_MPS:g} cm/s",
+          REQUIREMENT_COLOR)
     events = summary.get("tag_events_s") or {}
-    for name, color in (("descent", "#7f7f7f"), ("checkpoint", "#ff7f0e"),
-                        ("matchpoint", "#9467bd"), ("contact", "#d62728"),
-                        ("backaway", "#8c564b")):
-        if name in events:
-            for ax in (ax1, ax2):
-                ax.axvline(events[name] / 60.0, color=color, lw=0.9, ls="--")
-            ax1.text(events[name] / 60.0, ax1.get_ylim()[1], f" {name}", rotation=90,
-                     va="top", ha="right", fontsize=8, color=color)
-    ax2.legend(loc="lower left", fontsize=8)
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    fig.suptitle("Descent profile")
-    return fig
+    for name, color in PHASE_COLORS:
+        t = as_float(events.get(name)) if isinstance(events, dict) else None
+        if t is None:
+            continue
+        x = t / h.t_scale
+        plot.layout["shapes"].append({"type": "line", "xref": "x", "yref": "paper", "x0": x,
+                                      "x1": x, "y0": 0, "y1": 1,
+                                      "line": {"color": color, "dash": "dash", "width": 1.2}})
+        # The name goes in the legend (and the hover): labels on the plot would collide.
+        plot.add({"type": "scatter", "mode": "markers", "x": [x], "y": [0.0],
+                  "yaxis": yref(1), "name": f"{name} T+{hms(t)}",
+                  "marker": {"symbol": "line-ns-open", "size": 18, "color": color,
+                             "line": {"width": 2, "color": color}},
+                  "hovertemplate": f"{name} at T+{hms(t)} ({t:.1f} s)<extra></extra>"})
+    return plot
 
 
-def plot_ground_track(h, summary) -> Figure:
-    pos = h.get("pos_bf_m", cols=3, min_cols=3)
+def _thin(n: int, limit: int = 8000) -> np.ndarray:
+    """Indices of at most ``limit`` evenly spaced samples, the last one included."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.concatenate([np.linspace(0, n - 1, limit).astype(int), [n - 1]]))
+
+
+def plot_ground_track(h, summary) -> Plot:
+    pos = h.get("pos_bf_m", cols=3, min_cols=3)[:, :3]
     target = summary.get("target_bf_m")
     if target is None:
         raise Skip("not a touch-and-go run (no target)")
-    r = np.linalg.norm(pos, axis=1)
-    lat = np.degrees(np.arcsin(np.clip(pos[:, 2] / r, -1, 1)))
-    lon = np.degrees(np.arctan2(pos[:, 1], pos[:, 0]))
-    fig = Figure(figsize=(10.0, 4.6))
-    ax1, ax2 = fig.subplots(1, 2)
-    tr = np.asarray(target)
-    t_lat = math.degrees(math.asin(tr[2] / np.linalg.norm(tr)))
-    t_lon = math.degrees(math.atan2(tr[1], tr[0]))
+    tr = np.asarray(target, dtype=float)
+    keep = _thin(len(pos))
+    lat, lon = lat_lon_deg(pos[keep])
+    # Break the line where the track wraps from +180 to -180 deg.
+    wrap = np.concatenate([[False], np.abs(np.diff(lon)) > 180.0])
+    lat, lon = np.insert(lat, np.flatnonzero(wrap), np.nan), np.insert(
+        lon, np.flatnonzero(wrap), np.nan)
+    t_lat, t_lon = (float(v[0]) for v in lat_lon_deg(tr))
+    map_w = 0.62
+    layout = {
+        "height": 520, "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "plot_bgcolor": "#ffffff", "shapes": [],
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.14, "yanchor": "top"},
+        # Equirectangular: one degree of longitude as wide as one of latitude, 2:1 map.
+        "xaxis": axis("east longitude [deg]", domain=[0.0, map_w], range=[-180, 180],
+                      dtick=60, constrain="domain"),
+        "yaxis": axis("latitude [deg]", range=[-90, 90], dtick=30, scaleanchor="x",
+                      scaleratio=1, constrain="domain"),
+        "xaxis2": axis("east of target [m]", domain=[map_w + 0.1, 1.0], range=[-5, 5],
+                       anchor="y2", constrain="domain"),
+        "yaxis2": axis("north of target [m]", range=[-5, 5], anchor="x2", scaleanchor="x2",
+                       scaleratio=1, constrain="domain"),
+        "annotations": [
+            {"xref": "x domain", "yref": "y domain", "x": 0, "y": 1.0, "yanchor": "bottom",
+             "xanchor": "left", "showarrow": False, "text": "Body-fixed map"},
+            {"xref": "x2 domain", "yref": "y2 domain", "x": 0, "y": 1.0, "yanchor": "bottom",
+             "xanchor": "left", "showarrow": False, "text": "Near the target (local plane)"}],
+    }
+    plot = Plot(layout=layout)
     grid = _surface_grid(h)
     if grid is not None:
         g_lat, g_lon, radius = grid
-        # Radius about the mean: the ridge, the flanks and the poles of the top shape.
-        mesh = ax1.pcolormesh(g_lon, g_lat, radius - radius.mean(), cmap="terrain",
-                              shading="auto", rasterized=True)
-        fig.colorbar(mesh, ax=ax1, label="surface radius - mean [m]", shrink=0.85)
-        ax1.set_xlim(-180, 180)
-        ax1.set_ylim(-90, 90)
-    ax1.plot(lon, lat, lw=0.8, color="#1f77b4", label="sub-spacecraft track")
-    ax1.plot([t_lon], [t_lat], "r+", ms=12, mew=2, label="target")
-    ax1.set_xlabel("longitude [deg]")
-    ax1.set_ylabel("latitude [deg]")
-    ax1.set_title("On the surface map (body-fixed)")
-    ax1.legend(fontsize=8)
-    ax1.grid(alpha=0.3)
-    # Close-up in the target's local plane: where the head came down.
-    normal = tr / np.linalg.norm(tr)
-    e1, e2 = plane_basis(normal)
-    d = pos - tr
-    ax2.plot(d @ e1, d @ e2, lw=0.6, color="#1f77b4", alpha=0.6, label="spacecraft track")
+        plot.add({"type": "heatmap", "x": g_lon.tolist(), "y": g_lat.tolist(),
+                  "z": h.store.ref("surface_radius_rel_m", radius - radius.mean()),
+                  "colorscale": "Greys", "reversescale": True, "zsmooth": "best",
+                  "colorbar": {"title": {"text": "radius − mean [m]", "side": "right"},
+                               "x": map_w + 0.005, "len": 0.8, "thickness": 12},
+                  "hovertemplate": "lon %{x:.0f}°, lat %{y:.0f}°: %{z:.1f} m<extra></extra>",
+                  "name": "surface"})
+    # A white halo under the track keeps it readable over dark and light terrain alike.
+    for width, color, name in ((5, "#ffffff", None), (2, "#d62728", "sub-spacecraft track")):
+        plot.add({"type": "scatter", "mode": "lines", "x": h.store.ref("track.lon", lon),
+                  "y": h.store.ref("track.lat", lat), "line": {"color": color, "width": width},
+                  "name": name or "", "showlegend": name is not None,
+                  "hoverinfo": "skip" if name is None else "x+y"})
+    plot.add({"type": "scatter", "mode": "markers", "x": [t_lon], "y": [t_lat],
+              "name": f"target ({t_lat:.1f}°, {t_lon:.1f}°)",
+              "marker": {"symbol": "cross-thin-open", "size": 18, "color": "#0050b3",
+                         "line": {"width": 3, "color": "#0050b3"}}})
+    east, north = local_east_north(tr)
+    near = pos - tr
+    horiz = np.column_stack([near @ east, near @ north])
+    close = np.linalg.norm(horiz, axis=1) <= 20.0
+    horiz_close = np.where(close[:, None], horiz, np.nan)[keep]
+    plot.add({"type": "scatter", "mode": "lines", "xaxis": "x2", "yaxis": "y2",
+              "x": h.store.ref("near.east", horiz_close[:, 0]),
+              "y": h.store.ref("near.north", horiz_close[:, 1]), "showlegend": False,
+              "line": {"color": "#1f77b4", "width": 1}, "opacity": 0.7,
+              "name": "spacecraft track (within 20 m)"})
+    plot.add({"type": "scatter", "mode": "markers", "xaxis": "x2", "yaxis": "y2", "x": [0.0],
+              "y": [0.0], "showlegend": False, "name": "target",
+              "marker": {"symbol": "cross-thin-open", "size": 18, "color": "#0050b3",
+                         "line": {"width": 3, "color": "#0050b3"}}})
+    shapes = layout["shapes"]
+    shapes.append(_circle_shape(0.0, 0.0, TOUCHDOWN_REQ_M, "#2ca02c", dash="dash"))
+    for centre, radius, mapped in _hazards(h):
+        c = np.asarray(centre) - tr
+        shapes.append(_circle_shape(float(c @ east), float(c @ north), float(radius),
+                                    "#ff7f0e" if mapped else "#7f7f7f", fill=True))
     td = summary.get("touchdown_bf_m")
     if td is not None:
-        dt = np.asarray(td) - tr
-        ax2.plot([dt @ e1], [dt @ e2], "o", color="#d62728",
-                 label=f"touchdown, miss {summary.get('touchdown_miss_m', 0):.2f} m")
-    ax2.add_patch(_circle(TOUCHDOWN_REQ_M, "#2ca02c", "1 m requirement"))
-    for k, (centre, radius, mapped) in enumerate(_hazards(h)):
-        c = np.asarray(centre) - tr
-        label = ("mapped hazard" if mapped else "unmapped hazard") if k < 2 else None
-        ax2.add_patch(_circle(radius, "#ff7f0e" if mapped else "#7f7f7f", label,
-                              centre=(c @ e1, c @ e2), ls="-", fill=True))
-    ax2.plot([0], [0], "k+", ms=12, mew=2)
-    ax2.set_xlim(-5, 5)
-    ax2.set_ylim(-5, 5)
-    ax2.set_aspect("equal")
-    ax2.set_xlabel("east-ish in the target plane [m]")
-    ax2.set_ylabel("north-ish [m]")
-    ax2.set_title("Near the target")
-    ax2.legend(fontsize=8, loc="upper right")
-    ax2.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+        d = np.asarray(td, dtype=float) - tr
+        miss = as_float(summary.get("touchdown_miss_m"))
+        label = "touchdown" + (f", miss {miss:.2f} m" if miss is not None else "")
+        td_lat, td_lon = (float(v[0]) for v in lat_lon_deg(td))
+        # Drawn after the target so the dot sits on top of the cross, on both panels.
+        for xa, ya, x, y, show in (("x", "y", td_lon, td_lat, True),
+                                   ("x2", "y2", float(d @ east), float(d @ north), False)):
+            plot.add({"type": "scatter", "mode": "markers", "xaxis": xa, "yaxis": ya,
+                      "x": [x], "y": [y], "name": label, "showlegend": show,
+                      "marker": {"size": 11, "color": "#ffd400",
+                                 "line": {"width": 2, "color": "#000000"}}})
+    plot.add({"type": "scatter", "mode": "lines", "x": [None], "y": [None],
+              "name": f"{TOUCHDOWN_REQ_M:g} m requirement circle (right)",
+              "line": {"color": "#2ca02c", "dash": "dash"}})
+    return plot
+
+
+def _circle_shape(x: float, y: float, radius: float, color: str, dash: str = "solid",
+                  fill: bool = False) -> dict:
+    return {"type": "circle", "xref": "x2", "yref": "y2", "x0": x - radius, "x1": x + radius,
+            "y0": y - radius, "y1": y + radius, "line": {"color": color, "dash": dash},
+            "fillcolor": color if fill else "rgba(0,0,0,0)", "opacity": 0.45 if fill else 1.0}
 
 
 def _circle(radius, color, label, centre=(0.0, 0.0), ls="--", fill=False):
@@ -222,11 +301,15 @@ def write_sweep_report(out_dir: Path, summaries: list[dict], agg: dict) -> Path:
 
 # The plot specs the run report adds for a touch-and-go run.
 TAG_PLOTS: tuple[PlotSpec, ...] = (
-    PlotSpec("08_descent_profile.png", "Descent profile",
-             "Height should step down through Checkpoint and Matchpoint to contact at "
-             "the red 10 cm/s line, then climb after the back-away burn.",
+    PlotSpec("descent-profile", "Descent profile",
+             "Height (log scale) should step down through Checkpoint and Matchpoint to "
+             "contact at the red 10 cm/s line, then climb after the back-away burn; the "
+             "dashed verticals are the phases, named in the legend.",
              plot_descent_profile),
-    PlotSpec("09_ground_track.png", "Ground track",
-             "The track should end on the target cross, the touchdown dot inside the "
-             "green 1 m circle.", plot_ground_track),
+    PlotSpec("ground-track", "Ground track",
+             "Left: the track (red on a white halo) over the shape model's radius on an "
+             "equirectangular map; the yellow touchdown dot should sit on the blue target "
+             "cross.  Right: the target's local plane, east and north in metres; the "
+             "touchdown inside the green dashed 1 m circle, clear of hazards (orange: "
+             "mapped, grey: unmapped).", plot_ground_track),
 )

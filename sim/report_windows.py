@@ -1,0 +1,55 @@
+"""Which samples of a run the report's error plots judge: hover error while holding a
+hover point after it settled, pointing error outside planned slews and mode changes.
+
+A stand-in derived from the flight mode column alone, behind one small function
+(``judged_mask``) so the page can take the judged windows of sim.report_requirements
+once that module has them, without the plots changing.  Samples outside the mask are
+drawn grey as "not judged" (a planned descent is not a hover error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flightsw.core.modes import Mode
+
+#: Time after entering a mode before its error counts: start-up dispersion, the slew
+#: into the mode and the first controller transient are not steady-state errors.
+SETTLE_S = 60.0
+
+#: The modes in which each quantity is judged.
+JUDGED_MODES = {
+    "hover": (int(Mode.HOVER),),
+    # Pointing is held in hover and survey; mass measurement spins the probe on
+    # purpose and the touch-and-go sequence slews between its burns.
+    "pointing": (int(Mode.HOVER), int(Mode.SURVEY)),
+}
+
+
+def judged_mask(kind: str, t_s: np.ndarray, mode: np.ndarray | None) -> np.ndarray:
+    """Boolean per sample: True where ``kind`` ("hover" or "pointing") is judged.
+
+    Without a mode column every sample is judged (nothing is known to exclude).
+    """
+    if kind not in JUDGED_MODES:
+        raise ValueError(f"judged_mask: unknown kind {kind!r}, expected one of "
+                         f"{sorted(JUDGED_MODES)}")
+    t = np.asarray(t_s, dtype=float)
+    if mode is None or len(mode) != len(t):
+        return np.ones(len(t), dtype=bool)
+    m = np.where(np.isfinite(mode), mode, -1).astype(int)
+    in_mode = np.isin(m, JUDGED_MODES[kind])
+    # Time since the last mode change, per sample.
+    change = np.concatenate([[True], m[1:] != m[:-1]])
+    last_change_t = np.maximum.accumulate(np.where(change, t, -np.inf))
+    return in_mode & (t - last_change_t >= SETTLE_S)
+
+
+def spans(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) of each run of True in ``mask`` on the time axis ``t``."""
+    if not len(mask):
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return [(float(t[s]), float(t[min(e, len(t) - 1)])) for s, e in zip(edges[::2],
+                                                                         edges[1::2],
+                                                                         strict=True)]
