@@ -66,7 +66,7 @@ LINKED_FILES = (("flight.tlog", "flight log (MAVLink .tlog)"), ("summary.json", 
 PLOTS: tuple[PlotSpec, ...] = (
     PlotSpec("position-error", "Hover position error",
              "The coloured error counts (holding a hover point, settled); grey is not "
-             "judged (other modes, the first minute after a mode change). It should stay "
+             "judged (other modes, the first 5 minutes after a mode change). It should stay "
              "under the red 1 m line; a one-sided body-fixed component means a bias the "
              "controller is not removing.",
              plot_position),
@@ -77,8 +77,9 @@ PLOTS: tuple[PlotSpec, ...] = (
              "start-up prior is off the top: zoom out, or switch to log).",
              plot_navigation),
     PlotSpec("pointing-error", "Pointing error",
-             "Coloured (judged: hover and survey, settled) should stay below the red 0.1° "
-             "line; grey spans are planned slews and mode changes. Log scale.",
+             "Coloured (judged: holding a hover point, settled) should stay below the red "
+             "0.1° line; grey is not judged (survey pointing from target to target, "
+             "slews of the touch-and-go, mode changes). Log scale.",
              plot_attitude),
     PlotSpec("thrusters", "Thruster use",
              "Δv should climb in shallow steps; a steady ramp means fighting a "

@@ -46,10 +46,12 @@ def _judged_and_not(plot: Plot, h: History, row: int, key: str, y: np.ndarray, k
                     name: str, color: str) -> np.ndarray:
     """Draw ``y`` in colour where ``kind`` is judged and grey elsewhere; return the mask."""
     mask = judged_mask(kind, h.t, _mode_or_none(h))
-    series(plot, h, row, f"{key}.judged", np.where(mask, y, np.nan), name, color)
-    if not mask.all():
-        series(plot, h, row, f"{key}.other", np.where(mask, np.nan, y),
-               "not judged (other modes, settling)", NOT_JUDGED_COLOR, width=1.0)
+    if mask.all():
+        series(plot, h, row, key, y, name, color)
+        return mask
+    series(plot, h, row, key, y, name, color, mask=(f"judged.{kind}", mask, True))
+    series(plot, h, row, key, None, "not judged (other modes, settling)", NOT_JUDGED_COLOR,
+           width=1.0, mask=(f"judged.{kind}", mask, False))
     return mask
 
 
@@ -88,9 +90,9 @@ def plot_position(h: History, summary: Mapping) -> Plot:
         empty_row_note(plot, 0, notes[0])
     if comp is not None:
         mask = judged_mask("hover", h.t, _mode_or_none(h))
-        for i, name in enumerate("xyz"):
-            series(plot, h, 1, f"pos_err_bf_m.{name}", np.where(mask, comp[:, i], np.nan),
-                   f"{name} (body-fixed)", COLORS[i])
+        for i, name in enumerate("xyz"):  # judged samples only: a descent is no error
+            series(plot, h, 1, f"pos_err_bf_m.{name}", comp[:, i], f"{name} (body-fixed)",
+                   COLORS[i], mask=("judged.hover", mask, True))
         top = _upper(comp[mask], HOVER_REQ_M)
         plot.layout["yaxis2"]["range"] = [-top, top]
     else:
@@ -123,17 +125,16 @@ def plot_navigation(h: History, summary: Mapping) -> Plot:
     signed = bool(np.any(finite(err) < 0))
     if sigma is not None:
         # Bands first so the error line is drawn over them.
-        lower3 = -3 * sigma if signed else np.zeros_like(sigma)
-        lower1 = -sigma if signed else np.zeros_like(sigma)
+        # Four band edges from the one sigma array (scaled in the page).
+        below = -1.0 if signed else 0.0
         band = {"line": {"width": 0}, "hoverinfo": "skip"}
-        series(plot, h, 0, "nav.lo3", lower3, "3σ lower", "#1f4e8c", how="min",
-               showlegend=False, **band)
-        series(plot, h, 0, "nav.hi3", 3 * sigma, "3σ (filter)", "#1f4e8c", how="max",
-               fill="tonexty", fillcolor="rgba(31,119,180,0.12)", **band)
-        series(plot, h, 0, "nav.lo1", lower1, "1σ lower", "#1f4e8c", how="min",
-               showlegend=False, **band)
-        series(plot, h, 0, "nav.hi1", sigma, "1σ (filter)", "#1f4e8c", how="max",
-               fill="tonexty", fillcolor="rgba(31,119,180,0.30)", **band)
+        h.store.ref("nav_sigma_m", sigma)
+        for k, alpha in ((3, 0.12), (1, 0.30)):
+            series(plot, h, 0, "nav_sigma_m", None, f"{k}σ lower", "#1f4e8c", how="min",
+                   scale=below * k, showlegend=False, **band)
+            series(plot, h, 0, "nav_sigma_m", None, f"{k}σ (filter)", "#1f4e8c", how="max",
+                   scale=float(k), fill="tonexty", fillcolor=f"rgba(31,119,180,{alpha})",
+                   **band)
         ok = np.isfinite(err) & np.isfinite(sigma) & (sigma > 0)
         if ok.any():
             in1 = float(np.mean(np.abs(err[ok]) <= sigma[ok]) * 100)

@@ -15,6 +15,7 @@ length N, plus the maps and lists of a prospecting or touch-and-go run).
 from __future__ import annotations
 
 import base64
+import gzip
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -153,27 +154,52 @@ def _float32_is_enough(values: np.ndarray) -> bool:
     return bool(np.max(np.abs(back - f)) <= 1e-6 * scale)
 
 
+def _regular(a: np.ndarray) -> tuple[float, float] | None:
+    """(start, step) when the 1-D ``a`` is an evenly spaced ramp (a time axis), else None."""
+    if a.ndim != 1 or len(a) < 3 or not np.isfinite(a).all():
+        return None
+    start, step = float(a[0]), float(a[1] - a[0])
+    ramp = start + step * np.arange(len(a))
+    scale = max(float(np.max(np.abs(a))), 1e-30)
+    return (start, step) if float(np.max(np.abs(ramp - a))) <= 1e-9 * scale else None
+
+
 class ArrayStore:
-    """The numeric arrays one page embeds, by name: base64 of little-endian typed data."""
+    """The numeric arrays one page embeds, by name.
+
+    An evenly spaced axis is stored as start and step; any other array as gzip of its
+    little-endian typed data in base64 (the page inflates it with the browser's own
+    DecompressionStream): mostly-zero and stepwise series (thruster on-times, modes,
+    masks) shrink to almost nothing.
+    """
 
     def __init__(self) -> None:
         self.arrays: dict[str, dict] = {}
 
     def ref(self, name: str, values, precise: bool = False) -> dict:
         """Store ``values`` (1-D or 2-D) under ``name`` (first one wins) and return the
-        reference a trace carries instead of the numbers.  float32 unless ``precise`` or
-        float32 would lose precision the data has."""
+        reference a trace carries instead of the numbers.  Booleans as bytes; numbers
+        as float32 unless ``precise`` or float32 would lose precision the data has."""
         if name not in self.arrays:
-            a = np.asarray(values, dtype=float)
-            dtype = "<f8" if precise or not _float32_is_enough(a) else "<f4"
-            raw = np.ascontiguousarray(a.astype(dtype)).tobytes()
-            self.arrays[name] = {"dtype": "f8" if dtype == "<f8" else "f4",
-                                 "shape": list(a.shape),
-                                 "b64": base64.b64encode(raw).decode("ascii")}
+            a = np.asarray(values)
+            if a.dtype == bool:
+                dtype = "u1"
+            else:
+                a = a.astype(float)
+                ramp = _regular(a)
+                if ramp is not None:
+                    self.arrays[name] = {"range": [ramp[0], ramp[1], len(a)],
+                                         "shape": [len(a)]}
+                    return {"$ref": name}
+                dtype = "f8" if precise or not _float32_is_enough(a) else "f4"
+            raw = np.ascontiguousarray(a.astype({"u1": "u1", "f4": "<f4", "f8": "<f8"}[dtype]))
+            packed = gzip.compress(raw.tobytes(), compresslevel=6, mtime=0)  # mtime 0: same
+            self.arrays[name] = {"dtype": dtype, "shape": list(a.shape),  # page, same bytes
+                                 "gz": base64.b64encode(packed).decode("ascii")}
         return {"$ref": name}
 
     def size_bytes(self) -> int:
-        return sum(len(a["b64"]) for a in self.arrays.values())
+        return sum(len(a.get("gz", "")) for a in self.arrays.values())
 
 
 # ----------------------------------------------------------------------------- plots
@@ -182,20 +208,30 @@ class ArrayStore:
 @dataclass
 class Plot:
     """A Plotly figure as data.  ``series`` lists the traces the page down-samples for
-    display: {"trace": index, "x": ref, "y": ref, "how": "minmax" | "max" | "min"}."""
+    display ("how": "minmax", or "max" / "min" for the edges of a band)."""
 
     layout: dict
     data: list[dict] = field(default_factory=list)
     series: list[dict] = field(default_factory=list)
+    # Series spec keys: "trace", "x", "y", "how", optional "scale", "mask" and "keep".
 
     def add(self, trace: dict) -> int:
         self.data.append(trace)
         return len(self.data) - 1
 
-    def add_series(self, trace: dict, x_ref: dict, y_ref: dict, how: str = "minmax") -> int:
-        """A long series: the page fills x and y from the full arrays, down-sampled."""
+    def add_series(self, trace: dict, x_ref: dict, y_ref: dict, how: str = "minmax", *,
+                   scale: float = 1.0, mask_ref: dict | None = None, keep: bool = True) -> int:
+        """A long series: the page fills x and y from the full arrays, down-sampled.
+        ``scale`` multiplies y (a 3σ band from the σ array, stored once); with
+        ``mask_ref`` only samples whose mask equals ``keep`` are drawn (the others are
+        gaps), so a judged and a not-judged trace share one array."""
         i = self.add({**trace, "x": [], "y": []})
-        self.series.append({"trace": i, "x": x_ref["$ref"], "y": y_ref["$ref"], "how": how})
+        spec = {"trace": i, "x": x_ref["$ref"], "y": y_ref["$ref"], "how": how}
+        if scale != 1.0:
+            spec["scale"] = scale
+        if mask_ref is not None:
+            spec["mask"], spec["keep"] = mask_ref["$ref"], int(keep)
+        self.series.append(spec)
         return i
 
     def as_json(self) -> dict:

@@ -36,9 +36,9 @@ def plot_resource_map(h, summary) -> Plot:
     cands = _need(h, "prospect_candidates").astype(int).reshape(-1)
     chosen = _need(h, "prospect_chosen").astype(int).reshape(-1)
     name = html.escape(str(summary.get("resource_name", "resource")), quote=False)
-    layout = {"height": 820, "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
+    layout = {"height": 860, "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
               "plot_bgcolor": "#ffffff", "annotations": [],
-              "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"}}
+              "legend": {"orientation": "h", "x": 0.0, "y": -0.07, "yanchor": "top"}}
     plot = Plot(layout=layout)
     try:
         deliverable = np.asarray(h.data["prospect_deliverable_truth"]).astype(bool)
@@ -58,9 +58,9 @@ def plot_resource_map(h, summary) -> Plot:
         layout["yaxis" if k == 0 else "yaxis2"] = axis(
             "latitude [deg]", range=[-90, 90], dtick=30, domain=[bottom, top], anchor=xa,
             scaleanchor=xa, scaleratio=1, constrain="domain")
-        layout["annotations"].append({"xref": f"{xa} domain", "yref": f"{ya} domain", "x": 1,
-                                      "y": 1, "xanchor": "right", "yanchor": "bottom",
-                                      "showarrow": False, "text": title})
+        layout["annotations"].append({"xref": f"{xa} domain", "yref": f"{ya} domain", "x": 0,
+                                      "y": 1, "xanchor": "left", "yanchor": "bottom",
+                                      "showarrow": False, "text": f"<b>{title}</b>"})
         seen = np.isfinite(data)
         show = k == 0
         plot.add(_marker_trace(lon, lat, ~seen, "not observed", xa, ya, show, size=5,
@@ -101,13 +101,15 @@ def _spectrum_layout(ylabel: str) -> dict:
 
 
 def _band_marks(layout: dict) -> None:
-    """A faint vertical line at each band centre, its name at the top."""
-    for band in BANDS:
+    """A faint vertical line at each band centre, its name at the top; neighbours'
+    names alternate between two heights so close bands' labels do not overlap."""
+    for k, band in enumerate(sorted(BANDS, key=lambda b: b.centre_um)):
         layout["shapes"].append({"type": "line", "xref": "x", "yref": "paper",
                                  "x0": band.centre_um, "x1": band.centre_um, "y0": 0, "y1": 1,
                                  "line": {"color": "#cccccc", "width": 1}})
         layout["annotations"].append({"xref": "x", "yref": "paper", "x": band.centre_um,
-                                      "y": 1.0, "text": html.escape(band.name), "showarrow": False,
+                                      "y": 1.0 if k % 2 == 0 else 0.86,
+                                      "text": html.escape(band.name), "showarrow": False,
                                       "textangle": -90, "xanchor": "right", "yanchor": "top",
                                       "font": {"size": 9, "color": "#777777"}})
 

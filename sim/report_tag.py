@@ -68,6 +68,12 @@ def plot_descent_profile(h, summary) -> Plot:
                                                  np.maximum(height, 0.01), np.nan),
            "sampler-head height", "#1f77b4", width=1.5)
     series(plot, h, 1, "vert_speed_cmps", vz * 100.0, "vertical speed", "#2ca02c", width=1.5)
+    # Open on the touch-and-go itself (double-click shows the whole run).
+    flying = np.flatnonzero(np.isfinite(height))
+    if h.n > 1 and 0 < len(flying) < h.n:
+        t0, t1 = h.tx[flying[0]], h.tx[flying[-1]]
+        pad = 0.05 * max(t1 - t0, h.dt / h.t_scale)
+        plot.layout["xaxis"]["range"] = [float(t0 - pad), float(t1 + pad)]
     hline(plot, h, 1, -100.0 * CONTACT_MPS, f"contact speed {100 * CONTACT_MPS:g} cm/s",
           REQUIREMENT_COLOR)
     events = summary.get("tag_events_s") or {}
@@ -108,7 +114,7 @@ def plot_ground_track(h, summary) -> Plot:
     lat, lon = np.insert(lat, np.flatnonzero(wrap), np.nan), np.insert(
         lon, np.flatnonzero(wrap), np.nan)
     t_lat, t_lon = (float(v[0]) for v in lat_lon_deg(tr))
-    map_w = 0.62
+    map_w = 0.56
     layout = {
         "height": 520, "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
         "plot_bgcolor": "#ffffff", "shapes": [],
@@ -118,7 +124,7 @@ def plot_ground_track(h, summary) -> Plot:
                       dtick=60, constrain="domain"),
         "yaxis": axis("latitude [deg]", range=[-90, 90], dtick=30, scaleanchor="x",
                       scaleratio=1, constrain="domain"),
-        "xaxis2": axis("east of target [m]", domain=[map_w + 0.1, 1.0], range=[-5, 5],
+        "xaxis2": axis("east of target [m]", domain=[map_w + 0.17, 1.0], range=[-5, 5],
                        anchor="y2", constrain="domain"),
         "yaxis2": axis("north of target [m]", range=[-5, 5], anchor="x2", scaleanchor="x2",
                        scaleratio=1, constrain="domain"),
@@ -136,7 +142,8 @@ def plot_ground_track(h, summary) -> Plot:
                   "z": h.store.ref("surface_radius_rel_m", radius - radius.mean()),
                   "colorscale": "Greys", "reversescale": True, "zsmooth": "best",
                   "colorbar": {"title": {"text": "radius − mean [m]", "side": "right"},
-                               "x": map_w + 0.005, "len": 0.8, "thickness": 12},
+                               "x": map_w + 0.01, "xanchor": "left", "len": 0.8,
+                               "thickness": 12},
                   "hovertemplate": "lon %{x:.0f}°, lat %{y:.0f}°: %{z:.1f} m<extra></extra>",
                   "name": "surface"})
     # A white halo under the track keeps it readable over dark and light terrain alike.

@@ -168,12 +168,18 @@ def hline(plot: Plot, h: History, row: int, value: float, name: str, color: str,
               "hoverinfo": "name"})
 
 
-def series(plot: Plot, h: History, row: int, key: str, values: np.ndarray, name: str,
-           color: str, *, how: str = "minmax", width: float = 1.2, **extra) -> int:
-    """A long series on panel ``row``, down-sampled in the page; ``key`` names its array."""
+def series(plot: Plot, h: History, row: int, key: str, values: np.ndarray | None, name: str,
+           color: str, *, how: str = "minmax", width: float = 1.2, scale: float = 1.0,
+           mask: tuple[str, np.ndarray, bool] | None = None, **extra) -> int:
+    """A long series on panel ``row``, down-sampled in the page; ``key`` names its array
+    (``values`` None: an array already stored under ``key``).  ``mask`` is (name, boolean
+    array, which value to draw)."""
+    mask_ref = h.store.ref(mask[0], mask[1]) if mask is not None else None
     return plot.add_series({"type": "scatter", "mode": "lines", "name": name,
                             "yaxis": yref(row), "line": {"color": color, "width": width},
-                            **extra}, h.time_ref(), h.store.ref(key, values), how=how)
+                            **extra}, h.time_ref(),
+                           h.store.ref(key, values if values is not None else []), how=how,
+                           scale=scale, mask_ref=mask_ref, keep=mask[2] if mask else True)
 
 
 def empty_row_note(plot: Plot, row: int, note: str) -> None:

@@ -15,14 +15,15 @@ from flightsw.core.modes import Mode
 
 #: Time after entering a mode before its error counts: start-up dispersion, the slew
 #: into the mode and the first controller transient are not steady-state errors.
-SETTLE_S = 60.0
+SETTLE_S = 300.0
 
 #: The modes in which each quantity is judged.
 JUDGED_MODES = {
     "hover": (int(Mode.HOVER),),
-    # Pointing is held in hover and survey; mass measurement spins the probe on
-    # purpose and the touch-and-go sequence slews between its burns.
-    "pointing": (int(Mode.HOVER), int(Mode.SURVEY)),
+    # Pointing is held still in hover; the survey points the spectrometer from target
+    # to target, mass measurement spins the probe on purpose and the touch-and-go
+    # sequence slews between its burns.
+    "pointing": (int(Mode.HOVER),),
 }
 
 
@@ -44,12 +45,3 @@ def judged_mask(kind: str, t_s: np.ndarray, mode: np.ndarray | None) -> np.ndarr
     last_change_t = np.maximum.accumulate(np.where(change, t, -np.inf))
     return in_mode & (t - last_change_t >= SETTLE_S)
 
-
-def spans(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) of each run of True in ``mask`` on the time axis ``t``."""
-    if not len(mask):
-        return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return [(float(t[s]), float(t[min(e, len(t) - 1)])) for s, e in zip(edges[::2],
-                                                                         edges[1::2],
-                                                                         strict=True)]

@@ -7,25 +7,38 @@
   var payload = JSON.parse(document.getElementById("report-data").textContent);
   var arrays = {};
 
-  function decode(spec) {
-    var bin = atob(spec.b64);
-    var bytes = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    var flat = spec.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
-    if (spec.shape.length !== 2) return flat;
-    var rows = [], cols = spec.shape[1];  // 2-D (maps): an array of rows, as Plotly wants z
-    for (var r = 0; r < spec.shape[0]; r++) {
-      rows.push(Array.prototype.map.call(flat.subarray(r * cols, (r + 1) * cols), nanToNull));
-    }
-    return rows;
-  }
-
   function nanToNull(v) { return v === v ? v : null; }
 
-  function array(name) {
-    if (!(name in arrays)) arrays[name] = decode(payload.arrays[name]);
-    return arrays[name];
+  // One stored array as a typed array (2-D maps as an array of plain rows, as Plotly
+  // wants z): an evenly spaced axis from start and step, the rest inflated from gzip.
+  function decode(spec) {
+    if (spec.range) {
+      var axis = new Float64Array(spec.range[2]);
+      for (var j = 0; j < axis.length; j++) axis[j] = spec.range[0] + j * spec.range[1];
+      return Promise.resolve(axis);
+    }
+    var bin = atob(spec.gz), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      var flat = spec.dtype === "f8" ? new Float64Array(buf)
+        : spec.dtype === "u1" ? new Uint8Array(buf) : new Float32Array(buf);
+      if (spec.shape.length !== 2) return flat;
+      var rows = [], cols = spec.shape[1];
+      for (var r = 0; r < spec.shape[0]; r++) {
+        rows.push(Array.prototype.map.call(flat.subarray(r * cols, (r + 1) * cols), nanToNull));
+      }
+      return rows;
+    });
   }
+
+  function decodeAll() {
+    var names = Object.keys(payload.arrays);
+    return Promise.all(names.map(function (n) { return decode(payload.arrays[n]); }))
+      .then(function (decoded) { names.forEach(function (n, k) { arrays[n] = decoded[k]; }); });
+  }
+
+  function array(name) { return arrays[name]; }
 
   // Replace every {"$ref": name} in a figure with its decoded array (as a plain array
   // with gaps as null: Plotly draws null as a break).
@@ -49,56 +62,62 @@
     return lo;
   }
 
-  // Down-sample y(x) over [x0, x1] to `buckets` buckets; `how`: "minmax" keeps each
-  // bucket's min and max in time order, "max"/"min" one of them (edges of a band).
-  function decimate(x, y, x0, x1, buckets, how) {
-    var i0 = 0, i1 = x.length;
+  // Down-sample y(x) over [x0, x1] (null: all) to `buckets` buckets.  s.how "minmax"
+  // keeps each bucket's min and max in time order, "max"/"min" one of them (the edges
+  // of a band); y is multiplied by s.scale; with s.mask only samples whose mask equals
+  // s.keep count (the others are gaps).
+  function decimate(s, x0, x1, buckets) {
+    var x = array(s.x), y = array(s.y), k = s.scale === undefined ? 1 : s.scale;
+    var mask = s.mask ? array(s.mask) : null, keep = s.keep;
+    var i0 = 0, i1 = x.length, i;
     if (x0 !== null) { i0 = Math.max(0, lowerBound(x, x0) - 1); i1 = Math.min(x.length, lowerBound(x, x1) + 1); }
-    var ox = [], oy = [], n = i1 - i0, i;
+    function at(j) { var v = y[j] * k; return (mask && mask[j] !== keep) ? NaN : v; }
+    var ox = [], oy = [], n = i1 - i0;
     if (n <= 2 * buckets) {
-      for (i = i0; i < i1; i++) { ox.push(x[i]); oy.push(nanToNull(y[i])); }
+      for (i = i0; i < i1; i++) { ox.push(x[i]); oy.push(nanToNull(at(i))); }
       return [ox, oy];
     }
     var size = n / buckets;
     for (var b = 0; b < buckets; b++) {
-      var s = i0 + Math.floor(b * size), e = i0 + Math.floor((b + 1) * size), lo = -1, hi = -1;
-      for (i = s; i < e; i++) {
-        var v = y[i];
+      var st = i0 + Math.floor(b * size), e = i0 + Math.floor((b + 1) * size);
+      var lo = -1, hi = -1, vlo = 0, vhi = 0;
+      for (i = st; i < e; i++) {
+        var v = at(i);
         if (v !== v) continue;
-        if (lo < 0 || v < y[lo]) lo = i;
-        if (hi < 0 || v > y[hi]) hi = i;
+        if (lo < 0 || v < vlo) { lo = i; vlo = v; }
+        if (hi < 0 || v > vhi) { hi = i; vhi = v; }
       }
-      if (lo < 0) { ox.push(x[s]); oy.push(null); continue; }  // all missing: a gap
-      if (how === "max") { ox.push(x[hi]); oy.push(y[hi]); }
-      else if (how === "min") { ox.push(x[lo]); oy.push(y[lo]); }
-      else {
-        var first = Math.min(lo, hi), last = Math.max(lo, hi);
-        ox.push(x[first]); oy.push(y[first]);
-        if (last !== first) { ox.push(x[last]); oy.push(y[last]); }
-      }
+      if (lo < 0) { ox.push(x[st]); oy.push(null); continue; }  // all missing: a gap
+      if (s.how === "max") { ox.push(x[hi]); oy.push(vhi); }
+      else if (s.how === "min") { ox.push(x[lo]); oy.push(vlo); }
+      else if (lo === hi) { ox.push(x[lo]); oy.push(vlo); }
+      else if (lo < hi) { ox.push(x[lo], x[hi]); oy.push(vlo, vhi); }
+      else { ox.push(x[hi], x[lo]); oy.push(vhi, vlo); }
     }
     return [ox, oy];
   }
 
   function sampled(fig, div, range) {
-    var buckets = Math.max(200, Math.round((div.clientWidth || 1000) * 1.0));
+    var buckets = Math.max(200, Math.round(div.clientWidth || 1000));
     var xs = [], ys = [];
     fig.series.forEach(function (s) {
-      var d = decimate(array(s.x), array(s.y), range ? range[0] : null, range ? range[1] : null, buckets, s.how);
+      var d = decimate(s, range ? range[0] : null, range ? range[1] : null, buckets);
       xs.push(d[0]); ys.push(d[1]);
     });
     return [xs, ys];
   }
 
   function draw(id, fig) {
-    var div = document.getElementById(id);
+    var div = document.getElementById(id), started = performance.now();
     var data = resolve(fig.data);
-    var first = sampled(fig, div, null);
+    var xr = fig.layout.xaxis && fig.layout.xaxis.range;  // a plot may open zoomed in
+    var first = sampled(fig, div, xr && fig.series.length ? xr : null);
     fig.series.forEach(function (s, k) { data[s.trace].x = first[0][k]; data[s.trace].y = first[1][k]; });
     var config = {responsive: true, displaylogo: false, scrollZoom: false,
                   modeBarButtonsToRemove: ["lasso2d", "select2d"]};
     return Plotly.newPlot(div, data, fig.layout, config).then(function () {
       div.setAttribute("data-rendered", "1");
+      div.setAttribute("data-draw-ms", Math.round(performance.now() - started));
       if (!fig.series.length) return;
       var traces = fig.series.map(function (s) { return s.trace; });
       div.on("plotly_relayout", function (ev) {
@@ -113,13 +132,26 @@
     });
   }
 
-  var pending = Object.keys(payload.plots).map(function (id) {
-    return draw(id, payload.plots[id]).catch(function (err) {
-      var div = document.getElementById(id);
+  // Plots are drawn one after another in page order, yielding to the browser between
+  // them: the first screen is up while the rest are still being drawn.
+  function drawInOrder(ids, k) {
+    if (k >= ids.length) return Promise.resolve();
+    return draw(ids[k], payload.plots[ids[k]]).catch(function (err) {
+      var div = document.getElementById(ids[k]);
       div.setAttribute("data-rendered", "failed");
       div.textContent = "This plot could not be drawn: " + err;
-      throw err;
-    });
+      console.error(err);
+    }).then(function () {
+      if (k === 0) document.body.setAttribute("data-first-plot-ms", Math.round(performance.now()));
+      return new Promise(function (res) { setTimeout(res, 0); });
+    }).then(function () { return drawInOrder(ids, k + 1); });
+  }
+
+  var t0 = performance.now();
+  decodeAll().then(function () {
+    document.body.setAttribute("data-decode-ms", Math.round(performance.now() - t0));
+    return drawInOrder(Object.keys(payload.plots), 0);
+  }).then(function () {
+    document.body.setAttribute("data-plots-done", Math.round(performance.now()));
   });
-  Promise.allSettled(pending).then(function () { document.body.setAttribute("data-plots-done", "1"); });
 })();

@@ -15,7 +15,7 @@ from sim import report, report_kit, report_sections
 from sim.report import REQUIREMENTS, requirement_status, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-ALL_PLOTS = [spec.file for spec in report.PLOTS]
+ALL_PLOTS = [spec.slug for spec in report.PLOTS]
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
