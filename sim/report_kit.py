@@ -145,13 +145,15 @@ class History:
 
 
 def _float32_is_enough(values: np.ndarray) -> bool:
-    """float32 keeps 7 digits: enough unless the values need finer steps than that."""
+    """float32 keeps about 7 digits of the value, which is plenty unless the data vary
+    by little around a large offset (a time of 1e6 s in millisecond steps): float32's
+    rounding must stay under 1e-4 of the data's own spread."""
     f = values[np.isfinite(values)]
     if f.size == 0:
         return True
-    back = f.astype(np.float32).astype(float)
-    scale = max(float(np.max(np.abs(f))), 1e-30)
-    return bool(np.max(np.abs(back - f)) <= 1e-6 * scale)
+    err = float(np.max(np.abs(f.astype(np.float32).astype(float) - f)))
+    spread = float(f.max() - f.min())
+    return err <= 1e-4 * spread if spread > 0 else err <= 1e-6 * abs(float(f[0]))
 
 
 def _regular(a: np.ndarray) -> tuple[float, float] | None:

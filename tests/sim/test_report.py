@@ -1,8 +1,10 @@
-"""Tests of the run report (sim/report.py): files, figures, escaping, pass/fail colouring."""
+"""Tests of the run report (sim/report.py): one self-contained page, its plots as data,
+missing data, escaping, pass/fail colouring."""
 
 from __future__ import annotations
 
 import html.parser
+import json
 import pathlib
 import re
 import subprocess
@@ -11,10 +13,11 @@ import sys
 import numpy as np
 import pytest
 
-from sim import report, report_kit, report_sections
-from sim.report import REQUIREMENTS, requirement_status, write_report
+from report_page import array, payload, plot_ids, series_values, trace
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from sim import report, report_kit, report_sections
+from sim.report import REQUIREMENTS, requirement_status, write_report, write_run_dir_report
+
 ALL_PLOTS = [spec.slug for spec in report.PLOTS]
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -82,13 +85,14 @@ class _Collector(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[str] = []
-        self.imgs: list[str] = []
+        self.srcs: list[str] = []
         self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        if tag == "img":
-            self.imgs.append(dict(attrs)["src"])
+        src = dict(attrs).get("src")
+        if src is not None:
+            self.srcs.append(src)
 
     def handle_data(self, data):
         self.text.append(data)
@@ -101,32 +105,27 @@ def parse(path: pathlib.Path) -> _Collector:
 
 
 PLOT_KEYS = {
-    "01_position_error.png": {"hover_err_m", "pos_err_bf_m"},
-    "02_navigation_error.png": {"nav_err_m", "nav_sigma_m"},
-    "03_attitude_error.png": {"att_err_deg"},
-    "04_thrusters.png": {"thruster_on_s", "dv_cum_mps"},
-    "05_wheel_speeds.png": {"wheel_speed_radps"},
-    "06_scheduler.png": set(),
-    "07_altitude_mode.png": {"altitude_m", "mode"},
+    "position-error": {"hover_err_m", "pos_err_bf_m"},
+    "navigation-error": {"nav_err_m", "nav_sigma_m"},
+    "pointing-error": {"att_err_deg"},
+    "thrusters": {"thruster_on_s", "dv_cum_mps"},
+    "wheel-speeds": {"wheel_speed_radps"},
+    "altitude-mode": {"altitude_m", "mode"},
+    "host-timing": set(),
 }
 
 
 def spec_keys(spec) -> set[str]:
-    return PLOT_KEYS[spec.file]
+    return PLOT_KEYS[spec.slug]
 
 
-def check_images(html_path: pathlib.Path) -> list[str]:
-    """Every img src is relative, exists under report/ and is a PNG; return the file names."""
+def check_plots(html_path: pathlib.Path) -> list[str]:
+    """The page is one file: nothing loaded from elsewhere (no src attribute at all, no
+    report/ directory); return the plots it draws, in order."""
     doc = parse(html_path)
-    names = []
-    for src in doc.imgs:
-        assert not src.startswith(("/", "http:", "https:", "file:")), src
-        f = html_path.parent / src
-        assert f.parent == html_path.parent / "report", src
-        assert f.is_file(), src
-        assert f.read_bytes()[:8] == PNG_MAGIC, src
-        names.append(f.name)
-    return names
+    assert doc.srcs == [], doc.srcs
+    assert not (html_path.parent / "report").exists()
+    return plot_ids(html_path)
 
 
 def req_classes(html_text: str) -> dict[str, str]:
@@ -142,12 +141,14 @@ def test_full_report_files_and_figures(tmp_path):
     out = write_report(tmp_path, make_history(3600), make_summary())
     assert out == tmp_path / "report.html"
     assert out.is_file()
-    assert check_images(out) == ALL_PLOTS
+    assert check_plots(out) == ALL_PLOTS
     text = out.read_text(encoding="utf-8")
     for figure in ("bennu-hover", "1234", "0.579", "0.0437", "432", "0.247", "98,765",
                    "HOVER"):
         assert figure in text, figure
     assert "Not plotted" not in text and "Plot failed" not in text
+    assert text.count("<script") == 3  # plotly.js, the data, the page's script
+    assert "cdn." not in text.split("<script", 1)[0]  # the head loads nothing
     assert req_classes(text) == {
         "hover_error_m_p99": "pass", "attitude_error_deg_p99": "pass", "realtime_factor": "pass"
     }
@@ -155,37 +156,42 @@ def test_full_report_files_and_figures(tmp_path):
     # Scheduler table: the overrunning task is highlighted, all tasks listed.
     assert re.search(r'<tr class="bad"><td>nav_filter</td>', text)
     assert "<td>gnc_control</td>" in text and "<td>telemetry</td>" in text
-    # Events: warnings and errors only.
-    assert "SAFE entered" in text and "entered STANDBY" not in text
+    # Events table: warnings and errors only (the timeline strip in the plots has all).
+    table = text.split("<h2>Events", 1)[1].split("<script", 1)[0]
+    assert "SAFE entered" in table and "entered STANDBY" not in table
 
 
-def test_long_history_is_complete(tmp_path):
-    # Speed of the report belongs in bench/, not here: no timing assertion.
+def test_long_history_is_embedded_whole(tmp_path):
+    """The page carries every sample (the browser down-samples for display and again on
+    zoom): a one-sample spike is in the data.  Speed belongs in bench/, not here."""
     history = make_history(86_400, seed=3)
-    history["hover_err_m"][40_000] = 7.5  # one spike must survive decimation
+    history["mode"][:] = 2  # hovering throughout: every sample judged after settling
+    history["hover_err_m"][40_000] = 7.5
     out = write_report(tmp_path, history, make_summary())
-    assert check_images(out) == ALL_PLOTS
+    assert check_plots(out) == ALL_PLOTS
+    data = payload(out)
+    y = series_values(data, data["plots"]["plot-position-error"], "|r − r_target|")
+    assert len(y) == 86_400 and y[40_000] == pytest.approx(7.5)
+    t = array(data, "t")  # time as stored: an even ramp, in hours for a day-long run
+    assert t[40_000] == pytest.approx(40_000 / 3600.0)
     assert "Plot failed" not in out.read_text(encoding="utf-8")
 
 
-def test_envelope_keeps_extremes_and_shrinks():
-    n = 86_400
-    x = np.arange(n, dtype=float)
-    y = np.zeros(n)
-    y[12_345] = 9.0
-    y[54_321] = -4.0
-    xe, ye = report_kit.envelope(x, y)
-    assert len(xe) == len(ye) <= 2 * report_kit.ENVELOPE_BINS + 2
-    assert ye.max() == 9.0 and ye.min() == -4.0
-    assert np.all(np.diff(xe) >= 0)
-    # Short series pass through untouched.
-    xs, ys = report_kit.envelope(x[:100], y[:100])
-    assert len(xs) == 100
+def test_arrays_are_float32_unless_that_loses_precision():
+    store = report_kit.ArrayStore()
+    store.ref("coarse", np.linspace(0.0, 1.0, 1000) ** 2)
+    store.ref("fine", 1e6 + np.arange(1000) * 1e-3 + np.sin(np.arange(1000)))
+    store.ref("flags", np.array([True, False, True]))
+    store.ref("ramp", np.arange(10.0) * 0.5)
+    assert store.arrays["coarse"]["dtype"] == "f4"
+    assert store.arrays["fine"]["dtype"] == "f8"
+    assert store.arrays["flags"]["dtype"] == "u1"
+    assert store.arrays["ramp"] == {"range": [0.0, 0.5, 10], "shape": [10]}
 
 
 def test_single_sample(tmp_path):
     out = write_report(tmp_path, make_history(1), make_summary())
-    assert check_images(out) == ALL_PLOTS
+    assert check_plots(out) == ALL_PLOTS
     text = out.read_text(encoding="utf-8")
     assert "Plot failed" not in text
 
@@ -196,19 +202,15 @@ def test_nan_values_do_not_break(tmp_path):
         h[key][100:3000] = np.nan
     h["att_err_deg"][:] = np.nan  # completely empty log-scale plot
     out = write_report(tmp_path, h, make_summary())
-    assert check_images(out) == ALL_PLOTS
+    assert check_plots(out) == ALL_PLOTS
     assert "Plot failed" not in out.read_text(encoding="utf-8")
 
 
 def test_deterministic_output(tmp_path):
     a = write_report(tmp_path / "a", make_history(2000), make_summary())
     b = write_report(tmp_path / "b", make_history(2000), make_summary())
-    assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8")
-    names = sorted(p.name for p in (tmp_path / "a" / "report").iterdir())
-    assert names == sorted(ALL_PLOTS)
-    for name in names:
-        assert (tmp_path / "a" / "report" / name).read_bytes() == \
-            (tmp_path / "b" / "report" / name).read_bytes(), name
+    assert a.read_bytes() == b.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["report.html"]
 
 
 # ----------------------------------------------------------------------------- missing data
@@ -217,21 +219,22 @@ def test_deterministic_output(tmp_path):
 def test_empty_history_and_summary(tmp_path):
     out = write_report(tmp_path, {}, {})
     assert out.is_file()
-    assert check_images(out) == []
+    assert check_plots(out) == []
     text = out.read_text(encoding="utf-8")
     assert text.count("Not plotted") == len(ALL_PLOTS)
     assert set(req_classes(text).values()) == {"na"}
     assert '<div class="verdict na">' in text
+    assert "no time history" in text and "<script" not in text  # nothing to draw
 
 
 @pytest.mark.parametrize(
     ("missing", "gone"),
     [
-        (["att_err_deg", "wheel_speed_radps"], ["03_attitude_error.png", "05_wheel_speeds.png"]),
-        (["nav_err_m"], ["02_navigation_error.png"]),
+        (["att_err_deg", "wheel_speed_radps"], ["pointing-error", "wheel-speeds"]),
+        (["nav_err_m"], ["navigation-error"]),
         # Both series of a two-panel plot gone: the plot goes.
         (["hover_err_m", "pos_err_bf_m", "altitude_m", "mode"],
-         ["01_position_error.png", "07_altitude_mode.png"]),
+         ["position-error", "altitude-mode"]),
         # One series of a two-panel plot gone (or only the sigma band): the plot stays.
         (["pos_err_bf_m", "thruster_on_s", "mode", "nav_sigma_m"], []),
         (["dv_cum_mps", "altitude_m", "hover_err_m"], []),
@@ -243,27 +246,49 @@ def test_missing_keys_skip_with_note(tmp_path, missing, gone):
     for key in missing:
         del h[key]
     out = write_report(tmp_path, h, make_summary())
-    names = check_images(out)
+    names = check_plots(out)
     text = out.read_text(encoding="utf-8")
     assert names == [f for f in ALL_PLOTS if f not in gone]
     assert "Plot failed" not in text
     assert text.count("Not plotted") == len(gone)
     assert text.count("Partial:") == len(
-        {spec.file for spec in report.PLOTS if spec.file not in gone
+        {spec.slug for spec in report.PLOTS if spec.slug not in gone
          and any(k in spec_keys(spec) for k in missing if k != "t_s")})
     for key in missing:
         if key != "t_s":
             assert f"no `{key}` in history" in text, key
+    # One line at the top says what is missing, whatever the plots say below.
+    top = re.search(r'<p class="problems">(.*?)</p>', text)
+    assert (top is not None) == any(k != "t_s" for k in missing)
+    for key in missing:
+        if key != "t_s":
+            assert f"no `{key}` in history" in top.group(1), key
 
 
-def test_stale_images_are_removed(tmp_path):
-    write_report(tmp_path, make_history(300), make_summary())
-    assert (tmp_path / "report" / "03_attitude_error.png").exists()
-    h = make_history(300)
-    del h["att_err_deg"]
-    out = write_report(tmp_path, h, make_summary())
-    assert "03_attitude_error.png" not in check_images(out)
-    assert not (tmp_path / "report" / "03_attitude_error.png").exists()
+def test_a_run_directory_without_history_gets_a_report_of_its_summary(tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps(make_summary()), encoding="utf-8")
+    out = write_run_dir_report(tmp_path)
+    text = out.read_text(encoding="utf-8")
+    assert re.findall(r'<p class="problems">(.*?)</p>', text) == [
+        "<b>Missing from this run's data:</b> history.npz is missing; no time history: plots "
+        "left out, figures from the summary only."]
+    assert "0.579" in text  # the summary's figures are still there
+
+
+def test_a_damaged_history_file_is_named_and_the_rest_reported(tmp_path):
+    (tmp_path / "history.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    out = write_run_dir_report(tmp_path)
+    text = out.read_text(encoding="utf-8")
+    assert "history.npz unreadable" in text and "summary.json missing" in text
+    assert (tmp_path / "history.npz").read_bytes().startswith(b"PK")  # left as it was
+
+
+def test_links_to_the_run_files_are_relative(tmp_path):
+    for name in ("flight.tlog", "summary.json"):
+        (tmp_path / name).write_bytes(b"x")
+    text = write_report(tmp_path, {}, make_summary()).read_text(encoding="utf-8")
+    assert '<a href="flight.tlog"' in text and '<a href="summary.json"' in text
+    assert "events.log (not in this run directory)" in text
 
 
 def test_malformed_arrays_are_skipped_not_fatal(tmp_path):
@@ -272,10 +297,10 @@ def test_malformed_arrays_are_skipped_not_fatal(tmp_path):
     h["wheel_speed_radps"] = np.zeros((399, 4))  # wrong length
     h["att_err_deg"] = np.array(["a"] * 400)  # not numeric
     out = write_report(tmp_path, h, make_summary())
-    names = check_images(out)
+    names = check_plots(out)
     text = out.read_text(encoding="utf-8")
-    assert "05_wheel_speeds.png" not in names and "03_attitude_error.png" not in names
-    assert "01_position_error.png" in names  # hover_err_m still plotted
+    assert "wheel-speeds" not in names and "pointing-error" not in names
+    assert "position-error" in names  # hover_err_m still plotted
     assert "Plot failed" not in text
 
 
@@ -284,7 +309,7 @@ def test_no_scheduler_in_summary(tmp_path):
     del summary["scheduler"], summary["events"]
     out = write_report(tmp_path, {"altitude_m": np.ones(100)}, summary)
     text = out.read_text(encoding="utf-8")
-    assert check_images(out) == ["07_altitude_mode.png"]
+    assert check_plots(out) == ["altitude-mode"]
     assert "No scheduler statistics" in text and "No events" in text
 
 
@@ -298,15 +323,23 @@ def test_malicious_text_is_escaped(tmp_path):
                                          "overruns": 0, "faults": 0, "budget_us": 10,
                                          "max_exec_us": 1, "p99_exec_us": 1, "mean_exec_us": 1}
     summary["events"].append({"time_s": 1.0, "severity": "ERROR", "source": evil, "text": evil})
+    (tmp_path / "events.log").write_text(
+        f"     5.000 ERROR     fdir: {evil}</script><script>x()\n", encoding="utf-8")
     out = write_report(tmp_path, make_history(200), summary)
     text = out.read_text(encoding="utf-8")
-    assert "<script" not in text
+    assert "<script>alert" not in text and "</script><script>x" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     doc = parse(out)
-    assert "script" not in doc.tags
+    assert doc.tags.count("script") == 3  # the page's own, none of the run's
     assert any(evil in chunk for chunk in doc.text)  # shown to the reader as text
     assert "<script>alert('x')</script> & more" in "".join(doc.text)
-    assert "Plot failed" not in text  # "$x$" in a task name must not trip mathtext
+    # In the plots' data (task names, event hover text) the text is data, escaped for
+    # Plotly's few hover tags.
+    data = payload(out)
+    strip = [t for t in data["plots"]["plot-position-error"]["data"]
+             if t.get("legendgroup") == "events"]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in x for t in strip for x in t["text"])
+    assert "Plot failed" not in text
 
 
 # ----------------------------------------------------------------------------- pass / fail
@@ -366,7 +399,7 @@ def test_events_table_limits_and_filters(tmp_path):
                {"time_s": 6.0, "severity": 6, "source": "fdir", "text": "mav info"},
                {"severity": "critical", "source": "eps", "text": "no time"}]
     out = write_report(tmp_path, {}, make_summary(events=events))
-    text = out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8").split("<h2>Events", 1)[1]  # the events section
     rows = re.findall(r'<tr class="sev-(\w+)">', text)
     assert len(rows) == report_sections.MAX_EVENTS
     assert "info 3" not in text and "mav info" not in text
@@ -393,10 +426,14 @@ def test_does_not_use_pyplot(tmp_path):
 
 def test_chattering_mode_and_unknown_mode_values(tmp_path):
     n = 20_000
-    mode = np.tile([1, 2], n // 2)  # 20,000 mode changes: drawn as an envelope, not bars
-    mode[:10] = 7  # a value outside the known modes gets its own row
+    mode = np.tile([1, 2], n // 2)  # 20,000 mode changes: no bands, a note instead
+    mode[:10] = 9  # a value outside the known modes gets its own row
     out = write_report(tmp_path, {"t_s": np.arange(n, dtype=float), "mode": mode}, {})
-    assert check_images(out) == ["07_altitude_mode.png"]
+    assert check_plots(out) == ["altitude-mode"]
+    plot = payload(out)["plots"]["plot-altitude-mode"]
+    assert not [s for s in plot["layout"]["shapes"] if s["type"] == "rect"]
+    assert "mode changed 19,990 times" in plot["layout"]["annotations"][0]["text"]
+    assert "mode 9" in plot["layout"]["yaxis2"]["ticktext"]
     assert "Plot failed" not in out.read_text(encoding="utf-8")
 
 
@@ -423,18 +460,14 @@ def test_site_spectrum_plot_marks_the_detected_bands_only():
         "prospect_site_n": np.array([16]), "prospect_site_depth": depth[None],
         "prospect_site_centre_um": centre[None], "prospect_site_detected": detected[None],
         "prospect_site_truth_refl": refl[None]})
-    fig = plot_site_spectrum(h, {})
-    markers = [line for line in fig.axes[0].lines if line.get_marker() == "v"]
-    assert len(markers) == 1
-    x, y = markers[0].get_data()
-    assert x[0] == pytest.approx(BANDS[-1].centre_um)  # the centre it was given
-    assert "site 7: 16 spectra" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    plot = plot_site_spectrum(h, {})
+    markers = trace(plot, "detected band (centre, depth)")
+    assert len(markers["x"]) == 1
+    assert markers["x"][0] == pytest.approx(BANDS[-1].centre_um)  # the centre it was given
+    assert "site 7: 16 spectra co-added" in [t.get("name") for t in plot.data]
 
 
 def test_ground_track_draws_the_surface_map_and_the_hazards():
-    from matplotlib.collections import QuadMesh
-    from matplotlib.patches import Circle
-
     from sim.report_tag import plot_ground_track
 
     target = np.array([0.0, -250.0, 37.0])
@@ -450,12 +483,11 @@ def test_ground_track_draws_the_surface_map_and_the_hazards():
         "hazards_radius_m": np.array([1.5, 0.5]),
         "hazards_mapped": np.array([True, False]),
     }
-    fig = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
-    by_title = {ax.get_title(): ax for ax in fig.axes}
-    map_ax, near_ax = by_title["On the surface map (body-fixed)"], by_title["Near the target"]
-    assert any(isinstance(c, QuadMesh) for c in map_ax.collections)
-    radii = sorted(p.get_radius() for p in near_ax.patches if isinstance(p, Circle))
-    assert radii == [0.5, 1.0, 1.5]  # two hazards and the 1 m requirement circle
+    plot = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
+    assert [t["type"] for t in plot.data].count("heatmap") == 1
+    circles = [s for s in plot.layout["shapes"] if s["type"] == "circle"]
+    radii = sorted((c["x1"] - c["x0"]) / 2 for c in circles)
+    assert radii == pytest.approx([0.5, 1.0, 1.5])  # two hazards and the 1 m requirement
 
 
 def test_ground_track_without_a_surface_map_still_draws():
@@ -463,5 +495,6 @@ def test_ground_track_without_a_surface_map_still_draws():
 
     target = np.array([0.0, -250.0, 37.0])
     history = {"t_s": np.arange(5, dtype=float), "pos_bf_m": np.tile(target * 1.5, (5, 1))}
-    fig = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
-    assert len(fig.axes) == 2
+    plot = plot_ground_track(report_kit.History(history), {"target_bf_m": list(target)})
+    assert "heatmap" not in [t["type"] for t in plot.data]
+    assert "sub-spacecraft track" in [t.get("name") for t in plot.data]
