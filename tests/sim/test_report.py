@@ -12,7 +12,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from report_page import array, payload, plot_ids, series_values, trace
 
 from sim import report, report_kit, report_sections

@@ -1,8 +1,9 @@
 """The touch-and-go pages of the report (sim/report_tag.py): descent profile, ground
 track near the target, the sweep's touchdown scatter and its 99 % ellipse.
 
-Figures are checked through what they draw (line data, patches, labels), on small
-synthetic histories, never by pixels.
+Figures are checked through what they draw (traces, shapes, labels as data; the sweep's
+matplotlib figure through its lines and patches), on small synthetic histories, never
+by pixels.
 """
 
 import math
@@ -11,21 +12,24 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.patches import Circle, Ellipse
+from matplotlib.patches import Ellipse
+from report_page import payload, plot_ids, series_values, trace
 from scipy.stats import chi2
 
-from sim import report_kit
 from sim.report import write_report
+from sim.report_kit import History, Skip
 from sim.report_tag import (
     CHI2_2DOF_99,
     ellipse_99,
+    lat_lon_deg,
+    local_east_north,
     plane_basis,
     plot_descent_profile,
     plot_ground_track,
     write_sweep_report,
 )
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"  # the sweep page's scatter is still a PNG
 TARGET_BF_M = np.array([0.0, -250.0, 37.0])
 unit_floats = st.floats(-1.0, 1.0, allow_nan=False)
 
@@ -93,74 +97,87 @@ def test_target_plane_basis_is_orthonormal_and_right_handed(x, y, z):
 
 def test_descent_profile_of_a_run_without_touch_and_go_is_skipped():
     """No head height (a hover run): the page says why instead of drawing empty axes."""
-    h = report_kit.History({"t_s": np.arange(5.0), "head_height_m": np.full(5, np.nan),
+    h = History({"t_s": np.arange(5.0), "head_height_m": np.full(5, np.nan),
                             "vert_speed_mps": np.zeros(5)})
-    with pytest.raises(report_kit.Skip, match="not a touch-and-go run"):
+    with pytest.raises(Skip, match="not a touch-and-go run"):
         plot_descent_profile(h, {})
 
 
 def test_descent_profile_marks_each_phase_at_its_time_and_the_contact_speed():
-    """Height in metres and vertical speed in cm/s against minutes; a dashed line at each
-    phase the summary reports (and only those), the 10 cm/s contact line on the speed axis."""
-    h = report_kit.History(descent_history())
+    """Height (log) in metres and vertical speed in cm/s against minutes; a dashed line at
+    each phase the summary reports (and only those), named in the legend, not on the plot
+    where names collide; the 10 cm/s contact line on the speed axis."""
+    h = History(descent_history())
     events = {"descent": 60.0, "checkpoint": 240.0, "contact": 390.0}
-    fig = plot_descent_profile(h, {"tag_events_s": events})
-    ax_height, ax_speed = fig.axes
-    x, y = ax_height.lines[0].get_data()
-    assert x[-1] == pytest.approx(599.0 / 60.0) and y[0] == pytest.approx(200.0)
-    assert ax_speed.lines[0].get_data()[1][10] == pytest.approx(-50.0)  # -0.5 m/s in cm/s
-    dashed = sorted(line.get_xdata()[0] for line in ax_height.lines
-                    if line.get_linestyle() == "--")
+    plot = plot_descent_profile(h, {"tag_events_s": events})
+    data = {"arrays": h.store.arrays}
+    height = series_values(data, plot.as_json(), "sampler-head height")
+    assert height[0] == pytest.approx(200.0) and height[-1] == pytest.approx(0.01)  # floored
+    speed = series_values(data, plot.as_json(), "vertical speed")
+    assert speed[10] == pytest.approx(-50.0)  # -0.5 m/s in cm/s
+    assert plot.layout["yaxis"]["type"] == "log"
+    dashed = sorted(s["x0"] for s in plot.layout["shapes"] if s["type"] == "line")
     assert dashed == pytest.approx([1.0, 4.0, 6.5])
-    labels = sorted(t.get_text().strip() for t in ax_height.texts)
-    assert labels == ["checkpoint", "contact", "descent"]
-    contact = [line for line in ax_speed.lines if line.get_linestyle() == ":"]
-    assert len(contact) == 1 and contact[0].get_ydata()[0] == -10.0
+    phases = sorted(n for n in (t.get("name", "") for t in plot.data) if "T+" in n)
+    assert phases == ["checkpoint T+00:04:00", "contact T+00:06:30", "descent T+00:01:00"]
+    assert not [a for a in plot.layout["annotations"] if "contact" in a.get("text", "")]
+    assert trace(plot, "contact speed 10 cm/s")["y"] == [-10.0, -10.0]
 
 
 def test_ground_track_of_a_run_without_a_target_is_skipped():
-    h = report_kit.History({"t_s": np.arange(3.0), "pos_bf_m": np.ones((3, 3)) * 400.0})
-    with pytest.raises(report_kit.Skip, match="no target"):
+    h = History({"t_s": np.arange(3.0), "pos_bf_m": np.ones((3, 3)) * 400.0})
+    with pytest.raises(Skip, match="no target"):
         plot_ground_track(h, {})
 
 
-def test_touchdown_is_drawn_at_its_offset_in_the_target_plane():
-    """The red dot sits where the head came down relative to the target, in the target's
-    plane: its distance from the cross is the tangential miss."""
-    e1, e2 = plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
-    touchdown = TARGET_BF_M + 0.3 * e1 - 0.4 * e2
-    h = report_kit.History({"t_s": np.arange(5.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (5, 1))})
-    fig = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M),
-                                "touchdown_bf_m": list(touchdown), "touchdown_miss_m": 0.5})
-    near = next(ax for ax in fig.axes if ax.get_title() == "Near the target")
-    dot = next(line for line in near.lines if line.get_marker() == "o")
-    assert (dot.get_xdata()[0], dot.get_ydata()[0]) == pytest.approx((0.3, -0.4))
-    assert "miss 0.50 m" in dot.get_label()
+def test_east_and_north_are_the_local_horizontal_directions():
+    east, north = local_east_north(TARGET_BF_M)
+    up = TARGET_BF_M / np.linalg.norm(TARGET_BF_M)
+    assert east @ up == pytest.approx(0.0, abs=1e-12) and north @ up == pytest.approx(0.0,
+                                                                                   abs=1e-12)
+    assert east[2] == pytest.approx(0.0, abs=1e-12)  # east is along a parallel
+    assert north[2] > 0  # north climbs towards +z (the spin axis)
+    assert np.cross(east, north) == pytest.approx(up)
 
 
-@pytest.mark.parametrize("bad", [
-    {"surface_radius_m": np.ones((3, 3))},  # not (lat, lon)
-    {"surface_radius_m": None},  # not numeric
-])
-def test_an_unusable_surface_map_is_left_out_not_fatal(bad):
-    """An older or damaged history: the track is drawn without the map underneath."""
-    lat, lon = np.arange(-80.0, 90.0, 20.0), np.arange(-170.0, 180.0, 20.0)
-    data = {"t_s": np.arange(4.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (4, 1)),
-            "surface_lat_deg": lat, "surface_lon_deg": lon,
-            "surface_radius_m": np.full((lat.size, lon.size), 250.0), **bad}
-    fig = plot_ground_track(report_kit.History(data), {"target_bf_m": list(TARGET_BF_M)})
-    assert len(fig.axes) == 2  # no colour bar: no map
-    assert not fig.axes[0].collections
+def test_touchdown_is_drawn_at_its_offset_east_and_north_of_the_target_above_it():
+    """The touchdown dot sits where the head came down relative to the target (east and
+    north in metres on the close-up; its latitude and longitude on the map), and it is
+    drawn after the target so it is on top of the cross."""
+    east, north = local_east_north(TARGET_BF_M)
+    touchdown = TARGET_BF_M + 0.3 * east - 0.4 * north
+    h = History({"t_s": np.arange(5.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (5, 1))})
+    plot = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M),
+                                 "touchdown_bf_m": list(touchdown), "touchdown_miss_m": 0.5})
+    names = [t.get("name") for t in plot.data]
+    dots = [t for t in plot.data if t.get("name") == "touchdown, miss 0.50 m"]
+    close = next(t for t in dots if t["xaxis"] == "x2")
+    assert (close["x"][0], close["y"][0]) == pytest.approx((0.3, -0.4))
+    on_map = next(t for t in dots if t["xaxis"] == "x")
+    lat, lon = lat_lon_deg(touchdown)
+    assert (on_map["x"][0], on_map["y"][0]) == pytest.approx((lon[0], lat[0]))
+    assert names.index("touchdown, miss 0.50 m") > max(
+        i for i, n in enumerate(names) if str(n).startswith("target"))
 
 
-def test_hazard_lists_of_different_lengths_are_not_drawn():
-    """Centres, radii and mapped flags that do not pair up are dropped, not mismatched."""
-    data = {"t_s": np.arange(4.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (4, 1)),
-            "hazards_center_bf_m": np.array([TARGET_BF_M, TARGET_BF_M]),
-            "hazards_radius_m": np.array([1.5]), "hazards_mapped": np.array([True, False])}
-    fig = plot_ground_track(report_kit.History(data), {"target_bf_m": list(TARGET_BF_M)})
-    near = fig.axes[1]
-    assert [p.get_radius() for p in near.patches if isinstance(p, Circle)] == [1.0]
+def test_the_map_is_equirectangular_in_degrees_two_to_one():
+    h = History({"t_s": np.arange(5.0), "pos_bf_m": np.tile(TARGET_BF_M * 1.5, (5, 1))})
+    layout = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M)}).layout
+    assert layout["xaxis"]["range"] == [-180, 180] and layout["yaxis"]["range"] == [-90, 90]
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis"]["scaleratio"] == 1
+    assert "longitude [deg]" in layout["xaxis"]["title"]["text"]
+    assert layout["xaxis2"]["title"]["text"] == "east of target [m]"
+
+
+def test_the_track_breaks_where_it_crosses_the_date_line():
+    lon = np.radians([170.0, 179.0, -179.0, -170.0])
+    pos = 400.0 * np.column_stack([np.cos(lon), np.sin(lon), np.zeros(4)])
+    h = History({"t_s": np.arange(4.0), "pos_bf_m": pos})
+    plot = plot_ground_track(h, {"target_bf_m": list(TARGET_BF_M)})
+    ref = trace(plot, "sub-spacecraft track")["x"]["$ref"]
+    from report_page import array
+    xs = array({"arrays": h.store.arrays}, ref)
+    assert np.isnan(xs).sum() == 1 and np.isnan(xs[2])  # no line across the whole map
 
 
 def _summary(seed, miss_e1=None, miss_e2=0.0):
@@ -225,6 +242,6 @@ def test_report_of_a_touch_and_go_run_has_its_two_pages(tmp_path):
     history["pos_bf_m"] = np.tile(TARGET_BF_M * 1.5, (120, 1))
     out = write_report(tmp_path, history, {"outcome": "sampled",
                                            "target_bf_m": list(TARGET_BF_M)})
-    for name in ("08_descent_profile.png", "09_ground_track.png"):
-        assert (tmp_path / "report" / name).read_bytes().startswith(PNG_MAGIC), name
-        assert f'<img src="report/{name}"' in out.read_text(encoding="utf-8"), name
+    ids = plot_ids(out)
+    assert ids[-2:] == ["descent-profile", "ground-track"]
+    assert set(payload(out)["plots"]) >= {"plot-descent-profile", "plot-ground-track"}
