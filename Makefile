@@ -9,7 +9,7 @@ ICD_XML := flightsw/icd/prospector.xml
 ICD_PY  := flightsw/icd/generated/prospector.py
 RUN_DIR ?= runs/$(shell date +%Y%m%d-%H%M%S)
 
-.PHONY: sim test lint icd bench clean venv hil-tools firmware bench-hil
+.PHONY: sim test lint icd bench clean venv hil-tools browser-tools firmware bench-hil
 
 venv: $(STAMP)
 
@@ -39,7 +39,7 @@ sim: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check flightsw sim hil ground prospector tests bench tools prospector_dialect.py setup.py
 
-test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools
+test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools browser-tools
 	@! command -v arm-none-eabi-gcc >/dev/null || $(MAKE) --no-print-directory firmware
 	$(PY) -m pytest tests
 
@@ -59,6 +59,20 @@ hil-tools:
 	  exit 1; \
 	else echo "HIL tests will be skipped: cannot install $(HIL_PKGS) (needs root and apt-get)"; fi
 
+# The run report's browser check (tests/sim/test_report_browser.py): Debian's chromium and
+# chromedriver, driven by Selenium at /usr/bin/chromium and /usr/bin/chromedriver (never a
+# browser Selenium Manager would download).  Installed when missing if we are root;
+# otherwise that test is skipped with its reason, and under CI it fails with one line.
+BROWSER_PKGS := chromium chromium-driver
+browser-tools:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null; then :; \
+	elif [ -n "$${CI:-}" ] && [ "$${CI}" != false ] && [ "$${CI}" != 0 ]; then \
+	  echo "CI: headless browser missing (cannot install $(BROWSER_PKGS): needs root and apt-get)" >&2; \
+	  exit 1; \
+	else echo "The report's browser test will be skipped: cannot install $(BROWSER_PKGS) (needs root and apt-get)"; fi
+
 # The devboard firmware (hil/firmware), C headers generated from our ICD by mavgen.
 firmware: $(STAMP) $(XML_DIR)/common.xml
 	$(MAKE) --no-print-directory -s -C hil/firmware PY=$(abspath $(PY)) \
@@ -69,6 +83,12 @@ bench-hil: firmware
 
 bench: $(STAMP)
 	$(PY) bench/bench_sil.py
+
+# The run report's numbers (size, time to make, time to open in headless Chromium) on a
+# run directory: RUN=path/to/run (a whole mission: make sim).
+.PHONY: bench-report
+bench-report: $(STAMP) browser-tools
+	$(PY) bench/bench_report.py $(RUN)
 
 clean:
 	rm -rf $(VENV) .cache build *.egg-info

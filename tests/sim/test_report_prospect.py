@@ -1,16 +1,15 @@
 """The prospecting pages of the report (sim/report_prospect.py): the resource map
 beside the truth, example spectra with their band continua, the chosen site's spectrum.
 
-Checked through what the figures draw (scatter offsets, line data, texts) on small
-synthetic histories.
+Checked through what the plots draw (traces' points, names, annotations, as data) on
+small synthetic histories.
 """
-
-from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from report_page import plot_ids
 
 from flightsw.instrument_config import WAVELENGTH_UM
 from sim.minerals import BANDS
@@ -18,7 +17,6 @@ from sim.report import write_report
 from sim.report_kit import History, Skip
 from sim.report_prospect import plot_example_spectra, plot_resource_map, plot_site_spectrum
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 N_SITES = 12
 
 
@@ -35,10 +33,11 @@ def map_history(value, truth, safe, deliverable=None, candidates=(3, 5), chosen=
     return History(data)
 
 
-def marked(ax, label):
-    """(lon, lat) of the points of the scatter with this legend label."""
-    found = [c for c in ax.collections if c.get_label() == label]
-    return [tuple(p) for c in found for p in c.get_offsets()]
+def marked(plot, label, xaxis="x"):
+    """(lon, lat) of the points of the trace with this legend label on one map ("x": the
+    estimate, "x2": the truth)."""
+    found = [t for t in plot.data if t.get("name") == label and t.get("xaxis") == xaxis]
+    return [p for t in found for p in zip(t["x"], t["y"], strict=True)]
 
 
 def test_a_history_without_the_map_is_skipped_naming_the_key():
@@ -55,11 +54,10 @@ def test_black_cross_marks_the_best_safe_deliverable_site_by_truth(truth, safe, 
     """The page's yardstick: the cross is on the site a brute-force search of the truth
     picks among the safe, deliverable ones; no such site, no cross."""
     h = map_history(np.full(N_SITES, np.nan), truth, safe, deliverable)
-    with mock.patch("matplotlib.figure.Figure.tight_layout"):  # layout is most of the time
-        fig = plot_resource_map(h, {})
+    plot = plot_resource_map(h, {})
     pool = [k for k in range(N_SITES) if safe[k] and deliverable[k]]
-    for ax in fig.axes[:2]:  # the two maps (then their colour bars)
-        cross = marked(ax, "best safe, deliverable site (truth)")
+    for ax in ("x", "x2"):  # the two maps
+        cross = marked(plot, "best safe, deliverable site (truth)", ax)
         if not pool:
             assert cross == []
             continue
@@ -80,13 +78,15 @@ def test_resource_map_marks_observed_candidates_and_the_chosen_site():
     safe = np.ones(N_SITES, bool)
     safe[-1] = False
     h = map_history(value, truth, safe)
-    fig = plot_resource_map(h, {"resource_name": "hydration"})
-    est = fig.axes[0]
-    assert est.get_title() == "Estimated hydration (on board)"
+    est = plot_resource_map(h, {"resource_name": "hydration"})
+    titles = [a["text"] for a in est.layout["annotations"]]
+    assert titles == ["<b>Estimated hydration (on board)</b>", "<b>True hydration (simulator)</b>"]
+    assert est.layout["yaxis"]["scaleanchor"] == "x"  # equirectangular, degrees square
     lat, lon = h.data["prospect_lat_deg"], h.data["prospect_lon_deg"]
     assert len(marked(est, "not observed")) == N_SITES - 3
     assert marked(est, "candidates") == [(lon[3], lat[3]), (lon[5], lat[5])]
-    assert marked(est, "chosen") == [(lon[5], lat[5])]
+    assert marked(est, "chosen site") == [(lon[5], lat[5])]
+    assert marked(est, "chosen site", "x2") == [(lon[5], lat[5])]  # on the truth too
     assert marked(est, "unsafe (truth)") == [(lon[-1], lat[-1])]
     assert marked(est, "best safe, deliverable site (truth)") == [(lon[-2], lat[-2])]
 
@@ -94,8 +94,8 @@ def test_resource_map_marks_observed_candidates_and_the_chosen_site():
 def test_no_star_before_a_site_is_chosen_and_no_circles_without_candidates():
     h = map_history(np.full(N_SITES, 0.5), np.full(N_SITES, 0.5), np.ones(N_SITES, bool),
                     candidates=(), chosen=(-1,))
-    ax = plot_resource_map(h, {}).axes[0]
-    assert marked(ax, "chosen") == [] and marked(ax, "candidates") == []
+    plot = plot_resource_map(h, {})
+    assert marked(plot, "chosen site") == [] and marked(plot, "candidates") == []
 
 
 def spectra_history(n_examples):
@@ -114,23 +114,26 @@ def test_example_spectra_are_offset_and_carry_each_bands_continuum():
     continuum from the mean reflectance at the left shoulder to that at the right one; a
     labelled line at each band centre."""
     h = spectra_history(6)
-    ax = plot_example_spectra(h, {}).axes[0]
+    plot = plot_example_spectra(h, {})
     refl, wl = h.data["prospect_example_refl"], WAVELENGTH_UM
-    solid = [line for line in ax.lines if line.get_linestyle() == "-"
-             and len(line.get_xdata()) == wl.size]
+    solid = [t for t in plot.data if str(t.get("name", "")).startswith("example")]
     assert len(solid) == 4
     for k, line in enumerate(solid):
-        assert line.get_ydata() == pytest.approx(refl[k] + 0.01 * k)
-    continua = [line for line in ax.lines if line.get_linestyle() == "--"]
+        assert line["y"] == pytest.approx(refl[k] + 0.01 * k)
+    continua = [t for t in plot.data if t.get("name") == "continuum"]
     assert len(continua) == 4 * len(BANDS)
     band = BANDS[-1]
     left = np.abs(wl - band.left_shoulder_um) <= 0.03
     right = np.abs(wl - band.right_shoulder_um) <= 0.03
     last = continua[len(BANDS) * 3 + len(BANDS) - 1]
-    assert list(last.get_xdata()) == [band.left_shoulder_um, band.right_shoulder_um]
-    assert last.get_ydata() == pytest.approx([refl[3][left].mean() + 0.03,
-                                              refl[3][right].mean() + 0.03])
-    assert sorted(t.get_text() for t in ax.texts) == sorted(b.name for b in BANDS)
+    assert list(last["x"]) == [band.left_shoulder_um, band.right_shoulder_um]
+    assert last["y"] == pytest.approx([refl[3][left].mean() + 0.03,
+                                       refl[3][right].mean() + 0.03])
+    labels = plot.layout["annotations"]
+    assert sorted(a["text"] for a in labels) == sorted(b.name for b in BANDS)
+    # Neighbouring bands' names at alternating heights: close bands do not overprint.
+    by_x = sorted(labels, key=lambda a: a["x"])
+    assert all(a["y"] != b["y"] for a, b in zip(by_x, by_x[1:], strict=False))
 
 
 def test_a_site_spectrum_that_is_all_missing_is_skipped():
@@ -143,12 +146,11 @@ def test_a_site_spectrum_that_is_all_missing_is_skipped():
 
 def test_report_of_a_prospecting_run_has_its_three_pages(tmp_path):
     """A summary with survey coverage is a prospecting run: the report adds the resource
-    map, the example spectra and the site's spectrum (here without one: a note, no PNG)."""
+    map, the example spectra and the site's spectrum (here without one: a note)."""
     h = map_history(np.full(N_SITES, 0.4), np.linspace(0, 1, N_SITES), np.ones(N_SITES, bool))
     history = {**h.data, **spectra_history(2).data, "t_s": np.arange(3.0)}
-    out = write_report(tmp_path, history, {"survey_coverage": 0.5}).read_text(encoding="utf-8")
-    for name in ("10_resource_map.png", "11_example_spectra.png"):
-        assert (tmp_path / "report" / name).read_bytes().startswith(PNG_MAGIC), name
-        assert f'<img src="report/{name}"' in out
-    assert not (tmp_path / "report" / "12_site_spectrum.png").exists()
+    page = write_report(tmp_path, history, {"survey_coverage": 0.5})
+    assert plot_ids(page)[-2:] == ["resource-map", "example-spectra"]
+    out = page.read_text(encoding="utf-8")
+    assert '<figure id="site-spectrum">' in out
     assert "no prospect_site_refl in the history" in out
