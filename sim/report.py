@@ -188,7 +188,8 @@ def _read_json(path: pathlib.Path) -> Mapping:
 
 
 @functools.cache
-def _asset(name: str) -> str:
+def page_asset(name: str) -> str:
+    """The text of a file the page inlines: plotly.min.js or one of sim/report_assets."""
     if name == "plotly.min.js":  # plotly.js as the pinned plotly package ships it
         return (importlib.resources.files("plotly") / "package_data" / name).read_text(
             encoding="utf-8")
@@ -295,9 +296,9 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     payload = {"arrays": h.store.arrays, "plots": plots}
     scripts = ""
     if plots:  # a page without plots needs no plotting library
-        scripts = (f"<script>{_asset('plotly.min.js')}</script>\n"
+        scripts = (f"<script>{page_asset('plotly.min.js')}</script>\n"
                    f'<script type="application/json" id="report-data">{_script_json(payload)}'
-                   f"</script>\n<script>{_asset('report.js')}</script>")
+                   f"</script>\n<script>{page_asset('report.js')}</script>")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
