@@ -41,7 +41,7 @@ from sim.report_gnc import (
     plot_thrusters,
     plot_wheels,
 )
-from sim.report_kit import History, PlotSpec, Skip
+from sim.report_kit import MODE_COLORS, History, PlotSpec, Skip
 from sim.report_prospect import PROSPECT_PLOTS
 from sim.report_requirements import (
     REQUIREMENTS,
@@ -51,6 +51,7 @@ from sim.report_requirements import (
 from sim.report_scheduler import plot_scheduler, scheduler_table
 from sim.report_sections import events_table, outcome_table, verdict
 from sim.report_tag import TAG_PLOTS
+from sim.report_timeplot import MODE_OPACITY, mode_name, modes_present
 
 __all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report",
            "write_run_dir_report"]
@@ -126,6 +127,10 @@ tr.sev-error td{background:#fdecec} tr.sev-warning td{background:#fff7e0}
 figure{margin:14px 0;background:#fff;border:1px solid #e4e4e4;padding:8px}
 .plot{width:100%;min-height:120px}
 .links a{margin-right:14px} .links .missing{color:#999;margin-right:14px}
+.modekey{position:sticky;top:0;z-index:5;background:#fafafa;padding:5px 0;
+  border-bottom:1px solid #ddd;font-size:13px}
+.chip{margin-left:10px;white-space:nowrap} .chip i{display:inline-block;width:14px;
+  height:12px;margin-right:4px;vertical-align:-1px;border:1px solid #999}
 .problems{background:#fff4e0;border:1px solid #f0c36d;padding:6px 10px;margin:8px 0}
 figcaption{color:#444;margin-bottom:6px} figcaption b{color:#222}
 .note{color:#888;font-style:italic}
@@ -230,6 +235,18 @@ def _links_html(out_dir: pathlib.Path) -> str:
     return '<div class="links">Run files: ' + "".join(parts) + "</div>"
 
 
+def _mode_key_html(h: History) -> str:
+    """The flight modes' colours as the time plots shade them, once for the page."""
+    modes = modes_present(h)
+    if not modes:
+        return ""
+    chips = "".join(
+        f'<span class="chip"><i style="background:{MODE_COLORS.get(m, "#bbbbbb")};'
+        f'opacity:{min(1.0, 3 * MODE_OPACITY):g}"></i>{esc(mode_name(m))}</span>'
+        for m in modes)
+    return f'<div class="modekey">Flight modes (shaded behind the time plots): {chips}</div>'
+
+
 def _render_plots(specs, h: History, summary: Mapping):
     """(figure HTML per spec, plots as data by element id, data problems met)."""
     sections, plots, problems = [], {}, []
@@ -312,6 +329,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
 <h2>Outcome</h2>
 {outcome_table(summary, status)}
 <h2>Plots</h2>
+{_mode_key_html(h)}
 <p class="note">Drag to zoom, double-click to see the whole run; hover for values.
 Coloured bands behind the time plots are the flight modes; the strip under each is the
 run's events (hover for the text).</p>

@@ -5,7 +5,8 @@ Every time plot is built here so that every one has the same furniture: the mode
 spans (from the history's ``mode`` column) as coloured bands behind all rows with one
 legend entry per mode, the events as markers on a thin bottom row whose hover gives
 the time, severity, source and text, units on every axis, and requirement or limit
-lines as legend entries (a legend never overlaps its own labels).
+lines as legend entries (a legend never overlaps its own labels).  The mode colours are
+keyed once for the page (``modes_present``), in a bar that stays in view.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ MAX_MODE_BANDS = 400
 #: At most this many events on a strip (the earliest errors and warnings first).
 MAX_STRIP_EVENTS = 3000
 EVENTS_ROW_PX = 46
+MODE_OPACITY = 0.10
 GAP_PX = 14
 SEVERITY_COLORS = {"EMERGENCY": "#8b0000", "ALERT": "#8b0000", "CRITICAL": "#b30000",
                    "ERROR": "#d62728", "WARNING": "#ff7f0e", "NOTICE": "#1f77b4",
@@ -122,20 +124,21 @@ def _shade_modes(plot: Plot, h: History) -> None:
             "text": f"mode changed {len(spans) - 1:,} times: bands left out "
                     "(see the altitude and mode plot)"})
         return
-    seen = []
     for m, t0, t1 in spans:
         plot.layout["shapes"].append({
             "type": "rect", "xref": "x", "yref": "paper", "x0": t0, "x1": t1, "y0": 0,
-            "y1": 1, "fillcolor": MODE_COLORS.get(m, "#bbbbbb"), "opacity": 0.10,
-            "line": {"width": 0}, "layer": "below"})
-        if m not in seen:
-            seen.append(m)
-    for m in seen:  # one legend entry per mode present, in order of first appearance
-        plot.add({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
-                  "name": f"mode {mode_name(m)}", "legendgroup": "modes",
-                  "marker": {"symbol": "square", "size": 12, "opacity": 0.35,
-                             "color": MODE_COLORS.get(m, "#bbbbbb")},
-                  "hoverinfo": "skip"})
+            "y1": 1, "fillcolor": MODE_COLORS.get(m, "#bbbbbb"), "opacity": MODE_OPACITY,
+            "line": {"width": 0}, "layer": "below", "name": f"mode {mode_name(m)}"})
+
+
+def modes_present(h: History) -> list[int]:
+    """The modes of the run in order of first appearance (for the page's colour key:
+    one key for every plot, rather than seven legend entries in each, which would
+    also cost a third of the page's drawing time)."""
+    notes = list(h.notes)
+    seen = list(dict.fromkeys(m for m, _, _ in mode_spans(h)))
+    h.notes = notes
+    return seen
 
 
 def _event_strip(plot: Plot, h: History, row: int) -> None:

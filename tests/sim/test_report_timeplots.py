@@ -111,9 +111,12 @@ def test_every_time_plot_shades_the_modes_and_carries_the_events_of_events_log(t
         warn = strip["event warning (1)"]
         assert warn["x"] == [pytest.approx(2600.5 / 60)]
         assert "nav: &lt;b&gt;bold&lt;/b&gt; claim" in warn["text"][0]
-        modes = [tr["name"] for tr in plot["data"] if tr.get("legendgroup") == "modes"]
-        assert modes == ["mode HOVER", "mode DESCENT"]
+        names = [s["name"] for s in plot["layout"]["shapes"] if s["type"] == "rect"]
+        assert names == ["mode HOVER", "mode DESCENT", "mode HOVER"]
     assert json.dumps(data).count("descent started") == 4  # once per time plot
+    # One colour key for the page, each mode once, in order of appearance.
+    key = out.read_text(encoding="utf-8").split('<div class="modekey">', 1)[1].split("</div>")[0]
+    assert key.count('class="chip"') == 2 and key.index("HOVER") < key.index("DESCENT")
 
 
 def test_time_axis_units_and_every_y_axis_has_a_unit(tmp_path):
