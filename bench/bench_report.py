@@ -83,7 +83,7 @@ def shrink_png(path: pathlib.Path, width: int = 900) -> None:
     with Image.open(path) as im:
         scale = width / im.width
         small = im.convert("RGB").resize((width, round(im.height * scale)), Image.LANCZOS)
-    small.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    small.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(path, optimize=True)
 
 
 def browser_figures(page: pathlib.Path, loads: int, shot: pathlib.Path | None) -> dict:
