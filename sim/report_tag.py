@@ -94,7 +94,7 @@ def plot_descent_profile(h, summary) -> Plot:
     return plot
 
 
-def _thin(n: int, limit: int = 8000) -> np.ndarray:
+def _thin(n: int, limit: int = 4000) -> np.ndarray:
     """Indices of at most ``limit`` evenly spaced samples, the last one included."""
     if n <= limit:
         return np.arange(n)
@@ -140,7 +140,7 @@ def plot_ground_track(h, summary) -> Plot:
         g_lat, g_lon, radius = grid
         plot.add({"type": "heatmap", "x": g_lon.tolist(), "y": g_lat.tolist(),
                   "z": h.store.ref("surface_radius_rel_m", radius - radius.mean()),
-                  "colorscale": "Greys", "reversescale": True, "zsmooth": "best",
+                  "colorscale": "Greys", "reversescale": True, "zsmooth": False,
                   "colorbar": {"title": {"text": "radius − mean [m]", "side": "right"},
                                "x": map_w + 0.01, "xanchor": "left", "len": 0.8,
                                "thickness": 12},
