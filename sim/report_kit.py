@@ -16,16 +16,10 @@ from __future__ import annotations
 
 import base64
 import gzip
-import math
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-
-#: Number of (min, max) bins ``envelope`` reduces a long series to (server-side thinning
-#: of the few series that are not down-sampled in the page).
-ENVELOPE_BINS = 1500
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 MODE_COLORS = {0: "#d62728", 1: "#ff9f1c", 2: "#2ca02c", 3: "#17becf", 4: "#1f77b4",
@@ -246,38 +240,6 @@ class PlotSpec:
     title: str
     look_for: str
     render: Callable[[History, Mapping], Plot]
-
-
-# ----------------------------------------------------------------------------- decimation
-
-
-def _bins(n: int, max_bins: int) -> int:
-    """Samples per bin so that ``n`` samples give at most ``max_bins`` bins (1 = no binning)."""
-    return 1 if n <= 2 * max_bins else math.ceil(n / max_bins)
-
-
-def _binned(y: np.ndarray, size: int, reducer: Callable) -> np.ndarray:
-    n = len(y)
-    nb = math.ceil(n / size)
-    pad = nb * size - n
-    yp = np.concatenate([y, np.full(pad, np.nan)]) if pad else y
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins -> NaN, quietly
-        return reducer(yp.reshape(nb, size), axis=1)
-
-
-def envelope(x: np.ndarray, y: np.ndarray, max_bins: int = ENVELOPE_BINS):
-    """Min/max envelope as one polyline: per bin a vertical stroke from min to max."""
-    size = _bins(len(y), max_bins)
-    if size == 1:
-        return x, y
-    lo = _binned(y, size, np.nanmin)
-    hi = _binned(y, size, np.nanmax)
-    n = len(x)
-    starts = x[::size]
-    ends = x[np.minimum(np.arange(size - 1, n + size - 1, size), n - 1)][: len(starts)]
-    xc = 0.5 * (starts + ends)
-    return np.repeat(xc, 2), np.column_stack([lo, hi]).ravel()
 
 
 # ----------------------------------------------------------------------------- helpers
