@@ -147,10 +147,30 @@
     }).then(function () { return drawInOrder(ids, k + 1); });
   }
 
+  function failAll(why) {
+    Object.keys(payload.plots).forEach(function (id) {
+      var div = document.getElementById(id);
+      div.setAttribute("data-rendered", "failed");
+      div.textContent = why;
+    });
+  }
+
+  if (typeof DecompressionStream === "undefined" || typeof Plotly === "undefined") {
+    // Say so in the page rather than leave blank boxes.
+    failAll(typeof Plotly === "undefined" ? "The plotting library did not load."
+      : "This browser cannot unpack the plots' data (it needs DecompressionStream: " +
+        "Chrome or Edge 80+, Firefox 113+, Safari 16.4+).");
+    document.body.setAttribute("data-plots-done", "0");
+    return;
+  }
+
   var t0 = performance.now();
   decodeAll().then(function () {
     document.body.setAttribute("data-decode-ms", Math.round(performance.now() - t0));
     return drawInOrder(Object.keys(payload.plots), 0);
+  }, function (err) {
+    failAll("The plots' data could not be unpacked: " + err);
+    console.error(err);
   }).then(function () {
     document.body.setAttribute("data-plots-done", Math.round(performance.now()));
   });
