@@ -26,7 +26,7 @@ MAX_MODE_BANDS = 400
 #: At most this many events on a strip (the earliest errors and warnings first).
 MAX_STRIP_EVENTS = 3000
 EVENTS_ROW_PX = 46
-MODE_OPACITY = 0.10
+MODE_OPACITY = 0.14
 GAP_PX = 14
 SEVERITY_COLORS = {"EMERGENCY": "#8b0000", "ALERT": "#8b0000", "CRITICAL": "#b30000",
                    "ERROR": "#d62728", "WARNING": "#ff7f0e", "NOTICE": "#1f77b4",
