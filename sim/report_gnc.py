@@ -270,7 +270,7 @@ def plot_altitude_mode(h: History, summary: Mapping) -> Plot:
     alt_log = alt is not None and _spans_decades(alt)
     plot = time_plot(h, [Row("altitude above surface [m]" + (" (log)" if alt_log else ""),
                              height_px=280, log=alt_log),
-                         Row("flight mode", height_px=150)])
+                         Row("flight mode", height_px=150)], left_px=140)
     if alt is not None:
         series(plot, h, 0, "altitude_m", np.where(alt > 0, alt, np.nan) if alt_log else alt,
                "altitude", "#8c564b", width=1.4)

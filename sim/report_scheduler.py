@@ -37,7 +37,7 @@ def plot_scheduler(h: History, summary: Mapping) -> Plot:
         "height": max(260, 34 * len(rows) + 120), "barmode": "group",
         "margin": {"l": 10, "r": 20, "t": 30, "b": 50}, "plot_bgcolor": "#ffffff",
         "xaxis": axis("host execution time [µs] (log)", type="log"),
-        "yaxis": axis("task", autorange="reversed"),
+        "yaxis": axis("task", autorange="reversed", automargin=True),  # names vary
         "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
     }
     plot = Plot(layout=layout)

@@ -67,13 +67,15 @@ def mode_name(m: int) -> str:
     return MODE_NAMES.get(m, "no mode" if m < 0 else f"mode {m}")
 
 
-def time_plot(h: History, rows: Sequence[Row], *, events: bool = True) -> Plot:
+def time_plot(h: History, rows: Sequence[Row], *, events: bool = True,
+              left_px: int = 84) -> Plot:
     """An empty time plot: ``rows`` top to bottom (y axes y, y2, ...), the events strip
-    under them, mode bands behind all; add traces with ``row=k`` via ``yref``."""
+    under them, mode bands behind all; add traces with ``row=k`` via ``yref``.
+    ``left_px``: the left margin, room for the widest tick labels and the axis title."""
     heights = [r.height_px for r in rows] + ([EVENTS_ROW_PX] if events else [])
     total = sum(heights) + GAP_PX * (len(heights) - 1)
     layout: dict = {
-        "height": total + 110, "margin": {"l": 70, "r": 20, "t": 16, "b": 56},
+        "height": total + 110, "margin": {"l": left_px, "r": 20, "t": 16, "b": 56},
         "hovermode": "x", "plot_bgcolor": "#ffffff", "paper_bgcolor": "#ffffff",
         "legend": {"orientation": "v", "x": 1.01, "y": 1.0, "font": {"size": 11}},
         "shapes": [], "annotations": [], "uirevision": "keep",
@@ -94,7 +96,7 @@ def time_plot(h: History, rows: Sequence[Row], *, events: bool = True) -> Plot:
         else:  # the events strip: one row of markers, no numbers on its axis
             ax = {"domain": [bottom, top], "anchor": "x", "range": [-1, 1], "fixedrange": True,
                   "showticklabels": False, "showgrid": False, "zeroline": False,
-                  "title": {"text": "events", "standoff": 6}, "automargin": True}
+                  "title": {"text": "events", "standoff": 6}}
         layout[key] = ax
         top = bottom - GAP_PX / total
     plot = Plot(layout=layout)
