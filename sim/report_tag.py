@@ -311,7 +311,8 @@ TAG_PLOTS: tuple[PlotSpec, ...] = (
     PlotSpec("descent-profile", "Descent profile",
              "Height (log scale) should step down through Checkpoint and Matchpoint to "
              "contact at the red 10 cm/s line, then climb after the back-away burn; the "
-             "dashed verticals are the phases, named in the legend.",
+             "dashed verticals are the phases, named in the legend.  It opens on the "
+             "descent; double-click for the whole run.",
              plot_descent_profile),
     PlotSpec("ground-track", "Ground track",
              "Left: the track (red on a white halo) over the shape model's radius on an "
