@@ -175,6 +175,8 @@ def history_dataset(hist: Mapping[str, np.ndarray], attrs: Mapping | None = None
             continue
         values = np.asarray(hist[key])
         spec = VARIABLES.get(key)
+        if spec is not None and not spec.dims and values.size == 1:
+            values = values.reshape(())  # a single number kept in a 1-element array
         dims = _fitting_dims(spec, values, sizes) if spec is not None else None
         if dims is None:
             irregular.append(key)
