@@ -178,7 +178,7 @@ def _cmd_sweep(args) -> int:
                   f"max {fig['max']:.4g}")
     out = Path(args.out)
     print(f"table: {out / 'runs.parquet'} (and runs.csv); aggregate: "
-          f"{out / 'aggregate.json'}; scatter: {out / 'sweep.html'}")
+          f"{out / 'aggregate.json'}; overview: {out / 'sweep.html'}")
     print(f"report: {out / 'report.html'}")
     return 0
 
