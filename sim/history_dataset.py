@@ -132,7 +132,7 @@ COORDINATES: dict[str, tuple[str, str, str]] = {
     "prospect_wavelength_um": ("wavelength", "um", "spectrometer channel wavelength"),
 }
 COORDINATE_NAMES = {"t_s": "time", "surface_lat_deg": "lat", "surface_lon_deg": "lon",
-                    "prospect_wavelength_um": "wavelength_um"}
+                    "prospect_wavelength_um": "wavelength"}
 _SUFFIX_UNITS = (("_radps", "rad s-1"), ("_mps", "m s-1"), ("_deg", "degree"),
                  ("_um", "um"), ("_kg", "kg"), ("_m", "m"), ("_s", "s"))
 

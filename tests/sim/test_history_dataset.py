@@ -102,7 +102,8 @@ def test_map_spectra_and_hazards_get_their_coordinates(tmp_path):
     assert ds["prospect_value"].dims == ("facet",)
     np.testing.assert_array_equal(ds["prospect_lon_deg"].values, hist["prospect_lon_deg"])
     assert ds["prospect_site_refl"].dims == ("site", "wavelength")
-    assert ds["wavelength_um"].attrs["units"] == "um"
+    assert ds["wavelength"].attrs["units"] == "um"
+    np.testing.assert_array_equal(ds["wavelength"].values, hist["prospect_wavelength_um"])
     assert list(ds["band"].values)[-1] == "OH_27"
     assert ds["hazards_mapped"].values.tolist() == [1, 0]
     assert ds["prospect_chosen"].ndim == 0 and int(ds["prospect_chosen"]) == 3
