@@ -26,6 +26,7 @@ from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
+from prospector.run_data_cli import register as register_run_data
 from prospector.sweep_report_cli import register as register_sweep_report
 
 
@@ -434,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
     register_hil_command(sub)  # hil (prospector/hil_cli.py)
     register_sweep_report(sub)  # sweep-report (prospector/sweep_report_cli.py)
+    register_run_data(sub)  # run-data (prospector/run_data_cli.py)
     return parser
 
 

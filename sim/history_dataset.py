@@ -269,7 +269,11 @@ def _mode_flags() -> dict:
 
 def write_history_dataset(path: Path, hist: Mapping, attrs: Mapping | None = None) -> Path:
     """history.nc at `path` (replaced if there), compressed; returns the path."""
-    ds = history_dataset(hist, attrs)
+    return save_dataset(history_dataset(hist, attrs), path)
+
+
+def save_dataset(ds, path: Path) -> Path:
+    """A history Dataset to netCDF at `path`, its numeric variables compressed."""
     encoding = {name: dict(COMPRESSION) for name, var in ds.data_vars.items()
                 if var.ndim > 0 and var.dtype.kind in "fiu"}
     ds.to_netcdf(path, engine=NETCDF_ENGINE, encoding=encoding)
