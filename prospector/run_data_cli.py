@@ -90,11 +90,15 @@ def _cmd_run_data(args) -> int:
     written = []
     try:
         if hist is not None:
-            ds = history_dataset(hist, run_attributes(summary or {}, software_version()))
-            if ds.attrs["irregular_keys"] != "none":
-                notes.append(f"history.npz keys of unexpected shape, kept as they are: "
-                             f"{ds.attrs['irregular_keys']}")
-            written.append(save_dataset(ds, run_dir / HISTORY_NC))
+            try:
+                ds = history_dataset(hist, run_attributes(summary or {}, software_version()))
+                if ds.attrs["irregular_keys"] != "none":
+                    notes.append(f"history.npz keys of unexpected shape, kept as they are: "
+                                 f"{ds.attrs['irregular_keys']}")
+                written.append(save_dataset(ds, run_dir / HISTORY_NC))
+            except (TypeError, ValueError) as exc:  # arrays netCDF cannot hold
+                notes.append(f"history.npz not written as {HISTORY_NC}: "
+                             f"{type(exc).__name__}: {exc}")
         if summary is not None:
             written.append(write_summary_csv(run_dir / SUMMARY_CSV, summary))
     except OSError as exc:

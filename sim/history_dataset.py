@@ -208,7 +208,11 @@ def _coordinates(hist: Mapping) -> tuple[dict, list[str]]:
     for key, (dim, _, _) in COORDINATES.items():
         if key not in hist:
             continue
-        values = np.asarray(hist[key], dtype=float)
+        try:
+            values = np.asarray(hist[key], dtype=float)
+        except (TypeError, ValueError):  # not numbers: kept as a variable, named irregular
+            irregular.append(key)
+            continue
         if values.ndim != 1 or sizes.get(dim, values.size) != values.size:
             irregular.append(key)
             continue

@@ -169,3 +169,11 @@ def test_flatten_summary_names_nested_keys_with_dots(tmp_path):
                     "events": '[{"t": 1}]', "none": None, "empty": "{}"}
     path = write_summary_csv(tmp_path / "s.csv", {"x": 0.1 + 0.2})
     assert pd.read_csv(path)["x"][0] == 0.1 + 0.2  # floats exact through the text
+
+
+def test_a_coordinate_that_is_not_numbers_is_kept_and_named():
+    hist = _synthetic_history()
+    hist["t_s"] = np.array(["a", "b", "c", "d", "e"])
+    ds = history_dataset(hist)
+    assert "t_s" in ds.attrs["irregular_keys"] and "time" not in ds.coords
+    np.testing.assert_array_equal(ds["hover_err_m"].values, hist["hover_err_m"])
