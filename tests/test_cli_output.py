@@ -149,3 +149,17 @@ def test_parquet_export_of_a_damaged_log_says_so_in_one_line(golden_run, tmp_pat
     _, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("prospector: warning: ")
     assert (tmp_path / "pq" / "HEARTBEAT.parquet").exists()
+
+
+def test_sweep_json_prints_the_aggregate_and_quiet_nothing(tmp_path):
+    out = tmp_path / "sweep"
+    result = prospector("sweep", "--scenario", "bennu-hover", "--seeds", "1", "--jobs", "1",
+                        "--set", "scenario.duration_s=2.0", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["runs"] == 1
+    assert printed == strict_json(json.loads((out / "aggregate.json").read_text()))
+    result = prospector("sweep", "--scenario", "bennu-hover", "--seeds", "1", "--jobs", "1",
+                        "--set", "scenario.duration_s=2.0", "--out", str(out), "--force",
+                        "--quiet")
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
