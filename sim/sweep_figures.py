@@ -49,6 +49,7 @@ def histogram_images(columns: dict[str, np.ndarray], color: str = COLORS[0]) -> 
             for q, style in ((50, "--"), (99, ":")):
                 ax.axvline(np.percentile(values, q), color="#d62728", lw=0.9, ls=style)
             ax.set_title(mpl_text(_wrapped(name)), fontsize=8)
+            ax.set_ylabel("runs", fontsize=7)
             ax.tick_params(labelsize=7)
             ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
             ax.xaxis.get_offset_text().set_fontsize(7)
