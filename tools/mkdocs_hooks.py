@@ -43,7 +43,8 @@ GUIDE_PAGES = (
               "in the [scenario reference](../scenario_reference.md)."),
     GuidePage("faults.md", "Faults and the fault campaign",
               ("Fault protection: surviving what breaks",),
-              "The monitors and responses are tabled in [fault protection](../fault_protection.md)."),
+              "The monitors and responses are tabled in "
+              "[fault protection](../fault_protection.md)."),
     GuidePage("ground_link.md", "Operating the probe from the ground",
               ("Flying the probe from MAVProxy",),
               "The full account is [the ground link](../ground_link.md); the commands are in "
@@ -96,6 +97,11 @@ def relative_to_guide(text: str) -> str:
     return text.replace("](docs/", "](../")
 
 
+def relative_to_home(text: str) -> str:
+    """The same links as seen from the home page, which sits at the top of docs/."""
+    return text.replace("](docs/", "](")
+
+
 def guide_page_text(page: GuidePage, sections: dict[str, str], hil_readme: str) -> str:
     parts = [f"# {page.title}", ""]
     if page.lead:
@@ -114,7 +120,7 @@ def guide_page_text(page: GuidePage, sections: dict[str, str], hil_readme: str) 
 
 
 def home_page_text(preamble: str) -> str:
-    return relative_to_guide(preamble.strip("\n")) + "\n"
+    return relative_to_home(preamble.strip("\n")) + "\n"
 
 
 def check_every_section_is_placed(sections: dict[str, str]) -> None:
