@@ -52,7 +52,8 @@ GUIDE_PAGES = (
     GuidePage("replay.md", "Flight logs and replay",
               ("Flight logs: recorder, readers, replay",)),
     GuidePage("hil.md", "Hardware in the loop", ("Hardware in the loop",)),
-    GuidePage("code.md", "The shape of the code", ("The shape of the code", "Benchmarks"),
+    GuidePage("code.md", "Code, conventions and benchmarks",
+              ("The shape of the code", "Benchmarks"),
               "The [API reference](../api/flightsw.md) is generated from the docstrings."),
 )
 # The text before the README's first `## ` heading is the site's home page.
@@ -120,7 +121,22 @@ def guide_page_text(page: GuidePage, sections: dict[str, str], hil_readme: str) 
 
 
 def home_page_text(preamble: str) -> str:
-    return relative_to_home(preamble.strip("\n")) + "\n"
+    """The README's preamble, then a map of the site (the README has its own headings)."""
+    guide = [f"- [{page.title}]({GUIDE_FOLDER}/{page.file_name})" for page in GUIDE_PAGES]
+    return "\n".join([
+        relative_to_home(preamble.strip("\n")), "",
+        "## This site", "",
+        "The user guide (the README by topic, and the longer accounts):", "",
+        *guide,
+        "- [Monte Carlo sweeps](sweeps.md), [the ground link in depth](ground_link.md), "
+        "[installing](install.md)", "",
+        "References generated from the code, so they cannot drift from it: the "
+        "[scenario reference](scenario_reference.md) (from the scenario schema), the "
+        "[ICD](icd.md) (from the dialect XML), the [ground commands](commands.md), "
+        "[fault protection](fault_protection.md), the [architecture](architecture.md) and "
+        "the API reference ([flightsw](api/flightsw.md), [sim](api/sim.md), "
+        "[hil](api/hil.md), [ground](api/ground.md), [prospector](api/prospector.md)) "
+        "from the docstrings.", ""])
 
 
 def check_every_section_is_placed(sections: dict[str, str]) -> None:
