@@ -124,6 +124,12 @@ def test_every_subcommand_answers_help(installed):
         done = installed.prospector(name, "--help")
         assert done.returncode == 0 and "usage: prospector " + name in done.stdout, (
             name, done.stderr[-1000:])
+        # A subcommand with subcommands of its own (`log info`, `log export`).
+        nested = re.search(rf"usage: prospector {name} \[-h\] \{{([a-z,-]+)\}}", done.stdout)
+        for sub in nested.group(1).split(",") if nested else ():
+            deeper = installed.prospector(name, sub, "--help")
+            assert deeper.returncode == 0 and f"usage: prospector {name} {sub}" in deeper.stdout, (
+                name, sub, deeper.stderr[-1000:])
 
 
 def test_the_packaged_scenarios_are_listed(installed):
