@@ -51,12 +51,15 @@ class InstalledCopy:
         env["XDG_CACHE_HOME"] = str(self.cache_dir)  # never the user's real cache
         return env
 
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([str(a) for a in args], cwd=self.cwd, env=self.env(),
+    def run(self, *args: str, timeout: float = 120,
+            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(a) for a in args], cwd=self.cwd,
+                              env={**self.env(), **(env_extra or {})},
                               capture_output=True, text=True, timeout=timeout)
 
-    def prospector(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return self.run(self.script, *args, timeout=timeout)
+    def prospector(self, *args: str, timeout: float = 120,
+                   env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return self.run(self.script, *args, timeout=timeout, env_extra=env_extra)
 
     def python_code(self, code: str) -> subprocess.CompletedProcess:
         return self.run(self.python, "-c", code)
@@ -162,6 +165,26 @@ def test_the_dialect_hook_is_installed(installed):
         "print(mavutil.mavlink.__file__)\n")
     assert done.returncode == 0, done.stderr[-2000:]
     assert Path(done.stdout.strip()).is_relative_to(installed.venv_dir)
+
+
+def test_without_the_mavlink_xml_and_no_index_hil_fails_in_one_line(installed, tmp_path):
+    """The first emulated run fetches MAVLink's XML with pip; where pip can reach no index,
+    the run stops with one line naming where the XML was to go, and writes no run."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"HIL: {', '.join(missing)} not installed (make test installs them as root)")
+    empty_cache = tmp_path / "empty-cache"
+    no_index = {"XDG_CACHE_HOME": str(empty_cache), "PIP_NO_INDEX": "1",
+                "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
+    out = installed.cwd / "never-flown"
+    done = installed.prospector("hil", "--emulate", "--scenario", "bennu-hover",
+                                "--duration", "3", "--out", str(out), env_extra=no_index)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert str(empty_cache / "prospector" / "mavlink-xml") in lines[0]
+    assert not (out / "flight.tlog").exists()
 
 
 def test_a_short_emulated_hil_run_from_the_installed_copy(installed):
