@@ -28,12 +28,12 @@ from pathlib import Path
 from hil.mavlink_xml import MavlinkXmlError, fetch_mavlink_xml, last_line, missing_xml
 
 
-def icd_xml_path() -> Path:
-    """The dialect XML shipped in flightsw.icd, as a filesystem path (make and mavgen
-    need real paths; pip always unpacks a wheel onto the filesystem)."""
-    path = resources.files("flightsw.icd").joinpath("prospector.xml")
+def package_path(package: str, *parts: str) -> Path:
+    """A file or folder shipped inside `package`, as a filesystem path (make, gcc and
+    mavgen need real paths; pip always unpacks a wheel onto the filesystem)."""
+    path = resources.files(package).joinpath(*parts)
     if not isinstance(path, Path):
-        raise FirmwareBuildError(f"flightsw.icd is not installed on the filesystem ({path})")
+        raise FirmwareBuildError(f"{package} is not installed on the filesystem ({path})")
     return path
 
 
@@ -54,10 +54,8 @@ class FirmwareBuildError(Exception):
     """The firmware could not be built; one line saying why."""
 
 
-# hil is a namespace package (no __init__.py), which importlib.resources of Python 3.11
-# cannot read: its data is found beside this module, the package directory.
-FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
-ICD_XML = icd_xml_path()
+FIRMWARE_DIR = package_path("hil", "firmware")
+ICD_XML = package_path("flightsw.icd", "prospector.xml")
 ROOT = checkout_root()
 _OUTPUT_ROOT = (ROOT / ".cache") if ROOT is not None else user_cache_dir()
 XML_DIR = _OUTPUT_ROOT / "mavlink-xml"
