@@ -9,11 +9,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-try:
-    import mkdocs_hooks  # noqa: E402  (tools/ is not a package)
-finally:
-    sys.path.pop(0)
+MKDOCS_MISSING = ("mkdocs is not installed: `make` installs the docs extra "
+                  "(pip install -e '.[test,docs]')")
+
+
+def require_mkdocs() -> None:
+    if importlib.util.find_spec("mkdocs") is None:
+        pytest.fail(MKDOCS_MISSING)
+
+
+@pytest.fixture(scope="module")
+def mkdocs_hooks():
+    """tools/mkdocs_hooks.py (tools/ is not a package; the hook imports mkdocs)."""
+    require_mkdocs()
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import mkdocs_hooks
+    finally:
+        sys.path.pop(0)
+    return mkdocs_hooks
 
 
 @pytest.mark.parametrize("tool", ["gen_command_docs.py", "gen_architecture.py",
@@ -27,9 +41,7 @@ def test_generated_doc_is_current(tool):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    if importlib.util.find_spec("mkdocs") is None:
-        pytest.fail("mkdocs is not installed: `make` installs the docs extra "
-                    "(pip install -e '.[test,docs]')")
+    require_mkdocs()
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
                            "--site-dir", str(out)], cwd=ROOT, capture_output=True, text=True,
@@ -62,7 +74,7 @@ def test_the_site_has_the_guide_the_references_and_the_api(site):
     assert (site / "search" / "search_index.json").is_file()
 
 
-def test_every_readme_section_lands_on_a_guide_page():
+def test_every_readme_section_lands_on_a_guide_page(mkdocs_hooks):
     pages = mkdocs_hooks.guide_files((ROOT / "README.md").read_text(encoding="utf-8"),
                                      "# hil/ README\n\n## The links\n")
     text = "\n".join(pages.values())
@@ -72,7 +84,7 @@ def test_every_readme_section_lands_on_a_guide_page():
         assert mkdocs_hooks.relative_to_guide(first_line) in text, title
 
 
-def test_a_readme_section_on_no_page_stops_the_build():
+def test_a_readme_section_on_no_page_stops_the_build(mkdocs_hooks):
     from mkdocs.exceptions import PluginError
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8") + "\n## Brand new topic\n\nText.\n"
@@ -80,7 +92,7 @@ def test_a_readme_section_on_no_page_stops_the_build():
         mkdocs_hooks.guide_files(readme, "# hil\n")
 
 
-def test_headings_inside_code_fences_are_not_sections():
+def test_headings_inside_code_fences_are_not_sections(mkdocs_hooks):
     preamble, sections = mkdocs_hooks.readme_sections(
         "# Title\n\nIntro.\n\n## A\n\n```sh\n## not a heading\n```\n\n## B\n\nb\n")
     assert list(sections) == ["A", "B"] and "## not a heading" in sections["A"]
