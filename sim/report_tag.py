@@ -1,17 +1,13 @@
-"""Touch-and-go pages of the report: descent profile, ground track, sweep scatter.
+"""Touch-and-go plots of the run report: the descent profile and the ground track, and
+the geometry the sweep pages share (the target-plane basis, the 99 % ellipse).
 
-Plots for one run take the report's history view (sim.report_kit.History) so
-they skip cleanly when a key is missing; the sweep page is its own small HTML
-file next to aggregate.json.
+Plots take the report's history view (sim.report_kit.History) so they skip cleanly when
+a key is missing.  The sweep's own pages are sim.sweep_page and sim.sweep_report.
 """
 
-import html
-import json
 import math
-from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from sim.report_format import as_float, hms
 from sim.report_kit import REQUIREMENT_COLOR, Plot, PlotSpec, Skip, axis
@@ -202,13 +198,6 @@ def _circle_shape(x: float, y: float, radius: float, color: str, dash: str = "so
             "fillcolor": color if fill else "rgba(0,0,0,0)", "opacity": 0.45 if fill else 1.0}
 
 
-def _circle(radius, color, label, centre=(0.0, 0.0), ls="--", fill=False):
-    from matplotlib.patches import Circle
-
-    return Circle(centre, radius, fill=fill, color=color, ls=ls, label=label,
-                  alpha=0.35 if fill else 1.0)
-
-
 def _surface_grid(h):
     """(lat, lon, radius) of the run's surface map, or None for an older history."""
     try:
@@ -234,12 +223,6 @@ def _hazards(h):
     return list(zip(centres, radii, mapped, strict=True))
 
 
-def _two_rows():
-    fig = Figure(figsize=(10.0, 6.0))
-    axes = fig.subplots(2, 1, sharex=True)
-    return fig, axes
-
-
 def ellipse_99(points: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     """Centre, semi-axes (m) and orientation (rad) of the 99% ellipse of 2-D points."""
     centre = points.mean(axis=0)
@@ -249,61 +232,6 @@ def ellipse_99(points: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     a, b = np.sqrt(CHI2_2DOF_99 * vals[::-1])
     angle = math.atan2(vecs[1, -1], vecs[0, -1])
     return centre, float(a), float(b), angle
-
-
-def write_sweep_report(out_dir: Path, summaries: list[dict], agg: dict) -> Path:
-    out_dir = Path(out_dir)
-    pts = []
-    for s in summaries:
-        if s.get("touchdown_bf_m") is not None and s.get("target_bf_m") is not None:
-            tr = np.asarray(s["target_bf_m"])
-            e1, e2 = plane_basis(tr / np.linalg.norm(tr))
-            d = np.asarray(s["touchdown_bf_m"]) - tr
-            pts.append((float(d @ e1), float(d @ e2)))
-    png = out_dir / "sweep_touchdowns.png"
-    fig = Figure(figsize=(6.5, 6.0))
-    ax = fig.subplots()
-    if pts:
-        p = np.asarray(pts)
-        ax.plot(p[:, 0], p[:, 1], "o", ms=4, color="#1f77b4", label=f"touchdowns ({len(p)})")
-        if len(p) >= 3:
-            from matplotlib.patches import Ellipse
-
-            c, a, b, ang = ellipse_99(p)
-            ax.add_patch(Ellipse(c, 2 * a, 2 * b, angle=math.degrees(ang), fill=False,
-                                 color="#d62728", label=f"99% ellipse ({a:.2f} x {b:.2f} m)"))
-        lim = max(1.5, float(np.abs(p).max()) * 1.3)
-    else:
-        ax.text(0.5, 0.5, "no touchdowns", transform=ax.transAxes, ha="center")
-        lim = 1.5
-    ax.add_patch(_circle(TOUCHDOWN_REQ_M, "#2ca02c", "1 m requirement"))
-    ax.plot([0], [0], "k+", ms=14, mew=2, label="target")
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xlabel("in the target plane, e1 [m]")
-    ax.set_ylabel("e2 [m]")
-    ax.set_title(f"Touchdown points, {agg.get('scenario', '')}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
-    fig.savefig(png, dpi=100, metadata={"Software": None})
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v['p50']:.4g}</td><td>{v['p99']:.4g}</td>"
-        f"<td>{v['min']:.4g}</td><td>{v['max']:.4g}</td><td>{v['n']}</td></tr>"
-        for k, v in agg["figures"].items())
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sweep "
-            f"{html.escape(str(agg.get('scenario')))}</title></head><body style='font:14px "
-            f"sans-serif;max-width:1000px;margin:auto'><h1>Sweep: "
-            f"{html.escape(str(agg.get('scenario')))}, {agg['runs']} runs</h1>"
-            f"<p>Outcomes: {html.escape(json.dumps(agg['outcomes']))}; wave-off reasons: "
-            f"{html.escape(json.dumps(agg['waveoff_reasons']))}</p>"
-            f"<img src='{png.name}' alt='touchdown scatter'>"
-            f"<h2>Figures over the seeds</h2><table border=1 cellpadding=3>"
-            f"<tr><th>figure</th><th>p50</th><th>p99</th><th>min</th><th>max</th><th>n</th></tr>"
-            f"{rows}</table></body></html>")
-    path = out_dir / "sweep.html"
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 # The plot specs the run report adds for a touch-and-go run.

@@ -1,9 +1,9 @@
-"""The touch-and-go pages of the report (sim/report_tag.py): descent profile, ground
-track near the target, the sweep's touchdown scatter and its 99 % ellipse.
+"""The touch-and-go plots of the report (sim/report_tag.py): descent profile, ground
+track on the map and near the target, and the geometry the sweep pages share (the
+target-plane basis, the 99 % ellipse).
 
-Figures are checked through what they draw (traces, shapes, labels as data; the sweep's
-matplotlib figure through its lines and patches), on small synthetic histories, never
-by pixels.
+Plots are checked through what they draw (traces, shapes, labels, as data), on small
+synthetic histories, never by pixels.
 """
 
 import math
@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.patches import Ellipse
 from report_page import payload, plot_ids, series_values, trace
 from scipy.stats import chi2
 
@@ -26,10 +25,8 @@ from sim.report_tag import (
     plane_basis,
     plot_descent_profile,
     plot_ground_track,
-    write_sweep_report,
 )
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"  # the sweep page's scatter is still a PNG
 TARGET_BF_M = np.array([0.0, -250.0, 37.0])
 unit_floats = st.floats(-1.0, 1.0, allow_nan=False)
 
@@ -178,61 +175,6 @@ def test_the_track_breaks_where_it_crosses_the_date_line():
     from report_page import array
     xs = array({"arrays": h.store.arrays}, ref)
     assert np.isnan(xs).sum() == 1 and np.isnan(xs[2])  # no line across the whole map
-
-
-def _summary(seed, miss_e1=None, miss_e2=0.0):
-    s = {"seed": seed, "outcome": "sampled", "touchdown_miss_m": 0.1 * seed}
-    if miss_e1 is not None:
-        e1, e2 = plane_basis(TARGET_BF_M / np.linalg.norm(TARGET_BF_M))
-        s["target_bf_m"] = list(TARGET_BF_M)
-        s["touchdown_bf_m"] = list(TARGET_BF_M + miss_e1 * e1 + miss_e2 * e2)
-    return s
-
-
-def _agg(scenario, runs):
-    fig = {"n": runs, "min": 0.1, "max": 0.3, "mean": 0.2, "p50": 0.2, "p99": 0.29}
-    return {"scenario": scenario, "runs": runs, "outcomes": {"sampled": runs},
-            "waveoff_reasons": {"hazard": 1}, "figures": {"touchdown_miss_m": fig}}
-
-
-def test_sweep_page_tabulates_every_figure_and_links_the_scatter(tmp_path):
-    """sweep.html: one row per aggregated figure (p50, p99, min, max, n), the outcomes and
-    the wave-off reasons, and the scatter PNG next to it."""
-    summaries = [_summary(k, 0.1 * k, -0.05 * k) for k in (1, 2, 3)]
-    page = write_sweep_report(tmp_path, summaries, _agg("bennu-tag", 3))
-    text = page.read_text(encoding="utf-8")
-    assert page == tmp_path / "sweep.html"
-    assert "<td>touchdown_miss_m</td><td>0.2</td><td>0.29</td><td>0.1</td><td>0.3</td>" \
-           "<td>3</td>" in text
-    assert "3 runs" in text and "&quot;hazard&quot;: 1" in text
-    assert "src='sweep_touchdowns.png'" in text
-    assert (tmp_path / "sweep_touchdowns.png").read_bytes().startswith(PNG_MAGIC)
-
-
-def test_sweep_page_escapes_the_scenario_name(tmp_path):
-    """A scenario name is user text: it cannot inject markup into the page."""
-    text = write_sweep_report(tmp_path, [_summary(1)], _agg("<b>x</b>", 1)).read_text()
-    assert "<b>x</b>" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
-
-
-def test_sweep_scatter_draws_the_99_percent_ellipse_from_three_touchdowns(tmp_path,
-                                                                        monkeypatch):
-    """Fewer than three touchdowns: points only; three or more: the 99 % ellipse of them,
-    its size in the legend; runs without a touchdown are not plotted."""
-    drawn = []
-    monkeypatch.setattr("matplotlib.figure.Figure.savefig",
-                        lambda fig, *a, **k: drawn.append(fig))
-    write_sweep_report(tmp_path, [_summary(1, 0.2), _summary(2, -0.1), _summary(3)],
-                       _agg("s", 3))
-    write_sweep_report(tmp_path, [_summary(k, 0.1 * k, 0.02 * k * k) for k in (1, 2, 3, 4)],
-                       _agg("s", 4))
-    write_sweep_report(tmp_path, [_summary(1), _summary(2)], _agg("s", 2))
-    two, four, none = (fig.axes[0] for fig in drawn)
-    assert not [p for p in two.patches if type(p) is Ellipse]
-    assert next(line for line in two.lines if line.get_marker() == "o").get_xdata().size == 2
-    ellipses = [p for p in four.patches if type(p) is Ellipse]
-    assert len(ellipses) == 1 and "99% ellipse" in ellipses[0].get_label()
-    assert [t.get_text() for t in none.texts] == ["no touchdowns"]
 
 
 def test_report_of_a_touch_and_go_run_has_its_two_pages(tmp_path):
