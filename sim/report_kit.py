@@ -194,9 +194,6 @@ class ArrayStore:
                                  "gz": base64.b64encode(packed).decode("ascii")}
         return {"$ref": name}
 
-    def size_bytes(self) -> int:
-        return sum(len(a.get("gz", "")) for a in self.arrays.values())
-
 
 # ----------------------------------------------------------------------------- plots
 

@@ -6,8 +6,8 @@ bench/bench_report.py.
 
 from __future__ import annotations
 
+import json
 import pathlib
-import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -79,7 +79,6 @@ def load_report(driver, html: pathlib.Path, timeout_s: float = 60.0) -> PageLoad
     errors = [e["message"] for e in driver.get_log("browser")
               if e.get("level") in ("SEVERE", "ERROR")]
     outside = []
-    import json
     for entry in driver.get_log("performance"):
         msg = json.loads(entry["message"])["message"]
         if msg.get("method") == "Network.requestWillBeSent":
@@ -98,6 +97,3 @@ def screenshot(driver, html: pathlib.Path, png: pathlib.Path, width: int = 1300)
     png.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(png))
 
-
-def has_chromium() -> bool:
-    return shutil.which(str(CHROMIUM)) is not None
