@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pathlib
 
+import numpy as np
 import pytest
 from report_browser import browser_missing, load_report, open_driver
 from report_page import array, payload, plot_ids
@@ -89,13 +90,17 @@ def test_zooming_in_resamples_the_series_from_the_full_data(short_run, driver):
             var p = x0 === null ? Plotly.relayout(gd, {'xaxis.autorange': true})
                                 : Plotly.relayout(gd, {'xaxis.range': [x0, x1]});
             p.then(function () { setTimeout(function () {
-              var xs = gd.data[i].x;
-              done([xs.length, xs.filter(v => v >= x0 && v <= x1).length]); }, 50); });
+              var xs = gd.data[i].x, ys = gd.data[i].y.filter(v => v !== null);
+              done([xs.length, xs.filter(v => v >= x0 && v <= x1).length,
+                    Math.max.apply(null, ys), Math.min.apply(null, ys)]); }, 50); });
             """, x0, x1)
 
-    full, _ = drawn_points()
+    full, _, top, bottom = drawn_points()
     assert full < n_samples  # down-sampled to about two points per pixel
+    # ... by min and max per bucket: the extremes of the whole series are still drawn.
+    err = array(payload(page), "nav_err_m")
+    assert (top, bottom) == pytest.approx((np.nanmax(err), np.nanmin(err)), rel=1e-6)
     t = array(payload(page), "t")  # the time axis as the page holds it
     x0, x1 = float(t[700]) - 1e-6, float(t[800]) + 1e-6
-    _, inside = drawn_points(x0, x1)
+    _, inside, _, _ = drawn_points(x0, x1)
     assert inside == 101  # every sample of the zoomed span, not the coarse view's few
