@@ -37,7 +37,7 @@ from sim.report_requirements import (
     Requirement,
     requirement_status,
 )
-from sim.report_scheduler import plot_scheduler, scheduler_table
+from sim.report_scheduler import host_table, plot_scheduler
 from sim.report_sections import events_table, outcome_table, verdict
 from sim.report_tag import TAG_PLOTS
 
@@ -102,7 +102,7 @@ th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0} td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.pass td.status{background:#d7f0d7;color:#1b5e20;font-weight:600}
 tr.fail td.status{background:#f8d0d0;color:#8b0000;font-weight:600}
-tr.na td.status{background:#eee;color:#666}
+tr.na td.status,tr.not_judged td.status{background:#eee;color:#666}
 tr.bad td{background:#fdecec}
 tr.sev-error td{background:#fdecec} tr.sev-warning td{background:#fff7e0}
 figure{margin:14px 0;background:#fff;border:1px solid #e4e4e4;padding:8px}
@@ -155,7 +155,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
 
     plots_html = "\n".join(sections)
     status = requirement_status(summary)
-    v_cls, v_text = verdict(status)
+    v_cls, v_text = verdict(status, summary)
     scenario = summary.get("scenario", "unknown scenario")
     meta = [("scenario", scenario), ("seed", summary.get("seed", "—")),
             ("samples", f"{h.n:,}"), ("mission span", hms(h.duration_s) if h.n else "—")]
@@ -174,10 +174,10 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
 {outcome_table(summary, status)}
 <h2>Plots</h2>
 {plots_html}
-{faults_html}<h2>Scheduler</h2>
-{scheduler_table(summary)}
-<h2>Events (warnings and errors)</h2>
-{events_table(summary)}
+{faults_html}<h2>Events</h2>
+{events_table(out_dir, summary)}
+<h2>Host</h2>
+{host_table(summary)}
 </body></html>
 """
     out = out_dir / REPORT_NAME
