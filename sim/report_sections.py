@@ -176,6 +176,10 @@ def _event_rows(events: Sequence[Mapping]) -> tuple[str, int, int]:
     return "".join(body), n_warn, n_err
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def events_table(run_dir: pathlib.Path | None, summary: Mapping) -> str:
     """Every event of the run's events.log (time, severity, source, text; warnings and
     worse highlighted) and how many.  Without a readable events.log: one line saying so,
@@ -211,8 +215,8 @@ def events_table(run_dir: pathlib.Path | None, summary: Mapping) -> str:
     events = sorted(events, key=lambda e: (math.inf if as_float(e.get("time_s")) is None
                                           else as_float(e.get("time_s"))))
     rows, n_warn, n_err = _event_rows(events)
-    caption = (f"{len(events):,} events: {n_warn:,} warnings, {n_err:,} errors or worse "
-               "(highlighted)"
+    caption = (f"{len(events):,} events: {_count(n_warn, 'warning')}, "
+               f"{_count(n_err, 'error')} or worse (highlighted)"
                + (f"; the first {MAX_EVENTS:,} listed" if len(events) > MAX_EVENTS else ""))
     head = ("<tr><th>#</th><th>time [s]</th><th>T+</th><th>severity</th><th>source</th>"
             "<th>text</th></tr>")
