@@ -31,8 +31,8 @@ SETTLE_S = 600.0
 # A new hover point inside a hold: the filter has converged already, only the position
 # loop (0.03 rad/s, damping 0.9: a 1/e time of about 40 s) must close a few metres.
 RELOCATE_SETTLE_S = 300.0
-# After a slew the flight reports closing under the requirement: the truth settles too
-# (the attitude loop's 1/e time is about 4 s) with this margin.
+# A slew is over once the flight has reported its error under the requirement this long
+# without a break (the attitude loop's 1/e time is about 4 s: the truth has settled too).
 SLEW_SETTLE_S = 30.0
 # A slew of angle a at the largest slew rate w lasts a / w, plus the wheels' spin-up and
 # braking (0.2 N m against 2,000 kg m^2: about two minutes each way at 0.01 rad/s).
@@ -118,19 +118,34 @@ def hover_window(t_s, mode, target_bf_m, hover_err_m,
 
 def slew_mask(t_s, flight_att_err_deg, starts: Sequence[int], slew_radps: float,
               requirement_deg: float) -> np.ndarray:
-    """Samples inside a planned slew: from each start until the flight reports its
-    pointing error under the requirement (then SLEW_SETTLE_S more), at most the slew's
-    own length at the flight's reported largest rate plus SLEW_SPINUP_S."""
+    """Samples inside a planned slew: from each start until the flight has reported its
+    pointing error under the requirement for SLEW_SETTLE_S without a break (a slew out
+    of a spin test rings through zero more than once), at most the slew's own length at
+    the flight's reported largest rate plus SLEW_SPINUP_S (so at most about ten minutes
+    for a half turn: beyond that a large error is a failure, whatever the flight says)."""
     t_s = np.asarray(t_s, dtype=float)
     err = np.asarray(flight_att_err_deg, dtype=float)
+    under = np.isfinite(err) & (err <= requirement_deg)
     out = np.zeros(len(t_s), dtype=bool)
     rate_degps = math.degrees(slew_radps) if slew_radps > 0 else math.degrees(DEFAULT_SLEW_RADPS)
     for i in starts:
-        angle = err[i] if np.isfinite(err[i]) else 0.0
-        cap = t_s[i] + angle / rate_degps + SLEW_SPINUP_S
-        closed = np.flatnonzero((t_s >= t_s[i]) & np.isfinite(err) & (err <= requirement_deg))
-        end = t_s[closed[0]] + SLEW_SETTLE_S if closed.size else cap
-        out |= (t_s >= t_s[i]) & (t_s <= min(end, cap))
+        # The slew's angle: the largest error the flight reported early in it (out of a
+        # spin test the error grows before it closes); the cap is bounded either way.
+        early = (t_s >= t_s[i]) & (t_s <= t_s[i] + SLEW_SPINUP_S) & np.isfinite(err)
+        angle = float(err[early].max()) if early.any() else 0.0
+        end = t_s[i] + angle / rate_degps + SLEW_SPINUP_S  # the cap
+        quiet_since = None
+        for k in range(i, len(t_s)):
+            if t_s[k] > end:
+                break
+            if not under[k]:
+                quiet_since = None
+                continue
+            quiet_since = t_s[k] if quiet_since is None else quiet_since
+            if t_s[k] - quiet_since >= SLEW_SETTLE_S:
+                end = t_s[k]
+                break
+        out |= (t_s >= t_s[i]) & (t_s < end)
     return out
 
 

@@ -83,7 +83,8 @@ def outcome_table(summary: Mapping, status: Mapping[str, str]) -> str:
         ("sample_mass_est_kg", "Sample mass (estimated)", "kg"),
         ("backaway_dv_mps", "Back-away delta-v", "m/s"),
         ("hover_error_m_p50", "Hover position error p50 (same window as p99)", "m"),
-        ("nav_error_m_p99", "Navigation error p99 (from metrics_from_s)", "m"),
+        ("nav_error_m_p99", "Navigation error p99 (after the initial transient, from t = "
+         f"{fmt(summary.get('metrics_from_s'))} s)", "m"),
         ("sim_duration_s", "Simulated duration", "s"),
     ]
     for key, label, unit in info:

@@ -159,3 +159,19 @@ def test_judged_windows_names_each_requirements_spans():
     assert w["touchdown_miss_m"] == [(1234.0, 1239.0)]
     assert w["nav_error_m_p99"] == [(600.0, 1800.0)]
     assert judged_windows({}, {"hover_judged_windows_s": "garbage"})["hover_error_m_p99"] == []
+
+
+def test_a_slew_that_rings_through_zero_is_over_only_when_it_stays_under():
+    """Out of a spin test the error swings through zero and out again (a real run: 11 deg,
+    0.5, 5.9, 0.47, 2.7 ...): one reading under the limit does not end the slew."""
+    h = hover_history(3000.0)
+    t = h["t_s"]
+    h["mode"][(t >= 1000.0) & (t < 1300.0)] = int(Mode.MASS_MEASURE)
+    ring = (t >= 1300.0) & (t < 1500.0)
+    swing = 10.0 * np.abs(np.cos((t[ring] - 1300.0) * np.pi / 40.0)) * \
+        np.exp(-(t[ring] - 1300.0) / 60.0)
+    for key in ("att_err_deg", "flight_att_err_deg"):
+        h[key][ring] = swing
+    figures = hover_figures(h, tele())
+    assert figures["attitude_error_deg_p99"] == pytest.approx(0.02 * DEG)
+    assert figures["attitude_judged_windows_s"][1][0] >= 1400.0
