@@ -74,22 +74,17 @@ def _in_transfer(t_s: np.ndarray, transfers: Sequence[tuple[float, float]]) -> n
 def _hold_starts(t_s, mode, target_bf_m, transfers) -> list[tuple[int, float]]:
     """(sample index, settling seconds) where a hold of a hover point begins: HOVER
     entered, a transfer ended, or a new hover point commanded inside HOVER."""
-    hover = np.asarray(mode) == HOVER_MODE
-    moving = _in_transfer(t_s, transfers)
-    starts = []
-    last_target = None
-    for i in range(len(t_s)):
-        if not hover[i] or moving[i]:
-            last_target = None
-            continue
-        target = target_bf_m[i]
-        if last_target is None:
-            starts.append((i, SETTLE_S))
-        elif np.all(np.isfinite(target)) and np.all(np.isfinite(last_target)) and \
-                math.dist(target, last_target) > SAME_POINT_M:
-            starts.append((i, RELOCATE_SETTLE_S))
-        last_target = target
-    return starts
+    holding = (np.asarray(mode) == HOVER_MODE) & ~_in_transfer(t_s, transfers)
+    before = np.concatenate(([False], holding[:-1]))
+    entered = holding & ~before
+    # A new point: both samples hold, both targets known, and they differ.
+    target = np.asarray(target_bf_m, dtype=float)
+    step = np.full(len(t_s), np.nan)
+    if len(t_s) > 1:
+        step[1:] = np.sqrt(((target[1:] - target[:-1]) ** 2).sum(axis=1))
+    moved = holding & before & np.isfinite(step) & (step > SAME_POINT_M)
+    return sorted([(int(i), SETTLE_S) for i in np.flatnonzero(entered)]
+                  + [(int(i), RELOCATE_SETTLE_S) for i in np.flatnonzero(moved)])
 
 
 def hover_window(t_s, mode, target_bf_m, hover_err_m,
