@@ -175,3 +175,30 @@ def test_a_slew_that_rings_through_zero_is_over_only_when_it_stays_under():
     figures = hover_figures(h, tele())
     assert figures["attitude_error_deg_p99"] == pytest.approx(0.02 * DEG)
     assert figures["attitude_judged_windows_s"][1][0] >= 1400.0
+
+
+@pytest.mark.slow
+def test_a_flown_hover_with_a_spin_test_is_not_failed_by_its_slews(tmp_path):
+    """A real run: hover, a spin test from the ground (MASS_MEASURE turns the probe away
+    from the body), back to HOVER and the slew home.  Over the old window (everything
+    after 600 s) the pointing p99 is ~176 deg; over HOVER outside the slews it meets
+    0.1 deg, and the spans judged leave the spin and the slew out."""
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("bennu-hover", {
+        "scenario.seed": 1, "scenario.duration_s": 2000.0,
+        "commands": [{"t_s": 0.0, "name": "SET_MODE", "args": ["STANDBY"]},
+                     {"t_s": 5.0, "name": "SET_MODE", "args": ["HOVER"]},
+                     {"t_s": 650.0, "name": "MEASURE_MASS", "args": [0]}]})
+    summary = run_scenario(sc, tmp_path / "run", write_report=False, progress=False)
+    with np.load(tmp_path / "run" / "history.npz") as z:
+        t, mode, att = z["t_s"], z["mode"], z["att_err_deg"]
+    assert np.percentile(att[t >= 600.0], 99) > 10.0 * ATTITUDE_REQ_DEG  # the slews
+    assert summary["attitude_error_deg_p99"] <= ATTITUDE_REQ_DEG
+    spin = t[mode == int(Mode.MASS_MEASURE)]
+    back = spin[-1] + 1.0
+    windows = summary["attitude_judged_windows_s"]
+    assert windows[0] == [605.0, 649.0]
+    assert windows[1][0] > back and windows[1][1] == 2000.0
+    assert summary["final_mode"] == "HOVER"

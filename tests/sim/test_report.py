@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim import report, report_kit, report_sections
+from sim import report, report_kit
 from sim.report import REQUIREMENTS, requirement_status, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
