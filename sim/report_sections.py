@@ -26,6 +26,7 @@ from sim.report_scheduler import scheduler_rows
 #: The events table stops after this many rows (a page must still open); it says so.
 MAX_EVENTS = 10_000
 EVENTS_LOG = "events.log"
+MAX_SPANS = 4  # judged spans named in the outcome table; the rest counted
 
 # MAVLink MAV_SEVERITY: 0 EMERGENCY ... 3 ERROR, 4 WARNING, 5 NOTICE, 6 INFO, 7 DEBUG.
 _MAV_WARNING = 4
@@ -46,12 +47,14 @@ def judged_over(req: Requirement, summary: Mapping) -> str:
         seconds = as_float(summary.get(f"{req.phase}_judged_s"))
         if not seconds:
             return why or ""
-        spans = summary.get(f"{req.phase}_judged_windows_s") or []
-        start = as_float(summary.get(f"{req.phase}_judged_from_s"))
+        spans = [w for w in summary.get(f"{req.phase}_judged_windows_s") or []
+                 if isinstance(w, Sequence) and len(w) == 2]
         what = "hover hold after settling" if req.phase == "hover" else \
             "HOVER outside planned slews"
-        return (f"{fmt(seconds)} s of {what}, from t = {fmt(start)} s"
-                + (f" ({len(spans)} spans)" if len(spans) > 1 else ""))
+        listed = ", ".join(f"{fmt(as_float(a))}–{fmt(as_float(b))}" for a, b in spans[:MAX_SPANS])
+        more = f" and {len(spans) - MAX_SPANS} more" if len(spans) > MAX_SPANS else ""
+        return f"{fmt(seconds)} s of {what}: t = {listed}{more} s" if spans else \
+            f"{fmt(seconds)} s of {what}"
     if why:
         return why
     if req.phase == "contact":

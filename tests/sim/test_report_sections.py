@@ -130,3 +130,13 @@ def test_a_damaged_events_log_says_so_and_lists_what_it_can(tmp_path):
 def test_an_empty_events_log_says_there_were_none(tmp_path):
     (tmp_path / "events.log").write_text("")
     assert "events.log is empty" in events_table(tmp_path, {})
+
+
+def test_the_outcome_table_names_the_spans_judged():
+    summary = {"hover_error_m_p99": 0.06, "hover_judged_s": 1143.0,
+               "hover_judged_windows_s": [[605.0, 999.0], [2253.0, 3000.0]],
+               "attitude_error_deg_p99": 0.001, "attitude_judged_s": 1454.0,
+               "attitude_judged_windows_s": [[605.0, 999.0], [1942.0, 3000.0]]}
+    table = outcome_table(summary, requirement_status(summary))
+    assert "1,143 s of hover hold after settling: t = 605–999, 2,253–3,000 s" in table
+    assert "1,454 s of HOVER outside planned slews: t = 605–999, 1,942–3,000 s" in table
