@@ -11,7 +11,7 @@ parameter it reported): never from a flight object, so a finished run is windowe
 from its flight.tlog the same way.
 
 Pure functions of 1 Hz arrays; the plots can shade the same spans with
-``judged_windows(history, summary)``.
+``judged_windows(history, summary)`` (and turn them into samples with ``window_mask``).
 """
 
 from __future__ import annotations
@@ -221,3 +221,13 @@ def judged_windows(history: Mapping, summary: Mapping) -> dict[str, list[tuple[f
     if isinstance(start, (int, float)) and t.size:
         out["nav_error_m_p99"] = [(float(start), float(t[-1]))]
     return out
+
+
+def window_mask(t_s, windows: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Per sample of ``t_s``: True inside one of ``windows`` (as judged_windows gives
+    them, ends included), for a plot that draws the judged samples apart."""
+    t_s = np.asarray(t_s, dtype=float)
+    mask = np.zeros(len(t_s), dtype=bool)
+    for t0, t1 in windows:
+        mask |= (t_s >= t0) & (t_s <= t1)
+    return mask

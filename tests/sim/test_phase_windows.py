@@ -19,6 +19,7 @@ from sim.phase_windows import (
     judged_windows,
     pointing_window,
     spans,
+    window_mask,
 )
 from sim.report_requirements import ATTITUDE_REQ_DEG, HOVER_REQ_M
 from sim.scoring import hover_figures
@@ -159,6 +160,9 @@ def test_judged_windows_names_each_requirements_spans():
     assert w["touchdown_miss_m"] == [(1234.0, 1239.0)]
     assert w["nav_error_m_p99"] == [(600.0, 1800.0)]
     assert judged_windows({}, {"hover_judged_windows_s": "garbage"})["hover_error_m_p99"] == []
+    # Back to samples, as a plot wants them: the same samples the judge took.
+    mask = window_mask(h["t_s"], w["hover_error_m_p99"])
+    assert mask.sum() == summary["hover_judged_s"] and not mask[h["t_s"] < 605.0].any()
 
 
 def test_a_slew_that_rings_through_zero_is_over_only_when_it_stays_under():
