@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq python3-venv; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,docs]'
 	$(PY) tools/install_dialect.py
 	@touch $@
 
@@ -120,3 +120,12 @@ $(MUTANTS_STAMP): $(STAMP) pyproject.toml
 
 mutants: $(MUTANTS_STAMP)
 	$(PY) tools/mutants.py
+
+# The documentation site (mkdocs.yml): the generated pages brought up to date, then
+# `mkdocs build --strict` into build/site (any warning fails it).  tests/test_docs.py runs
+# the same strict build, so make test fails on a broken page too.  No network needed.
+.PHONY: docs
+DOC_GENERATORS := gen_command_docs gen_architecture gen_fault_docs gen_icd_docs gen_scenario_docs
+docs: $(STAMP)
+	@for tool in $(DOC_GENERATORS); do $(PY) tools/$$tool.py || exit 1; done
+	$(PY) -m mkdocs build --strict --site-dir build/site

@@ -19,7 +19,7 @@ WRITTEN_BY = "prospector"
 OUTPUT_FILES: dict[str, tuple[str, ...]] = {
     "run": ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
             "params.txt", "params.parm", "params.params", "flight_config.json",
-            "link_stats.json"),
+            "link_stats.json", "history.nc", "summary.csv"),
     "sweep": ("aggregate.json", "sweep.html", "sweep_touchdowns.png", "runs.parquet",
               "runs.csv", "report.html"),
     "survey-sweep": ("survey_sweep.json",),

@@ -65,6 +65,7 @@ from hil.stimulus import CMD_LINE_NOISE, CMD_START_RUN, SIM_SYSTEM_ID, StimulusL
 from hil.warm_up import warm_up_flight_software
 from sim.faults import install_task_faults, task_fault_record
 from sim.history import History
+from sim.history_dataset import write_data_products
 from sim.runner import (
     RunConfigError,
     contact_speed_mps,
@@ -480,6 +481,7 @@ class _Rig:
         save_flown_parameters(self.tele, out_dir)
         (out_dir / "link_stats.json").write_text(json.dumps(hil, indent=2, sort_keys=True) + "\n")
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        write_data_products(out_dir, hist, summary)  # history.nc, summary.csv (sim)
         if self.opts.write_report and len(hist["t_s"]) >= 2:
             from sim.report import write_report
             write_report(out_dir, hist, summary)

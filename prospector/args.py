@@ -92,3 +92,60 @@ def ground_options(args) -> tuple[tuple[str, ...], bytes | None]:
 def terminate_as_interrupt(signum, frame):
     """A SIGTERM handler: stop as Ctrl-C does (the command keeps what it has flown)."""
     raise KeyboardInterrupt
+
+
+def add_output_options(parser) -> None:
+    """--json and --quiet (exclusive) on a command that prints a summary."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON document on stdout (nothing else "
+                        "there; warnings and errors still go to stderr)")
+    g.add_argument("--quiet", action="store_true",
+                   help="print nothing but errors (and no progress bar)")
+
+
+def speaks(args) -> bool:
+    """Whether the command prints its human summary (neither --json nor --quiet)."""
+    return not (getattr(args, "json", False) or getattr(args, "quiet", False))
+
+
+def strict_json(value):
+    """`value` with every non-finite float as None: what strict JSON readers accept
+    (summary.json writes NaN, which Python reads back but jq and browsers refuse)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def print_json(value) -> None:
+    """One JSON document on stdout, keys sorted, non-finite numbers as null."""
+    import json
+
+    print(json.dumps(strict_json(value), indent=2, sort_keys=True, default=str))
+
+
+def version_text() -> str:
+    """'prospector VERSION (ICD fingerprint XXXXXXXX)': the two things that must match
+    between a run, its replay and a sweep's workers."""
+    from flightsw.icd import icd_fingerprint
+    from sim.history_dataset import software_version
+
+    return f"prospector {software_version()} (ICD fingerprint {icd_fingerprint():08x})"
+
+
+class VersionAction(argparse.Action):
+    """--version: computed only when asked (the ICD is not imported for other commands)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print the version and the ICD fingerprint, then exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit(0)

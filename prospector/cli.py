@@ -12,16 +12,21 @@ import sys
 from pathlib import Path
 
 from prospector.args import (
+    VersionAction,
     add_ground_options,
+    add_output_options,
     ground_options,
     parse_sets,
     positive_speedup,
+    print_json,
+    speaks,
     terminate_as_interrupt,
 )
 from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
+from prospector.run_data_cli import register as register_run_data
 from prospector.summary_lines import hover_line
 from prospector.sweep_report_cli import register as register_sweep_report
 
@@ -68,7 +73,7 @@ def _cmd_run(args) -> int:
     previous_sigterm = signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
         links = open_ground_links(ground, signing_key)  # listening before the flight starts
-        if links and speedup is None:
+        if links and speedup is None and not args.quiet:
             print("prospector: note: a ground link without --realtime or --speedup: the "
                   "simulation runs as fast as it can, faster than real time", file=sys.stderr)
         summary = run_scenario(scenario, out, force=args.force,
@@ -76,7 +81,7 @@ def _cmd_run(args) -> int:
                                write_report=not args.no_report,
                                params_file=Path(args.params) if args.params else None,
                                ground_links=links, signing_key=signing_key, speedup=speedup,
-                               finish_on_interrupt=True)
+                               finish_on_interrupt=True, progress=False if args.quiet else None)
     except (RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -88,7 +93,13 @@ def _cmd_run(args) -> int:
         print(f"prospector: interrupted at t = {summary['interrupted']['at_s']:.1f} s of "
               f"{summary['interrupted']['planned_s']:.0f} s; {out} holds the run up to then",
               file=sys.stderr)
+        if args.json:
+            print_json(summary)
         return 130
+    if args.json:
+        print_json(summary)
+    if not speaks(args):
+        return 0
     print(f"run: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s simulated in {summary['wall_duration_s']:.1f} s "
           f"({summary['realtime_factor']}x real time)")
@@ -138,7 +149,7 @@ def _cmd_sweep(args) -> int:
         seeds = parse_seeds(args.seeds)
         agg = run_sweep(args.scenario, seeds, Path(args.out), jobs=args.jobs, force=args.force,
                         overrides=parse_sets(args.set), cluster=args.cluster,
-                        resume=args.resume)
+                        resume=args.resume, progress=False if args.quiet else None)
     except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ResumeError,
             ExecutorError, ValueError) as exc:
         return _fail(str(exc))
@@ -150,6 +161,10 @@ def _cmd_sweep(args) -> int:
         print(f"prospector: interrupted; {done} runs recorded in {args.out}; the same "
               f"command with --resume continues the sweep", file=sys.stderr)
         return 130
+    if args.json:
+        print_json(agg)
+    if not speaks(args):
+        return 0
     skipped = agg["skipped_already_done"]
     print(f"sweep: {agg['scenario']}, {agg['runs']} runs on {agg['executor']} in "
           f"{agg['wall_duration_s']:.0f} s" + (f" ({skipped} already done)" if skipped else "")
@@ -162,7 +177,7 @@ def _cmd_sweep(args) -> int:
                   f"max {fig['max']:.4g}")
     out = Path(args.out)
     print(f"table: {out / 'runs.parquet'} (and runs.csv); aggregate: "
-          f"{out / 'aggregate.json'}; scatter: {out / 'sweep.html'}")
+          f"{out / 'aggregate.json'}; overview: {out / 'sweep.html'}")
     print(f"report: {out / 'report.html'}")
     return 0
 
@@ -207,7 +222,7 @@ def _cmd_fault_campaign(args) -> int:
             hold_s=86400.0 if args.hold_s is None else args.hold_s,
             overrides=parse_sets(args.set),
             max_wall_s=None if args.max_wall_min is None else args.max_wall_min * 60.0,
-            keep_logs=args.keep_logs, dry_run=args.dry_run, progress=True,
+            keep_logs=args.keep_logs, dry_run=args.dry_run, progress=not args.quiet,
             cluster=args.cluster)
     except (SeedSpecError, ScenarioError, RunDirError, RunConfigError, ExecutorError,
             ValueError) as exc:
@@ -218,6 +233,10 @@ def _cmd_fault_campaign(args) -> int:
         print(f"prospector: interrupted; the runs flown are in {out / 'campaign.json'}; "
               f"the same command with --resume continues the campaign", file=sys.stderr)
         return 130
+    if args.json:
+        print_json(data)
+    if not speaks(args):
+        return 0
     if args.dry_run:
         print(f"fault campaign plan: {data['planned_runs']} runs, "
               f"{data['planned_sim_s']:.0f} s simulated; {out / 'plan.json'}")
@@ -305,6 +324,10 @@ def _cmd_survey_sweep(args) -> int:
     except FileExistsError:
         return _fail(f"{out / 'survey_sweep.json'}: already holds a sweep; pass --force to "
                      f"replace it")
+    if args.json:
+        print_json(agg)
+    if not speaks(args):
+        return 0
     fmt = lambda v: "n/a" if v is None else f"{v:.3g}"  # noqa: E731
     print(f"survey sweep: {agg['scenario']}, {agg['runs']} seeds on {agg['executor']} in "
           f"{agg['wall_s']:.0f} s; errors {len(agg['errors'])}")
@@ -347,6 +370,7 @@ class _OneLineErrors(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineErrors(prog="prospector", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="fly a scenario in the simulator (SIL)")
     run.add_argument("--scenario", required=True, help="scenario name or path to a .toml file")
@@ -368,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="apply the scenario's declared [dispersions] drawn from the seed, "
                           "as a sweep does (to fly one seed of a sweep again alone)")
     add_ground_options(run)
+    add_output_options(run)
     pace = run.add_mutually_exclusive_group()
     pace.add_argument("--realtime", action="store_true",
                       help="pace the simulation to the wall clock (to operate from a ground "
@@ -392,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
         sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                            help="override a scenario key for every seed (TOML value)")
         sweep.set_defaults(func=func)
+        add_output_options(sweep)
         sweep.add_argument("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
                            help="run the seeds (or the fault campaign's runs) on Dask: a "
                                 "LocalCluster of N worker processes on 127.0.0.1, or the "
@@ -407,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_log_commands(sub)  # log info, log export, replay (prospector/log_cli.py)
     register_hil_command(sub)  # hil (prospector/hil_cli.py)
     register_sweep_report(sub)  # sweep-report (prospector/sweep_report_cli.py)
+    register_run_data(sub)  # run-data (prospector/run_data_cli.py)
     return parser
 
 

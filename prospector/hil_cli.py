@@ -13,7 +13,15 @@ import argparse
 import signal
 from pathlib import Path
 
-from prospector.args import add_ground_options, ground_options, parse_sets, terminate_as_interrupt
+from prospector.args import (
+    add_ground_options,
+    add_output_options,
+    ground_options,
+    parse_sets,
+    print_json,
+    speaks,
+    terminate_as_interrupt,
+)
 from prospector.args import fail as _fail
 from prospector.args import seed as _seed
 from prospector.summary_lines import hover_line
@@ -80,13 +88,17 @@ def _cmd_hil(args) -> int:
     try:
         summary = run_hil(scenario, out, options, force=args.force,
                           params_file=Path(args.params) if args.params else None,
-                          signing_key=signing_key)
+                          signing_key=signing_key, progress=False if args.quiet else None)
     except (HilRunError, RunDirError, RunConfigError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or out}: {exc.strerror}")
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if args.json:
+        print_json(summary)
+    if not speaks(args):
+        return 0
     hil = summary["hil"]
     print(f"hil {hil['mode']}: {scenario.scenario.name} seed {scenario.scenario.seed}, "
           f"{summary['sim_duration_s']:.0f} s at {hil['rate_hz']} Hz in "
@@ -149,4 +161,5 @@ def register(sub) -> None:
                    help="log task execution times (default: on in real time, off in lockstep)")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     add_ground_options(p)
+    add_output_options(p)
     p.set_defaults(func=_cmd_hil)

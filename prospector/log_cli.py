@@ -2,6 +2,7 @@
 
     prospector log info runs/x/flight.tlog
     prospector log export runs/x/flight.tlog --format npz --out imu.npz --types HIGHRES_IMU
+    prospector log export runs/x --format parquet --out runs/x/parquet   # pd.read_parquet
     prospector replay runs/x --out runs/x-replay [--param HOV_BW_RADPS=0.05] [--until 600]
 
 Exit status: 0 done (replay: identical), 1 replay diverged, 2 bad input (one
@@ -15,6 +16,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from prospector.args import add_output_options, print_json, speaks
 from prospector.args import fail as _fail
 
 EXIT_DIVERGED = 1
@@ -31,7 +33,7 @@ def _log_path(text: str) -> Path:
     return path / "flight.tlog" if path.is_dir() else path
 
 
-def _read(path: Path, types=None):
+def _read(path: Path, types=None, quiet: bool = False):
     """(ColumnLog, None) or (None, exit status) after a one-line error."""
     from ground.logs.columns import read_columns
     from ground.logs.scan import LogFileError
@@ -66,7 +68,7 @@ def _read(path: Path, types=None):
                                "ids this ICD does not know: a log of another MAVLink dialect?")
         return None, _fail(f"{path}: no MAVLink frames in {size} bytes; expected a .tlog "
                            "(an 8-byte timestamp before each MAVLink frame)")
-    if not report.clean:
+    if not report.clean and not quiet:
         _warn(f"{path}: {report.describe()}")
     return log, None
 
@@ -112,6 +114,7 @@ def _types(text: str | None) -> list[str] | None:
 def _cmd_export(args) -> int:
     from ground.logs.export import ExportError, export_csv, export_npz
     from ground.logs.layout import icd_catalogue
+    from prospector.log_parquet import export_parquet
 
     path = _log_path(args.log)
     types = _types(args.types)
@@ -122,23 +125,28 @@ def _cmd_export(args) -> int:
             return _fail(f"--types: not messages of the ICD: {', '.join(unknown)}")
         if not types:
             return _fail("--types: expected message names separated by commas")
-    log, status = _read(path, types)
+    log, status = _read(path, types, quiet=args.quiet)
     if log is None:
         return status
     for name in types or []:
-        if name not in log:
+        if name not in log and not args.quiet:
             _warn(f"{path}: no {name} messages in the log")
     if not log.messages:
         return _fail(f"{path}: none of the requested message types is in the log")
     out = Path(args.out)
+    say = print if not args.quiet else (lambda text: None)
     try:
         if args.format == "npz":
             n = export_npz(log, out, force=args.force)
-            print(f"export: {n} arrays of {len(log.messages)} message types to {out}")
+            say(f"export: {n} arrays of {len(log.messages)} message types to {out}")
+        elif args.format == "parquet":
+            files = export_parquet(log, out, force=args.force)
+            rows = sum(len(m) for m in log.messages.values())
+            say(f"export: {len(files)} Parquet files ({rows} rows) in {out}")
         else:
             rows = sum(len(m) for m in log.messages.values())
             bar = None
-            if rows > 200_000 and sys.stderr.isatty():
+            if rows > 200_000 and sys.stderr.isatty() and not args.quiet:
                 from tqdm import tqdm
                 bar = tqdm(total=rows, unit="row", unit_scale=True, desc="csv", file=sys.stderr)
             try:
@@ -147,7 +155,7 @@ def _cmd_export(args) -> int:
             finally:
                 if bar is not None:
                     bar.close()
-            print(f"export: {len(files)} CSV files ({rows} rows) in {out}")
+            say(f"export: {len(files)} CSV files ({rows} rows) in {out}")
     except ExportError as exc:
         return _fail(str(exc))
     return 0
@@ -177,9 +185,12 @@ def _cmd_replay(args) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"{exc.filename or args.out}: {exc.strerror}")
-    print(result.report(str(rec.log_path)))
-    print(f"replay: {Path(args.out) / 'replay.tlog'}, report in "
-          f"{Path(args.out) / 'replay_report.txt'}")
+    if args.json:
+        print_json(json.loads((Path(args.out) / "replay_summary.json").read_text()))
+    elif speaks(args):
+        print(result.report(str(rec.log_path)))
+        print(f"replay: {Path(args.out) / 'replay.tlog'}, report in "
+              f"{Path(args.out) / 'replay_report.txt'}")
     return 0 if result.identical else EXIT_DIVERGED
 
 
@@ -191,14 +202,16 @@ def register(sub) -> None:
     info.add_argument("log", help="a .tlog, or a run directory holding flight.tlog")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     info.set_defaults(func=_cmd_info)
-    export = log_sub.add_parser("export", help="message columns to CSV files or one .npz")
+    export = log_sub.add_parser("export", help="message columns to CSV or Parquet files (one "
+                                               "per message type) or one .npz")
     export.add_argument("log", help="a .tlog, or a run directory holding flight.tlog")
-    export.add_argument("--format", choices=("csv", "npz"), required=True)
+    export.add_argument("--format", choices=("csv", "parquet", "npz"), required=True)
     export.add_argument("--types", default=None,
                         help="message names separated by commas (default: all in the log)")
     export.add_argument("--out", required=True,
-                        help="the .npz file, or the directory for the CSV files")
+                        help="the .npz file, or the directory for the CSV or Parquet files")
     export.add_argument("--force", action="store_true", help="replace existing output files")
+    export.add_argument("--quiet", action="store_true", help="print nothing but errors")
     export.set_defaults(func=_cmd_export)
 
     rep = sub.add_parser("replay", help="re-run the flight software over a recorded log and "
@@ -217,4 +230,5 @@ def register(sub) -> None:
     rep.add_argument("--signing-key", default=None, metavar="FILE",
                      help="the signing key the run was flown with (64 hex digits), for a "
                           "run whose uplink was signed: the uplink guard re-judges it")
+    add_output_options(rep)
     rep.set_defaults(func=_cmd_replay)

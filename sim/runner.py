@@ -6,8 +6,8 @@ One minor frame (the flight software's base rate, 10 Hz by default):
   3. the flight software runs the tasks due now (it reads the bus, sends
      actuator commands); every message is recorded to flight.tlog;
   4. the world applies the commands and integrates to the next frame.
-A run leaves a run directory: flight.tlog, events.log, summary.json, history.npz
-and report.html.
+A run leaves a run directory: flight.tlog, events.log, summary.json (and as one row,
+summary.csv), history.npz (and as a netCDF Dataset, history.nc) and report.html.
 
 Live runs: with ground links (`ground_links=`, open_ground_links) the
 flight software's Bus is a MultiBus of the SimBus and the links, so a ground
@@ -45,6 +45,7 @@ from flightsw.params_table import FLIGHT_PARAMS
 from flightsw.run_dir import RunDirError, prepare_out_dir  # noqa: F401 (re-exported)
 from sim.faults import install_task_faults, task_fault_record
 from sim.history import History, prospect_history, surface_map_history
+from sim.history_dataset import HISTORY_NC, SUMMARY_CSV, write_data_products
 from sim.pacing import Pacer
 from sim.scenario_faults import sil_refusal
 from sim.scoring import mission_figures
@@ -56,7 +57,8 @@ from sim.uplink import PARAM_SPECS, time_tagged_uplink
 from sim.world import World
 
 RUN_FILES = ("flight.tlog", "events.log", "summary.json", "history.npz", "report.html",
-             "params.txt", "params.parm", "params.params", "flight_config.json", TRUTH_FILE)
+             "params.txt", "params.parm", "params.params", "flight_config.json", TRUTH_FILE,
+             HISTORY_NC, SUMMARY_CSV)
 
 
 class RunConfigError(Exception):
@@ -322,6 +324,7 @@ def _fly(sc, out_dir: Path, world: World, overrides: dict, wall_start: float, li
     np.savez_compressed(out_dir / "history.npz", **hist)
     save_flown_parameters(tele, out_dir)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_data_products(out_dir, hist, summary)  # history.nc, summary.csv
     if write_report:
         from sim.report import write_report as write_run_report
         write_run_report(out_dir, hist, summary)

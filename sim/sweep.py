@@ -6,8 +6,9 @@ its record (outcome, error, dispersed inputs, summary, flight log digest) is sto
 DIR/results/ the moment it comes back (sim.sweep_store), so `--resume` can continue a
 sweep that died.  At the end, from every stored record: DIR/runs.parquet and runs.csv
 (one row per run, sim.sweep_table), DIR/aggregate.json (percentiles of every numeric
-figure, outcome counts, rates with Wilson 95 % intervals) and DIR/sweep.html (the
-touchdown scatter about the target with its 99 % ellipse).  A seed whose run raises is
+figure, outcome counts, rates with Wilson 95 % intervals), DIR/sweep.html (outcomes, the
+touchdown scatter of a touch-and-go sweep, the figures in words with units; sim.sweep_page)
+and DIR/report.html (sim.sweep_report).  A seed whose run raises is
 recorded with outcome "error" and its message: the sweep goes on.
 """
 
@@ -202,7 +203,7 @@ def run_sweep(scenario: str, seeds: list[int], out_dir: Path, jobs: int | None =
 def finish_sweep(out_dir: Path, wanted: dict, wall_s: float, workers: str, n_workers,
                  skipped: int = 0) -> dict:
     """The sweep's tables, aggregate.json and page from every record stored in out_dir."""
-    from sim.report_tag import write_sweep_report
+    from sim.sweep_page import write_sweep_page
     from sim.sweep_store import read_records
     from sim.sweep_table import rates, write_tables
 
@@ -219,7 +220,7 @@ def finish_sweep(out_dir: Path, wanted: dict, wall_s: float, workers: str, n_wor
                 "missing_seeds": [s for s in wanted["seeds"] if s not in stored],
                 "skipped_already_done": skipped, "wall_duration_s": round(wall_s, 2)})
     (out_dir / "aggregate.json").write_text(json.dumps(agg, indent=2, sort_keys=True) + "\n")
-    write_sweep_report(out_dir, summaries, agg)
+    write_sweep_page(out_dir, summaries, agg)  # sweep.html: fits the scenario, names in words
     from sim.sweep_report import write_report_html
     write_report_html(out_dir)  # DIR/report.html: the sweep report (sim/sweep_report.py)
     return agg

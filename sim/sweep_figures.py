@@ -38,7 +38,7 @@ def histogram_images(columns: dict[str, np.ndarray], color: str = COLORS[0]) -> 
     for start in range(0, len(names), PANELS_PER_IMAGE):
         chunk = names[start:start + PANELS_PER_IMAGE]
         rows = math.ceil(len(chunk) / COLUMNS)
-        fig = Figure(figsize=(11.0, 2.3 * rows + 0.3))
+        fig = Figure(figsize=(11.0, 2.5 * rows + 0.3))
         FigureCanvasAgg(fig)
         axes = fig.subplots(rows, COLUMNS, squeeze=False).ravel()
         for ax, name in zip(axes, chunk, strict=False):
@@ -48,7 +48,8 @@ def histogram_images(columns: dict[str, np.ndarray], color: str = COLORS[0]) -> 
             ax.hist(values, bins=bins, color=color, alpha=0.8)
             for q, style in ((50, "--"), (99, ":")):
                 ax.axvline(np.percentile(values, q), color="#d62728", lw=0.9, ls=style)
-            ax.set_title(mpl_text(_short(name)), fontsize=8.5)
+            ax.set_title(mpl_text(_wrapped(name)), fontsize=8)
+            ax.set_ylabel("runs", fontsize=7)
             ax.tick_params(labelsize=7)
             ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
             ax.xaxis.get_offset_text().set_fontsize(7)
@@ -60,8 +61,15 @@ def histogram_images(columns: dict[str, np.ndarray], color: str = COLORS[0]) -> 
     return images
 
 
-def _short(name: str, width: int = 38) -> str:
-    return name if len(name) <= width else "…" + name[-(width - 1):]
+def _wrapped(name: str, width: int = 40) -> str:
+    """A panel title on at most two lines: the words and the unit of a figure are long,
+    and cutting them would cut the unit."""
+    import textwrap
+
+    lines = textwrap.wrap(name, width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" …")]
+    return "\n".join(lines)
 
 
 def touchdown_offsets(summaries) -> np.ndarray:

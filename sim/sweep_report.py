@@ -2,7 +2,8 @@
 engineer reads after a Monte Carlo sweep.
 
     outcomes     every outcome, errors and every flag: count, rate, Wilson 95 % interval
-    touchdowns   the touchdown scatter about the target with its 99 % ellipse (when any)
+    touchdowns   the touchdown scatter about the target with its 99 % ellipse (touch-and-go
+                 sweeps only: a hover or survey sweep has no such section)
     drivers      Spearman's rank correlation of each dispersed input with each key figure
     worst runs   the worst runs with their seeds, and the command that flies each alone
     figures      histograms of every numeric figure of the summaries that varies
@@ -12,7 +13,9 @@ Written at the end of every `prospector sweep` (sim.sweep.finish_sweep) and agai
 sweep directory by `prospector sweep-report DIR` (`write_report_html`), from what the
 sweep left there: runs.parquet, aggregate.json, sweep.json and results/.  `build_report`
 is the page from those contents, for a table made anywhere.  A section that cannot be
-drawn says why in its place; the page is always written.
+drawn says why in its place; the page is always written.  Figures and inputs are named in
+words with their units (sim/sweep_names.py); their keys stay in data- attributes and
+tooltips.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.report_format import esc, fmt
+from sim.sweep_names import label, words_and_unit
 from sim.sweep_stats import (
     HOST_FIGURES,
     driver_matrix,
@@ -108,6 +112,8 @@ def build_report(table, aggregate: dict, manifest: dict, touchdowns=None,
         ("figures", "Figures over the runs", lambda: _figures(table)),
         ("inputs", "Dispersed inputs", lambda: _inputs(table, manifest, aggregate)),
     ]
+    if not is_touch_and_go(table, touchdowns):
+        sections = [s for s in sections if s[0] != "touchdowns"]
     body = []
     for ident, title, make in sections:
         try:
@@ -125,6 +131,22 @@ def build_report(table, aggregate: dict, manifest: dict, touchdowns=None,
 {chr(10).join(body)}
 </body></html>
 """
+
+
+TOUCH_AND_GO_OUTCOMES = ("sampled", "waved_off", "failed")
+
+
+def is_touch_and_go(table, touchdowns=None) -> bool:
+    """Whether the sweep flew touch-and-go runs (and so has touchdowns to show): any
+    touchdown, a touch-and-go figure in the table, or a touch-and-go outcome."""
+    if touchdowns is not None and len(touchdowns) > 0:
+        return True
+    if "touchdown_miss_m" in table.columns:
+        return True
+    if "outcome" not in table.columns:
+        return False
+    outcomes = set(table["outcome"].astype("string").dropna().tolist())
+    return bool(outcomes & set(TOUCH_AND_GO_OUTCOMES))
 
 
 def _meta(table, aggregate: dict, manifest: dict) -> str:
@@ -167,10 +189,11 @@ def _outcomes(aggregate: dict) -> str:
                f'<div class="bar"><div class="rate" style="width:{100 * rate:.1f}%"></div>'
                f'<div class="ci" style="left:{100 * lo:.1f}%;width:{100 * (hi - lo):.1f}%">'
                "</div></div>")
-        label = name.removeprefix("outcome:")
         kind = "outcome" if name.startswith("outcome:") else ("errors" if name == "error"
                                                                else "flag")
-        rows.append(f'<tr data-rate="{esc(name)}"><td>{esc(label)}</td><td>{kind}</td>'
+        words = (name.removeprefix("outcome:").replace("_", " ") if kind == "outcome"
+                 else "run ended in an error" if kind == "errors" else label(name))
+        rows.append(f'<tr data-rate="{esc(name)}"><td>{esc(words)}</td><td>{kind}</td>'
                     f'<td class="num">{r.get("count")} / {r.get("of")}</td>'
                     f'<td class="num">{_pct(rate)}</td>'
                     f'<td class="num">{_pct(lo)} – {_pct(hi)}</td><td>{bar}</td></tr>')
@@ -189,8 +212,7 @@ def _touchdowns(points) -> str:
     from sim.sweep_figures import touchdown_image
 
     if points is None or len(points) == 0:
-        return '<p class="note">No touchdown in this sweep (not a touch-and-go scenario, or no ' \
-               'run reached the surface).</p>'
+        return '<p class="note">No touchdown in this sweep: no run reached the surface.</p>'
     uri, ellipse = touchdown_image(np.asarray(points, dtype=float))
     if ellipse is None:
         words = "fewer than three touchdowns: no ellipse"
@@ -230,18 +252,18 @@ def _drivers(table) -> str:
     rows = []
     for i in sorted(inputs, key=lambda i: (-strength(i), i)):
         cells = "".join(_rho_cell(i, f, matrix[i, f], bonferroni) for f in figures)
-        rows.append(f"<tr><td>{esc(i)}</td>{cells}</tr>")
-    head = "".join(f"<th>{esc(f)}</th>" for f in figures)
+        rows.append(f'<tr><td title="{esc(i)}">{esc(label(i))}</td>{cells}</tr>')
+    head = "".join(f'<th title="{esc(f)}">{esc(label(f))}</th>' for f in figures)
     top = sorted(((abs(c.rho), i, f, c) for (i, f), c in matrix.items()
                   if c.rho is not None and c.p < P_SIGNIFICANT), key=lambda t: -t[0])
-    listed = "".join(f"<li><b>{esc(i)}</b> → {esc(f)}: ρ {c.rho:+.2f} (n {c.n}, p "
+    listed = "".join(f"<li><b>{esc(label(i))}</b> → {esc(label(f))}: ρ {c.rho:+.2f} (n {c.n}, p "
                      f"{c.p:.2g}){' **' if c.p < bonferroni else ''}</li>"
                      for _, i, f, c in top[:TOP_DRIVERS])
     strongest = (f"<p>Strongest relations (p &lt; {P_SIGNIFICANT}):</p><ol>{listed}</ol>"
                  if listed else f'<p class="note">No relation at p &lt; {P_SIGNIFICANT} over '
                                 f"these runs.</p>")
     return (f"{strongest}<p>Spearman's rank correlation ρ of each dispersed input (rows, "
-            "strongest first; |in.…| is a vector input's norm) with each key figure "
+            "strongest first; a vector input also by its magnitude) with each key figure "
             "(columns), over the runs where both are known: blue when the figure grows with "
             "the input, red when it falls.  * p &lt; 0.05; ** also under Bonferroni's "
             f"correction for the {len(tested)} pairs tested (at 0.05, about one pair in "
@@ -269,7 +291,7 @@ def _worst(table, scenario: str, manifest: dict, reasons: dict) -> str:
     if worst.empty:
         return '<p class="note">No runs.</p>'
     shown = figures[:4]
-    head = "".join(f"<th>{esc(f)}</th>" for f in shown)
+    head = "".join(f'<th title="{esc(f)}">{esc(label(f))}</th>' for f in shown)
     rows = []
     for rank, (_, row) in enumerate(worst.iterrows(), 1):
         seed = int(row["seed"])
@@ -281,7 +303,7 @@ def _worst(table, scenario: str, manifest: dict, reasons: dict) -> str:
         rows.append(f'<tr data-seed="{seed}"><td class="num">{rank}</td>'
                     f'<td class="num">{seed}</td><td>{esc(row["outcome"])}</td>'
                     f"<td>{esc(why)}</td>{values}<td><code>{esc(command)}</code></td></tr>")
-    order = (f"then by {esc(primary)}, worst first" if primary else "then by seed")
+    order = (f"then by {esc(label(primary))}, worst first" if primary else "then by seed")
     return (f"<p>Errors first, then failed runs, then runs waved off, {order}.  Each command "
             "flies that seed again alone with the same settings and the same draws "
             "(<code>--dispersed</code>), giving the same flight log.</p>"
@@ -308,14 +330,21 @@ def _figures(table) -> str:
     constant = [c for c in columns if c not in varying and np.isfinite(floats(table[c])).any()]
     if not order:
         return '<p class="note">No numeric figure varies over the runs.</p>'
-    images = histogram_images({c: floats(table[c]) for c in order})
-    fixed = ", ".join(f"{c} = {fmt(_finite(table[c].dropna().iloc[0]))}" for c in constant)
+    images = histogram_images({label(c): floats(table[c]) for c in order})
+    fixed = "; ".join(_constant_text(c, table[c]) for c in constant)
     same = f'<p class="note">The same in every run: {esc(fixed)}</p>' if constant else ""
     return (f"<p>{len(order)} figures of the runs' summaries (key figures first, what the "
             "runs cost their host last); red dashed: the median, dotted: the 99th "
             "percentile.  Flags are counted under Outcomes.</p>"
             + "".join(f'<figure><img src="{u}" alt="histograms of the figures"></figure>'
                       for u in images) + same)
+
+
+def _constant_text(key: str, column) -> str:
+    words, unit = words_and_unit(key)
+    value = fmt(_finite(column.dropna().iloc[0]))
+    return f"{words} = {value}" + (f" {unit}" if unit and unit not in ("count", "1 = yes")
+                                   else "")
 
 
 def _inputs(table, manifest: dict, aggregate: dict) -> str:
@@ -326,14 +355,15 @@ def _inputs(table, manifest: dict, aggregate: dict) -> str:
         return ", ".join(f"{p} = {json.dumps(v)}" for p, v in spec.items()
                          if p != "distribution")
 
-    rows = "".join(f"<tr><td>{esc(k)}</td><td>{esc(spec.get('distribution'))}</td>"
+    rows = "".join(f"<tr><td>{esc(label(k))}</td><td><code>{esc(k)}</code></td>"
+                   f"<td>{esc(spec.get('distribution'))}</td>"
                    f"<td>{esc(parameters(spec))}</td></tr>"
                    for k, spec in sorted(declared.items()))
-    table_html = ("<table><tr><th>scenario key</th><th>distribution</th><th>parameters"
-                  f"</th></tr>{rows}</table>" if rows else
+    table_html = ("<table><tr><th>input [unit]</th><th>scenario key (for --set)</th>"
+                  f"<th>distribution</th><th>parameters</th></tr>{rows}</table>" if rows else
                   '<p class="note">No dispersion declared.</p>')
     inputs = [c for c in input_columns(table) if varies(table[c])]
-    images = histogram_images({c: floats(table[c]) for c in inputs}, color="#2ca02c") \
+    images = histogram_images({label(c): floats(table[c]) for c in inputs}, color="#2ca02c") \
         if inputs else []
     return ("<p>The dispersions as declared in the scenario's [dispersions] (each drawn "
             "from its own stream of the seed), and what the runs drew.</p>" + table_html
