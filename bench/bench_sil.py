@@ -133,8 +133,11 @@ def main() -> None:
         if plain.get("outcome"):
             print(f"outcome {plain['outcome']}  touchdown_miss_m {plain['touchdown_miss_m']}")
         else:
-            print(f"hover_error_m_p99 {plain['hover_error_m_p99']:.3f}  "
-                  f"attitude_error_deg_p99 {plain['attitude_error_deg_p99']:.4f}")
+            hover, att = plain["hover_error_m_p99"], plain["attitude_error_deg_p99"]
+            # None: a run too short for a settled hover is not judged (sim/phase_windows.py).
+            print("hover_error_m_p99 " + ("not judged" if hover is None else f"{hover:.3f}")
+                  + "  attitude_error_deg_p99 "
+                  + ("not judged" if att is None else f"{att:.4f}"))
         inst = _instrumented_run(sc, tmp / "inst")
         t = {name: timer.ns * 1e-9 for name, timer in inst["timers"].items()}
         total = inst["total_s"]

@@ -27,6 +27,7 @@ from prospector.args import seed as _seed
 from prospector.hil_cli import register as register_hil_command
 from prospector.log_cli import register as register_log_commands
 from prospector.run_data_cli import register as register_run_data
+from prospector.summary_lines import hover_line
 from prospector.sweep_report_cli import register as register_sweep_report
 
 
@@ -105,10 +106,7 @@ def _cmd_run(args) -> int:
     if "outcome" in summary:
         _print_tag(summary)
     else:
-        print(f"hover error p50 {_fmt(summary['hover_error_m_p50'])} m, "
-              f"p99 {_fmt(summary['hover_error_m_p99'])} m; "
-              f"pointing error p99 {_fmt(summary['attitude_error_deg_p99'], digits=4)} deg; "
-              f"final mode {summary['final_mode']}")
+        print(hover_line(summary))
     print(f"flight log: {out / 'flight.tlog'} ({summary['messages_logged']} messages)")
     if not args.no_report:
         print(f"report: {out / 'report.html'}")

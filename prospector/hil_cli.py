@@ -24,6 +24,7 @@ from prospector.args import (
 )
 from prospector.args import fail as _fail
 from prospector.args import seed as _seed
+from prospector.summary_lines import hover_line
 
 
 def _positive(kind):
@@ -103,10 +104,7 @@ def _cmd_hil(args) -> int:
           f"{summary['sim_duration_s']:.0f} s at {hil['rate_hz']} Hz in "
           f"{summary['wall_duration_s']:.1f} s ({summary['realtime_factor']}x real time), "
           f"{'emulated board' if hil['emulated_board'] else hil['flight_port']}")
-    print(f"hover error p50 {summary['hover_error_m_p50']:.3f} m, "
-          f"p99 {summary['hover_error_m_p99']:.3f} m; "
-          f"pointing error p99 {summary['attitude_error_deg_p99']:.4f} deg; "
-          f"final mode {summary['final_mode']}")
+    print(hover_line(summary))
     link = hil["link_monitor"]
     line = (f"link: {hil['flight_link']['rx_frames_ok']} frames in, "
             f"{hil['flight_link']['frames_lost']} lost, {link['losses']} loss(es), "

@@ -18,7 +18,8 @@ NAN = math.nan
 
 def telemetry_columns(tele, pos_bf: tuple, pos_i: tuple) -> tuple:
     """(hover error, its 3 body-fixed components, navigation error, navigation sigma,
-    mode) from the downlink's latest hover target, estimate and heartbeat."""
+    mode, the flight's own pointing error in degrees) from the downlink's latest hover
+    target, estimate, heartbeat and guidance status."""
     target = tele.hover_target_bf_m
     if target is None:
         err = (NAN, NAN, NAN)
@@ -31,7 +32,8 @@ def telemetry_columns(tele, pos_bf: tuple, pos_i: tuple) -> tuple:
         nav_err = math.dist(tele.nav_pos_i_m, pos_i)
         nav_sigma = math.sqrt(sum(s * s for s in tele.nav_pos_sigma_m))
     mode = -1 if tele.mode is None else tele.mode
-    return hover, err, nav_err, nav_sigma, mode
+    flight_att = NAN if tele.flight_att_err_rad is None else math.degrees(tele.flight_att_err_rad)
+    return hover, err, nav_err, nav_sigma, mode, flight_att
 
 
 class History:
@@ -53,6 +55,9 @@ class History:
             # Touch-and-go: sampler-head height above the target plane and the
             # spacecraft's speed along the plane's normal (NaN without a target).
             ("head_height_m", 1), ("vert_speed_mps", 1), ("pos_i_m", 3),
+            # What the flight said its pointing error was (from its own attitude
+            # reference, PROBE_GUIDANCE_STATUS): tells a planned slew from a failure.
+            ("flight_att_err_deg", 1),
         ]
         self._rows = np.zeros((n, sum(w for _, w in self.layout)))
         self._last_on = [0.0] * 8
@@ -63,7 +68,8 @@ class History:
             return
         pos_bf = world.position_bf()
         pos_i = world.state.pos_i_m
-        hover, err, nav_err, nav_sigma, mode = telemetry_columns(tele, pos_bf, pos_i)
+        hover, err, nav_err, nav_sigma, mode, flight_att = telemetry_columns(tele, pos_bf,
+                                                                             pos_i)
         on = world.thruster_on_s_total
         on_step = [on[k] - self._last_on[k] for k in range(8)]
         self._last_on = list(on)
@@ -80,7 +86,7 @@ class History:
             t_s, hover, *err, nav_err, nav_sigma,
             math.degrees(world.pointing_error_rad()), *on_step,
             world.impulse_ns_total / world.mass_kg, *world.wheel_speeds_radps(),
-            mode, world.altitude_m(), *pos_bf, head_h, vert_speed, *pos_i,
+            mode, world.altitude_m(), *pos_bf, head_h, vert_speed, *pos_i, flight_att,
         ]
         self.n += 1
 

@@ -77,6 +77,9 @@ VARIABLES: dict[str, VariableSpec] = {
                             "a target)"),
     "pos_i_m": _spec("time axis", "m", "true spacecraft position, inertial frame centred "
                      "on the body"),
+    "flight_att_err_deg": _spec("time", "degree", "the flight software's own pointing "
+                                "error from the attitude it steers to, as downlinked "
+                                "(large in a planned slew; sim/phase_windows.py)"),
     # The surface map under the ground track (touch-and-go runs) and its hazards.
     "surface_radius_m": _spec("lat lon", "m", "surface radius of the body's shape model "
                               "along each latitude/longitude direction, body-fixed"),

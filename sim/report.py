@@ -48,7 +48,7 @@ from sim.report_requirements import (
     Requirement,
     requirement_status,
 )
-from sim.report_scheduler import plot_scheduler, scheduler_table
+from sim.report_scheduler import host_table, plot_scheduler
 from sim.report_sections import events_table, outcome_table, verdict
 from sim.report_tag import TAG_PLOTS
 from sim.report_timeplot import MODE_OPACITY, mode_name, modes_present
@@ -66,8 +66,9 @@ LINKED_FILES = (("flight.tlog", "flight log (MAVLink .tlog)"), ("summary.json", 
 # Every run gets these; a touch-and-go run adds TAG_PLOTS, a prospecting run PROSPECT_PLOTS.
 PLOTS: tuple[PlotSpec, ...] = (
     PlotSpec("position-error", "Hover position error",
-             "The coloured error counts (holding a hover point, settled); grey is not "
-             "judged (other modes, the first 5 minutes after a mode change). It should stay "
+             "Coloured: the samples the hover figures are judged over (holding a hover "
+             "point once settled: the spans the outcome table names); grey is not judged "
+             "(settling, moving to a new point, descent, other modes). It should stay "
              "under the red 1 m line; a one-sided body-fixed component means a bias the "
              "controller is not removing.",
              plot_position),
@@ -78,9 +79,10 @@ PLOTS: tuple[PlotSpec, ...] = (
              "start-up prior is off the top: zoom out, or switch to log).",
              plot_navigation),
     PlotSpec("pointing-error", "Pointing error",
-             "Coloured (judged: holding a hover point, settled) should stay below the red "
-             "0.1° line; grey is not judged (survey pointing from target to target, "
-             "slews of the touch-and-go, mode changes). Log scale.",
+             "Coloured: the samples the pointing figure is judged over (HOVER outside the "
+             "planned slews: the spans the outcome table names); it should stay below "
+             "the red 0.1° line.  Grey is not judged (slews, survey pointing from target "
+             "to target, the touch-and-go, spin tests). Log scale.",
              plot_attitude),
     PlotSpec("thrusters", "Thruster use",
              "Δv should climb in shallow steps; a steady ramp means fighting a "
@@ -121,7 +123,7 @@ th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0} td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.pass td.status{background:#d7f0d7;color:#1b5e20;font-weight:600}
 tr.fail td.status{background:#f8d0d0;color:#8b0000;font-weight:600}
-tr.na td.status{background:#eee;color:#666}
+tr.na td.status,tr.not_judged td.status{background:#eee;color:#666}
 tr.bad td{background:#fdecec}
 tr.sev-error td{background:#fdecec} tr.sev-warning td{background:#fff7e0}
 figure{margin:14px 0;background:#fff;border:1px solid #e4e4e4;padding:8px}
@@ -303,7 +305,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
                      f'{esc("; ".join(all_problems))}.</p>' if all_problems else "")
 
     status = requirement_status(summary)
-    v_cls, v_text = verdict(status)
+    v_cls, v_text = verdict(status, summary)
     scenario = summary.get("scenario", "unknown scenario")
     meta = [("scenario", scenario), ("seed", summary.get("seed", "—")),
             ("samples", f"{h.n:,}"), ("mission span", hms(h.duration_s) if h.n else "—")]
@@ -334,10 +336,10 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
 Coloured bands behind the time plots are the flight modes; the strip under each is the
 run's events (hover for the text).</p>
 {chr(10).join(sections)}
-{faults_html}<h2>Scheduler (host)</h2>
-{scheduler_table(summary)}
-<h2>Events (warnings and errors)</h2>
-{events_table(summary)}
+{faults_html}<h2>Events</h2>
+{events_table(out_dir, summary)}
+<h2>Host</h2>
+{host_table(summary)}
 {scripts}
 </body></html>
 """

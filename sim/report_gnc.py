@@ -5,8 +5,9 @@ how the instrument pointed, what the thrusters and wheels spent, and which mode 
 flight software was in at what altitude.  Each is a render function for a
 ``report_kit.PlotSpec`` returning an interactive ``Plot``; the page (sim.report) decides
 their order and captions.  Error plots judge only the samples ``judged_mask`` (sim.
-report_windows) lets through: the rest is drawn grey, and the y range is taken from the
-judged part so a planned descent does not flatten the errors that matter.
+report_windows: the judge's spans from the summary) lets through: the rest is drawn grey,
+and the y range is taken from the judged part so a planned descent does not flatten the
+errors that matter.
 """
 
 from __future__ import annotations
@@ -42,15 +43,16 @@ def _mode_or_none(h: History) -> np.ndarray | None:
         return None
 
 
-def _judged_and_not(plot: Plot, h: History, row: int, key: str, y: np.ndarray, kind: str,
-                    name: str, color: str) -> np.ndarray:
+def _judged_and_not(plot: Plot, h: History, summary: Mapping, row: int, key: str,
+                    y: np.ndarray, kind: str, name: str, color: str) -> np.ndarray:
     """Draw ``y`` in colour where ``kind`` is judged and grey elsewhere; return the mask."""
-    mask = judged_mask(kind, h.t, _mode_or_none(h))
+    mask = judged_mask(kind, h.t, _mode_or_none(h), summary)
     if mask.all():
         series(plot, h, row, key, y, name, color)
         return mask
     series(plot, h, row, key, y, name, color, mask=(f"judged.{kind}", mask, True))
-    series(plot, h, row, key, None, "not judged (other modes, settling)", NOT_JUDGED_COLOR,
+    series(plot, h, row, key, None, "not judged (settling, moving, slewing, other modes)",
+           NOT_JUDGED_COLOR,
            width=1.0, mask=(f"judged.{kind}", mask, False))
     return mask
 
@@ -77,8 +79,8 @@ def plot_position(h: History, summary: Mapping) -> Plot:
         raise Skip("; ".join(notes))
     plot = time_plot(h, [Row("distance to hover point [m]"), Row("component [m]")])
     if err is not None:
-        mask = _judged_and_not(plot, h, 0, "hover_err_m", err, "hover", "|r − r_target|",
-                               COLORS[0])
+        mask = _judged_and_not(plot, h, summary, 0, "hover_err_m", err, "hover",
+                               "|r − r_target|", COLORS[0])
         judged = err[mask]
         p99 = percentile(judged, 99)
         if p99 is not None:
@@ -89,7 +91,7 @@ def plot_position(h: History, summary: Mapping) -> Plot:
     else:
         empty_row_note(plot, 0, notes[0])
     if comp is not None:
-        mask = judged_mask("hover", h.t, _mode_or_none(h))
+        mask = judged_mask("hover", h.t, _mode_or_none(h), summary)
         for i, name in enumerate("xyz"):  # judged samples only: a descent is no error
             series(plot, h, 1, f"pos_err_bf_m.{name}", comp[:, i], f"{name} (body-fixed)",
                    COLORS[i], mask=("judged.hover", mask, True))
@@ -175,7 +177,7 @@ def plot_attitude(h: History, summary: Mapping) -> Plot:
     hi = max(float(f.max()) if f.size else 0.0, ATTITUDE_REQ_DEG * 2)
     plot = time_plot(h, [Row("pointing error [deg] (log)", height_px=300, log=True,
                              y_range=(max(lo, 1e-9), hi * 2))])
-    mask = _judged_and_not(plot, h, 0, "att_err_deg", positive, "pointing",
+    mask = _judged_and_not(plot, h, summary, 0, "att_err_deg", positive, "pointing",
                            "boresight pointing error", COLORS[0])
     p99 = percentile(err[mask], 99)
     if p99 is not None and p99 > 0:

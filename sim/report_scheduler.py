@@ -59,29 +59,47 @@ def plot_scheduler(h: History, summary: Mapping) -> Plot:
     return plot
 
 
+#: Said wherever host timings are shown: they judge the laptop, not the probe.
+HOST_TIMING_NOTE = ("These are host Python execution times of the flight tasks on the "
+                    "machine that ran the simulation: a SIL run on a laptop says nothing "
+                    "about the flight processor, so they are not held against the flight "
+                    "budgets and no verdict depends on them.")
+
+
 def scheduler_table(summary: Mapping) -> str:
+    """The scheduler's per-task host timings, as information (no budget, no warning)."""
     rows = scheduler_rows(summary)
     if not rows:
         return '<p class="note">No scheduler statistics in the summary.</p>'
     cols = [("group", "group"), ("rate_hz", "rate [Hz]"), ("runs", "runs"),
-            ("overruns", "overruns"), ("faults", "faults"), ("budget_us", "budget [µs]"),
-            ("mean_exec_us", "mean [µs]"), ("p99_exec_us", "p99 [µs]"),
-            ("max_exec_us", "max [µs]")]
-    head = "<tr><th>task</th>" + "".join(f"<th>{esc(c)}</th>" for _, c in cols) + \
-        "<th>max / budget</th></tr>"
+            ("mean_exec_us", "host mean [µs]"), ("p99_exec_us", "host p99 [µs]"),
+            ("max_exec_us", "host max [µs]"), ("overruns", "host overruns"),
+            ("faults", "faults (task raised)")]
+    head = "<tr><th>task</th>" + "".join(f"<th>{esc(c)}</th>" for _, c in cols) + "</tr>"
     body = []
     for name, r in rows:
-        budget = as_float(r.get("budget_us"))
-        mx = as_float(r.get("max_exec_us"))
-        util = f"{100 * mx / budget:.0f} %" if budget and mx is not None else "—"
-        bad = bool((as_float(r.get("overruns")) or 0) or (as_float(r.get("faults")) or 0)
-                   or (budget and mx is not None and mx > budget))
         cells = []
         for key, _ in cols:
             v = r.get(key)
             cls = "" if key == "group" else ' class="num"'
             cells.append(f"<td{cls}>{esc(fmt(v) if key != 'group' else (v or ''))}</td>")
-        tr_cls = ' class="bad"' if bad else ""
-        body.append(f"<tr{tr_cls}><td>{esc(name)}</td>"
-                    f'{"".join(cells)}<td class="num">{esc(util)}</td></tr>')
+        # A task that raised is the flight software's fault, whatever the host: marked.
+        tr_cls = ' class="bad"' if (as_float(r.get("faults")) or 0) else ""
+        body.append(f"<tr{tr_cls}><td>{esc(name)}</td>{''.join(cells)}</tr>")
     return f'<table class="scheduler">{head}{"".join(body)}</table>'
+
+
+def host_table(summary: Mapping) -> str:
+    """The Host section: how fast and how big the run was on this machine, then the
+    per-task host timings; information about the host, never a mission verdict."""
+    facts = [("realtime_factor", "Real-time factor (simulated / wall time)", "x"),
+             ("sim_duration_s", "Simulated duration", "s"),
+             ("wall_duration_s", "Wall-clock duration", "s"),
+             ("peak_rss_mb", "Peak memory (resident)", "MB"),
+             ("messages_logged", "Messages logged", "")]
+    rows = "".join(f"<tr><td>{esc(label)}</td><td class=\"num\">{esc(fmt(summary[key]))}"
+                   f"</td><td>{esc(unit)}</td></tr>"
+                   for key, label, unit in facts if key in summary)
+    table = (f'<table class="host">{rows}</table>' if rows else
+             '<p class="note">No host figures in the summary.</p>')
+    return (f"{table}\n<p>{esc(HOST_TIMING_NOTE)}</p>\n{scheduler_table(summary)}")

@@ -54,16 +54,16 @@ def rescore(run_dir: Path, sc) -> tuple[dict, dict]:
     truth = TruthRecord.load(run_dir)
     tele = FlightTelemetry(len(world.prospect.faces) if world.prospect is not None else 0)
     cols: dict[str, list] = {"hover_err_m": [], "pos_err_bf_m": [], "nav_err_m": [],
-                             "nav_sigma_m": [], "mode": []}
+                             "nav_sigma_m": [], "mode": [], "flight_att_err_deg": []}
     times_us = [int(round(t * 1e6)) for t in hist["t_s"]]
     k = 0
 
     def sample_up_to(t_us: int | None) -> None:
         nonlocal k
         while k < len(times_us) and (t_us is None or times_us[k] < t_us):
-            hover, err, nav_err, nav_sigma, mode = telemetry_columns(
-                tele, tuple(hist["pos_bf_m"][k]), tuple(hist["pos_i_m"][k]))
-            for name, value in zip(cols, (hover, err, nav_err, nav_sigma, mode), strict=True):
+            values = telemetry_columns(tele, tuple(hist["pos_bf_m"][k]),
+                                       tuple(hist["pos_i_m"][k]))
+            for name, value in zip(cols, values, strict=True):
                 cols[name].append(value)
             k += 1
 

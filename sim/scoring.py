@@ -14,13 +14,21 @@ import math
 import numpy as np
 
 from sim.fault_figures import fault_figures
+from sim.phase_windows import (
+    DEFAULT_SLEW_RADPS,
+    Judged,
+    hover_window,
+    pointing_window,
+    window_keys,
+)
+from sim.report_requirements import ATTITUDE_REQ_DEG
 
 BAND_NAMES = ("PHYLLO_07", "PYX_09", "OL_105", "PYX_19", "OH_27")  # ICD band order
 OUTCOMES = ("sampled", "waved_off", "failed")
 BAND_PRESENT_DEPTH = 0.03  # truth depth above which a band counts as present
 BAND_ABSENT_DEPTH = 0.01  # below which it counts as absent (between: not scored)
 SITE_MIN_SPECTRA = 3  # a site's band figures are scored from this many accepted spectra
-SETTLE_S = 600.0  # hover figures are taken after the initial transient
+SETTLE_S = 600.0  # the navigation figure is taken after the initial transient
 
 
 def percentile(x: np.ndarray, q: float) -> float:
@@ -37,24 +45,52 @@ def mission_figures(sc, hist: dict, tele, truth, world, contact_mps: float,
     tag = tag_summary(truth, tele, world.site, contact_mps) if world.site is not None else {}
     if world.prospect is not None:
         tag = tag | prospect_summary(world.prospect, tele, truth)
-    hover = None if tag else hist["hover_err_m"][settled]
     return tag | {
         "scenario": sc.scenario.name,
         "scenario_file": sc.source,
         "seed": sc.scenario.seed,
+        # The navigation figure's window: after the initial transient, as before phases.
         "metrics_from_s": float(t[settled][0]) if settled.any() else 0.0,
-        # Hover figures mean something only for a hover; a touch-and-go leaves them null.
-        "hover_error_m_p50": None if tag else percentile(hover, 50),
-        "hover_error_m_p99": None if tag else percentile(hover, 99),
-        "hover_error_m_max": None if tag else percentile(hover, 100),
-        "attitude_error_deg_p99": None if tag else percentile(hist["att_err_deg"][settled],
-                                                               99),
         "nav_error_m_p99": percentile(hist["nav_err_m"][settled], 99),
         "delta_v_mps": float(hist["dv_cum_mps"][-1]) if len(t) else 0.0,
         "final_mode": _mode_name(tele.mode),
         "events_total": tele.events_total,
         "gravity_exact_evaluations": truth.gravity_exact_evaluations,
-    } | fault_figures(tele, truth)
+    } | hover_figures(hist, tele, judged=not tag) | fault_figures(tele, truth)
+
+
+def hover_figures(hist: dict, tele, judged: bool = True) -> dict:
+    """Hover and pointing figures, each over its own phase (sim/phase_windows.py):
+    hover_error_m_* over the samples where the probe held a hover point after it settled
+    (hover_judged_* say which), attitude_error_deg_p99 over HOVER outside the planned
+    slews (attitude_judged_*).  A figure with nothing to judge is None with its
+    *_not_judged_reason.  A touch-and-go or prospecting run is judged on its own figures
+    and leaves these None (``judged`` False)."""
+    t = np.asarray(hist["t_s"], dtype=float)
+    if not judged:
+        why = "a touch-and-go or prospecting run is judged on its own figures"
+        nothing = Judged(np.zeros(len(t), dtype=bool), why)
+        hover_w = att_w = nothing
+    else:
+        target = np.asarray(hist["pos_bf_m"], dtype=float).reshape(len(t), 3) - \
+            np.asarray(hist["pos_err_bf_m"], dtype=float).reshape(len(t), 3)
+        transfers = list(getattr(tele, "transfers", ()))
+        slew = tele.param_values.get("ATT_SLEW_RADPS", DEFAULT_SLEW_RADPS)
+        flight_att = hist.get("flight_att_err_deg", np.full(len(t), np.nan))
+        hover_w = hover_window(t, hist["mode"], target, hist["hover_err_m"], transfers)
+        att_w = pointing_window(t, hist["mode"], target, flight_att, hist["att_err_deg"],
+                                requirement_deg=ATTITUDE_REQ_DEG, slew_radps=slew,
+                                transfers=transfers)
+    hover = np.asarray(hist["hover_err_m"], dtype=float)[hover_w.mask]
+    att = np.asarray(hist["att_err_deg"], dtype=float)[att_w.mask]
+    return {
+        # Over hover_judged_windows_s only; None when hover_not_judged_reason says why.
+        "hover_error_m_p50": percentile(hover, 50) if hover.size else None,
+        "hover_error_m_p99": percentile(hover, 99) if hover.size else None,
+        "hover_error_m_max": percentile(hover, 100) if hover.size else None,
+        # Over attitude_judged_windows_s only (HOVER, planned slews left out).
+        "attitude_error_deg_p99": percentile(att, 99) if att.size else None,
+    } | window_keys("hover", t, hover_w) | window_keys("attitude", t, att_w)
 
 
 def _mode_name(mode: int | None) -> str | None:

@@ -40,6 +40,8 @@ _TAG_EVENT_PREFIXES = (
     ("wave-off: ", "backaway"),
 )
 _CONTACT_PLAN_PREFIX = "contact timed for t = "
+# Guidance announces a planned flight to the hover point (back from SAFE's orbit).
+_TRANSFER_PREFIX = "transfer to the hover point over "
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,11 @@ class FlightTelemetry:
         self.event_sinks: list = []
         self.mode: int | None = None
         self.hover_target_bf_m: tuple | None = None
+        # The flight's own pointing error from the attitude it is steering to (its
+        # reference): large while it slews on purpose; the judge reads it to tell a
+        # planned slew from a pointing failure (sim/phase_windows.py).
+        self.flight_att_err_rad: float | None = None
+        self.transfers: list[tuple[float, float]] = []  # (start s, planned duration s)
         self.nav_pos_i_m: tuple | None = None
         self.nav_pos_sigma_m: tuple | None = None
         self.events_total = 0
@@ -137,6 +144,7 @@ class FlightTelemetry:
 
     def _guidance(self, t_us, m) -> None:
         self.hover_target_bf_m = tuple(float(x) for x in m.target_bf_m)
+        self.flight_att_err_rad = float(m.att_err_rad)
 
     def _nav(self, t_us, m) -> None:
         self.nav_pos_i_m = tuple(float(x) for x in m.pos_i_m)
@@ -164,6 +172,12 @@ class FlightTelemetry:
             self.contact_planned_t_s = float(number)
         elif source in (FAULT_PROTECTION_SOURCE, WATCHDOG_SOURCE):
             self.faultprot_events.append(event)
+        elif source == "guidance" and text.startswith(_TRANSFER_PREFIX):
+            number = text[len(_TRANSFER_PREFIX):].split(" ", 1)[0]
+            try:
+                self.transfers.append((t_us * 1e-6, float(number)))
+            except ValueError:
+                pass  # a text the ground cannot read is no planned transfer
         for sink in self.event_sinks:
             sink(event)
 

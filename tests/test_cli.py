@@ -26,6 +26,8 @@ def test_short_run_leaves_a_complete_run_directory(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3
     assert summary["sim_duration_s"] == 30.0
+    # 30 s is no settled hover: said, with the reason, not scored.
+    assert "hover error not judged (no hover hold outlasted" in result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 
 

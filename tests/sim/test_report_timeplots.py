@@ -42,13 +42,30 @@ def test_judged_mask_leaves_out_other_modes_and_the_settling_after_each_change()
         judged_mask("speed", t, mode)
 
 
+def test_the_judges_spans_in_the_summary_decide_what_is_coloured():
+    """A summary with the judge's windows (sim/phase_windows.py): exactly those samples
+    are judged, whatever the mode column says; an empty list judges nothing."""
+    t = np.arange(3000.0)
+    mode = np.full(3000, HOVER)
+    summary = {"hover_judged_windows_s": [[100.0, 199.0], [2500.0, 2999.0]],
+               "attitude_judged_windows_s": []}
+    hover = judged_mask("hover", t, mode, summary)
+    assert hover.sum() == 100 + 500 and hover[100] and hover[199] and not hover[200]
+    assert not judged_mask("pointing", t, mode, summary).any()
+    h = History({"t_s": t, "mode": mode, "hover_err_m": np.where(hover, 0.3, 50.0),
+                 "pos_err_bf_m": np.zeros((3000, 3))})
+    plot = plot_position(h, summary)
+    assert trace(plot, "p99 over judged samples = 0.3 m")["y"] == [0.3, 0.3]
+    assert plot.layout["yaxis"]["range"][1] < 2.0  # the 50 m outside is not the scale
+
+
 def test_a_planned_descent_is_not_drawn_as_hover_error_nor_sets_the_scale():
     h = History(tag_like_history())
     plot = plot_position(h, {})
     judged = series_values({"arrays": h.store.arrays}, plot.as_json(), "|r − r_target|")
     assert np.isnan(judged[1500:2500]).all()  # the descent is in the grey trace only
     other = series_values({"arrays": h.store.arrays}, plot.as_json(),
-                          "not judged (other modes, settling)")
+                          "not judged (settling, moving, slewing, other modes)")
     assert np.nanmax(other) == pytest.approx(1000.0)
     assert plot.layout["yaxis"]["range"][1] < 2.0  # scaled by the 1 m line, not by 1 km
     assert trace(plot, "requirement p99 ≤ 1 m")["y"] == [1.0, 1.0]
