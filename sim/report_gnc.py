@@ -12,6 +12,7 @@ errors that matter.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 
@@ -33,6 +34,9 @@ from sim.report_timeplot import Row, empty_row_note, hline, mode_name, series, t
 from sim.report_windows import judged_mask
 
 NOT_JUDGED_COLOR = "#b0b0b0"
+# The summary's word on why a figure was not judged (sim/phase_windows.window_keys).
+NOT_JUDGED_REASON = {"hover": "hover_not_judged_reason",
+                     "pointing": "attitude_not_judged_reason"}
 
 
 def _mode_or_none(h: History) -> np.ndarray | None:
@@ -47,6 +51,12 @@ def _judged_and_not(plot: Plot, h: History, summary: Mapping, row: int, key: str
                     y: np.ndarray, kind: str, name: str, color: str) -> np.ndarray:
     """Draw ``y`` in colour where ``kind`` is judged and grey elsewhere; return the mask."""
     mask = judged_mask(kind, h.t, _mode_or_none(h), summary)
+    if not mask.any():  # say why, rather than leave a legend entry with nothing drawn
+        reason = summary.get(NOT_JUDGED_REASON[kind]) or "no sample in a judged span"
+        plot.layout["annotations"].append({
+            "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+            "yanchor": "bottom", "showarrow": False, "font": {"color": "#555555"},
+            "text": html.escape(f"Not judged in this run: {reason}")})
     if mask.all():
         series(plot, h, row, key, y, name, color)
         return mask

@@ -52,6 +52,10 @@ def test_the_judges_spans_in_the_summary_decide_what_is_coloured():
     hover = judged_mask("hover", t, mode, summary)
     assert hover.sum() == 100 + 500 and hover[100] and hover[199] and not hover[200]
     assert not judged_mask("pointing", t, mode, summary).any()
+    why = {**summary, "attitude_not_judged_reason": "no <hold> long enough"}
+    h_att = History({"t_s": t, "mode": mode, "att_err_deg": np.full(3000, 0.01)})
+    notes = [a["text"] for a in plot_attitude(h_att, why).layout["annotations"]]
+    assert notes == ["Not judged in this run: no &lt;hold&gt; long enough"]
     h = History({"t_s": t, "mode": mode, "hover_err_m": np.where(hover, 0.3, 50.0),
                  "pos_err_bf_m": np.zeros((3000, 3))})
     plot = plot_position(h, summary)
