@@ -9,12 +9,11 @@ summary.csv is replaced only with --force.
 
 from __future__ import annotations
 
-import json
 import sys
-import zipfile
 from pathlib import Path
 
 from prospector.args import fail
+from sim.run_files import read_history, read_summary
 
 EXIT_PARTIAL = 1
 
@@ -29,38 +28,13 @@ def register(sub) -> None:
                                                           "the line saying what is missing")
     cmd.set_defaults(func=_cmd_run_data)
 
-
-def read_history(path: Path) -> tuple[dict | None, str]:
-    """(the arrays that could be read, '' or what is missing or damaged, in words)."""
-    import numpy as np
-
-    if not path.exists():
-        return None, f"{path.name} missing"
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        return None, f"{path.name} damaged ({type(exc).__name__}: {exc})"
-    hist, bad = {}, []
-    with archive:
-        for key in archive.files:
-            try:
-                hist[key] = archive[key]
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-                bad.append(key)
-    note = f"{path.name}: arrays damaged, left out: {', '.join(bad)}" if bad else ""
-    return hist, note
-
-
-def read_summary(path: Path) -> tuple[dict | None, str]:
-    if not path.exists():
-        return None, f"{path.name} missing"
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return None, f"{path.name} damaged ({type(exc).__name__})"
-    if not isinstance(summary, dict):
-        return None, f"{path.name} damaged (expected a JSON object)"
-    return summary, ""
+    rep = sub.add_parser("report", help="make a run's report.html again from its own files "
+                                        "(history.npz, summary.json, events.log)")
+    rep.add_argument("run_dir", help="a run directory (--out of prospector run or hil)")
+    rep.add_argument("--force", action="store_true", help="replace an existing report.html")
+    rep.add_argument("--quiet", action="store_true", help="print nothing but errors and "
+                                                         "the line saying what is missing")
+    rep.set_defaults(func=_cmd_report)
 
 
 def _cmd_run_data(args) -> int:
@@ -108,3 +82,23 @@ def _cmd_run_data(args) -> int:
     if not args.quiet:
         print(f"run-data: {', '.join(str(p) for p in written)}")
     return EXIT_PARTIAL if notes else 0
+
+
+def _cmd_report(args) -> int:
+    from sim.report import REPORT_NAME, write_run_dir_report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        return fail(f"{run_dir}: not a run directory (expected the --out of prospector run)")
+    target = run_dir / REPORT_NAME
+    if target.exists() and not args.force:
+        return fail(f"{target}: exists; pass --force to replace it")
+    try:
+        out, problems = write_run_dir_report(run_dir)
+    except OSError as exc:
+        return fail(f"{exc.filename or target}: cannot write: {exc.strerror or exc}")
+    if problems:
+        print(f"prospector: warning: {run_dir}: {'; '.join(problems)}", file=sys.stderr)
+    if not args.quiet:
+        print(f"report: {out}")
+    return EXIT_PARTIAL if problems else 0

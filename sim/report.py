@@ -26,7 +26,6 @@ import json
 import math
 import pathlib
 import re
-import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -52,6 +51,7 @@ from sim.report_scheduler import host_table, plot_scheduler
 from sim.report_sections import events_table, outcome_table, verdict
 from sim.report_tag import TAG_PLOTS
 from sim.report_timeplot import MODE_OPACITY, mode_name, modes_present
+from sim.run_files import read_history, read_summary
 
 __all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report",
            "write_run_dir_report"]
@@ -348,26 +348,13 @@ run's events (hover for the text).</p>
     return out
 
 
-def write_run_dir_report(run_dir: pathlib.Path) -> pathlib.Path:
+def write_run_dir_report(run_dir: pathlib.Path) -> tuple[pathlib.Path, list[str]]:
     """Make ``run_dir/report.html`` from the run directory's own history.npz and
-    summary.json, reporting what is there when either is missing or damaged."""
+    summary.json, reporting what is there when either is missing or damaged; return the
+    page's path and what was missing or damaged, in words (empty when nothing was)."""
     run_dir = pathlib.Path(run_dir)
-    problems = []
-    history: dict = {}
-    path = run_dir / "history.npz"
-    if not path.is_file():
-        problems.append("history.npz is missing")
-    else:
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                for key in npz.files:
-                    try:
-                        history[key] = npz[key]
-                    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                        problems.append(f"history.npz: `{key}` unreadable ({exc})")
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-            problems.append(f"history.npz unreadable ({type(exc).__name__})")
-    summary = _read_json(run_dir / "summary.json")
-    if not summary:
-        problems.append("summary.json missing or not a JSON object")
-    return write_report(run_dir, history, summary, problems=tuple(problems))
+    history, history_note = read_history(run_dir / "history.npz")
+    summary, summary_note = read_summary(run_dir / "summary.json")
+    problems = [note for note in (history_note, summary_note) if note]
+    out = write_report(run_dir, history or {}, summary or {}, problems=tuple(problems))
+    return out, problems

@@ -121,3 +121,34 @@ def test_the_runs_ground_parameter_files_hold_the_flown_table(flown):
             else int(table.get(name))
         assert to_float32(float(value)) == to_float32(float(expected)), name
         assert to_float32(float(parm[name])) == to_float32(float(expected)), name
+
+
+# -- prospector report RUN_DIR ------------------------------------------------------------
+def test_report_is_made_again_from_the_run_directory_and_never_overwritten_silently(
+        run_dir, capsys):
+    page = run_dir / "report.html"
+    page.write_text("a report the user edited", encoding="utf-8")
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "report.html: exists; pass --force" in err[0]
+    assert page.read_text(encoding="utf-8") == "a report the user edited"
+    assert main(["report", str(run_dir), "--force"]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and 'class="problems"' not in text
+
+
+def test_report_of_a_run_whose_history_is_damaged_says_what_is_missing(run_dir, capsys):
+    (run_dir / "history.npz").write_bytes(b"PK\x03\x04 cut short")
+    (run_dir / "report.html").unlink(missing_ok=True)
+    assert main(["report", str(run_dir)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "history.npz damaged" in err[0] and "Traceback" not in err[0]
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "history.npz damaged" in text
+    assert (run_dir / "history.npz").read_bytes() == b"PK\x03\x04 cut short"  # left as it was
+
+
+def test_report_of_what_is_not_a_run_directory_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a run directory" in err[0]

@@ -264,19 +264,21 @@ def test_missing_keys_skip_with_note(tmp_path, missing, gone):
 
 def test_a_run_directory_without_history_gets_a_report_of_its_summary(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(make_summary()), encoding="utf-8")
-    out = write_run_dir_report(tmp_path)
+    out, problems = write_run_dir_report(tmp_path)
     text = out.read_text(encoding="utf-8")
+    assert problems == ["history.npz missing"]
     assert re.findall(r'<p class="problems">(.*?)</p>', text) == [
-        "<b>Missing from this run's data:</b> history.npz is missing; no time history: plots "
+        "<b>Missing from this run's data:</b> history.npz missing; no time history: plots "
         "left out, figures from the summary only."]
     assert "0.579" in text  # the summary's figures are still there
 
 
 def test_a_damaged_history_file_is_named_and_the_rest_reported(tmp_path):
     (tmp_path / "history.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    out = write_run_dir_report(tmp_path)
+    out, problems = write_run_dir_report(tmp_path)
     text = out.read_text(encoding="utf-8")
-    assert "history.npz unreadable" in text and "summary.json missing" in text
+    assert "history.npz damaged" in text and "summary.json missing" in text
+    assert len(problems) == 2
     assert (tmp_path / "history.npz").read_bytes().startswith(b"PK")  # left as it was
 
 
