@@ -33,13 +33,20 @@ icd: $(XML_DIR)/common.xml
 	$(PY) tools/gen_icd.py --xml-dir $(XML_DIR) --out $(ICD_PY)
 	$(PY) tools/install_dialect.py
 
-sim: $(STAMP)
+# The run report inlines plotly.js's cartesian bundle when it is here (a third of the
+# full bundle the plotly package ships, which it uses otherwise): fetched with npm.
+PLOTLY_SPEC := plotly.js-cartesian-dist-min@3.4.0
+PLOTLY_JS := sim/report_assets/plotly-cartesian.min.js
+$(PLOTLY_JS): | $(STAMP)
+	@$(PY) tools/fetch_plotly_bundle.py --spec $(PLOTLY_SPEC) --out $@
+
+sim: $(STAMP) $(PLOTLY_JS)
 	$(PY) -m prospector.cli run --scenario bennu --seed 1 --out $(RUN_DIR)
 
 lint: $(STAMP)
 	$(PY) -m ruff check flightsw sim hil ground prospector tests bench tools prospector_dialect.py setup.py
 
-test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools browser-tools
+test: $(STAMP) $(XML_DIR)/common.xml lint hil-tools browser-tools $(PLOTLY_JS)
 	@! command -v arm-none-eabi-gcc >/dev/null || $(MAKE) --no-print-directory firmware
 	$(PY) -m pytest tests
 

@@ -194,10 +194,20 @@ def _read_json(path: pathlib.Path) -> Mapping:
 # ----------------------------------------------------------------------------- page data
 
 
+#: plotly.js's cartesian bundle (scatter, bar, heatmap: all the page draws), fetched by
+#: tools/fetch_plotly_bundle.py (make); without it the full bundle of the plotly package.
+CARTESIAN_BUNDLE = "plotly-cartesian.min.js"
+
+
 @functools.cache
 def page_asset(name: str) -> str:
     """The text of a file the page inlines: plotly.min.js or one of sim/report_assets."""
-    if name == "plotly.min.js":  # plotly.js as the pinned plotly package ships it
+    if name == "plotly.min.js":
+        # The cartesian bundle is a third of the full one: a browser opened for the page
+        # compiles it ~0.75 s sooner (bench/RESULTS.md, the run report).
+        cartesian = importlib.resources.files("sim") / "report_assets" / CARTESIAN_BUNDLE
+        if cartesian.is_file():
+            return cartesian.read_text(encoding="utf-8")
         return (importlib.resources.files("plotly") / "package_data" / name).read_text(
             encoding="utf-8")
     return (importlib.resources.files("sim") / "report_assets" / name).read_text(

@@ -11,6 +11,11 @@ import re
 
 import numpy as np
 
+# plotly.js-cartesian-dist-min's trace types (its README): the types the page may draw.
+CARTESIAN_TRACE_TYPES = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d",
+                         "histogram2dcontour", "image", "pie", "scatter", "scatterternary",
+                         "violin"}
+
 _DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
 
 

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from report_page import array, payload, plot_ids, series_values, trace
+from report_page import CARTESIAN_TRACE_TYPES, array, payload, plot_ids, series_values, trace
 
 from sim import report, report_kit
 from sim.report import REQUIREMENTS, requirement_status, write_report, write_run_dir_report
@@ -147,6 +147,10 @@ def test_full_report_files_and_figures(tmp_path):
         assert figure in text, figure
     assert "Not plotted" not in text and "Plot failed" not in text
     assert text.count("<script") == 3  # plotly.js, the data, the page's script
+    # Only trace types of plotly.js's cartesian bundle, which the page may inline instead of
+    # the full one (sim.report.CARTESIAN_BUNDLE): another type would draw nothing there.
+    types = {t.get("type", "scatter") for p in payload(out)["plots"].values() for t in p["data"]}
+    assert types <= CARTESIAN_TRACE_TYPES, types
     assert "cdn." not in text.split("<script", 1)[0]  # the head loads nothing
     # The host's speed is information (Host section), not a requirement.
     assert req_classes(text) == {"hover_error_m_p99": "pass", "attitude_error_deg_p99": "pass"}

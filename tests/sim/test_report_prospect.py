@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_page import plot_ids
+from report_page import CARTESIAN_TRACE_TYPES, payload, plot_ids
 
 from flightsw.instrument_config import WAVELENGTH_UM
 from sim.minerals import BANDS
@@ -151,6 +151,9 @@ def test_report_of_a_prospecting_run_has_its_three_pages(tmp_path):
     history = {**h.data, **spectra_history(2).data, "t_s": np.arange(3.0)}
     page = write_report(tmp_path, history, {"survey_coverage": 0.5})
     assert plot_ids(page)[-2:] == ["resource-map", "example-spectra"]
+    # Only trace types of plotly.js's cartesian bundle (tests/sim/report_page.py).
+    types = {t.get("type", "scatter") for p in payload(page)["plots"].values() for t in p["data"]}
+    assert types <= CARTESIAN_TRACE_TYPES, types
     out = page.read_text(encoding="utf-8")
     assert '<figure id="site-spectrum">' in out
     assert "no prospect_site_refl in the history" in out

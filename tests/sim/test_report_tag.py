@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_page import payload, plot_ids, series_values, trace
+from report_page import CARTESIAN_TRACE_TYPES, payload, plot_ids, series_values, trace
 from scipy.stats import chi2
 
 from sim.report import write_report
@@ -187,3 +187,6 @@ def test_report_of_a_touch_and_go_run_has_its_two_pages(tmp_path):
     ids = plot_ids(out)
     assert ids[-2:] == ["descent-profile", "ground-track"]
     assert set(payload(out)["plots"]) >= {"plot-descent-profile", "plot-ground-track"}
+    # Only trace types of plotly.js's cartesian bundle (tests/sim/report_page.py).
+    types = {t.get("type", "scatter") for p in payload(out)["plots"].values() for t in p["data"]}
+    assert types <= CARTESIAN_TRACE_TYPES, types
