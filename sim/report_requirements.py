@@ -81,7 +81,9 @@ PROSPECT_REQUIREMENTS: tuple[Requirement, ...] = (
 
 
 def requirements_for(summary: Mapping) -> tuple[Requirement, ...]:
-    base = TAG_REQUIREMENTS if "outcome" in summary else REQUIREMENTS
+    # A touch-and-go or prospecting run holds hover points too (the station, safe-home, after
+    # the back-away): its hover is judged there; its pointing is not (sim/scoring.py).
+    base = TAG_REQUIREMENTS + REQUIREMENTS[:1] if "outcome" in summary else REQUIREMENTS
     if summary.get("survey_coverage") is not None:
         base = PROSPECT_REQUIREMENTS + base
     return base

@@ -64,15 +64,23 @@ def plot_descent_profile(h, summary) -> Plot:
                                                  np.maximum(height, 0.01), np.nan),
            "sampler-head height", "#1f77b4", width=1.5)
     series(plot, h, 1, "vert_speed_cmps", vz * 100.0, "vertical speed", "#2ca02c", width=1.5)
-    # Open on the touch-and-go itself (double-click shows the whole run).
+    # Open on the touch-and-go itself, descent to back-away (double-click shows the whole
+    # run): the head height is known all run long, so the sequence's own events bound it.
+    events = summary.get("tag_events_s") or {}
+    marks = [as_float(events.get(name)) for name, _ in PHASE_COLORS] \
+        if isinstance(events, dict) else []
+    marks = [t / h.t_scale for t in marks if t is not None and math.isfinite(t)]
     flying = np.flatnonzero(np.isfinite(height))
-    if h.n > 1 and 0 < len(flying) < h.n:
+    if h.n > 1 and len(marks) >= 2:
+        t0, t1 = min(marks), max(marks)
+        pad = max(0.1 * (t1 - t0), 60.0 / h.t_scale)
+        plot.layout["xaxis"]["range"] = [float(t0 - pad), float(t1 + pad)]
+    elif h.n > 1 and 0 < len(flying) < h.n:
         t0, t1 = h.tx[flying[0]], h.tx[flying[-1]]
         pad = 0.05 * max(t1 - t0, h.dt / h.t_scale)
         plot.layout["xaxis"]["range"] = [float(t0 - pad), float(t1 + pad)]
     hline(plot, h, 1, -100.0 * CONTACT_MPS, f"contact speed {100 * CONTACT_MPS:g} cm/s",
           REQUIREMENT_COLOR)
-    events = summary.get("tag_events_s") or {}
     for name, color in PHASE_COLORS:
         t = as_float(events.get(name)) if isinstance(events, dict) else None
         if t is None:

@@ -28,6 +28,9 @@ OUTCOMES = ("sampled", "waved_off", "failed")
 BAND_PRESENT_DEPTH = 0.03  # truth depth above which a band counts as present
 BAND_ABSENT_DEPTH = 0.01  # below which it counts as absent (between: not scored)
 SITE_MIN_SPECTRA = 3  # a site's band figures are scored from this many accepted spectra
+POINTING_NOT_JUDGED_OVER_A_SITE = (
+    "a touch-and-go or prospecting run points down the site's local normal, not at the "
+    "body's centre the pointing truth is measured from")
 SETTLE_S = 600.0  # the navigation figure is taken after the initial transient
 
 
@@ -56,31 +59,31 @@ def mission_figures(sc, hist: dict, tele, truth, world, contact_mps: float,
         "final_mode": _mode_name(tele.mode),
         "events_total": tele.events_total,
         "gravity_exact_evaluations": truth.gravity_exact_evaluations,
-    } | hover_figures(hist, tele, judged=not tag) | fault_figures(tele, truth)
+    } | hover_figures(hist, tele, judge_pointing=not tag) | fault_figures(tele, truth)
 
 
-def hover_figures(hist: dict, tele, judged: bool = True) -> dict:
+def hover_figures(hist: dict, tele, judge_pointing: bool = True) -> dict:
     """Hover and pointing figures, each over its own phase (sim/phase_windows.py):
     hover_error_m_* over the samples where the probe held a hover point after it settled
     (hover_judged_* say which), attitude_error_deg_p99 over HOVER outside the planned
     slews (attitude_judged_*).  A figure with nothing to judge is None with its
-    *_not_judged_reason.  A touch-and-go or prospecting run is judged on its own figures
-    and leaves these None (``judged`` False)."""
+    *_not_judged_reason.  Pointing is left unjudged on a touch-and-go or prospecting run
+    (``judge_pointing`` False): the truth here is the boresight's angle from the body's
+    centre, and over a site the flight points down the site's local normal, degrees off
+    that line by intent, with no downlinked target the judge could hold it to."""
     t = np.asarray(hist["t_s"], dtype=float)
-    if not judged:
-        why = "a touch-and-go or prospecting run is judged on its own figures"
-        nothing = Judged(np.zeros(len(t), dtype=bool), why)
-        hover_w = att_w = nothing
-    else:
-        target = np.asarray(hist["pos_bf_m"], dtype=float).reshape(len(t), 3) - \
-            np.asarray(hist["pos_err_bf_m"], dtype=float).reshape(len(t), 3)
-        transfers = list(getattr(tele, "transfers", ()))
+    target = np.asarray(hist["pos_bf_m"], dtype=float).reshape(len(t), 3) - \
+        np.asarray(hist["pos_err_bf_m"], dtype=float).reshape(len(t), 3)
+    transfers = list(getattr(tele, "transfers", ()))
+    hover_w = hover_window(t, hist["mode"], target, hist["hover_err_m"], transfers)
+    if judge_pointing:
         slew = tele.param_values.get("ATT_SLEW_RADPS", DEFAULT_SLEW_RADPS)
         flight_att = hist.get("flight_att_err_deg", np.full(len(t), np.nan))
-        hover_w = hover_window(t, hist["mode"], target, hist["hover_err_m"], transfers)
         att_w = pointing_window(t, hist["mode"], target, flight_att, hist["att_err_deg"],
                                 requirement_deg=ATTITUDE_REQ_DEG, slew_radps=slew,
                                 transfers=transfers)
+    else:
+        att_w = Judged(np.zeros(len(t), dtype=bool), POINTING_NOT_JUDGED_OVER_A_SITE)
     hover = np.asarray(hist["hover_err_m"], dtype=float)[hover_w.mask]
     att = np.asarray(hist["att_err_deg"], dtype=float)[att_w.mask]
     return {

@@ -27,7 +27,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "sample_mass_sigma_kg": ("Sample mass estimate, 1 sigma", "kg"),
     "sample_mass_3sigma_kg": ("Sample mass estimate, 3 sigma", "kg"),
     "sample_mass_error_kg": ("Sample mass estimate error", "kg"),
-    "sample_mass_error_in_3sigma": ("Sample mass error within 3 sigma", "1 = yes"),
+    "sample_mass_error_in_3sigma": ("Sample mass error / its 3 sigma", "ratio, <= 1 passes"),
     "regolith_density_kgm3": ("Regolith bulk density (truth)", "kg/m³"),
     "gm_true_m3s2": ("Body GM (truth)", "m³/s²"),
     "hover_error_m_p50": ("Hover position error, median", "m"),

@@ -144,10 +144,15 @@ def test_a_transfer_is_neither_hold_nor_pointing():
     assert figures["attitude_error_deg_p99"] == pytest.approx(0.02 * DEG)
 
 
-def test_touch_and_go_runs_leave_hover_figures_to_their_own():
-    figures = hover_figures(hover_history(3000.0), tele(), judged=False)
-    assert figures["hover_error_m_p99"] is None and figures["attitude_error_deg_p99"] is None
-    assert "touch-and-go" in figures["hover_not_judged_reason"]
+def test_touch_and_go_runs_judge_their_hover_but_not_their_pointing():
+    h = hover_history(3000.0)
+    figures = hover_figures(h, tele(), judge_pointing=False)
+    assert figures == hover_figures(h, tele()) | {
+        "attitude_error_deg_p99": None, "attitude_judged_s": 0.0,
+        "attitude_judged_from_s": None, "attitude_judged_windows_s": [],
+        "attitude_not_judged_reason": figures["attitude_not_judged_reason"]}
+    assert figures["hover_error_m_p99"] is not None
+    assert "local normal" in figures["attitude_not_judged_reason"]
 
 
 def test_judged_windows_names_each_requirements_spans():

@@ -17,7 +17,8 @@ TAG_MET = {
     "touchdown_miss_m": 0.31, "contact_speed_error_mps": 0.004, "contact_t_s": 1843.0,
     "contact_duration_s": 5.0, "sample_mass_est_kg": 0.101, "sample_mass_true_kg": 0.1,
     "sample_mass_error_in_3sigma": 0.2, "sample_mass_3sigma_kg": 0.012,
-    "hover_error_m_p99": None, "attitude_error_deg_p99": None,
+    "hover_error_m_p99": 0.04, "hover_judged_s": 900.0,
+    "hover_judged_windows_s": [[300.0, 1200.0]], "attitude_error_deg_p99": None,
     "realtime_factor": 1.0, "wall_duration_s": 2450.0, "sim_duration_s": 2450.0,
     "peak_rss_mb": 310.5,
     "scheduler": {"control": {"group": "fast", "rate_hz": 10, "runs": 24500, "overruns": 1716,
@@ -56,6 +57,14 @@ def test_a_touch_and_go_that_met_its_requirements_at_1x_real_time_passes():
     table = outcome_table(TAG_MET, status)
     assert "Real-time" not in table and "overruns" not in table.lower()
     assert "at contact, t = 1,843 s" in table
+
+
+def test_a_touch_and_go_is_held_to_the_hover_requirement_where_it_held_a_hover_point():
+    drifting = TAG_MET | {"hover_error_m_p99": 2.5}
+    status = requirement_status(drifting)
+    assert status["hover_error_m_p99"] == "fail"
+    assert "attitude_error_deg_p99" not in status  # no pointing target over a site
+    assert verdict(status, drifting)[0] == "fail"
 
 
 def test_the_host_is_information_without_warnings():

@@ -121,6 +121,18 @@ def test_descent_profile_marks_each_phase_at_its_time_and_the_contact_speed():
     assert trace(plot, "contact speed 10 cm/s")["y"] == [-10.0, -10.0]
 
 
+def test_descent_profile_opens_on_the_sequence_even_when_height_is_known_all_run():
+    """The head height is downlinked all run long, so the view is bounded by the sequence's
+    events (descent to back-away, padded by a tenth or a minute), in minutes."""
+    hist = descent_history(6000)
+    hist["head_height_m"] = np.full(6000, 150.0)  # known everywhere
+    events = {"descent": 3000.0, "contact": 3900.0, "backaway": 3910.0}
+    plot = plot_descent_profile(History(hist), {"tag_events_s": events})
+    t0, t1 = plot.layout["xaxis"]["range"]
+    assert t0 == pytest.approx((3000.0 - 91.0) / 60.0) and t1 == pytest.approx(
+        (3910.0 + 91.0) / 60.0)
+
+
 def test_ground_track_of_a_run_without_a_target_is_skipped():
     h = History({"t_s": np.arange(3.0), "pos_bf_m": np.ones((3, 3)) * 400.0})
     with pytest.raises(Skip, match="no target"):
