@@ -25,7 +25,6 @@ import importlib.resources
 import json
 import math
 import pathlib
-import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -48,7 +47,7 @@ from sim.report_requirements import (
     requirement_status,
 )
 from sim.report_scheduler import host_table, plot_scheduler
-from sim.report_sections import events_table, outcome_table, verdict
+from sim.report_sections import events_table, outcome_table, read_events_log, verdict
 from sim.report_tag import TAG_PLOTS
 from sim.report_timeplot import MODE_OPACITY, mode_name, modes_present
 from sim.run_files import read_history, read_summary
@@ -141,27 +140,16 @@ figcaption{color:#444;margin-bottom:6px} figcaption b{color:#222}
 
 # ----------------------------------------------------------------------------- run files
 
-_EVENT_LINE = re.compile(r"^\s*(-?[0-9.]+)\s+([A-Z]+)\s+([^:]*):\s?(.*)$")
-
-
-def read_events_log(path: pathlib.Path) -> list[tuple[float, str, str, str]]:
-    """Every event of an events.log (time, severity, source, text); lines that do not
-    parse are skipped (a damaged log still gives what it can)."""
+def events_for_plots(path: pathlib.Path) -> list[tuple[float, str, str, str]]:
+    """Every event of an events.log as the time plots' strip marks it (time, severity,
+    source, text), read as the Events table reads it (sim.report_sections): lines that are
+    no event are left out (a damaged log still gives what it can)."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        events, _ = read_events_log(path)
     except OSError:
         return []
-    out = []
-    for line in lines:
-        m = _EVENT_LINE.match(line)
-        if m:
-            try:
-                t = float(m.group(1))
-            except ValueError:
-                continue
-            if math.isfinite(t):
-                out.append((t, m.group(2), m.group(3).strip(), m.group(4)))
-    return out
+    return [(e["time_s"], e["severity"], e["source"], e["text"]) for e in events
+            if math.isfinite(e["time_s"])]
 
 
 def summary_events(summary: Mapping) -> list[tuple[float, str, str, str]]:
@@ -302,7 +290,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary if isinstance(summary, Mapping) else {}
     h = History(history or {})
-    h.events = read_events_log(out_dir / "events.log") or summary_events(summary)
+    h.events = events_for_plots(out_dir / "events.log") or summary_events(summary)
     h.flight_config = _read_json(out_dir / "flight_config.json")
 
     extra = (TAG_PLOTS if "outcome" in summary else ()) + \
