@@ -107,6 +107,9 @@ def plot_position(h: History, summary: Mapping) -> Plot:
                    COLORS[i], mask=("judged.hover", mask, True))
         top = _upper(comp[mask], HOVER_REQ_M)
         plot.layout["yaxis2"]["range"] = [-top, top]
+        if not mask.any():  # say why the panel is empty rather than show bare axes
+            empty_row_note(plot, 1, "components are drawn over judged hover samples only; "
+                                    "this run has none")
     else:
         empty_row_note(plot, 1, notes[-1])
     return plot

@@ -61,6 +61,10 @@ def test_the_judges_spans_in_the_summary_decide_what_is_coloured():
     plot = plot_position(h, summary)
     assert trace(plot, "p99 over judged samples = 0.3 m")["y"] == [0.3, 0.3]
     assert plot.layout["yaxis"]["range"][1] < 2.0  # the 50 m outside is not the scale
+    assert not [a for a in plot.layout["annotations"] if "has none" in a["text"]]
+    nothing = plot_position(h, {**summary, "hover_judged_windows_s": []})
+    notes = [a["text"] for a in nothing.layout["annotations"]]
+    assert any("judged hover samples only; this run has none" in n for n in notes)
 
 
 def test_a_planned_descent_is_not_drawn_as_hover_error_nor_sets_the_scale():
