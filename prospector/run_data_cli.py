@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from prospector.args import fail
-from sim.run_files import read_history, read_summary
+from sim.run_files import read_history, read_json_object
 
 EXIT_PARTIAL = 1
 
@@ -50,9 +50,9 @@ def _cmd_run_data(args) -> int:
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        return fail(f"{run_dir}: not a run directory (expected the --out of prospector run)")
+        return _not_a_run_dir(run_dir)
     hist, hist_note = read_history(run_dir / "history.npz")
-    summary, summary_note = read_summary(run_dir / "summary.json")
+    summary, summary_note = read_json_object(run_dir / "summary.json")
     targets = ([run_dir / HISTORY_NC] if hist is not None else []) + \
         ([run_dir / SUMMARY_CSV] if summary is not None else [])
     if not targets:
@@ -77,11 +77,7 @@ def _cmd_run_data(args) -> int:
             written.append(write_summary_csv(run_dir / SUMMARY_CSV, summary))
     except OSError as exc:
         return fail(f"{exc.filename or run_dir}: cannot write: {exc.strerror or exc}")
-    if notes:
-        print(f"prospector: warning: {run_dir}: {'; '.join(notes)}", file=sys.stderr)
-    if not args.quiet:
-        print(f"run-data: {', '.join(str(p) for p in written)}")
-    return EXIT_PARTIAL if notes else 0
+    return _done("run-data", run_dir, written, notes, args.quiet)
 
 
 def _cmd_report(args) -> int:
@@ -89,7 +85,7 @@ def _cmd_report(args) -> int:
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        return fail(f"{run_dir}: not a run directory (expected the --out of prospector run)")
+        return _not_a_run_dir(run_dir)
     target = run_dir / REPORT_NAME
     if target.exists() and not args.force:
         return fail(f"{target}: exists; pass --force to replace it")
@@ -97,8 +93,18 @@ def _cmd_report(args) -> int:
         out, problems = write_run_dir_report(run_dir)
     except OSError as exc:
         return fail(f"{exc.filename or target}: cannot write: {exc.strerror or exc}")
-    if problems:
-        print(f"prospector: warning: {run_dir}: {'; '.join(problems)}", file=sys.stderr)
-    if not args.quiet:
-        print(f"report: {out}")
-    return EXIT_PARTIAL if problems else 0
+    return _done("report", run_dir, [out], problems, args.quiet)
+
+
+def _not_a_run_dir(run_dir: Path) -> int:
+    return fail(f"{run_dir}: not a run directory (expected the --out of prospector run)")
+
+
+def _done(command: str, run_dir: Path, written: list, notes: list[str], quiet: bool) -> int:
+    """One warning line naming what was missing or damaged (exit 1), else exit 0; the
+    files written unless --quiet."""
+    if notes:
+        print(f"prospector: warning: {run_dir}: {'; '.join(notes)}", file=sys.stderr)
+    if not quiet:
+        print(f"{command}: {', '.join(str(p) for p in written)}")
+    return EXIT_PARTIAL if notes else 0

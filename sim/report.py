@@ -50,7 +50,7 @@ from sim.report_scheduler import host_table, plot_scheduler
 from sim.report_sections import events_table, outcome_table, read_events_log, verdict
 from sim.report_tag import TAG_PLOTS
 from sim.report_timeplot import MODE_OPACITY, mode_name, modes_present
-from sim.run_files import read_history, read_summary
+from sim.run_files import read_history, read_json_object
 
 __all__ = ["REQUIREMENTS", "Requirement", "requirement_status", "write_report",
            "write_run_dir_report"]
@@ -171,14 +171,6 @@ def summary_events(summary: Mapping) -> list[tuple[float, str, str, str]]:
     return out
 
 
-def _read_json(path: pathlib.Path) -> Mapping:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, Mapping) else {}
-
-
 # ----------------------------------------------------------------------------- page data
 
 
@@ -291,7 +283,7 @@ def write_report(out_dir: pathlib.Path, history: Mapping[str, np.ndarray],
     summary = summary if isinstance(summary, Mapping) else {}
     h = History(history or {})
     h.events = events_for_plots(out_dir / "events.log") or summary_events(summary)
-    h.flight_config = _read_json(out_dir / "flight_config.json")
+    h.flight_config = read_json_object(out_dir / "flight_config.json")[0] or {}
 
     extra = (TAG_PLOTS if "outcome" in summary else ()) + \
         (PROSPECT_PLOTS if "survey_coverage" in summary else ())
@@ -352,7 +344,7 @@ def write_run_dir_report(run_dir: pathlib.Path) -> tuple[pathlib.Path, list[str]
     page's path and what was missing or damaged, in words (empty when nothing was)."""
     run_dir = pathlib.Path(run_dir)
     history, history_note = read_history(run_dir / "history.npz")
-    summary, summary_note = read_summary(run_dir / "summary.json")
+    summary, summary_note = read_json_object(run_dir / "summary.json")
     problems = [note for note in (history_note, summary_note) if note]
     out = write_report(run_dir, history or {}, summary or {}, problems=tuple(problems))
     return out, problems

@@ -30,8 +30,9 @@ def read_history(path: Path) -> tuple[dict | None, str]:
     return hist, note
 
 
-def read_summary(path: Path) -> tuple[dict | None, str]:
-    """summary.json: (the object, '' or what is missing or damaged, in words)."""
+def read_json_object(path: Path) -> tuple[dict | None, str]:
+    """A JSON object file (summary.json, flight_config.json): (the object, '' or what is
+    missing or damaged, in words)."""
     if not path.exists():
         return None, f"{path.name} missing"
     try:
